@@ -1,0 +1,60 @@
+"""Who is calling: the bearer token, the staff row behind it, and role checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from consult119.auth.security import InvalidToken, TokenClaims, decode_token
+from consult119.context import AppContext, ContextDep
+from consult119.errors import Forbidden, Unauthorized
+from consult119.staff.models import Role, Staff
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def authenticate_token(ctx: AppContext, token: str | None) -> tuple[Staff, TokenClaims]:
+    """The active staff member a token belongs to; a disabled account loses access at once."""
+    if not token:
+        raise Unauthorized("not_authenticated", "Sign in first: a bearer token is required.")
+    try:
+        claims = decode_token(ctx.signing_key, token)
+    except InvalidToken as exc:
+        raise Unauthorized("invalid_token", "The token is invalid or has expired.") from exc
+    with ctx.db.read_session() as session:
+        staff = session.get(Staff, claims.staff_id)
+    if staff is None or staff.disabled:
+        raise Unauthorized("account_disabled", "This account is disabled or no longer exists.")
+    if staff.role != claims.role:
+        # A role change invalidates earlier tokens.
+        raise Unauthorized("invalid_token", "The token is invalid or has expired.")
+    return staff, claims
+
+
+def current_staff(ctx: ContextDep, token: Annotated[str | None, Depends(oauth2_scheme)]) -> Staff:
+    staff, _ = authenticate_token(ctx, token)
+    return staff
+
+
+CurrentStaff = Annotated[Staff, Depends(current_staff)]
+
+
+def require_roles(*roles: Role) -> Callable[..., Staff]:
+    """A dependency that lets only ``roles`` through (403 for anyone else signed in)."""
+    allowed = {r.value for r in roles}
+
+    def _check(staff: CurrentStaff) -> Staff:
+        if staff.role not in allowed:
+            raise Forbidden(
+                "forbidden_role", f"This needs one of the roles: {', '.join(sorted(allowed))}."
+            )
+        return staff
+
+    return _check
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None

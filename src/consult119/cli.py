@@ -1,0 +1,72 @@
+"""The ``consult119`` command."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+from rich.console import Console
+
+from consult119.config import get_settings
+
+app = typer.Typer(
+    name="consult119",
+    help="consult119: case system for emergency medical consultation of Koreans abroad.\n\n"
+    "Settings come from CONSULT119_* environment variables (see README.md).",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+console = Console()
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: str = typer.Argument("head", help="Target revision; 'head' is the newest."),
+) -> None:
+    """Create the schema or bring it up to date. Safe to run again."""
+    from consult119.db import build_engine
+    from consult119.migrate import upgrade
+
+    engine = build_engine(get_settings())
+    upgrade(engine, revision)
+    engine.dispose()
+    console.print(f"[green]Schema is at {revision}.[/green]")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on (loopback by default)."),
+    port: int = typer.Option(8119, help="HTTP port for the API, WebSockets and pages."),
+    smtp_port: int = typer.Option(2525, help="Port of the SMTP intake listener (0 turns it off)."),
+    log_level: str = typer.Option("info", help="uvicorn log level."),
+) -> None:
+    """Run the HTTP API, WebSockets, pages and SMTP intake in one process.
+
+    Creates or upgrades the database schema first.
+    """
+    import uvicorn
+
+    from consult119.db import build_engine
+    from consult119.main import create_app
+    from consult119.migrate import upgrade
+
+    settings = get_settings().model_copy(update={"smtp_port": smtp_port})
+    engine = build_engine(settings)
+    upgrade(engine)
+    engine.dispose()
+    logging.basicConfig(level=log_level.upper())
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level=log_level,
+        ws_ping_interval=20,
+        ws_ping_timeout=20,
+    )
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,158 @@
+"""Engine, sessions and the unit of work: the one place that commits.
+
+Why a synchronous engine: measured on this project's intake path (docs/performance.md), the
+sync SQLite driver in FastAPI's thread pool beats aiosqlite, whose every call hops to a helper
+thread, and psycopg 3's sync driver matches its async one for short transactions. The
+WebSocket side stays async and never holds a session: it reads the event log in short,
+separate transactions.
+
+SQLite: WAL, foreign keys on, a busy timeout, and writers serialised in-process by a lock taken
+before ``BEGIN IMMEDIATE`` — SQLite has one writer at a time anyway, and a Python lock queues
+writers fairly where SQLite's busy handler would sleep and retry.
+PostgreSQL: psycopg 3 from a plain ``postgresql://`` URL.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import DateTime, Engine, create_engine, event
+from sqlalchemy.engine.interfaces import Dialect
+from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeDecorator
+
+from consult119.config import Settings
+
+CommitHook = Callable[[list[Any]], None]
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in Python; ``timestamptz`` on PostgreSQL, UTC text on SQLite."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; store times as aware UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):  # raw SQLite text (e.g. from an aggregate)
+            value = datetime.fromisoformat(value)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def build_engine(settings: Settings) -> Engine:
+    """An engine for the configured database, with the per-connection set-up it needs."""
+    url = settings.sqlalchemy_url
+    if settings.is_sqlite:
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=8,
+            max_overflow=8,
+        )
+        synchronous = settings.sqlite_synchronous.upper()
+        if synchronous not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
+            raise ValueError(f"bad sqlite_synchronous {synchronous!r}")
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
+            # Take transaction control from the driver so BEGIN is ours.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute(f"PRAGMA synchronous={synchronous}")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            immediate = conn.get_execution_options().get("sqlite_immediate", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        return engine
+    return create_engine(
+        url,
+        pool_size=settings.pg_pool_size,
+        max_overflow=settings.pg_pool_size,
+        pool_pre_ping=True,
+    )
+
+
+class Database:
+    """Owns the engine and hands out sessions. Only :meth:`unit_of_work` commits."""
+
+    def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
+        self.settings = settings
+        self.engine = engine or build_engine(settings)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self._write_engine = (
+            self.engine.execution_options(sqlite_immediate=True) if self.is_sqlite else self.engine
+        )
+        self._write_lock = threading.Lock() if self.is_sqlite else None
+        self._commit_hooks: list[CommitHook] = []
+
+    def add_commit_hook(self, hook: CommitHook) -> None:
+        """Call ``hook(events)`` after each commit that appended events (e.g. wake the hub)."""
+        self._commit_hooks.append(hook)
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A session for reads; it never commits."""
+        session = Session(self.engine, expire_on_commit=False, autoflush=False)
+        try:
+            yield session
+        finally:
+            session.close()
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Session]:
+        """A write transaction: commits on success (events first), rolls back on any error.
+
+        On SQLite the in-process write lock is held for the whole transaction.
+        """
+        lock = self._write_lock
+        if lock is not None:
+            lock.acquire()
+        session = Session(self._write_engine, expire_on_commit=False, autoflush=False)
+        try:
+            yield session
+            events = self._commit(session)
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+            if lock is not None:
+                lock.release()
+        if events:
+            for hook in self._commit_hooks:
+                hook(events)
+
+    def _commit(self, session: Session) -> list[Any]:
+        from consult119.realtime.events import flush_pending_events
+
+        events = flush_pending_events(session)
+        session.commit()
+        return events
+
+    def dispose(self) -> None:
+        self.engine.dispose()

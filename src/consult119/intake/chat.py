@@ -1,0 +1,73 @@
+"""``POST /api/v1/intake/chat``: the generic messenger gateway."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from consult119.context import ContextDep
+from consult119.errors import Invalid
+from consult119.intake.ack import acknowledgement
+from consult119.intake.http import SIGNATURE_HEADER, parse_json_object, read_body, verify_signature
+from consult119.intake.schemas import (
+    ChatIntakeIn,
+    ChatIntakeOut,
+    Reply,
+    clean_country,
+    clean_locale,
+    clean_timezone,
+)
+from consult119.intake.service import InboundMessage
+
+router = APIRouter(prefix="/api/v1/intake", tags=["intake"])
+
+
+def invalid_from(exc: ValidationError) -> Invalid:
+    err = exc.errors()[0]
+    field = ".".join(str(p) for p in err.get("loc", ()))
+    return Invalid("invalid_field", f"{field or 'input'}: {err.get('msg', 'invalid')}", field=field)
+
+
+@router.post(
+    "/chat",
+    response_model=ChatIntakeOut,
+    responses={
+        200: {"description": "joined an existing case, or a redelivery"},
+        201: {"description": "a new case was opened"},
+    },
+)
+async def intake_chat(request: Request, response: Response, ctx: ContextDep) -> ChatIntakeOut:
+    """Take one messenger message. Answers only after it is committed; redelivery is harmless."""
+    settings = ctx.settings
+    body = await read_body(
+        request, max_bytes=settings.max_body_bytes, content_types=("application/json",)
+    )
+    secret = settings.intake_secret.get_secret_value() if settings.intake_secret else None
+    verify_signature(secret, body, request.headers.get(SIGNATURE_HEADER))
+    try:
+        payload = ChatIntakeIn.model_validate(parse_json_object(body))
+    except ValidationError as exc:
+        raise invalid_from(exc) from exc
+    ctx.limiter.check(f"{payload.source}:{payload.sender_id}")
+    inbound = InboundMessage(
+        source=payload.source,
+        sender_id=payload.sender_id,
+        external_id=payload.message_id,
+        text=payload.text,
+        sent_at=payload.sent_at,
+        sender_name=payload.sender_name,
+        locale=clean_locale(payload.locale),
+        country=clean_country(payload.country),
+        timezone=clean_timezone(payload.timezone),
+    )
+    result = await run_in_threadpool(ctx.receive, inbound)
+    response.status_code = 201 if result.created else 200
+    return ChatIntakeOut(
+        ticket_id=result.ticket_id,
+        case_number=result.case_number,
+        message_id=result.message.id or 0,
+        created=result.created,
+        duplicate=result.duplicate,
+        reply=Reply(text=acknowledgement(result, inbound.locale or result.contact.locale)),
+    )

@@ -1,0 +1,237 @@
+"""The one intake service every channel calls: a message in, a case out, never lost or doubled.
+
+Rules (SPEC.md):
+- idempotent on (source, external message id): a redelivery returns what the first delivery made;
+- continuity: an open ticket of the contact takes the message; a ticket resolved within the
+  reopen window (72 h) is reopened; otherwise a new ticket with the next case number;
+- the caller acknowledges only after the unit of work has committed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from consult119.realtime import events
+from consult119.tickets import repository as repo
+from consult119.tickets.codes import (
+    OPEN_STATUSES,
+    SOURCE_CHANNEL,
+    UNTRIAGED_PRIORITY,
+    Direction,
+    Source,
+    Status,
+)
+from consult119.tickets.models import Contact, ContactIdentity, Message, Ticket
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """A message as every channel adapter hands it over."""
+
+    source: str
+    sender_id: str
+    text: str
+    external_id: str | None = None
+    sent_at: datetime | None = None
+    sender_name: str | None = None
+    locale: str | None = None
+    country: str | None = None
+    timezone: str | None = None
+    location_type: str | None = None
+    vessel_or_flight: str | None = None
+    phone_e164: str | None = None
+    email: str | None = None
+    meta: dict[str, Any] | None = None
+
+
+@dataclass
+class IntakeResult:
+    ticket: Ticket
+    contact: Contact
+    message: Message
+    created: bool
+    duplicate: bool
+    reopened: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ticket_id(self) -> int:
+        assert self.ticket.id is not None
+        return self.ticket.id
+
+    @property
+    def case_number(self) -> str:
+        return self.ticket.case_number
+
+
+def format_case_number(year: int, seq: int) -> str:
+    return f"C119-{year:04d}-{seq:06d}"
+
+
+class IntakeService:
+    """Turns inbound messages into cases. Stateless apart from its configuration."""
+
+    def __init__(self, *, report_zone: Any, reopen_window: timedelta) -> None:
+        self.report_zone = report_zone
+        self.reopen_window = reopen_window
+
+    def receive(self, session: Session, msg: InboundMessage, *, now: datetime) -> IntakeResult:
+        """Record ``msg`` in the caller's unit of work and return what it joined or created."""
+        repo.lock_sender(session, msg.source, msg.sender_id)
+        if msg.external_id is not None:
+            existing = repo.find_message(session, msg.source, msg.external_id)
+            if existing is not None:
+                ticket = repo.get_ticket(session, existing.ticket_id)
+                assert ticket is not None
+                contact = session.get(Contact, ticket.contact_id)
+                assert contact is not None
+                return IntakeResult(ticket, contact, existing, created=False, duplicate=True)
+
+        contact = self._contact_for(session, msg, now)
+        ticket = repo.latest_ticket_of_contact(session, contact.id)  # type: ignore[arg-type]
+        created = reopened = False
+        if ticket is None or not self._continues(ticket, now):
+            ticket = self._open_ticket(session, msg, contact, now)
+            created = True
+        elif ticket.status == Status.RESOLVED:
+            self._reopen(session, ticket, now)
+            reopened = True
+
+        message = Message(
+            ticket_id=ticket.id,  # type: ignore[arg-type]
+            direction=Direction.INBOUND.value,
+            channel=SOURCE_CHANNEL[Source(msg.source)].value,
+            source=msg.source,
+            external_id=msg.external_id,
+            text=msg.text,
+            created_at=now,
+            sent_at=msg.sent_at,
+            meta=msg.meta,
+        )
+        session.add(message)
+        ticket.last_message_at = now
+        ticket.updated_at = now
+        session.flush()
+        events.append(
+            session,
+            "message.created",
+            ticket_id=ticket.id,
+            at=now,
+            data={
+                "message_id": message.id,
+                "direction": message.direction,
+                "source": message.source,
+                "text": message.text,
+            },
+        )
+        return IntakeResult(
+            ticket, contact, message, created=created, duplicate=False, reopened=reopened
+        )
+
+    def _continues(self, ticket: Ticket, now: datetime) -> bool:
+        if ticket.status in OPEN_STATUSES:
+            return True
+        return (
+            ticket.status == Status.RESOLVED
+            and ticket.resolved_at is not None
+            and now - ticket.resolved_at <= self.reopen_window
+        )
+
+    def _contact_for(self, session: Session, msg: InboundMessage, now: datetime) -> Contact:
+        identity = repo.find_identity(session, msg.source, msg.sender_id)
+        if identity is None:
+            contact = Contact(created_at=now, updated_at=now)
+            session.add(contact)
+            session.flush()
+            session.add(
+                ContactIdentity(
+                    contact_id=contact.id,
+                    source=msg.source,  # type: ignore[arg-type]
+                    external_id=msg.sender_id,
+                    created_at=now,
+                )
+            )
+        else:
+            contact = session.get(Contact, identity.contact_id)  # type: ignore[assignment]
+            assert contact is not None
+        # The latest word from the traveller wins: they move, change language, board a ship.
+        for name in (
+            "locale",
+            "country",
+            "timezone",
+            "location_type",
+            "vessel_or_flight",
+            "phone_e164",
+            "email",
+        ):
+            value = getattr(msg, name)
+            if value is not None and getattr(contact, name) != value:
+                setattr(contact, name, value)
+                contact.updated_at = now
+        if msg.sender_name and not contact.display_name:
+            contact.display_name = msg.sender_name
+        return contact
+
+    def _open_ticket(
+        self, session: Session, msg: InboundMessage, contact: Contact, now: datetime
+    ) -> Ticket:
+        year = now.astimezone(self.report_zone).year
+        seq = repo.next_case_seq(session, year)
+        ticket = Ticket(
+            case_number=format_case_number(year, seq),
+            year=year,
+            seq=seq,
+            channel=SOURCE_CHANNEL[Source(msg.source)].value,
+            source=msg.source,
+            contact_id=contact.id,  # type: ignore[arg-type]
+            status=Status.NEW.value,
+            priority=UNTRIAGED_PRIORITY,
+            country=contact.country,
+            timezone=contact.timezone,
+            locale=contact.locale,
+            location_type=contact.location_type,
+            vessel_or_flight=contact.vessel_or_flight,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(ticket)
+        session.flush()
+        events.append(
+            session,
+            "ticket.created",
+            ticket_id=ticket.id,
+            at=now,
+            data={
+                "case_number": ticket.case_number,
+                "channel": ticket.channel,
+                "source": ticket.source,
+                "status": ticket.status,
+                "priority": ticket.priority,
+                "country": ticket.country,
+            },
+        )
+        return ticket
+
+    def _reopen(self, session: Session, ticket: Ticket, now: datetime) -> None:
+        if ticket.assignee_id is not None:
+            new_status = Status.ASSIGNED
+        elif ticket.acuity is not None:
+            new_status = Status.TRIAGED
+        else:
+            new_status = Status.NEW
+        old = ticket.status
+        ticket.status = new_status.value
+        ticket.resolved_at = None
+        ticket.reopen_count += 1
+        ticket.version += 1
+        events.append(
+            session,
+            "ticket.status_changed",
+            ticket_id=ticket.id,
+            at=now,
+            data={"from": old, "to": ticket.status, "reason": "reopened"},
+        )

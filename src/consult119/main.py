@@ -1,0 +1,62 @@
+"""The application: ``create_app()`` wires settings, database, routes and background work."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from consult119 import __version__
+from consult119.auth.routes import router as auth_router
+from consult119.auth.security import signing_key
+from consult119.config import Settings, get_settings
+from consult119.context import AppContext, Clock
+from consult119.db import Database, utcnow
+from consult119.errors import install_error_handlers
+from consult119.intake.chat import router as chat_intake_router
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    """Build the app. The schema must already be current (``serve`` upgrades it first)."""
+    settings = settings or get_settings()
+    db = Database(settings)
+    ctx = AppContext(
+        settings=settings, db=db, signing_key=signing_key(settings), clock=clock or utcnow
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            db.dispose()
+
+    app = FastAPI(
+        title="consult119",
+        version=__version__,
+        description="Case system for emergency medical consultation of Koreans abroad.",
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    install_error_handlers(app)
+    app.include_router(auth_router)
+    app.include_router(chat_intake_router)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> JSONResponse:
+        """200 once the database answers; 503 while it does not."""
+        try:
+            with db.read_session() as session:
+                session.execute(text("SELECT 1"))
+        except Exception as exc:  # noqa: BLE001 - any failure means "not healthy"
+            log.warning("health check failed: %s", type(exc).__name__)
+            return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    return app

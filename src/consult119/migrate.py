@@ -1,0 +1,29 @@
+"""Schema upgrades with Alembic, from the CLI and from ``serve`` on start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def alembic_config(engine: Engine) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    return cfg
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to ``revision``. Safe to run on every start: a no-op when current."""
+    cfg = alembic_config(engine)
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Two processes starting at once must not both migrate.
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(1190119)")
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)

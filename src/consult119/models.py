@@ -1,0 +1,36 @@
+"""Every table, imported in one place so Alembic sees the whole metadata."""
+
+from sqlmodel import SQLModel
+
+from consult119.audit.models import AuditEntry
+from consult119.outbound.models import OutboxItem
+from consult119.realtime.models import Event, EventCounter
+from consult119.staff.models import Shift, Staff
+from consult119.tickets.models import (
+    Attachment,
+    CaseCounter,
+    Contact,
+    ContactIdentity,
+    Message,
+    Ticket,
+    TicketLink,
+)
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "Attachment",
+    "AuditEntry",
+    "CaseCounter",
+    "Contact",
+    "ContactIdentity",
+    "Event",
+    "EventCounter",
+    "Message",
+    "OutboxItem",
+    "Shift",
+    "Staff",
+    "Ticket",
+    "TicketLink",
+    "metadata",
+]

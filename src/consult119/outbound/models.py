@@ -1,0 +1,28 @@
+"""The outbox: replies waiting to go out on the ticket's channel, with retries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+from consult119.db import UTCDateTime
+
+
+class OutboxItem(SQLModel, table=True):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="messages.id", unique=True)
+    ticket_id: int = Field(foreign_key="tickets.id", index=True)
+    channel: str = Field(max_length=10)
+    source: str = Field(max_length=20)
+    status: str = Field(default="queued", max_length=10)
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    last_error: str | None = Field(default=None, max_length=500)
+    external_ref: str | None = Field(default=None, max_length=300)
+    created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

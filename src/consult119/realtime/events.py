@@ -1,0 +1,65 @@
+"""Appending to the event log, in the same transaction as the change it records.
+
+Services call :func:`append`; the unit of work calls :func:`flush_pending_events` just before
+commit. Ids come from one counter row updated last in the transaction: its row lock is held
+until commit, so ids increase strictly in commit order and a reader asking for "after N" never
+skips an event that commits later with a smaller id.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, text, update
+from sqlalchemy.orm import Session
+
+from consult119.db import utcnow
+from consult119.realtime.models import Event, EventCounter
+
+_PENDING = "pending_events"
+NOTIFY_CHANNEL = "consult119_events"
+
+
+def append(
+    session: Session,
+    name: str,
+    *,
+    ticket_id: int | None = None,
+    actor_id: int | None = None,
+    data: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    """Record that ``name`` happened; written when the unit of work commits."""
+    pending: list[dict[str, Any]] = session.info.setdefault(_PENDING, [])
+    row = {
+        "name": name,
+        "at": at or utcnow(),
+        "ticket_id": ticket_id,
+        "actor_id": actor_id,
+        "data": data or {},
+    }
+    pending.append(row)
+    return row
+
+
+def flush_pending_events(session: Session) -> list[dict[str, Any]]:
+    """Give the pending events their ids and insert them. Returns them with ids."""
+    pending: list[dict[str, Any]] = session.info.pop(_PENDING, [])
+    if not pending:
+        return []
+    n = len(pending)
+    last_id = session.execute(
+        update(EventCounter)
+        .where(EventCounter.id == 1)
+        .values(last_id=EventCounter.last_id + n)
+        .returning(EventCounter.last_id)
+    ).scalar_one()
+    first = last_id - n + 1
+    for offset, row in enumerate(pending):
+        row["id"] = first + offset
+    session.execute(insert(Event), pending)
+    if session.get_bind().dialect.name == "postgresql":
+        # Delivered to listeners only when (and if) this transaction commits.
+        session.execute(text("SELECT pg_notify(:c, :p)"), {"c": NOTIFY_CHANNEL, "p": str(last_id)})
+    return pending

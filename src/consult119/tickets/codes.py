@@ -1,0 +1,147 @@
+"""The domain's codes (SPEC.md). Stored as these strings; translated only at the edge."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Channel(StrEnum):
+    CHAT = "chat"
+    PHONE = "phone"
+    EMAIL = "email"
+
+
+class Source(StrEnum):
+    KAKAO = "kakao"
+    LINE = "line"
+    TELEGRAM = "telegram"
+    WHATSAPP = "whatsapp"
+    WEBCHAT = "webchat"
+    SMTP = "smtp"
+    MANUAL = "manual"
+    PHONE = "phone"
+
+
+#: The origin channel of each source.
+SOURCE_CHANNEL: dict[Source, Channel] = {
+    Source.KAKAO: Channel.CHAT,
+    Source.LINE: Channel.CHAT,
+    Source.TELEGRAM: Channel.CHAT,
+    Source.WHATSAPP: Channel.CHAT,
+    Source.WEBCHAT: Channel.CHAT,
+    Source.SMTP: Channel.EMAIL,
+    Source.MANUAL: Channel.PHONE,
+    Source.PHONE: Channel.PHONE,
+}
+
+
+class Status(StrEnum):
+    NEW = "new"
+    TRIAGED = "triaged"
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    WAITING = "waiting"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    MERGED = "merged"
+
+
+OPEN_STATUSES: frozenset[Status] = frozenset(
+    {Status.NEW, Status.TRIAGED, Status.ASSIGNED, Status.IN_PROGRESS, Status.WAITING}
+)
+
+#: Allowed status transitions. Anything not listed answers 409 ``transition_forbidden``.
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.NEW: frozenset(
+        {
+            Status.TRIAGED,
+            Status.ASSIGNED,
+            Status.IN_PROGRESS,
+            Status.WAITING,
+            Status.RESOLVED,
+            Status.CLOSED,
+            Status.MERGED,
+        }
+    ),
+    Status.TRIAGED: frozenset(
+        {
+            Status.ASSIGNED,
+            Status.IN_PROGRESS,
+            Status.WAITING,
+            Status.RESOLVED,
+            Status.CLOSED,
+            Status.MERGED,
+        }
+    ),
+    Status.ASSIGNED: frozenset(
+        {
+            Status.TRIAGED,
+            Status.IN_PROGRESS,
+            Status.WAITING,
+            Status.RESOLVED,
+            Status.CLOSED,
+            Status.MERGED,
+        }
+    ),
+    Status.IN_PROGRESS: frozenset(
+        {Status.TRIAGED, Status.WAITING, Status.RESOLVED, Status.CLOSED, Status.MERGED}
+    ),
+    Status.WAITING: frozenset({Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED, Status.MERGED}),
+    # A reopen goes back to where the case stood; a person may also pick it up again.
+    Status.RESOLVED: frozenset(
+        {Status.NEW, Status.TRIAGED, Status.ASSIGNED, Status.IN_PROGRESS, Status.CLOSED}
+    ),
+    Status.CLOSED: frozenset(),
+    Status.MERGED: frozenset(),
+}
+
+#: The timestamp column each status stamps when first entered.
+STATUS_TIMESTAMP: dict[Status, str] = {
+    Status.TRIAGED: "triaged_at",
+    Status.ASSIGNED: "assigned_at",
+    Status.IN_PROGRESS: "in_progress_at",
+    Status.WAITING: "waiting_at",
+    Status.RESOLVED: "resolved_at",
+    Status.CLOSED: "closed_at",
+    Status.MERGED: "merged_at",
+}
+
+
+class Category(StrEnum):
+    MEDICAL_CONSULTATION = "medical_consultation"
+    FIRST_AID = "first_aid"
+    MEDICATION = "medication"
+    HOSPITAL_INFO = "hospital_info"
+    TRANSFER = "transfer"
+    OTHER = "other"
+
+
+class Disposition(StrEnum):
+    CALL_LOCAL_EMS = "call_local_ems"
+    GO_TO_ED_NOW = "go_to_ed_now"
+    SEE_DOCTOR_SOON = "see_doctor_soon"
+    SELF_CARE = "self_care"
+    REPATRIATION = "repatriation"
+    REFERRED = "referred"
+
+
+class LocationType(StrEnum):
+    LAND = "land"
+    SEA = "sea"
+    AIR = "air"
+
+
+class Direction(StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+    INTERNAL = "internal"
+
+
+class Delivery(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+#: An untriaged case ranks with KTAS 2 until a person triages it: it needs eyes now.
+UNTRIAGED_PRIORITY = 2

@@ -1,0 +1,91 @@
+"""Every query of the case domain. Services call these; routes never query directly."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from consult119.tickets.codes import OPEN_STATUSES, Status
+from consult119.tickets.models import CaseCounter, ContactIdentity, Message, Ticket
+
+
+def lock_sender(session: Session, source: str, sender_id: str) -> None:
+    """Serialise intake per sender on PostgreSQL (SQLite already has one writer).
+
+    Two messages from one new traveller arriving at once must open one case, not two.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"{source}\x1f{sender_id}"}
+        )
+
+
+def next_case_seq(session: Session, year: int) -> int:
+    """The next sequence number of ``year``; gap-free because a rollback undoes it."""
+    dialect = session.get_bind().dialect.name
+    ins = pg_insert(CaseCounter) if dialect == "postgresql" else sqlite_insert(CaseCounter)
+    session.execute(ins.values(year=year, last_seq=0).on_conflict_do_nothing())
+    return session.execute(
+        update(CaseCounter)
+        .where(CaseCounter.year == year)
+        .values(last_seq=CaseCounter.last_seq + 1)
+        .returning(CaseCounter.last_seq)
+    ).scalar_one()
+
+
+def find_message(session: Session, source: str, external_id: str) -> Message | None:
+    return session.scalars(
+        select(Message).where(Message.source == source, Message.external_id == external_id)
+    ).first()
+
+
+def find_identity(session: Session, source: str, external_id: str) -> ContactIdentity | None:
+    return session.scalars(
+        select(ContactIdentity).where(
+            ContactIdentity.source == source, ContactIdentity.external_id == external_id
+        )
+    ).first()
+
+
+def latest_ticket_of_contact(session: Session, contact_id: int) -> Ticket | None:
+    """The contact's open ticket if any, else their most recently resolved one."""
+    open_ticket = session.scalars(
+        select(Ticket)
+        .where(Ticket.contact_id == contact_id, Ticket.status.in_(list(OPEN_STATUSES)))
+        .order_by(Ticket.id.desc())
+        .limit(1)
+    ).first()
+    if open_ticket is not None:
+        return open_ticket
+    return session.scalars(
+        select(Ticket)
+        .where(Ticket.contact_id == contact_id, Ticket.status == Status.RESOLVED)
+        .order_by(Ticket.resolved_at.desc())
+        .limit(1)
+    ).first()
+
+
+def get_ticket(session: Session, ticket_id: int, *, for_update: bool = False) -> Ticket | None:
+    stmt = select(Ticket).where(Ticket.id == ticket_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return session.scalars(stmt).first()
+
+
+def bump_version(session: Session, ticket: Ticket, now: datetime, **values: object) -> bool:
+    """Conditional update on ``version``: True when this writer won, False when someone else
+    changed the ticket first. Used wherever two people may act at once."""
+    result = session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket.id, Ticket.version == ticket.version)
+        .values(version=Ticket.version + 1, updated_at=now, **values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    session.refresh(ticket)
+    return True

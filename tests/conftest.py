@@ -1,0 +1,214 @@
+"""Test fixtures: a fresh database per session built by the real migrations, on SQLite and on
+PostgreSQL; tables emptied between tests; a live ``consult119 serve`` on a free port.
+
+PostgreSQL comes from ``CONSULT119_TEST_POSTGRES_URL`` (default: the local server). Outside CI
+the PostgreSQL half is skipped, with the reason, when no server answers; under ``CI=true`` it
+fails instead, so CI can never pass without it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+
+from consult119.config import Settings
+from consult119.db import Database, build_engine
+from consult119.migrate import upgrade
+from consult119.models import metadata
+
+PG_ADMIN_URL = os.environ.get(
+    "CONSULT119_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+TEST_SECRET = "test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+
+
+def _pg_admin_engine():
+    url = "postgresql+psycopg://" + PG_ADMIN_URL.split("://", 1)[1]
+    return create_engine(url, isolation_level="AUTOCOMMIT")
+
+
+def _pg_available() -> str | None:
+    try:
+        eng = _pg_admin_engine()
+        with eng.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        eng.dispose()
+        return None
+    except Exception as exc:  # noqa: BLE001
+        return f"PostgreSQL at {PG_ADMIN_URL} is not reachable ({type(exc).__name__})"
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    if request.param == "postgresql":
+        reason = _pg_available()
+        if reason:
+            if IN_CI:
+                pytest.fail(f"CI must run the PostgreSQL suite: {reason}")
+            pytest.skip(reason)
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh database for this test session, built by the real migrations."""
+    if backend == "sqlite":
+        path = tmp_path_factory.mktemp("db") / "consult119.db"
+        url = f"sqlite:///{path}"
+        engine = build_engine(Settings(database_url=url))
+        upgrade(engine)
+        engine.dispose()
+        yield url
+        return
+    name = f"c119_test_{uuid.uuid4().hex[:10]}"
+    admin = _pg_admin_engine()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    url = f"{base}/{name}"
+    engine = build_engine(Settings(database_url=url))
+    upgrade(engine)
+    engine.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _truncate(db: Database) -> None:
+    tables = [t.name for t in reversed(metadata.sorted_tables) if t.name != "event_counter"]
+    with db.engine.begin() as conn:
+        if db.is_sqlite:
+            for name in tables:
+                conn.exec_driver_sql(f'DELETE FROM "{name}"')
+        else:
+            conn.exec_driver_sql(
+                "TRUNCATE " + ", ".join(f'"{n}"' for n in tables) + " RESTART IDENTITY CASCADE"
+            )
+        conn.exec_driver_sql("UPDATE event_counter SET last_id = 0")
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(database_url=database_url, secret_key=TEST_SECRET)
+
+
+@pytest.fixture
+def db(settings: Settings) -> Iterator[Database]:
+    """The test session's database, emptied before each test."""
+    database = Database(settings)
+    _truncate(database)
+    yield database
+    database.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    """A real ``consult119 serve`` process on a free loopback port."""
+
+    database_url: str
+    env_extra: dict[str, str] = field(default_factory=dict)
+    port: int = 0
+    smtp_port: int = 0
+    proc: subprocess.Popen[bytes] | None = None
+    log_path: Path | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def start(self, log_path: Path) -> LiveServer:
+        self.port = free_port()
+        self.smtp_port = free_port()
+        self.log_path = log_path
+        env = {
+            **os.environ,
+            "CONSULT119_DATABASE_URL": self.database_url,
+            "CONSULT119_SECRET_KEY": TEST_SECRET,
+            **self.env_extra,
+        }
+        with open(log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "consult119.cli",
+                    "serve",
+                    "--port",
+                    str(self.port),
+                    "--smtp-port",
+                    str(self.smtp_port),
+                    "--log-level",
+                    "warning",
+                ],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {log_path.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"server did not start: {log_path.read_text()[-3000:]}")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no flush; what was acknowledged must survive."""
+        self.stop(signal.SIGKILL)
+
+
+@pytest.fixture
+def start_server(db: Database, database_url: str, tmp_path: Path):
+    """Start live servers (with extra environment) for this test; all are stopped after it."""
+    servers: list[LiveServer] = []
+
+    def _start(**env_extra: str) -> LiveServer:
+        server = LiveServer(database_url, env_extra=env_extra)
+        servers.append(server)
+        return server.start(tmp_path / f"server-{len(servers)}.log")
+
+    yield _start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def live_server(start_server) -> LiveServer:
+    return start_server()
