@@ -35,3 +35,26 @@ def create_staff(
     session.add(staff)
     session.flush()
     return staff
+
+
+def set_presence(session: Session, staff: Staff, presence: str, *, now: datetime) -> bool:
+    """Record presence from the console or the API; appends ``presence.changed`` when it moves."""
+    from consult119.realtime import events
+    from consult119.staff.models import Presence
+
+    if presence not in {p.value for p in Presence}:
+        raise Invalid("unknown_presence", f"Unknown presence {presence!r}", field="status")
+    if staff.presence == presence:
+        return False
+    old = staff.presence
+    staff.presence = presence
+    staff.presence_at = now
+    session.add(staff)
+    events.append(
+        session,
+        "presence.changed",
+        actor_id=staff.id,
+        at=now,
+        data={"staff_id": staff.id, "from": old, "to": presence},
+    )
+    return True

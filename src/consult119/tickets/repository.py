@@ -89,3 +89,38 @@ def bump_version(session: Session, ticket: Ticket, now: datetime, **values: obje
         return False
     session.refresh(ticket)
     return True
+
+
+def queue_order() -> tuple:
+    """SPEC's queue order: priority (untriaged ranks as 2), then waiting time."""
+    return (Ticket.priority.asc(), Ticket.created_at.asc(), Ticket.id.asc())
+
+
+def list_tickets(
+    session: Session,
+    *,
+    statuses: list[str] | None = None,
+    channel: str | None = None,
+    assignee_id: int | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Ticket], int]:
+    """One page of tickets in queue order and the total matching. Open tickets by default."""
+    from sqlalchemy import func
+
+    conds = [Ticket.status.in_(statuses or [s.value for s in OPEN_STATUSES])]
+    if channel is not None:
+        conds.append(Ticket.channel == channel)
+    if assignee_id is not None:
+        conds.append(Ticket.assignee_id == assignee_id)
+    total = session.scalar(select(func.count()).select_from(Ticket).where(*conds)) or 0
+    rows = session.scalars(
+        select(Ticket).where(*conds).order_by(*queue_order()).limit(limit).offset(offset)
+    ).all()
+    return list(rows), total
+
+
+def messages_of(session: Session, ticket_id: int) -> list[Message]:
+    return list(
+        session.scalars(select(Message).where(Message.ticket_id == ticket_id).order_by(Message.id))
+    )

@@ -1,0 +1,81 @@
+"""Tickets and messages as the API shows them (SPEC.md shapes)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+
+
+class MessagePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    direction: str
+    channel: str
+    source: str
+    text: str
+    created_at: datetime
+    author_staff_id: int | None = None
+    delivery: str | None = None
+
+
+class TicketPublic(BaseModel):
+    """A case in lists and events: no message text, no patient details."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    case_number: str
+    channel: str
+    source: str
+    status: str
+    priority: int
+    acuity: int | None
+    suspected_acuity: int | None = None
+    red_flags: list[str] | None = None
+    category: str | None
+    disposition: str | None = None
+    assignee_id: int | None
+    country: str | None = None
+    location_type: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    last_message_at: datetime | None = None
+    first_response_at: datetime | None = None
+    sla_due_at: datetime | None = None
+    version: int
+
+
+class PatientDetails(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    patient_age: int | None = None
+    patient_sex: str | None = None
+    symptoms_onset: str | None = None
+    conditions: str | None = None
+    medication: str | None = None
+    allergies: str | None = None
+
+
+class TicketDetail(TicketPublic, PatientDetails):
+    """One case with its conversation: personal data, so every read is audited."""
+
+    contact_id: int
+    timezone: str | None = None
+    locale: str | None = None
+    vessel_or_flight: str | None = None
+    triaged_at: datetime | None = None
+    assigned_at: datetime | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    reopen_count: int = 0
+    messages: list[MessagePublic] = []
