@@ -1,0 +1,54 @@
+"""Factories shared by the tests: they write through the real services and commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+
+from consult119.db import Database, utcnow
+from consult119.staff.models import Shift
+from consult119.staff.service import create_staff
+
+PASSWORD = "correct-horse-battery"
+
+
+@dataclass
+class StaffLogin:
+    id: int
+    email: str
+    role: str
+    password: str = PASSWORD
+
+    def token(self, base_url: str) -> str:
+        r = httpx.post(f"{base_url}/api/v1/auth/token",
+                       data={"username": self.email, "password": self.password}, timeout=10)
+        r.raise_for_status()
+        return r.json()["access_token"]
+
+    def headers(self, base_url: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(base_url)}"}
+
+
+_counter = 0
+
+
+def make_staff(db: Database, role: str, *, name: str | None = None, on_duty: bool = False,
+               now: datetime | None = None, presence: str | None = None) -> StaffLogin:
+    """A staff account (and a shift covering ``now`` when ``on_duty``)."""
+    global _counter
+    _counter += 1
+    now = now or utcnow()
+    email = f"{role}{_counter}@example.org"
+    with db.unit_of_work() as session:
+        staff = create_staff(session, email=email, name=name or f"{role.title()} {_counter}",
+                             role=role, password=PASSWORD, now=now)
+        if presence is not None:
+            staff.presence = presence
+        if on_duty:
+            session.add(Shift(staff_id=staff.id, starts_at=now - timedelta(hours=1),
+                              ends_at=now + timedelta(hours=11)))
+        staff_id = staff.id
+    assert staff_id is not None
+    return StaffLogin(id=staff_id, email=email, role=role)
