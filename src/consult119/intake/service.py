@@ -25,6 +25,7 @@ from consult119.tickets.codes import (
     Source,
     Status,
 )
+from consult119.tickets.events import ticket_event
 from consult119.tickets.models import Contact, ContactIdentity, Message, Ticket
 
 
@@ -199,21 +200,7 @@ class IntakeService:
             updated_at=now,
         )
         session.add(ticket)
-        session.flush()
-        events.append(
-            session,
-            "ticket.created",
-            ticket_id=ticket.id,
-            at=now,
-            data={
-                "case_number": ticket.case_number,
-                "channel": ticket.channel,
-                "source": ticket.source,
-                "status": ticket.status,
-                "priority": ticket.priority,
-                "country": ticket.country,
-            },
-        )
+        ticket_event(session, "ticket.created", ticket, at=now)
         return ticket
 
     def _reopen(self, session: Session, ticket: Ticket, now: datetime) -> None:
@@ -228,10 +215,11 @@ class IntakeService:
         ticket.resolved_at = None
         ticket.reopen_count += 1
         ticket.version += 1
-        events.append(
+        ticket.updated_at = now
+        ticket_event(
             session,
             "ticket.status_changed",
-            ticket_id=ticket.id,
+            ticket,
             at=now,
-            data={"from": old, "to": ticket.status, "reason": "reopened"},
+            **{"from": old, "to": ticket.status, "reason": "reopened"},
         )
