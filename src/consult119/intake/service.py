@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from consult119.realtime import events
 from consult119.tickets import repository as repo
 from consult119.tickets.codes import (
     OPEN_STATUSES,
@@ -25,7 +24,7 @@ from consult119.tickets.codes import (
     Source,
     Status,
 )
-from consult119.tickets.events import ticket_event
+from consult119.tickets.events import message_event, ticket_event
 from consult119.tickets.models import Contact, ContactIdentity, Message, Ticket
 
 
@@ -116,19 +115,7 @@ class IntakeService:
         session.add(message)
         ticket.last_message_at = now
         ticket.updated_at = now
-        session.flush()
-        events.append(
-            session,
-            "message.created",
-            ticket_id=ticket.id,
-            at=now,
-            data={
-                "message_id": message.id,
-                "direction": message.direction,
-                "source": message.source,
-                "text": message.text,
-            },
-        )
+        message_event(session, message, ticket, at=now)
         return IntakeResult(
             ticket, contact, message, created=created, duplicate=False, reopened=reopened
         )
