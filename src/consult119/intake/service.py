@@ -126,7 +126,9 @@ class IntakeService:
             "sent_at": msg.sent_at,
             "meta": msg.meta,
         }
-        message = Message(id=repo.insert_returning_id(session, Message, values), **values)
+        message = repo.transient(
+            Message, {"id": repo.insert_returning_id(session, Message, values), **values}
+        )
         message_event(session, message, ticket, at=now)
         return IntakeResult(
             ticket, contact, message, created=created, duplicate=False, reopened=reopened
@@ -162,7 +164,9 @@ class IntakeService:
                 "created_at": now,
                 "updated_at": now,
             }
-            contact = Contact(id=repo.insert_returning_id(session, Contact, values), **values)
+            contact = repo.transient(
+                Contact, {"id": repo.insert_returning_id(session, Contact, values), **values}
+            )
             repo.insert_returning_id(
                 session,
                 ContactIdentity,
@@ -211,7 +215,9 @@ class IntakeService:
             "reopen_count": 0,
             "version": 1,
         }
-        ticket = Ticket(id=repo.insert_returning_id(session, Ticket, values), **values)
+        ticket = repo.transient(
+            Ticket, {"id": repo.insert_returning_id(session, Ticket, values), **values}
+        )
         ticket_event(session, "ticket.created", ticket, at=now)
         return ticket
 

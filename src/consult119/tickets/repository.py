@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, case, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, class_mapper
 
 from consult119.tickets.codes import OPEN_STATUSES, Status
 from consult119.tickets.models import CaseCounter, ContactIdentity, Message, Ticket
+
+M = TypeVar("M")
 
 
 def lock_sender(session: Session, source: str, sender_id: str) -> None:
@@ -78,6 +80,17 @@ def insert_returning_id(session: Session, model: type, values: dict[str, Any]) -
         table = model.__table__  # type: ignore[attr-defined]
         stmt = _INSERT_RETURNING_ID[model] = insert(table).returning(table.c.id)
     return session.execute(stmt, values).scalar_one()
+
+
+def transient(model: type[M], values: dict[str, Any]) -> M:
+    """A detached, read-only object for a row just inserted with :func:`insert_returning_id`.
+
+    SQLModel's constructor validates every field (about 0.2 ms per object); this skips it — the
+    values were just written, and the object is only read (events, acknowledgements).
+    """
+    obj = class_mapper(model).class_manager.new_instance()
+    obj.__dict__.update(values)
+    return obj  # type: ignore[no-any-return]
 
 
 def latest_ticket_of_contact(session: Session, contact_id: int) -> Ticket | None:
