@@ -50,9 +50,7 @@ def utc_offset(dt: datetime, tz: str | tzinfo | None) -> str:
     return f"UTC{sign}{hours:02d}:{mins:02d}"
 
 
-def format_datetime(
-    dt: datetime, tz: str | tzinfo | None = None, locale: str | None = None
-) -> str:
+def format_datetime(dt: datetime, tz: str | tzinfo | None = None, locale: str | None = None) -> str:
     """Weekday, date and time in ``tz`` for ``locale``: ``Sat, Jun 1, 2024, 2:00 AM``,
     ``2024년 6월 1일 (토) 오전 2:00``."""
     loc = _locale(locale)
@@ -63,9 +61,7 @@ def format_datetime(
     return str(pattern).replace("{1}", day).replace("{0}", time)
 
 
-def format_local_and_seoul(
-    dt: datetime, tz: str | tzinfo | None, locale: str | None = None
-) -> str:
+def format_local_and_seoul(dt: datetime, tz: str | tzinfo | None, locale: str | None = None) -> str:
     """The moment in the traveller's zone (with its UTC offset) and in Korean time, for staff.
 
     ``Sat, Jun 1, 2024, 2:00 AM (UTC+14:00) · Seoul: Fri, May 31, 2024, 9:00 PM``
@@ -92,7 +88,9 @@ def _decimal(value: float | int, pattern: str | None, locale: str, *, percent: b
         return babel_numbers.format_decimal(number, format=pattern, locale=locale)
 
 
-def format_number(value: float | int, locale: str | None = None, *, digits: int | None = None) -> str:
+def format_number(
+    value: float | int, locale: str | None = None, *, digits: int | None = None
+) -> str:
     """``4,901`` / ``62.5``; ``digits`` fixes the decimals."""
     loc = _locale(locale)
     if digits is None:
