@@ -217,50 +217,57 @@ def start_baseline() -> tuple[subprocess.Popen[bytes], int]:
 async def run(sizes: list[int], rounds: int) -> list[Result]:
     results: list[Result] = []
     with tempfile.TemporaryDirectory() as tmpdir:
-        server, base, token = start_consult119(Path(tmpdir))
-        baseline, bport = start_baseline()
-        try:
-            async with asyncio.timeout(DEADLINE):
-                control = await connect(f"ws://127.0.0.1:{bport}", compression=None)
-                await control.send('{"type":"hello"}')
-                payload = None
-                # The same frame size for the baseline: a ticket.created is ~1 kB.
-                payload = json.dumps({"type": "event", "name": "ticket.created",
-                                      "data": {"pad": "x" * 900}}, separators=(",", ":"))
-                counter = iter(range(1, 1_000_000))
-                async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        for n in sizes:
+            # Fresh servers per size, so memory is measured from the same starting point.
+            results += await run_size(Path(tmpdir) / str(n), n, rounds)
+    return results
 
-                    async def intake() -> None:
-                        seq = next(counter)
-                        r = await http.post("/api/v1/intake/chat", json={
-                            "source": "kakao", "sender_id": f"bench-{seq}",
-                            "message_id": f"m-{seq}", "text": "가슴이 아파요"})
-                        assert r.status_code == 201, r.text
 
-                    async def trigger() -> None:
-                        await control.send(json.dumps({"type": "trigger", "payload": payload}))
+async def run_size(tmp: Path, n: int, rounds: int) -> list[Result]:
+    tmp.mkdir()
+    server, base, token = start_consult119(tmp)
+    baseline, bport = start_baseline()
+    try:
+        async with asyncio.timeout(DEADLINE):
+            control = await connect(f"ws://127.0.0.1:{bport}", compression=None)
+            await control.send('{"type":"hello"}')
+            # The same frame size for the baseline: a ticket.created is ~1 kB.
+            payload = json.dumps({"type": "event", "name": "ticket.created",
+                                  "data": {"pad": "x" * 900}}, separators=(",", ":"))
+            counter = iter(range(1, 1_000_000))
+            async with httpx.AsyncClient(base_url=base, timeout=30) as http:
 
-                    console_url = f"{base.replace('http', 'ws')}/ws/console"
-                    console_auth = json.dumps({"type": "auth", "token": token})
-                    # Warm both servers up (imports, thread pools, first queries).
-                    await measure("warm-up", server.pid, console_url, console_auth, 20, 3, intake)
-                    await measure("warm-up", baseline.pid, f"ws://127.0.0.1:{bport}",
-                                  '{"type":"auth"}', 20, 3, trigger)
-                    for n in sizes:
-                        results.append(await measure(
-                            "consult119", server.pid, console_url, console_auth, n, rounds,
-                            intake))
-                        results.append(await measure(
-                            "websockets baseline", baseline.pid, f"ws://127.0.0.1:{bport}",
-                            '{"type":"auth"}', n, rounds, trigger))
-                await control.close()
-        finally:
-            for proc in (server, baseline):
-                proc.terminate()
-                try:
-                    proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+                async def intake() -> None:
+                    seq = next(counter)
+                    r = await http.post("/api/v1/intake/chat", json={
+                        "source": "kakao", "sender_id": f"bench-{seq}",
+                        "message_id": f"m-{seq}", "text": "가슴이 아파요"})
+                    assert r.status_code == 201, r.text
+
+                async def trigger() -> None:
+                    await control.send(json.dumps({"type": "trigger", "payload": payload}))
+
+                console_url = f"{base.replace('http', 'ws')}/ws/console"
+                console_auth = json.dumps({"type": "auth", "token": token})
+                baseline_url = f"ws://127.0.0.1:{bport}"
+                # Warm both servers up (imports, thread pools, first queries).
+                await measure("warm-up", server.pid, console_url, console_auth, 20, 3, intake)
+                await measure("warm-up", baseline.pid, baseline_url, '{"type":"auth"}', 20, 3,
+                              trigger)
+                results = [
+                    await measure("consult119", server.pid, console_url, console_auth, n,
+                                  rounds, intake),
+                    await measure("websockets baseline", baseline.pid, baseline_url,
+                                  '{"type":"auth"}', n, rounds, trigger),
+                ]
+            await control.close()
+    finally:
+        for proc in (server, baseline):
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
     return results
 
 

@@ -70,7 +70,10 @@ class PresenceKeeper:
         if timer is not None:
             timer.cancel()
         if presence != Presence.OFFLINE.value:
-            await run_in_threadpool(confirm_presence, self.ctx, staff_id)
+            try:
+                await run_in_threadpool(confirm_presence, self.ctx, staff_id)
+            except Exception as exc:  # noqa: BLE001 - the console works without the stamp
+                log.warning("presence: confirming staff %s failed (%s)", staff_id, exc)
 
     def disconnected(self, staff_id: int) -> None:
         if self.hub.connections_of(staff_id) > 0 or staff_id in self._timers:
