@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from consult119 import __version__
+from consult119.audit.routes import router as audit_router
 from consult119.auth.routes import router as auth_router
 from consult119.auth.security import signing_key
 from consult119.config import Settings, get_settings
@@ -18,6 +19,9 @@ from consult119.context import AppContext, Clock
 from consult119.db import Database, utcnow
 from consult119.errors import install_error_handlers
 from consult119.intake.chat import router as chat_intake_router
+from consult119.staff.routes import router as staff_router
+from consult119.tickets.routes import router as tickets_router
+from consult119.triage import scheduler
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +36,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        triage_scheduler = scheduler.start(ctx)
         try:
             yield
         finally:
+            await triage_scheduler.stop()
             db.dispose()
 
     app = FastAPI(
@@ -47,6 +53,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     install_error_handlers(app)
     app.include_router(auth_router)
     app.include_router(chat_intake_router)
+    app.include_router(staff_router)
+    app.include_router(tickets_router)
+    app.include_router(audit_router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> JSONResponse:

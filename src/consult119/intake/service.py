@@ -26,6 +26,7 @@ from consult119.tickets.codes import (
 )
 from consult119.tickets.events import message_event, ticket_event
 from consult119.tickets.models import Contact, ContactIdentity, Message, Ticket
+from consult119.triage import pretriage
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,7 @@ class IntakeService:
         session.add(message)
         ticket.last_message_at = now
         ticket.updated_at = now
+        pretriage.on_inbound(session, ticket, msg.text, now=now, reopened=reopened)
         message_event(session, message, ticket, at=now)
         return IntakeResult(
             ticket, contact, message, created=created, duplicate=False, reopened=reopened
