@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from consult119.audit.models import AuditEntry
+from consult119.db import utcnow
 
 #: Actions recorded (codes, not text).
 VIEW_CASE = "ticket.view"
@@ -27,11 +28,12 @@ def record(
     ticket_id: int | None = None,
     client_ip: str | None = None,
     detail: dict[str, Any] | None = None,
-    at: datetime,
+    at: datetime | None = None,
 ) -> AuditEntry:
-    """Append one entry; committed with the caller's unit of work."""
+    """Append one entry; committed with the caller's unit of work. Pass ``at`` from the
+    app clock (``ctx.now()``); it defaults to the current UTC time."""
     entry = AuditEntry(
-        at=at,
+        at=at or utcnow(),
         staff_id=staff_id,
         action=action[:40],
         ticket_id=ticket_id,

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime
 
 from consult119.auth.deps import CurrentStaff, require_roles
@@ -126,7 +126,7 @@ def roster(
     with ctx.db.read_session() as session:
         if start is not None or end is not None:
             lo: datetime = start or ctx.now()
-            hi: datetime = end or lo.replace(year=lo.year + 1)
+            hi: datetime = end or lo + timedelta(days=366)
             rows = staff_repo.shifts_between(session, lo, hi, staff_id)
         else:
             rows = staff_repo.shifts_covering(session, at or ctx.now())
@@ -137,7 +137,7 @@ def roster(
 
 
 @router.post("/roster", response_model=ShiftPublic, status_code=201)
-def add_shift(ctx: ContextDep, _: AdminOnly, body: ShiftIn, response: Response) -> ShiftPublic:
+def add_shift(ctx: ContextDep, _: AdminOnly, body: ShiftIn) -> ShiftPublic:
     """Add a shift (admin); times are stored in UTC."""
     with ctx.db.unit_of_work() as session:
         staff = session.get(Staff, body.staff_id)

@@ -23,7 +23,6 @@ from consult119.tickets.codes import (
     OPEN_STATUSES,
     STATUS_TIMESTAMP,
     TRANSITIONS,
-    UNTRIAGED_PRIORITY,
     Category,
     Direction,
     Disposition,
@@ -440,8 +439,6 @@ def change_status(session: Session, ticket_id: int, *, to: str, by: Staff, now: 
     if current == Status.RESOLVED:
         ticket.resolved_at = None
         ticket.reopen_count += 1
-        if ticket.acuity is None:
-            ticket.priority = min(UNTRIAGED_PRIORITY, ticket.suspected_acuity or UNTRIAGED_PRIORITY)
     ticket.version += 1
     ticket.updated_at = now
     ticket_event(

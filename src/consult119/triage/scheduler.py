@@ -19,6 +19,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -33,6 +34,9 @@ from consult119.tickets.events import ticket_event
 from consult119.tickets.models import Ticket
 from consult119.triage import ktas
 from consult119.triage.policy import AssignmentPolicy
+
+if TYPE_CHECKING:
+    from consult119.context import AppContext
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +106,9 @@ def _handovers(db: Database, now: datetime) -> list[int]:
         return True
 
     done = _each_locked(db, ids, still_due, act)
+    with db.read_session() as session:
+        if not staff_repo.ended_shifts(session, now, limit=1):
+            return done
     with db.unit_of_work() as session:
         # Bookkeeping: when each ended shift's cases were seen to.
         session.execute(
@@ -195,7 +202,7 @@ class SchedulerHandle:
             await self.task
 
 
-def start(ctx, *, policy: AssignmentPolicy | None = None) -> SchedulerHandle:  # noqa: ANN001
+def start(ctx: AppContext, *, policy: AssignmentPolicy | None = None) -> SchedulerHandle:
     """Run :func:`tick` every ``scheduler_interval_seconds`` in a worker thread until stopped.
 
     A failing tick is logged and the next one runs as usual: one bad row must not stop the
