@@ -52,3 +52,28 @@ def make_staff(db: Database, role: str, *, name: str | None = None, on_duty: boo
         staff_id = staff.id
     assert staff_id is not None
     return StaffLogin(id=staff_id, email=email, role=role)
+
+
+_ticket_counter = 0
+
+
+def make_ticket(db: Database, text: str = "여행 중 배가 아파요", *, now: datetime | None = None,
+                source: str = "kakao", sender_id: str | None = None) -> int:
+    """A case opened through the real intake service at ``now``; returns its id."""
+    from consult119.intake.service import InboundMessage, IntakeService
+
+    global _ticket_counter
+    _ticket_counter += 1
+    now = now or utcnow()
+    intake = IntakeService(report_zone=db.settings.report_zone,
+                           reopen_window=timedelta(hours=db.settings.reopen_window_hours))
+    with db.unit_of_work() as session:
+        result = intake.receive(session, InboundMessage(
+            source=source, sender_id=sender_id or f"traveller-{_ticket_counter}",
+            external_id=f"msg-{_ticket_counter}-{now.timestamp()}", text=text), now=now)
+        return result.ticket_id
+
+
+def add_shift(db: Database, staff_id: int, start: datetime, end: datetime) -> None:
+    with db.unit_of_work() as session:
+        session.add(Shift(staff_id=staff_id, starts_at=start, ends_at=end))

@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 
 from consult119.config import get_settings
+from consult119.staff import cli as staff_cli
 
 app = typer.Typer(
     name="consult119",
@@ -18,6 +19,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(staff_cli.staff_app, name="staff")
+app.add_typer(staff_cli.roster_app, name="roster")
 
 console = Console()
 

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from consult119 import __version__
+from consult119.audit.routes import router as audit_router
 from consult119.auth.routes import router as auth_router
 from consult119.auth.security import signing_key
 from consult119.config import Settings, get_settings
@@ -20,6 +21,9 @@ from consult119.context import AppContext, Clock
 from consult119.db import Database, utcnow
 from consult119.errors import install_error_handlers
 from consult119.intake.chat import router as chat_intake_router
+from consult119.staff.routes import router as staff_router
+from consult119.tickets.routes import router as tickets_router
+from consult119.triage import scheduler
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +38,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        triage_scheduler = scheduler.start(ctx)
         try:
             async with console_lifespan(ctx):
                 yield
         finally:
+            await triage_scheduler.stop()
             db.dispose()
 
     app = FastAPI(
@@ -51,6 +57,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(auth_router)
     app.include_router(chat_intake_router)
     app.include_router(console_router)
+    app.include_router(staff_router)
+    app.include_router(tickets_router)
+    app.include_router(audit_router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> JSONResponse:

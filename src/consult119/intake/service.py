@@ -19,13 +19,13 @@ from consult119.tickets import repository as repo
 from consult119.tickets.codes import (
     OPEN_STATUSES,
     SOURCE_CHANNEL,
-    UNTRIAGED_PRIORITY,
     Direction,
     Source,
     Status,
 )
 from consult119.tickets.events import message_event, ticket_event
 from consult119.tickets.models import Contact, ContactIdentity, Message, Ticket
+from consult119.triage import pretriage
 
 
 @dataclass(frozen=True)
@@ -129,6 +129,9 @@ class IntakeService:
         message = repo.transient(
             Message, {"id": repo.insert_returning_id(session, Message, values), **values}
         )
+        if not created:
+            # A new case was ranked before its INSERT (see _open_ticket).
+            pretriage.on_inbound(session, ticket, msg.text, now=now, reopened=reopened)
         message_event(session, message, ticket, at=now)
         return IntakeResult(
             ticket, contact, message, created=created, duplicate=False, reopened=reopened
@@ -202,7 +205,6 @@ class IntakeService:
             "source": msg.source,
             "contact_id": contact.id,
             "status": Status.NEW.value,
-            "priority": UNTRIAGED_PRIORITY,
             "country": contact.country,
             "timezone": contact.timezone,
             "locale": contact.locale,
@@ -211,6 +213,7 @@ class IntakeService:
             "created_at": now,
             "updated_at": now,
             "last_message_at": now,
+            **pretriage.initial_rank(msg.text, now=now),
             "assignment_accepted": False,
             "reopen_count": 0,
             "version": 1,
@@ -219,6 +222,7 @@ class IntakeService:
             Ticket, {"id": repo.insert_returning_id(session, Ticket, values), **values}
         )
         ticket_event(session, "ticket.created", ticket, at=now)
+        pretriage.announce_initial_rank(session, ticket, now=now)
         return ticket
 
     def _reopen(self, session: Session, ticket: Ticket, now: datetime) -> None:

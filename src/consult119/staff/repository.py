@@ -36,3 +36,136 @@ def list_staff(
     if role is not None:
         stmt = stmt.where(Staff.role == role)
     return [(row[0], bool(row[1])) for row in session.execute(stmt)]
+
+
+def open_cases_count():
+    """Correlated count of a staff row's open cases (for ranking and capacity)."""
+    from sqlalchemy import func
+
+    from consult119.tickets.codes import OPEN_STATUSES
+    from consult119.tickets.models import Ticket
+
+    return (
+        select(func.count())
+        .select_from(Ticket)
+        .where(Ticket.assignee_id == Staff.id, Ticket.status.in_([s.value for s in OPEN_STATUSES]))
+        .scalar_subquery()
+    )
+
+
+def pick_doctor(
+    session: Session, *, now: datetime, exclude: set[int] | frozenset[int] = frozenset()
+) -> Staff | None:
+    """The doctor the next case goes to, in one query: on duty, at the console (available
+    before busy; away and offline never), under capacity, fewest open cases, then the one idle
+    longest (never assigned counts as idle longest)."""
+    from sqlalchemy import case
+
+    from consult119.staff.models import Presence, Role
+
+    count = open_cases_count()
+    stmt = (
+        select(Staff)
+        .where(
+            Staff.role == Role.DOCTOR.value,
+            Staff.disabled.is_(False),
+            Staff.presence.in_([Presence.AVAILABLE.value, Presence.BUSY.value]),
+            on_duty_clause(now),
+            count < Staff.capacity,
+        )
+        .order_by(
+            case((Staff.presence == Presence.AVAILABLE.value, 0), else_=1),
+            count,
+            Staff.last_assigned_at.asc().nulls_first(),
+            Staff.id,
+        )
+        .limit(1)
+    )
+    if exclude:
+        stmt = stmt.where(Staff.id.not_in(list(exclude)))
+    return session.scalars(stmt).first()
+
+
+def lock_staff(session: Session, staff_id: int) -> Staff | None:
+    """The staff row, locked until commit on PostgreSQL (capacity checks must not race)."""
+    return session.scalars(
+        select(Staff)
+        .where(Staff.id == staff_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+
+
+def count_open_cases(session: Session, staff_id: int) -> int:
+    from sqlalchemy import func
+
+    from consult119.tickets.codes import OPEN_STATUSES
+    from consult119.tickets.models import Ticket
+
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Ticket)
+            .where(
+                Ticket.assignee_id == staff_id,
+                Ticket.status.in_([s.value for s in OPEN_STATUSES]),
+            )
+        )
+        or 0
+    )
+
+
+def find_by_email(session: Session, email: str) -> Staff | None:
+    from sqlalchemy import func
+
+    return session.scalars(
+        select(Staff).where(func.lower(Staff.email) == email.strip().lower())
+    ).first()
+
+
+def shifts_covering(session: Session, at: datetime) -> list[tuple[Shift, Staff]]:
+    """Shifts running at ``at`` with their staff, by role then name."""
+    rows = session.execute(
+        select(Shift, Staff)
+        .join(Staff, Staff.id == Shift.staff_id)
+        .where(Shift.starts_at <= at, Shift.ends_at > at)
+        .order_by(Staff.role, Staff.name, Shift.starts_at)
+    )
+    return [(r[0], r[1]) for r in rows]
+
+
+def shifts_between(
+    session: Session, start: datetime, end: datetime, staff_id: int | None = None
+) -> list[tuple[Shift, Staff]]:
+    """Shifts overlapping [start, end), in start order."""
+    stmt = (
+        select(Shift, Staff)
+        .join(Staff, Staff.id == Shift.staff_id)
+        .where(Shift.starts_at < end, Shift.ends_at > start)
+        .order_by(Shift.starts_at, Staff.name)
+    )
+    if staff_id is not None:
+        stmt = stmt.where(Shift.staff_id == staff_id)
+    return [(r[0], r[1]) for r in session.execute(stmt)]
+
+
+def overlapping_shift(
+    session: Session, staff_id: int, start: datetime, end: datetime
+) -> Shift | None:
+    return session.scalars(
+        select(Shift)
+        .where(Shift.staff_id == staff_id, Shift.starts_at < end, Shift.ends_at > start)
+        .limit(1)
+    ).first()
+
+
+def ended_shifts(session: Session, now: datetime, limit: int = 100) -> list[Shift]:
+    """Shifts that ended and whose open cases were not handed over yet."""
+    return list(
+        session.scalars(
+            select(Shift)
+            .where(Shift.ends_at <= now, Shift.handed_over_at.is_(None))
+            .order_by(Shift.ends_at)
+            .limit(limit)
+        )
+    )

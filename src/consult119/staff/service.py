@@ -58,3 +58,53 @@ def set_presence(session: Session, staff: Staff, presence: str, *, now: datetime
         data={"staff_id": staff.id, "from": old, "to": presence},
     )
     return True
+
+
+def disable_staff(session: Session, staff: Staff, *, now: datetime) -> bool:
+    """Disable an account: its tokens stop working at the next request (every request reads
+    the account), and the scheduler hands its open cases over. Returns False if already so."""
+    from consult119.realtime import events
+
+    if staff.disabled:
+        return False
+    staff.disabled = True
+    staff.presence = "offline"
+    staff.presence_at = now
+    session.add(staff)
+    events.append(
+        session,
+        "staff.disabled",
+        actor_id=None,
+        at=now,
+        data={"staff_id": staff.id},
+    )
+    return True
+
+
+MAX_SHIFT = 7 * 24 * 3600
+
+
+def add_shift(session: Session, staff: Staff, *, starts_at: datetime, ends_at: datetime):
+    """Add a shift in UTC; refuses a shift that ends before it starts, is over a week long, or
+    overlaps another shift of the same person."""
+    from consult119.staff import repository as staff_repo
+    from consult119.staff.models import Shift
+
+    for name, value in (("start", starts_at), ("end", ends_at)):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise Invalid(
+                "naive_time", f"Give the shift {name} with a timezone (e.g. Z).", field=name
+            )
+    if ends_at <= starts_at:
+        raise Invalid("shift_ends_before_start", "A shift must end after it starts.", field="end")
+    if (ends_at - starts_at).total_seconds() > MAX_SHIFT:
+        raise Invalid("shift_too_long", "A shift may last at most 7 days.", field="end")
+    if staff.disabled:
+        raise Conflict("account_disabled", f"{staff.email} is disabled.")
+    assert staff.id is not None
+    if staff_repo.overlapping_shift(session, staff.id, starts_at, ends_at) is not None:
+        raise Conflict("shift_overlaps", f"{staff.email} already has a shift in that time.")
+    shift = Shift(staff_id=staff.id, starts_at=starts_at, ends_at=ends_at)
+    session.add(shift)
+    session.flush()
+    return shift

@@ -140,6 +140,7 @@ def list_tickets(
     statuses: list[str] | None = None,
     channel: str | None = None,
     assignee_id: int | None = None,
+    unassigned: bool = False,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[Ticket], int]:
@@ -151,6 +152,8 @@ def list_tickets(
         conds.append(Ticket.channel == channel)
     if assignee_id is not None:
         conds.append(Ticket.assignee_id == assignee_id)
+    if unassigned:
+        conds.append(Ticket.assignee_id.is_(None))
     total = session.scalar(select(func.count()).select_from(Ticket).where(*conds)) or 0
     rows = session.scalars(
         select(Ticket).where(*conds).order_by(*queue_order()).limit(limit).offset(offset)
@@ -161,4 +164,164 @@ def list_tickets(
 def messages_of(session: Session, ticket_id: int) -> list[Message]:
     return list(
         session.scalars(select(Message).where(Message.ticket_id == ticket_id).order_by(Message.id))
+    )
+
+
+_OPEN = [s.value for s in OPEN_STATUSES]
+
+
+def claim_ticket(session: Session, ticket: Ticket, staff_id: int, now: datetime) -> bool:
+    """The claim as one conditional update: it succeeds only while nobody holds the ticket (or
+    it is already assigned to ``staff_id`` and waiting to be accepted). Of two claims at once,
+    the database lets exactly one match; the other sees the new row and updates nothing."""
+    from sqlalchemy import case
+
+    own = ticket.assignee_id == staff_id
+    holder = (
+        (Ticket.assignee_id == staff_id) & Ticket.assignment_accepted.is_(False)
+        if own
+        else Ticket.assignee_id.is_(None)
+    )
+    values: dict[str, object] = {
+        "assignee_id": staff_id,
+        "assignment_accepted": True,
+        "status": case(
+            (Ticket.status.in_([Status.NEW.value, Status.TRIAGED.value]), Status.ASSIGNED.value),
+            else_=Ticket.status,
+        ),
+        "version": Ticket.version + 1,
+        "updated_at": now,
+    }
+    if not own:
+        values["assigned_at"] = now
+    result = session.execute(
+        update(Ticket)
+        .where(
+            Ticket.id == ticket.id,
+            Ticket.status.in_(_OPEN),
+            holder,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(ticket)
+    return result.rowcount == 1
+
+
+def lock_ticket(session: Session, ticket_id: int, *, skip_locked: bool = False) -> Ticket | None:
+    """The ticket, re-read and locked until commit on PostgreSQL (SQLite has one writer)."""
+    stmt = (
+        select(Ticket)
+        .where(Ticket.id == ticket_id)
+        .with_for_update(skip_locked=skip_locked)
+        .execution_options(populate_existing=True)
+    )
+    return session.scalars(stmt).first()
+
+
+def orphaned_ticket_ids(session: Session, now: datetime, limit: int = 100) -> list[int]:
+    """Open tickets held by someone no longer on duty (shift over, or account disabled)."""
+    from consult119.staff.models import Staff
+    from consult119.staff.repository import on_duty_clause
+
+    return list(
+        session.scalars(
+            select(Ticket.id)
+            .join(Staff, Staff.id == Ticket.assignee_id)
+            .where(Ticket.status.in_(_OPEN), (Staff.disabled.is_(True)) | ~on_duty_clause(now))
+            .order_by(*queue_order())
+            .limit(limit)
+        )
+    )
+
+
+def acceptance_overdue_ids(
+    session: Session, now: datetime, timeouts: dict[int, object], limit: int = 100
+) -> list[int]:
+    """Assigned, not yet accepted, and past the acceptance time of their rank."""
+    from sqlalchemy import and_, or_
+
+    per_level = [
+        and_(Ticket.priority == lvl, Ticket.assigned_at <= now - wait)  # type: ignore[operator]
+        for lvl, wait in timeouts.items()
+    ]
+    return list(
+        session.scalars(
+            select(Ticket.id)
+            .where(
+                Ticket.status.in_(_OPEN),
+                Ticket.assignee_id.is_not(None),
+                Ticket.assignment_accepted.is_(False),
+                or_(*per_level),
+            )
+            .order_by(*queue_order())
+            .limit(limit)
+        )
+    )
+
+
+def unassigned_due_ids(
+    session: Session, now: datetime, untriaged_since: datetime, limit: int = 100
+) -> list[int]:
+    """Cases nobody holds that should go to a doctor: triaged ones at once, untriaged ones
+    after they have waited since ``untriaged_since``."""
+    from sqlalchemy import or_
+
+    return list(
+        session.scalars(
+            select(Ticket.id)
+            .where(
+                Ticket.assignee_id.is_(None),
+                or_(
+                    Ticket.status == Status.TRIAGED.value,
+                    (Ticket.status == Status.NEW.value) & (Ticket.created_at <= untriaged_since),
+                ),
+            )
+            .order_by(*queue_order())
+            .limit(limit)
+        )
+    )
+
+
+def mark_sla(
+    session: Session, *, column: str, now: datetime, leads: dict[int, object]
+) -> list[int]:
+    """Stamp ``column`` (``sla_warned_at`` or ``sla_breached_at``) on every open, unanswered
+    ticket whose deadline minus its level's lead has passed, in one conditional update.
+
+    Returns the ids this call stamped: a ticket another process stamped first is not returned,
+    so each alarm fires once however many processes run the scheduler."""
+    from sqlalchemy import and_, or_
+
+    col = getattr(Ticket, column)
+    per_level = [
+        and_(Ticket.priority == lvl, Ticket.sla_due_at <= now + lead)  # type: ignore[operator]
+        for lvl, lead in leads.items()
+    ]
+    result = session.execute(
+        update(Ticket)
+        .where(
+            Ticket.status.in_(_OPEN),
+            Ticket.first_response_at.is_(None),
+            Ticket.sla_due_at.is_not(None),
+            col.is_(None),
+            or_(*per_level),
+        )
+        .values({column: now})
+        .returning(Ticket.id)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(result.scalars().all())
+
+
+def tickets_by_ids(session: Session, ids: list[int]) -> list[Ticket]:
+    if not ids:
+        return []
+    return list(
+        session.scalars(
+            select(Ticket)
+            .where(Ticket.id.in_(ids))
+            .order_by(Ticket.id)
+            .execution_options(populate_existing=True)
+        )
     )

@@ -1,0 +1,62 @@
+"""``GET /api/v1/audit``: the access log, for admins only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from consult119.audit import service
+from consult119.auth.deps import require_roles
+from consult119.context import ContextDep
+from consult119.staff.models import Role, Staff
+
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+AdminOnly = Annotated[Staff, Depends(require_roles(Role.ADMIN))]
+
+
+class AuditEntryPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    at: datetime
+    staff_id: int | None
+    action: str
+    ticket_id: int | None
+    client_ip: str | None
+    detail: dict[str, Any] | None
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEntryPublic]
+    total: int
+
+
+@router.get("", response_model=AuditPage)
+def list_audit(
+    ctx: ContextDep,
+    _: AdminOnly,
+    staff_id: int | None = None,
+    ticket_id: int | None = None,
+    action: Annotated[str | None, Query(max_length=40)] = None,
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> AuditPage:
+    """Who saw or exported which case's personal data, when and from where (newest first)."""
+    with ctx.db.read_session() as session:
+        rows, total = service.list_entries(
+            session,
+            staff_id=staff_id,
+            ticket_id=ticket_id,
+            action=action,
+            since=since,
+            until=until,
+            limit=limit,
+            offset=offset,
+        )
+        items = [AuditEntryPublic.model_validate(r) for r in rows]
+    return AuditPage(items=items, total=total)

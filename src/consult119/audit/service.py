@@ -1,0 +1,78 @@
+"""Recording and listing access to personal data (who, when, from where, which case, what).
+
+A view is recorded in the same unit of work as the read it audits, so no read of a case's
+personal data can happen without its entry.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from consult119.audit.models import AuditEntry
+from consult119.db import utcnow
+
+#: Actions recorded (codes, not text).
+VIEW_CASE = "ticket.view"
+EXPORT = "export"
+
+
+def record(
+    session: Session,
+    *,
+    staff_id: int | None,
+    action: str,
+    ticket_id: int | None = None,
+    client_ip: str | None = None,
+    detail: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> AuditEntry:
+    """Append one entry; committed with the caller's unit of work. Pass ``at`` from the
+    app clock (``ctx.now()``); it defaults to the current UTC time."""
+    entry = AuditEntry(
+        at=at or utcnow(),
+        staff_id=staff_id,
+        action=action[:40],
+        ticket_id=ticket_id,
+        client_ip=(client_ip or None) and client_ip[:64],
+        detail=detail,
+    )
+    session.add(entry)
+    return entry
+
+
+def list_entries(
+    session: Session,
+    *,
+    staff_id: int | None = None,
+    ticket_id: int | None = None,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[AuditEntry], int]:
+    """Newest first, with the total matching."""
+    conds = []
+    if staff_id is not None:
+        conds.append(AuditEntry.staff_id == staff_id)
+    if ticket_id is not None:
+        conds.append(AuditEntry.ticket_id == ticket_id)
+    if action is not None:
+        conds.append(AuditEntry.action == action)
+    if since is not None:
+        conds.append(AuditEntry.at >= since)
+    if until is not None:
+        conds.append(AuditEntry.at < until)
+    total = session.scalar(select(func.count()).select_from(AuditEntry).where(*conds)) or 0
+    rows = session.scalars(
+        select(AuditEntry)
+        .where(*conds)
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return list(rows), total

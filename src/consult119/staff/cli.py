@@ -1,0 +1,213 @@
+"""``consult119 staff …`` and ``consult119 roster …``: accounts and shifts from the shell."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from consult119.config import get_settings
+from consult119.db import Database, utcnow
+from consult119.errors import DomainError
+from consult119.staff import repository as staff_repo
+from consult119.staff import service
+from consult119.staff.models import Role, Staff
+
+staff_app = typer.Typer(
+    help="Staff accounts: doctors, EMTs, managers and admins.", no_args_is_help=True
+)
+roster_app = typer.Typer(
+    help="The roster: shifts in UTC. A doctor inside a shift is on duty.", no_args_is_help=True
+)
+console = Console()
+err = Console(stderr=True)
+
+
+@contextmanager
+def _database() -> Iterator[Database]:
+    """The configured database, its schema brought up to date first."""
+    from consult119.migrate import upgrade
+
+    db = Database(get_settings())
+    upgrade(db.engine)
+    try:
+        yield db
+    finally:
+        db.dispose()
+
+
+def _fail(exc: DomainError) -> typer.Exit:
+    err.print(f"[red]{exc.message}[/red] ({exc.code})")
+    return typer.Exit(code=1)
+
+
+def _read_password() -> str:
+    """From stdin when piped (first line), else a hidden prompt asked twice."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def _parse_time(value: str, name: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise typer.BadParameter(f"not an ISO 8601 time: {value!r}", param_hint=name) from exc
+    if parsed.tzinfo is None:
+        raise typer.BadParameter(
+            "give a timezone, e.g. 2025-03-01T09:00Z or +09:00", param_hint=name
+        )
+    return parsed.astimezone(UTC)
+
+
+def _when(value: datetime | None) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else "—"
+
+
+@staff_app.command("add")
+def staff_add(
+    email: str = typer.Argument(..., help="Sign-in e-mail address."),
+    name: str = typer.Option(..., "--name", help="Full name as colleagues see it."),
+    role: Role = typer.Option(..., "--role", help="doctor, emt, manager or admin."),
+    capacity: int = typer.Option(
+        8, min=1, max=100, help="Most open cases a doctor receives automatically."
+    ),
+) -> None:
+    """Add a staff account. The password is read from stdin when piped
+    (`echo "$PW" | consult119 staff add …`), otherwise asked twice without echo.
+    It is stored only as an Argon2 hash."""
+    password = _read_password()
+    with _database() as db:
+        try:
+            with db.unit_of_work() as session:
+                staff = service.create_staff(
+                    session,
+                    email=email,
+                    name=name,
+                    role=role.value,
+                    password=password,
+                    now=utcnow(),
+                )
+                staff.capacity = capacity
+        except DomainError as exc:
+            raise _fail(exc) from exc
+    console.print(
+        f"[green]Added {staff.role} {staff.name} <{staff.email}> (id {staff.id}).[/green]"
+    )
+
+
+@staff_app.command("list")
+def staff_list(
+    role: Role | None = typer.Option(None, help="Only this role."),
+    on_duty: bool = typer.Option(False, "--on-duty", help="Only those on duty now."),
+    all_accounts: bool = typer.Option(False, "--all", help="Include disabled accounts."),
+) -> None:
+    """List staff accounts with role, duty and presence."""
+    now = utcnow()
+    with _database() as db, db.read_session() as session:
+        from sqlalchemy import select
+
+        flag = staff_repo.on_duty_clause(now).label("on_duty")
+        stmt = select(Staff, flag).order_by(Staff.role, Staff.name)
+        if not all_accounts:
+            stmt = stmt.where(Staff.disabled.is_(False))
+        if role is not None:
+            stmt = stmt.where(Staff.role == role.value)
+        if on_duty:
+            stmt = stmt.where(staff_repo.on_duty_clause(now))
+        rows = session.execute(stmt).all()
+    table = Table(title=f"Staff ({len(rows)})")
+    for col in ("id", "e-mail", "name", "role", "on duty", "presence", "capacity", "account"):
+        table.add_column(col)
+    for staff, duty in rows:
+        table.add_row(
+            str(staff.id),
+            staff.email,
+            staff.name,
+            staff.role,
+            "yes" if duty else "no",
+            staff.presence,
+            str(staff.capacity),
+            "[red]disabled[/red]" if staff.disabled else "active",
+        )
+    console.print(table)
+
+
+@staff_app.command("disable")
+def staff_disable(email: str = typer.Argument(..., help="E-mail address of the account.")) -> None:
+    """Disable an account: its tokens stop working at once and its open cases are handed over."""
+    with _database() as db, db.unit_of_work() as session:
+        staff = staff_repo.find_by_email(session, email)
+        if staff is None:
+            err.print(f"[red]No account {email}.[/red]")
+            raise typer.Exit(code=1)
+        changed = service.disable_staff(session, staff, now=utcnow())
+    console.print(
+        f"[green]Disabled {staff.email}.[/green]"
+        if changed
+        else f"{staff.email} was already disabled."
+    )
+
+
+@roster_app.command("add")
+def roster_add(
+    email: str = typer.Argument(..., help="E-mail address of the staff member."),
+    start: str = typer.Option(
+        ..., "--start", help="ISO 8601 with a timezone, e.g. 2025-03-01T09:00Z."
+    ),
+    end: str = typer.Option(..., "--end", help="ISO 8601 with a timezone; after --start."),
+) -> None:
+    """Add a shift. Times are converted to and stored in UTC."""
+    starts_at, ends_at = _parse_time(start, "--start"), _parse_time(end, "--end")
+    with _database() as db:
+        try:
+            with db.unit_of_work() as session:
+                staff = staff_repo.find_by_email(session, email)
+                if staff is None:
+                    err.print(f"[red]No account {email}.[/red]")
+                    raise typer.Exit(code=1)
+                shift = service.add_shift(session, staff, starts_at=starts_at, ends_at=ends_at)
+        except DomainError as exc:
+            raise _fail(exc) from exc
+    console.print(
+        f"[green]Shift {shift.id}: {staff.name} from {_when(shift.starts_at)} "
+        f"to {_when(shift.ends_at)}.[/green]"
+    )
+
+
+@roster_app.command("show")
+def roster_show(
+    at: str | None = typer.Option(None, "--at", help="ISO 8601 moment (default: now)."),
+    hours: int = typer.Option(
+        0, min=0, max=24 * 31, help="Also list shifts starting within this many hours after it."
+    ),
+) -> None:
+    """Show who is on shift at a moment (default now), in UTC."""
+    moment = _parse_time(at, "--at") if at else utcnow()
+    with _database() as db, db.read_session() as session:
+        if hours:
+            rows = staff_repo.shifts_between(session, moment, moment + timedelta(hours=hours))
+        else:
+            rows = staff_repo.shifts_covering(session, moment)
+    title = f"Shifts at {_when(moment)}" + (f" and the next {hours} h" if hours else "")
+    table = Table(title=title)
+    for col in ("shift", "name", "e-mail", "role", "start (UTC)", "end (UTC)", "presence"):
+        table.add_column(col)
+    for shift, staff in rows:
+        table.add_row(
+            str(shift.id),
+            staff.name,
+            staff.email,
+            staff.role,
+            _when(shift.starts_at),
+            _when(shift.ends_at),
+            staff.presence,
+        )
+    console.print(table)
+    if not rows:
+        console.print("[yellow]Nobody is on shift then.[/yellow]")

@@ -1,0 +1,148 @@
+"""Staff, presence and roster endpoints."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import AwareDatetime
+
+from consult119.auth.deps import CurrentStaff, require_roles
+from consult119.context import ContextDep
+from consult119.errors import NotFound
+from consult119.staff import repository as staff_repo
+from consult119.staff import service
+from consult119.staff.models import Role, Staff
+from consult119.staff.schemas import (
+    PresenceIn,
+    ShiftIn,
+    ShiftPage,
+    ShiftPublic,
+    StaffCreate,
+    StaffPage,
+    StaffPublic,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["staff"])
+AdminOnly = Annotated[Staff, Depends(require_roles(Role.ADMIN))]
+
+
+def staff_public(staff: Staff, on_duty: bool) -> StaffPublic:
+    return StaffPublic(
+        id=staff.id,  # type: ignore[arg-type]
+        email=staff.email,
+        name=staff.name,
+        role=staff.role,
+        on_duty=on_duty,
+        presence=staff.presence,
+    )
+
+
+@router.get("/staff/me", response_model=StaffPublic)
+def me(ctx: ContextDep, staff: CurrentStaff) -> StaffPublic:
+    """The signed-in staff member, with whether they are on duty now."""
+    with ctx.db.read_session() as session:
+        on_duty = staff_repo.is_on_duty(session, staff.id, ctx.now())  # type: ignore[arg-type]
+    return staff_public(staff, on_duty)
+
+
+@router.post("/staff/me/presence", response_model=StaffPublic)
+def set_presence(ctx: ContextDep, staff: CurrentStaff, body: PresenceIn) -> StaffPublic:
+    """Set presence: ``available``, ``busy``, ``away`` or ``offline``. Only available (then
+    busy) doctors receive cases automatically."""
+    now = ctx.now()
+    with ctx.db.unit_of_work() as session:
+        row = session.get(Staff, staff.id)
+        assert row is not None
+        service.set_presence(session, row, body.status, now=now)
+        on_duty = staff_repo.is_on_duty(session, staff.id, now)  # type: ignore[arg-type]
+    return staff_public(row, on_duty)
+
+
+@router.get("/staff", response_model=StaffPage)
+def list_staff(
+    ctx: ContextDep,
+    _: CurrentStaff,
+    on_duty: bool | None = None,
+    role: Annotated[Role | None, Query()] = None,
+) -> StaffPage:
+    """Active staff, optionally only those on duty now (``?on_duty=true``) or of one role."""
+    with ctx.db.read_session() as session:
+        rows = staff_repo.list_staff(
+            session, now=ctx.now(), on_duty=on_duty, role=role.value if role else None
+        )
+    items = [staff_public(s, flag) for s, flag in rows]
+    return StaffPage(items=items, total=len(items))
+
+
+@router.post("/staff", response_model=StaffPublic, status_code=201)
+def create_staff(ctx: ContextDep, _: AdminOnly, body: StaffCreate) -> StaffPublic:
+    """Add a staff account (admin)."""
+    with ctx.db.unit_of_work() as session:
+        staff = service.create_staff(
+            session,
+            email=body.email,
+            name=body.name,
+            role=body.role,
+            password=body.password,
+            now=ctx.now(),
+        )
+    return staff_public(staff, False)
+
+
+@router.post("/staff/{staff_id}/disable", response_model=StaffPublic)
+def disable_staff(ctx: ContextDep, admin: AdminOnly, staff_id: int) -> StaffPublic:
+    """Disable an account (admin): its tokens stop working at once."""
+    with ctx.db.unit_of_work() as session:
+        staff = session.get(Staff, staff_id)
+        if staff is None:
+            raise NotFound("staff_not_found", f"No staff member with id {staff_id}.")
+        service.disable_staff(session, staff, now=ctx.now())
+    return staff_public(staff, False)
+
+
+def _shift_public(shift, staff: Staff) -> ShiftPublic:
+    return ShiftPublic(
+        id=shift.id,
+        staff_id=staff.id,  # type: ignore[arg-type]
+        name=staff.name,
+        role=staff.role,
+        start=shift.starts_at,
+        end=shift.ends_at,
+    )
+
+
+@router.get("/roster", response_model=ShiftPage)
+def roster(
+    ctx: ContextDep,
+    _: CurrentStaff,
+    at: AwareDatetime | None = None,
+    start: AwareDatetime | None = None,
+    end: AwareDatetime | None = None,
+    staff_id: int | None = None,
+) -> ShiftPage:
+    """Shifts (UTC): those running ``at`` a moment (default now), or overlapping ``start``–``end``."""
+    with ctx.db.read_session() as session:
+        if start is not None or end is not None:
+            lo: datetime = start or ctx.now()
+            hi: datetime = end or lo + timedelta(days=366)
+            rows = staff_repo.shifts_between(session, lo, hi, staff_id)
+        else:
+            rows = staff_repo.shifts_covering(session, at or ctx.now())
+            if staff_id is not None:
+                rows = [r for r in rows if r[1].id == staff_id]
+    items = [_shift_public(shift, staff) for shift, staff in rows]
+    return ShiftPage(items=items, total=len(items))
+
+
+@router.post("/roster", response_model=ShiftPublic, status_code=201)
+def add_shift(ctx: ContextDep, _: AdminOnly, body: ShiftIn) -> ShiftPublic:
+    """Add a shift (admin); times are stored in UTC."""
+    with ctx.db.unit_of_work() as session:
+        staff = session.get(Staff, body.staff_id)
+        if staff is None:
+            raise NotFound("staff_not_found", f"No staff member with id {body.staff_id}.")
+        shift = service.add_shift(session, staff, starts_at=body.start, ends_at=body.end)
+        out = _shift_public(shift, staff)
+    return out

@@ -1,0 +1,207 @@
+"""The case endpoints staff use: the queue, one case, and the actions on it.
+
+Routes are thin: they check the role, open one unit of work, call the service, and answer the
+ticket as lists show it. Who may do what is the table in docs/security.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from pydantic import BaseModel, Field
+
+from consult119.audit import service as audit
+from consult119.auth.deps import client_ip, require_roles
+from consult119.context import AppContext, ContextDep
+from consult119.errors import Invalid
+from consult119.staff.models import Role, Staff
+from consult119.tickets import repository as repo
+from consult119.tickets import service
+from consult119.tickets.codes import Channel, Status
+from consult119.tickets.models import Ticket
+from consult119.tickets.schemas import MessagePublic, Page, TicketDetail, TicketPublic
+
+router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
+
+# Roles per action (docs/security.md). Managers see aggregates only: no route here admits them.
+Reader = Annotated[Staff, Depends(require_roles(Role.DOCTOR, Role.EMT, Role.ADMIN))]
+Clinician = Annotated[Staff, Depends(require_roles(Role.DOCTOR, Role.EMT))]
+Doctor = Annotated[Staff, Depends(require_roles(Role.DOCTOR))]
+Coordinator = Annotated[Staff, Depends(require_roles(Role.EMT, Role.ADMIN))]
+Mover = Annotated[Staff, Depends(require_roles(Role.DOCTOR, Role.EMT, Role.ADMIN))]
+
+
+# Ids beyond a 32-bit integer cannot exist; refusing them early keeps PostgreSQL from erroring.
+TicketId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+class TriageIn(BaseModel):
+    acuity: int
+    category: str = Field(max_length=40)
+    disposition: str | None = Field(default=None, max_length=40)
+
+
+class StaffRef(BaseModel):
+    staff_id: int = Field(ge=1, le=2**31 - 1)
+
+
+class MessageIn(BaseModel):
+    text: str
+    internal: bool = False
+
+
+class StatusIn(BaseModel):
+    status: str = Field(max_length=20)
+
+
+def _public(ticket: Ticket) -> TicketPublic:
+    return TicketPublic.model_validate(ticket)
+
+
+def _parse_statuses(value: str | None) -> list[str] | None:
+    if value is None or value == "":
+        return None
+    known = {s.value for s in Status}
+    parts = [p.strip() for p in value.split(",") if p.strip()]
+    for part in parts:
+        if part not in known:
+            raise Invalid("unknown_status", f"Unknown status {part!r}.", field="status")
+    return parts
+
+
+@router.get("", response_model=Page[TicketPublic])
+def queue(
+    ctx: ContextDep,
+    staff: Reader,
+    status: Annotated[
+        str | None, Query(description="comma-separated; default: every open status")
+    ] = None,
+    channel: Channel | None = None,
+    assignee: Annotated[
+        str | None, Query(description="a staff id, `me`, or `none` for unassigned")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[TicketPublic]:
+    """The queue: most urgent first (untriaged, red-flagged and KTAS 1–2), then by level, then
+    longest waiting. No patient details or message text."""
+    statuses = _parse_statuses(status)
+    assignee_id: int | None = None
+    unassigned = False
+    if assignee == "me":
+        assignee_id = staff.id
+    elif assignee == "none":
+        unassigned = True
+    elif assignee is not None:
+        if not assignee.isdigit() or len(assignee) > 18:
+            raise Invalid("invalid_field", "assignee is a staff id, me or none.", field="assignee")
+        assignee_id = int(assignee)
+    with ctx.db.read_session() as session:
+        rows, total = repo.list_tickets(
+            session,
+            statuses=statuses,
+            channel=channel.value if channel else None,
+            assignee_id=assignee_id,
+            unassigned=unassigned,
+            limit=limit,
+            offset=offset,
+        )
+        items = [_public(t) for t in rows]
+    return Page[TicketPublic](items=items, total=total)
+
+
+@router.get("/{ticket_id}", response_model=TicketDetail)
+def detail(
+    ctx: ContextDep, staff: Clinician, ticket_id: TicketId, request: Request
+) -> TicketDetail:
+    """One case with its conversation and patient details. Every read is audited."""
+    now = ctx.now()
+    with ctx.db.unit_of_work() as session:
+        ticket = service.get_open_or_any(session, ticket_id, lock=False)
+        messages = repo.messages_of(session, ticket_id)
+        out = TicketDetail.model_validate(ticket)
+        out.messages = [MessagePublic.model_validate(m) for m in messages]
+        audit.record(
+            session,
+            staff_id=staff.id,
+            action=audit.VIEW_CASE,
+            ticket_id=ticket_id,
+            client_ip=client_ip(request),
+            detail={"case_number": ticket.case_number, "messages": len(messages)},
+            at=now,
+        )
+    return out
+
+
+def _act(ctx: AppContext, fn: Callable[..., Ticket], ticket_id: int, **kwargs: Any) -> TicketPublic:
+    with ctx.db.unit_of_work() as session:
+        ticket = fn(session, ticket_id, now=ctx.now(), **kwargs)
+        return _public(ticket)
+
+
+@router.post("/{ticket_id}/triage", response_model=TicketPublic)
+def triage(ctx: ContextDep, staff: Clinician, ticket_id: TicketId, body: TriageIn) -> TicketPublic:
+    """Set KTAS level (1–5), category and disposition; an unheld case then goes to a doctor."""
+    return _act(
+        ctx,
+        service.triage,
+        ticket_id,
+        staff=staff,
+        acuity=body.acuity,
+        category=body.category,
+        disposition=body.disposition,
+    )
+
+
+@router.post("/{ticket_id}/claim", response_model=TicketPublic)
+def claim(ctx: ContextDep, staff: Doctor, ticket_id: TicketId) -> TicketPublic:
+    """Take the case (on-duty doctors). 409 ``ticket_taken`` when someone else holds it."""
+    return _act(ctx, service.claim, ticket_id, staff=staff)
+
+
+@router.post("/{ticket_id}/assign", response_model=TicketPublic)
+def assign(
+    ctx: ContextDep, staff: Coordinator, ticket_id: TicketId, body: StaffRef
+) -> TicketPublic:
+    """Give the case to an on-duty doctor (EMT, admin). 409 ``doctor_off_duty`` otherwise."""
+    return _act(ctx, service.assign, ticket_id, staff_id=body.staff_id, by=staff)
+
+
+@router.post("/{ticket_id}/transfer", response_model=TicketPublic)
+def transfer(ctx: ContextDep, staff: Mover, ticket_id: TicketId, body: StaffRef) -> TicketPublic:
+    """Hand a held case to another on-duty doctor (its doctor, an EMT or an admin)."""
+    return _act(ctx, service.transfer, ticket_id, staff_id=body.staff_id, by=staff)
+
+
+@router.post("/{ticket_id}/release", response_model=TicketPublic)
+def release(ctx: ContextDep, staff: Mover, ticket_id: TicketId) -> TicketPublic:
+    """Put a held case back in the queue (its doctor, an EMT or an admin)."""
+    return _act(ctx, service.release, ticket_id, by=staff)
+
+
+@router.post("/{ticket_id}/messages", response_model=MessagePublic, status_code=201)
+def add_message(
+    ctx: ContextDep, staff: Clinician, ticket_id: TicketId, body: MessageIn
+) -> MessagePublic:
+    """A reply (goes out on the case's channel) or, with ``"internal": true``, a note."""
+    with ctx.db.unit_of_work() as session:
+        message = service.add_message(
+            session,
+            ticket_id,
+            staff=staff,
+            text=body.text,
+            internal=body.internal,
+            now=ctx.now(),
+            max_chars=ctx.settings.max_text_chars,
+        )
+        return MessagePublic.model_validate(message)
+
+
+@router.post("/{ticket_id}/status", response_model=TicketPublic)
+def change_status(
+    ctx: ContextDep, staff: Clinician, ticket_id: TicketId, body: StatusIn
+) -> TicketPublic:
+    """Move the case to another status; 409 ``transition_forbidden`` when the table forbids it."""
+    return _act(ctx, service.change_status, ticket_id, to=body.status, by=staff)

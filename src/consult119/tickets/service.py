@@ -1,0 +1,455 @@
+"""What staff do to a case: triage, claim, assign, transfer, release, reply, change status.
+
+Every function works in the caller's unit of work, takes ``now`` (so tests control time), and
+appends the event that records its change before returning. Two people acting on one case at
+once are ordered by the database: the claim is a conditional update, everything else locks the
+ticket row (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite has one writer at a time).
+Lock order is always ticket first, then staff row, so concurrent actions cannot deadlock.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from consult119.errors import Conflict, Forbidden, Invalid, NotFound
+from consult119.outbound import service as outbound
+from consult119.staff import repository as staff_repo
+from consult119.staff.models import Role, Staff
+from consult119.tickets import repository as repo
+from consult119.tickets.codes import (
+    OPEN_STATUSES,
+    STATUS_TIMESTAMP,
+    TRANSITIONS,
+    Category,
+    Direction,
+    Disposition,
+    Status,
+)
+from consult119.tickets.events import message_event, ticket_event
+from consult119.tickets.models import Message, Ticket
+from consult119.triage import ktas, sla
+
+MAX_TEXT_CHARS = 5000
+
+# ``ticket.assigned`` reasons.
+CLAIM, ASSIGN, AUTO, TRANSFER, RELEASE, HANDOVER, TIMEOUT = (
+    "claim",
+    "assign",
+    "auto",
+    "transfer",
+    "release",
+    "handover",
+    "timeout",
+)
+
+
+# ---- reading ------------------------------------------------------------------------------
+
+
+def get_open_or_any(session: Session, ticket_id: int, *, lock: bool = True) -> Ticket:
+    ticket = repo.lock_ticket(session, ticket_id) if lock else repo.get_ticket(session, ticket_id)
+    if ticket is None:
+        raise NotFound("ticket_not_found", f"No case with id {ticket_id}.")
+    return ticket
+
+
+def _require_open(ticket: Ticket) -> None:
+    if ticket.status not in OPEN_STATUSES:
+        raise Conflict(
+            "ticket_closed",
+            f"Case {ticket.case_number} is {ticket.status}; reopen it first.",
+            status=ticket.status,
+        )
+
+
+# ---- assignment core ----------------------------------------------------------------------
+
+
+def _queue_status(ticket: Ticket) -> str:
+    return Status.TRIAGED.value if ticket.acuity is not None else Status.NEW.value
+
+
+def _set_assignee(
+    session: Session,
+    ticket: Ticket,
+    doctor: Staff | None,
+    *,
+    by: int | None,
+    reason: str,
+    now: datetime,
+    accepted: bool = False,
+    **extra: Any,
+) -> None:
+    """Give ``ticket`` to ``doctor`` (or back to the queue with ``None``) and record it."""
+    previous = ticket.assignee_id
+    ticket.assignee_id = doctor.id if doctor is not None else None
+    ticket.assignment_accepted = accepted if doctor is not None else False
+    if doctor is not None:
+        ticket.assigned_at = now  # the latest assignment: the acceptance clock runs from here
+        doctor.last_assigned_at = now
+        if ticket.status in (Status.NEW, Status.TRIAGED):
+            ticket.status = Status.ASSIGNED.value
+    elif ticket.status in (Status.ASSIGNED, Status.IN_PROGRESS, Status.WAITING):
+        ticket.status = _queue_status(ticket)
+    ticket.version += 1
+    ticket.updated_at = now
+    ticket_event(
+        session,
+        "ticket.assigned",
+        ticket,
+        at=now,
+        actor_id=by,
+        assignee_id=ticket.assignee_id,
+        previous_assignee_id=previous,
+        by=by,
+        reason=reason,
+        **extra,
+    )
+
+
+def auto_assign(
+    session: Session,
+    ticket: Ticket,
+    *,
+    now: datetime,
+    reason: str = AUTO,
+    exclude: set[int] | None = None,
+    by: int | None = None,
+    **extra: Any,
+) -> Staff | None:
+    """Give a locked, unheld ticket to the fairest doctor (see ``pick_doctor``); ``None`` when
+    no doctor on duty has room (the case stays in the queue, its clock running)."""
+    excluded = set(exclude or ())
+    for _ in range(5):
+        candidate = staff_repo.pick_doctor(session, now=now, exclude=excluded)
+        if candidate is None:
+            return None
+        assert candidate.id is not None
+        doctor = staff_repo.lock_staff(session, candidate.id)
+        # Re-count under the lock: another process may have filled the last place.
+        if (
+            doctor is not None
+            and staff_repo.count_open_cases(session, candidate.id) < doctor.capacity
+        ):
+            _set_assignee(session, ticket, doctor, by=by, reason=reason, now=now, **extra)
+            return doctor
+        excluded.add(candidate.id)
+    return None
+
+
+def _on_duty_doctor(session: Session, staff_id: int, now: datetime) -> Staff:
+    target = session.get(Staff, staff_id)
+    if target is None or target.disabled:
+        raise Invalid(
+            "unknown_staff", f"No active staff member with id {staff_id}.", field="staff_id"
+        )
+    if target.role != Role.DOCTOR:
+        raise Invalid("not_a_doctor", f"{target.name} is not a doctor.", field="staff_id")
+    if not staff_repo.is_on_duty(session, staff_id, now):
+        raise Conflict("doctor_off_duty", f"{target.name} is not on duty now.", staff_id=staff_id)
+    return target
+
+
+def requeue_if_off_duty(session: Session, ticket: Ticket, *, now: datetime) -> bool:
+    """A reopened case whose doctor has left goes back to the queue (SPEC)."""
+    assert ticket.assignee_id is not None
+    holder = session.get(Staff, ticket.assignee_id)
+    if (
+        holder is not None
+        and not holder.disabled
+        and staff_repo.is_on_duty(session, ticket.assignee_id, now)
+    ):
+        return False
+    _set_assignee(session, ticket, None, by=None, reason=HANDOVER, now=now)
+    return True
+
+
+def hand_over(session: Session, ticket: Ticket, *, now: datetime) -> Staff | None:
+    """The holder is off duty: pass the case to another doctor, or back to the queue."""
+    previous = ticket.assignee_id
+    doctor = auto_assign(
+        session, ticket, now=now, reason=HANDOVER, exclude={previous} if previous else None
+    )
+    if doctor is None:
+        _set_assignee(session, ticket, None, by=None, reason=HANDOVER, now=now)
+    return doctor
+
+
+def time_out(session: Session, ticket: Ticket, *, now: datetime) -> Staff | None:
+    """The assignment was not accepted in time: next doctor, or back to the queue."""
+    previous = ticket.assignee_id
+    ticket_event(
+        session,
+        "assignment.timeout",
+        ticket,
+        at=now,
+        staff_id=previous,
+        assigned_at=ticket.assigned_at.isoformat() if ticket.assigned_at else None,
+    )
+    doctor = auto_assign(
+        session, ticket, now=now, reason=TIMEOUT, exclude={previous} if previous else None
+    )
+    if doctor is None:
+        _set_assignee(session, ticket, None, by=None, reason=TIMEOUT, now=now)
+    return doctor
+
+
+# ---- actions ------------------------------------------------------------------------------
+
+
+def triage(
+    session: Session,
+    ticket_id: int,
+    *,
+    staff: Staff,
+    acuity: int,
+    category: str,
+    disposition: str | None = None,
+    now: datetime,
+) -> Ticket:
+    """Set the KTAS level, category and disposition. The level a person sets is the rank;
+    earlier red flags stay visible but no longer rank the case. An unheld case then goes to a
+    doctor at once."""
+    ktas.level(acuity)
+    if category not in {c.value for c in Category}:
+        raise Invalid("unknown_category", f"Unknown category {category!r}.", field="category")
+    if disposition is not None and disposition not in {d.value for d in Disposition}:
+        raise Invalid(
+            "unknown_disposition", f"Unknown disposition {disposition!r}.", field="disposition"
+        )
+    ticket = get_open_or_any(session, ticket_id)
+    _require_open(ticket)
+    previous = ticket.acuity
+    ticket.acuity = acuity
+    ticket.category = category
+    ticket.disposition = disposition
+    ticket.suspected_acuity = None
+    ticket.priority = acuity
+    ticket.triaged_at = ticket.triaged_at or now
+    if ticket.status == Status.NEW:
+        ticket.status = Status.TRIAGED.value
+    sla.reset_clock(ticket, now=now)
+    ticket.version += 1
+    ticket.updated_at = now
+    ticket_event(
+        session,
+        "ticket.triaged",
+        ticket,
+        at=now,
+        actor_id=staff.id,
+        by=staff.id,
+        acuity=acuity,
+        previous_acuity=previous,
+        category=category,
+        disposition=disposition,
+    )
+    if ticket.assignee_id is None:
+        auto_assign(session, ticket, now=now)
+    return ticket
+
+
+def claim(session: Session, ticket_id: int, *, staff: Staff, now: datetime) -> Ticket:
+    """A doctor takes the case. Exactly one of two simultaneous claims wins; the other gets
+    409 ``ticket_taken``. Claiming a case one already holds is a no-op (idempotent)."""
+    assert staff.id is not None
+    ticket = get_open_or_any(session, ticket_id, lock=False)
+    _require_open(ticket)
+    if ticket.assignee_id == staff.id and ticket.assignment_accepted:
+        return ticket
+    if ticket.assignee_id is not None and ticket.assignee_id != staff.id:
+        raise _taken(ticket)
+    if not staff_repo.is_on_duty(session, staff.id, now):
+        raise Conflict("doctor_off_duty", "You are not on duty now.", staff_id=staff.id)
+    previous = ticket.assignee_id
+    if not repo.claim_ticket(session, ticket, staff.id, now):
+        # Someone else's write reached the row first; the refreshed row says who.
+        if ticket.assignee_id == staff.id:
+            return ticket
+        _require_open(ticket)
+        raise _taken(ticket)
+    holder = staff_repo.lock_staff(session, staff.id)
+    assert holder is not None
+    holder.last_assigned_at = now
+    ticket_event(
+        session,
+        "ticket.assigned",
+        ticket,
+        at=now,
+        actor_id=staff.id,
+        assignee_id=staff.id,
+        previous_assignee_id=previous,
+        by=staff.id,
+        reason=CLAIM,
+    )
+    return ticket
+
+
+def _taken(ticket: Ticket) -> Conflict:
+    return Conflict(
+        "ticket_taken",
+        f"Case {ticket.case_number} is held by another doctor.",
+        assignee_id=ticket.assignee_id,
+    )
+
+
+def assign(session: Session, ticket_id: int, *, staff_id: int, by: Staff, now: datetime) -> Ticket:
+    """Give the case to an on-duty doctor (409 ``doctor_off_duty`` otherwise). The doctor
+    accepts by claiming or answering; if they do not in time, it moves on."""
+    ticket = get_open_or_any(session, ticket_id)
+    _require_open(ticket)
+    doctor = _on_duty_doctor(session, staff_id, now)
+    if ticket.assignee_id == doctor.id:
+        return ticket
+    reason = TRANSFER if ticket.assignee_id is not None else ASSIGN
+    _set_assignee(session, ticket, doctor, by=by.id, reason=reason, now=now)
+    return ticket
+
+
+def transfer(
+    session: Session, ticket_id: int, *, staff_id: int, by: Staff, now: datetime
+) -> Ticket:
+    """Hand a held case to another on-duty doctor. A doctor may transfer only their own."""
+    ticket = get_open_or_any(session, ticket_id)
+    _require_open(ticket)
+    if ticket.assignee_id is None:
+        raise Conflict("not_assigned", "Nobody holds this case; assign it instead.")
+    _require_holder_or_coordinator(ticket, by)
+    doctor = _on_duty_doctor(session, staff_id, now)
+    if ticket.assignee_id == doctor.id:
+        return ticket
+    _set_assignee(session, ticket, doctor, by=by.id, reason=TRANSFER, now=now)
+    return ticket
+
+
+def release(session: Session, ticket_id: int, *, by: Staff, now: datetime) -> Ticket:
+    """Put a held case back in the queue. A doctor may release only their own."""
+    ticket = get_open_or_any(session, ticket_id)
+    _require_open(ticket)
+    if ticket.assignee_id is None:
+        return ticket
+    _require_holder_or_coordinator(ticket, by)
+    _set_assignee(session, ticket, None, by=by.id, reason=RELEASE, now=now)
+    return ticket
+
+
+def _require_holder_or_coordinator(ticket: Ticket, by: Staff) -> None:
+    if by.role == Role.DOCTOR and ticket.assignee_id != by.id:
+        raise Forbidden(
+            "not_your_case", "Only the doctor who holds the case, an EMT or an admin may do this."
+        )
+
+
+def clean_text(text: str, *, max_chars: int = MAX_TEXT_CHARS) -> str:
+    if "\x00" in text:
+        raise Invalid("invalid_text", "The text contains a NUL character.", field="text")
+    if not text.strip():
+        raise Invalid("empty_text", "The text is empty.", field="text")
+    if len(text) > max_chars:
+        raise Invalid("text_too_long", f"The text is over {max_chars} characters.", field="text")
+    return text
+
+
+def add_message(
+    session: Session,
+    ticket_id: int,
+    *,
+    staff: Staff,
+    text: str,
+    internal: bool = False,
+    now: datetime,
+    max_chars: int = MAX_TEXT_CHARS,
+) -> Message:
+    """A reply to the traveller (queued in the outbox on the case's channel) or an internal
+    note (never sent). A doctor's reply accepts the case for them (claiming it when nobody
+    holds it), and the first one stops the SLA clock."""
+    text = clean_text(text, max_chars=max_chars)
+    ticket = get_open_or_any(session, ticket_id)
+    if ticket.status in (Status.CLOSED, Status.MERGED):
+        _require_open(ticket)
+    if not internal and staff.role == Role.DOCTOR:
+        _doctor_replies(session, ticket, staff, now)
+    message = Message(
+        ticket_id=ticket.id,  # type: ignore[arg-type]
+        direction=(Direction.INTERNAL if internal else Direction.OUTBOUND).value,
+        channel=ticket.channel,
+        source=ticket.source,
+        text=text,
+        author_staff_id=staff.id,
+        created_at=now,
+    )
+    session.add(message)
+    session.flush()
+    if not internal:
+        outbound.enqueue(session, ticket, message, now=now)
+    ticket.version += 1
+    ticket.updated_at = now
+    message_event(session, message, ticket, at=now, actor_id=staff.id)
+    return message
+
+
+def _doctor_replies(session: Session, ticket: Ticket, doctor: Staff, now: datetime) -> None:
+    assert doctor.id is not None
+    if ticket.status in OPEN_STATUSES:
+        if ticket.assignee_id is None:
+            if not staff_repo.is_on_duty(session, doctor.id, now):
+                raise Conflict("doctor_off_duty", "You are not on duty now.", staff_id=doctor.id)
+            holder = staff_repo.lock_staff(session, doctor.id)
+            assert holder is not None
+            _set_assignee(
+                session, ticket, holder, by=doctor.id, reason=CLAIM, now=now, accepted=True
+            )
+        elif ticket.assignee_id != doctor.id:
+            raise _taken(ticket)
+        elif not ticket.assignment_accepted:
+            ticket.assignment_accepted = True
+        if ticket.status in (Status.NEW, Status.TRIAGED, Status.ASSIGNED):
+            ticket.status = Status.IN_PROGRESS.value
+            ticket.in_progress_at = ticket.in_progress_at or now
+    if ticket.first_response_at is None:
+        ticket.first_response_at = now  # the SLA clock stops here
+
+
+def change_status(session: Session, ticket_id: int, *, to: str, by: Staff, now: datetime) -> Ticket:
+    """Move the case along ``TRANSITIONS``; anything else is 409 ``transition_forbidden``."""
+    if to not in {s.value for s in Status}:
+        raise Invalid("unknown_status", f"Unknown status {to!r}.", field="status")
+    ticket = get_open_or_any(session, ticket_id)
+    current = Status(ticket.status)
+    if current == to:
+        return ticket
+    target = Status(to)
+    why = None
+    if target not in TRANSITIONS[current]:
+        why = f"A case cannot go from {current} to {target}."
+    elif target == Status.MERGED:
+        why = "Cases are merged into another case, not by status."
+    elif target == Status.ASSIGNED and ticket.assignee_id is None:
+        why = "Nobody holds this case; assign or claim it."
+    elif target == Status.TRIAGED and ticket.acuity is None:
+        why = "Triage the case to give it a level."
+    if why is not None:
+        raise Conflict("transition_forbidden", why, **{"from": current.value, "to": target.value})
+    ticket.status = target.value
+    column = STATUS_TIMESTAMP.get(target)
+    if column is not None and getattr(ticket, column) is None:
+        setattr(ticket, column, now)
+    if current == Status.RESOLVED:
+        ticket.resolved_at = None
+        ticket.reopen_count += 1
+    ticket.version += 1
+    ticket.updated_at = now
+    ticket_event(
+        session,
+        "ticket.status_changed",
+        ticket,
+        at=now,
+        actor_id=by.id,
+        by=by.id,
+        **{"from": current.value, "to": target.value},
+    )
+    if current == Status.RESOLVED and ticket.assignee_id is not None:
+        requeue_if_off_duty(session, ticket, now=now)
+    return ticket

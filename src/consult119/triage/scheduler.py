@@ -1,0 +1,228 @@
+"""The scheduler: SLA alarms, acceptance timeouts, auto-assignment and shift-end handover.
+
+:func:`tick` is a plain function of the database and ``now``; tests call it with the time they
+choose. :func:`start` runs it every few seconds in the server process.
+
+Several server processes may run it against one database at once. Nothing fires twice:
+- SLA alarms are one conditional ``UPDATE … WHERE sla_warned_at IS NULL … RETURNING id`` each;
+  a ticket another process stamped first does not match, so its event is appended once.
+- Assignment work takes one ticket per transaction, locked with ``FOR UPDATE SKIP LOCKED`` and
+  re-checked under the lock; a ticket another process is handling is skipped, and one it has
+  handled no longer matches. (On SQLite, writers are serialised anyway.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from consult119.db import Database
+from consult119.staff import repository as staff_repo
+from consult119.staff.models import Shift, Staff
+from consult119.tickets import repository as repo
+from consult119.tickets import service
+from consult119.tickets.codes import OPEN_STATUSES, Status
+from consult119.tickets.events import ticket_event
+from consult119.tickets.models import Ticket
+from consult119.triage import ktas
+from consult119.triage.policy import AssignmentPolicy
+
+if TYPE_CHECKING:
+    from consult119.context import AppContext
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TickReport:
+    """What one tick did (ticket ids), for logs and tests."""
+
+    handed_over: list[int] = field(default_factory=list)
+    timed_out: list[int] = field(default_factory=list)
+    auto_assigned: list[int] = field(default_factory=list)
+    warned: list[int] = field(default_factory=list)
+    breached: list[int] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return any(vars(self).values())
+
+
+def tick(db: Database, *, now: datetime, policy: AssignmentPolicy | None = None) -> TickReport:
+    """One pass over everything that is due at ``now``."""
+    policy = policy or AssignmentPolicy()
+    report = TickReport()
+    report.handed_over = _handovers(db, now)
+    report.timed_out = _acceptance_timeouts(db, now, policy)
+    report.auto_assigned = _auto_assign(db, now, policy)
+    report.warned, report.breached = _sla(db, now)
+    return report
+
+
+def _each_locked(
+    db: Database,
+    ids: list[int],
+    still_due: Callable[[Session, Ticket], bool],
+    act: Callable[[Session, Ticket], bool],
+) -> list[int]:
+    """Run ``act`` on each ticket in its own transaction, locked and re-checked first."""
+    done: list[int] = []
+    for ticket_id in ids:
+        with db.unit_of_work() as session:
+            ticket = repo.lock_ticket(session, ticket_id, skip_locked=True)
+            if ticket is None or not still_due(session, ticket):
+                continue
+            if act(session, ticket):
+                done.append(ticket_id)
+    return done
+
+
+def _handovers(db: Database, now: datetime) -> list[int]:
+    """Open cases held by someone whose shift is over (or whose account was disabled) go to
+    another doctor on duty, or back to the queue. This also covers a case that was reopened
+    while its doctor was away, and a handover a crashed process left half done."""
+    with db.read_session() as session:
+        ids = repo.orphaned_ticket_ids(session, now)
+
+    def still_due(session: Session, ticket: Ticket) -> bool:
+        if ticket.status not in OPEN_STATUSES or ticket.assignee_id is None:
+            return False
+        holder = session.get(Staff, ticket.assignee_id)
+        return (
+            holder is None
+            or holder.disabled
+            or not staff_repo.is_on_duty(session, ticket.assignee_id, now)
+        )
+
+    def act(session: Session, ticket: Ticket) -> bool:
+        service.hand_over(session, ticket, now=now)
+        return True
+
+    done = _each_locked(db, ids, still_due, act)
+    with db.read_session() as session:
+        if not staff_repo.ended_shifts(session, now, limit=1):
+            return done
+    with db.unit_of_work() as session:
+        # Bookkeeping: when each ended shift's cases were seen to.
+        session.execute(
+            update(Shift)
+            .where(Shift.ends_at <= now, Shift.handed_over_at.is_(None))
+            .values(handed_over_at=now)
+        )
+    return done
+
+
+def _acceptance_timeouts(db: Database, now: datetime, policy: AssignmentPolicy) -> list[int]:
+    timeouts = {lvl: policy.accept_timeout(lvl) for lvl in ktas.LEVELS}
+    with db.read_session() as session:
+        ids = repo.acceptance_overdue_ids(session, now, timeouts)  # type: ignore[arg-type]
+
+    def still_due(_: Session, ticket: Ticket) -> bool:
+        return (
+            ticket.status in OPEN_STATUSES
+            and ticket.assignee_id is not None
+            and not ticket.assignment_accepted
+            and ticket.assigned_at is not None
+            and ticket.assigned_at <= now - policy.accept_timeout(ticket.priority)
+        )
+
+    def act(session: Session, ticket: Ticket) -> bool:
+        service.time_out(session, ticket, now=now)
+        return True
+
+    return _each_locked(db, ids, still_due, act)
+
+
+def _auto_assign(db: Database, now: datetime, policy: AssignmentPolicy) -> list[int]:
+    since = now - policy.untriaged_wait
+    with db.read_session() as session:
+        ids = repo.unassigned_due_ids(session, now, since)
+        if ids and staff_repo.pick_doctor(session, now=now) is None:
+            return []  # nobody has room: the queue and the SLA alarms carry on
+
+    def still_due(_: Session, ticket: Ticket) -> bool:
+        return ticket.assignee_id is None and (
+            ticket.status == Status.TRIAGED
+            or (ticket.status == Status.NEW and ticket.created_at <= since)
+        )
+
+    def act(session: Session, ticket: Ticket) -> bool:
+        return service.auto_assign(session, ticket, now=now) is not None
+
+    return _each_locked(db, ids, still_due, act)
+
+
+def _sla(db: Database, now: datetime) -> tuple[list[int], list[int]]:
+    """``sla.warning`` at 80 % of the target, ``sla.breached`` at 100 %, once each."""
+    fired: dict[str, list[int]] = {}
+    levels = list(ktas.LEVELS)
+    with db.unit_of_work() as session:
+        for name, column, leads in (
+            # Level 1's target is zero: there is no time to warn before the breach.
+            (
+                "sla.warning",
+                "sla_warned_at",
+                {lvl: ktas.warning_lead(lvl) for lvl in levels if ktas.target(lvl)},
+            ),
+            ("sla.breached", "sla_breached_at", {lvl: ktas.target(lvl) * 0 for lvl in levels}),
+        ):
+            ids = repo.mark_sla(session, column=column, now=now, leads=leads)
+            for ticket in repo.tickets_by_ids(session, ids):
+                assert ticket.sla_due_at is not None
+                ticket_event(
+                    session,
+                    name,
+                    ticket,
+                    at=now,
+                    level=ticket.priority,
+                    due_at=ticket.sla_due_at.isoformat(),
+                    target_seconds=int(ktas.target(ticket.priority).total_seconds()),
+                    assignee_id=ticket.assignee_id,
+                )
+            fired[name] = ids
+    return fired["sla.warning"], fired["sla.breached"]
+
+
+@dataclass
+class SchedulerHandle:
+    """Returned by :func:`start`; ``await handle.stop()`` ends the loop."""
+
+    task: asyncio.Task[None]
+
+    async def stop(self) -> None:
+        self.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.task
+
+
+def start(ctx: AppContext, *, policy: AssignmentPolicy | None = None) -> SchedulerHandle:
+    """Run :func:`tick` every ``scheduler_interval_seconds`` in a worker thread until stopped.
+
+    A failing tick is logged and the next one runs as usual: one bad row must not stop the
+    clocks of every other case.
+    """
+    from starlette.concurrency import run_in_threadpool
+
+    policy = policy or AssignmentPolicy()
+
+    async def loop() -> None:
+        while True:
+            try:
+                report = await run_in_threadpool(tick, ctx.db, now=ctx.now(), policy=policy)
+                if report:
+                    log.info("scheduler: %s", report)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("scheduler tick failed")
+            await asyncio.sleep(policy.scheduler_interval_seconds)
+
+    runner: Awaitable[None] = loop()
+    return SchedulerHandle(asyncio.get_running_loop().create_task(runner))  # type: ignore[arg-type]
