@@ -52,3 +52,27 @@ def make_staff(db: Database, role: str, *, name: str | None = None, on_duty: boo
         staff_id = staff.id
     assert staff_id is not None
     return StaffLogin(id=staff_id, email=email, role=role)
+
+
+def make_reply(db: Database, ticket_id: int, text: str, *, staff_id: int | None = None,
+               now: datetime | None = None) -> int:
+    """A staff reply as the reply action writes it: an outbound message queued in the outbox,
+    with its ``message.created`` event, in one unit of work. Returns the message id."""
+    from consult119.outbound.service import enqueue
+    from consult119.tickets.events import message_event
+    from consult119.tickets.models import Message, Ticket
+
+    now = now or utcnow()
+    with db.unit_of_work() as session:
+        ticket = session.get(Ticket, ticket_id)
+        assert ticket is not None
+        message = Message(ticket_id=ticket_id, direction="outbound", channel=ticket.channel,
+                          source=ticket.source, text=text, author_staff_id=staff_id,
+                          created_at=now)
+        session.add(message)
+        session.flush()
+        enqueue(session, ticket, message, now=now)
+        message_event(session, message, ticket, at=now, actor_id=staff_id)
+        message_id = message.id
+    assert message_id is not None
+    return message_id

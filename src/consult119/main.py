@@ -18,6 +18,14 @@ from consult119.context import AppContext, Clock
 from consult119.db import Database, utcnow
 from consult119.errors import install_error_handlers
 from consult119.intake.chat import router as chat_intake_router
+from consult119.intake.email import router as email_intake_router
+from consult119.intake.kakao import router as kakao_intake_router
+from consult119.intake.line import router as line_intake_router
+from consult119.intake.phone import router as phone_router
+from consult119.intake.smtp import start_smtp_listener, stop_smtp_listener
+from consult119.intake.webchat import router as webchat_router
+from consult119.outbound.dispatcher import start_dispatcher
+from consult119.tickets.merge import router as merge_router
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +40,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        smtp_listener = start_smtp_listener(ctx)
+        dispatcher = start_dispatcher(ctx)
         try:
             yield
         finally:
+            await dispatcher.stop()
+            stop_smtp_listener(smtp_listener)
             db.dispose()
 
     app = FastAPI(
@@ -47,6 +59,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     install_error_handlers(app)
     app.include_router(auth_router)
     app.include_router(chat_intake_router)
+    app.include_router(email_intake_router)
+    app.include_router(kakao_intake_router)
+    app.include_router(line_intake_router)
+    app.include_router(phone_router)
+    app.include_router(webchat_router)
+    app.include_router(merge_router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> JSONResponse:
