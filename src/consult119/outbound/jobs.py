@@ -130,7 +130,7 @@ def _email_job(
 
 def reply_subject(original: str | None, case_number: str) -> str:
     """``[C119-YYYY-NNNNNN] Re: <their subject>``, with the case token exactly once."""
-    subject = CASE_TOKEN_RE.sub("", original or "").strip()
+    subject = " ".join(CASE_TOKEN_RE.sub("", original or "").split())
     if subject and not subject.lower().startswith("re:"):
         subject = "Re: " + subject
     return f"[{case_number}] {subject}".strip()[:250]

@@ -94,7 +94,9 @@ def send_email(job: Job, settings: Settings) -> str:
     except (TimeoutError, OSError, smtplib.SMTPException) as exc:
         raise SendError(f"relay_unreachable {type(exc).__name__}") from exc
     if refused:
-        raise SendError(f"recipient_refused {list(refused)}", permanent=True)
+        # The address itself stays out of the error: it is personal data and errors are logged.
+        codes = sorted({code for code, _ in refused.values()})
+        raise SendError(f"recipient_refused {codes}", permanent=True)
     return str(job.email_message_id)
 
 

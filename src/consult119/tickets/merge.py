@@ -24,7 +24,7 @@ from consult119.errors import Conflict, Invalid, NotFound
 from consult119.outbound.models import OutboxItem
 from consult119.staff.models import Role, Staff
 from consult119.tickets import repository as repo
-from consult119.tickets.codes import TRANSITIONS, Status
+from consult119.tickets.codes import TRANSITIONS, Delivery, Status
 from consult119.tickets.events import ticket_event, ticket_public
 from consult119.tickets.models import Message, Ticket, TicketLink
 
@@ -96,6 +96,13 @@ def merge_tickets(
         update(OutboxItem)
         .where(OutboxItem.ticket_id == source.id)
         .values(ticket_id=target.id)
+        .execution_options(synchronize_session=False)
+    )
+    # Replies not yet out now go where the merged case lives: the target's channel.
+    session.execute(
+        update(OutboxItem)
+        .where(OutboxItem.ticket_id == target.id, OutboxItem.status == Delivery.QUEUED.value)
+        .values(channel=target.channel, source=target.source)
         .execution_options(synchronize_session=False)
     )
     old_status = source.status
