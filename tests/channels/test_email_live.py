@@ -92,6 +92,16 @@ def test_mail_opens_a_case_is_acknowledged_and_replies_thread(start_server, db, 
     assert delivered[-1].data == {"message_id": reply_id, "ticket_id": ticket.id,
                                   "delivery": "sent", "attempts": 1}
 
+    # The recipient's server bounces the reply: staff see it failed; no case, no answer.
+    bounce = fixture_bytes("bounce.eml").replace(
+        b"Status: 5.1.1", b"Status: 5.1.1\r\n\r\n--b5\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        b"Message-ID: " + reply["Message-ID"].encode())
+    smtp_send(server, bounce, sender="")
+    with db.read_session() as s:
+        assert s.get(Message, reply_id).delivery == "failed"
+        assert s.scalars(select(OutboxItem.last_error).where(OutboxItem.message_id == reply_id)).one() == "bounced"
+    assert count(db, Ticket) == 1 and len(smtp_sink.received) == 2
+
 
 def test_duplicates_machines_and_bad_mail(live_server, db):
     first = new_mail("a@example.com", "도와주세요", "배가 아파요", message_id="<same@example.com>")

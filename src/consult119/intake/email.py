@@ -31,6 +31,7 @@ from consult119.errors import Invalid, PayloadTooLarge
 from consult119.intake.http import SIGNATURE_HEADER, read_body, verify_signature
 from consult119.intake.service import AttachmentIn, InboundMessage, IntakeResult
 from consult119.outbound.acks import receive_with_ack
+from consult119.outbound.delivery import mark_bounced
 from consult119.outbound.jobs import CASE_TOKEN_RE
 
 router = APIRouter(prefix="/api/v1/intake", tags=["intake"])
@@ -347,8 +348,26 @@ def receive_email(ctx: AppContext, raw: bytes, *, envelope_from: str | None = No
     by mail. Bounces and auto-replies are dropped before the intake."""
     parsed = parse_email(raw, ctx.settings, envelope_from=envelope_from)
     if parsed.auto_reason is not None:
+        if parsed.auto_reason in BOUNCE_REASONS:
+            _record_bounce(ctx, raw)
         return EmailOutcome(None, ignored=parsed.auto_reason)
     return EmailOutcome(receive_with_ack(ctx, to_inbound(parsed), ack=True))
+
+
+#: Machine mail that may report one of our replies as undeliverable.
+BOUNCE_REASONS = {"delivery_report", "mailer_daemon", "null_sender"}
+_OWN_ID_IN_TEXT = re.compile(rb"<c119\.(\d{1,18})\.[0-9a-f]{16}@[^<>\s]{1,200}>")
+
+
+def _record_bounce(ctx: AppContext, raw: bytes) -> None:
+    """Mark our replies a bounce names (by their Message-ID, anywhere in it) as failed."""
+    cited = {
+        int(m.group(1)): m.group(0).decode("ascii", "replace")
+        for m in _OWN_ID_IN_TEXT.finditer(raw[:1_000_000])
+    }
+    if cited:
+        with ctx.db.unit_of_work() as session:
+            mark_bounced(session, dict(list(cited.items())[:20]), now=ctx.now())
 
 
 class EmailIntakeOut(BaseModel):

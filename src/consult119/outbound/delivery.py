@@ -205,3 +205,33 @@ def outbound_messages_after(
             .limit(limit)
         )
     )
+
+
+def mark_bounced(session: Session, message_ids: dict[int, str], *, now: datetime) -> list[int]:
+    """Record that mail we sent came back: ``{message id: Message-ID}`` read from a bounce.
+
+    Only messages whose stored Message-ID matches are touched, so a forged bounce naming a
+    guessed id changes nothing. Returns the ids marked failed.
+    """
+    if not message_ids:
+        return []
+    rows = session.execute(
+        select(
+            Message.id, Message.ticket_id, Message.external_id, OutboxItem.id, OutboxItem.attempts
+        )
+        .join(OutboxItem, OutboxItem.message_id == Message.id)
+        .where(Message.id.in_(list(message_ids)), Message.delivery != Delivery.FAILED.value)
+    ).all()
+    failed = []
+    for message_id, ticket_id, external_id, item_id, attempts in rows:
+        if external_id != message_ids[message_id]:
+            continue
+        session.execute(
+            update(OutboxItem)
+            .where(OutboxItem.id == item_id)
+            .values(status=Delivery.FAILED.value, last_error="bounced")
+        )
+        claim = Claimed(item_id, message_id, ticket_id, "smtp", attempts)
+        _set_delivery(session, claim, Delivery.FAILED, now=now, sent=False)
+        failed.append(message_id)
+    return failed
