@@ -21,6 +21,7 @@ from consult119.intake.chat import router as chat_intake_router
 from consult119.intake.email import router as email_intake_router
 from consult119.intake.kakao import router as kakao_intake_router
 from consult119.intake.line import router as line_intake_router
+from consult119.intake.phone import events_router as phone_events_router
 from consult119.intake.phone import router as phone_router
 from consult119.intake.smtp import start_smtp_listener, stop_smtp_listener
 from consult119.intake.webchat import router as webchat_router
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(kakao_intake_router)
     app.include_router(line_intake_router)
     app.include_router(phone_router)
+    app.include_router(phone_events_router)
     app.include_router(webchat_router)
     app.include_router(merge_router)
 

@@ -102,3 +102,29 @@ def test_same_person_on_two_channels_is_suggested_then_merged(live_server, db):
     r = httpx.post(f"{live_server.url}/api/v1/intake/email", content=follow,
                    headers={"Content-Type": "message/rfc822"}, timeout=10)
     assert r.status_code == 200 and r.json()["ticket_id"] == email_case
+
+
+def test_missed_call_from_the_telephony_webhook(start_server, db):
+    import hashlib
+    import hmac
+    import json
+
+    server = start_server(CONSULT119_INTAKE_SECRET="pbx-secret")
+
+    def post(body, secret="pbx-secret"):
+        raw = json.dumps(body).encode()
+        sig = "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+        return httpx.post(f"{server.url}/api/v1/intake/phone/events", content=raw, timeout=10,
+                          headers={"Content-Type": "application/json", "X-Consult119-Signature": sig})
+
+    missed = {"call_id": "pbx-77", "event": "missed", "caller_number": "+81 90 1234 5678"}
+    r = post(missed)
+    assert r.status_code == 201 and r.json()["created"] is True
+    assert post(missed).json()["duplicate"] is True
+    assert post({**missed, "event": "answered"}).json()["taken"] is False
+    assert post(missed, secret="wrong").status_code == 401
+    assert post({**missed, "caller_number": "123"}).status_code == 422
+    with db.read_session() as s:
+        [message] = s.scalars(select(Message)).all()
+        assert message.text == "[missed]" and message.meta["call_id"] == "pbx-77"
+        assert s.scalars(select(Ticket.channel)).one() == "phone"

@@ -9,13 +9,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Response
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from consult119.auth.deps import require_roles
 from consult119.context import ContextDep
 from consult119.errors import Invalid
+from consult119.intake.chat import invalid_from
+from consult119.intake.http import (
+    SIGNATURE_HEADER,
+    parse_json_object,
+    read_body,
+    verify_signature,
+)
+from consult119.intake.line import ChannelNotConfigured
 from consult119.intake.schemas import (
     Id,
     ShortText,
@@ -90,4 +98,64 @@ async def log_phone_call(
         "duplicate": result.duplicate,
         "message_id": result.message.id,
         "caller_number": e164,
+    }
+
+
+class CallEventIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    call_id: Id
+    event: Literal["ringing", "answered", "ended", "missed", "voicemail"]
+    caller_number: str = Field(min_length=3, max_length=40)
+    country: str | None = Field(default=None, max_length=2)
+    transcript: Text | None = None
+
+
+events_router = APIRouter(prefix="/api/v1/intake", tags=["intake"])
+
+
+@events_router.post("/phone/events")
+async def call_event(request: Request, response: Response, ctx: ContextDep) -> dict[str, Any]:
+    """Telephony webhook (signed like chat intake). A missed call or a voicemail becomes a
+    message on the caller's case, so a call nobody could take is never forgotten; other call
+    events are acknowledged and left to the staff member who logs the call."""
+    settings = ctx.settings
+    if settings.intake_secret is None:
+        raise ChannelNotConfigured(
+            "channel_not_configured", "Telephony events need CONSULT119_INTAKE_SECRET."
+        )
+    body = await read_body(
+        request, max_bytes=settings.max_body_bytes, content_types=("application/json",)
+    )
+    verify_signature(
+        settings.intake_secret.get_secret_value(), body, request.headers.get(SIGNATURE_HEADER)
+    )
+    try:
+        event = CallEventIn.model_validate(parse_json_object(body))
+    except ValidationError as exc:
+        raise invalid_from(exc) from exc
+    if event.event not in ("missed", "voicemail"):
+        return {"taken": False, "event": event.event}
+    country = clean_country(event.country)
+    e164 = normalise_phone(event.caller_number, country, field="caller_number")
+    ctx.limiter.check(f"phone:{e164}")
+    text = f"[{event.event}] {event.transcript or ''}".strip()
+    inbound = InboundMessage(
+        source="phone",
+        sender_id=e164,
+        external_id=f"call:{event.call_id}:{event.event}",
+        text=text,
+        country=country,
+        phone_e164=e164,
+        meta={"call_id": event.call_id, "call_event": event.event},
+    )
+    result = await run_in_threadpool(ctx.receive, inbound)
+    response.status_code = 201 if result.created else 200
+    return {
+        "taken": True,
+        "event": event.event,
+        "ticket_id": result.ticket_id,
+        "case_number": result.case_number,
+        "created": result.created,
+        "duplicate": result.duplicate,
     }
