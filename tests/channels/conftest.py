@@ -54,9 +54,13 @@ class _Collect:
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
         self.sink.received.append(
-            (envelope.mail_from, list(envelope.rcpt_tos),
-             BytesParser(policy=policy.default).parsebytes(envelope.original_content
-                                                           or envelope.content))
+            (
+                envelope.mail_from,
+                list(envelope.rcpt_tos),
+                BytesParser(policy=policy.default).parsebytes(
+                    envelope.original_content or envelope.content
+                ),
+            )
         )
         return "250 OK"
 
@@ -114,8 +118,11 @@ class Recorder:
                 body = self.rfile.read(length)
                 status = recorder.statuses.pop(0) if recorder.statuses else 200
                 recorder.requests.append(
-                    {"headers": dict(self.headers), "json": json.loads(body or b"{}"),
-                     "status": status}
+                    {
+                        "headers": dict(self.headers),
+                        "json": json.loads(body or b"{}"),
+                        "status": status,
+                    }
                 )
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

@@ -46,8 +46,11 @@ def count(db, model, *where) -> int:
 
 def test_mail_opens_a_case_is_acknowledged_and_replies_thread(start_server, db, smtp_sink):
     smtp_sink.start()
-    server = start_server(CONSULT119_SMTP_RELAY=smtp_sink.relay,
-                          CONSULT119_MAIL_FROM="central119ems@korea.kr", **FAST_OUTBOX)
+    server = start_server(
+        CONSULT119_SMTP_RELAY=smtp_sink.relay,
+        CONSULT119_MAIL_FROM="central119ems@korea.kr",
+        **FAST_OUTBOX,
+    )
     smtp_send(server, fixture_bytes("outlook_euckr.eml"), sender="minsu.kim@example.kr")
     with db.read_session() as s:
         ticket = s.scalars(select(Ticket)).one()
@@ -68,10 +71,20 @@ def test_mail_opens_a_case_is_acknowledged_and_replies_thread(start_server, db, 
     ack_id = ack["Message-ID"]
 
     # A reply citing our Message-ID joins the case, even from another address.
-    smtp_send(server, new_mail("Sister <sister@example.net>", "Re: 방콕", "동생이 계속 토해요",
-                               In_Reply_To=ack_id, References=ack_id))
+    smtp_send(
+        server,
+        new_mail(
+            "Sister <sister@example.net>",
+            "Re: 방콕",
+            "동생이 계속 토해요",
+            In_Reply_To=ack_id,
+            References=ack_id,
+        ),
+    )
     # A reply that lost its headers but kept the subject token joins too.
-    smtp_send(server, new_mail("minsu.kim@example.kr", f"Re: [{ticket.case_number}] 방콕", "약 먹었어요"))
+    smtp_send(
+        server, new_mail("minsu.kim@example.kr", f"Re: [{ticket.case_number}] 방콕", "약 먹었어요")
+    )
     assert count(db, Ticket) == 1
     assert count(db, Message, Message.direction == "inbound") == 3
 
@@ -82,24 +95,34 @@ def test_mail_opens_a_case_is_acknowledged_and_replies_thread(start_server, db, 
     with db.read_session() as s:
         stored = s.get(Message, reply_id)
         item = s.scalars(select(OutboxItem).where(OutboxItem.message_id == reply_id)).one()
-        delivered = s.scalars(select(Event).where(Event.name == "message.delivery_changed")
-                              .order_by(Event.id)).all()
+        delivered = s.scalars(
+            select(Event).where(Event.name == "message.delivery_changed").order_by(Event.id)
+        ).all()
     assert rcpts == ["minsu.kim@example.kr"]
     assert reply["Message-ID"] == stored.external_id == item.external_ref
     assert f"[{ticket.case_number}]" in reply["Subject"]
     assert ack_id in reply["References"]
     assert (stored.delivery, item.status, item.attempts) == ("sent", "sent", 1)
-    assert delivered[-1].data == {"message_id": reply_id, "ticket_id": ticket.id,
-                                  "delivery": "sent", "attempts": 1}
+    assert delivered[-1].data == {
+        "message_id": reply_id,
+        "ticket_id": ticket.id,
+        "delivery": "sent",
+        "attempts": 1,
+    }
 
     # The recipient's server bounces the reply: staff see it failed; no case, no answer.
     bounce = fixture_bytes("bounce.eml").replace(
-        b"Status: 5.1.1", b"Status: 5.1.1\r\n\r\n--b5\r\nContent-Type: text/rfc822-headers\r\n\r\n"
-        b"Message-ID: " + reply["Message-ID"].encode())
+        b"Status: 5.1.1",
+        b"Status: 5.1.1\r\n\r\n--b5\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        b"Message-ID: " + reply["Message-ID"].encode(),
+    )
     smtp_send(server, bounce, sender="")
     with db.read_session() as s:
         assert s.get(Message, reply_id).delivery == "failed"
-        assert s.scalars(select(OutboxItem.last_error).where(OutboxItem.message_id == reply_id)).one() == "bounced"
+        assert (
+            s.scalars(select(OutboxItem.last_error).where(OutboxItem.message_id == reply_id)).one()
+            == "bounced"
+        )
     assert count(db, Ticket) == 1 and len(smtp_sink.received) == 2
 
 
@@ -107,16 +130,24 @@ def test_duplicates_machines_and_bad_mail(live_server, db):
     first = new_mail("a@example.com", "도와주세요", "배가 아파요", message_id="<same@example.com>")
     smtp_send(live_server, first)
     smtp_send(live_server, first)  # a redelivery
-    r = httpx.post(f"{live_server.url}/api/v1/intake/email", content=first.as_bytes(),
-                   headers={"Content-Type": "message/rfc822"}, timeout=10)
+    r = httpx.post(
+        f"{live_server.url}/api/v1/intake/email",
+        content=first.as_bytes(),
+        headers={"Content-Type": "message/rfc822"},
+        timeout=10,
+    )
     assert r.status_code == 200 and r.json()["duplicate"] is True
     assert (count(db, Ticket), count(db, Message, Message.direction == "inbound")) == (1, 1)
 
     # Machines: taken (250 / 202) but never a case, never answered.
     smtp_send(live_server, fixture_bytes("auto_reply.eml"))
     smtp_send(live_server, fixture_bytes("bounce.eml"))
-    r = httpx.post(f"{live_server.url}/api/v1/intake/email", content=fixture_bytes("bounce.eml"),
-                   headers={"Content-Type": "message/rfc822"}, timeout=10)
+    r = httpx.post(
+        f"{live_server.url}/api/v1/intake/email",
+        content=fixture_bytes("bounce.eml"),
+        headers={"Content-Type": "message/rfc822"},
+        timeout=10,
+    )
     assert r.status_code == 202 and r.json()["ignored"] == "delivery_report"
     with smtplib.SMTP("127.0.0.1", live_server.smtp_port, timeout=10) as smtp:
         smtp.sendmail("", ["x@korea.kr"], new_mail("b@example.com", "x", "y").as_bytes())
@@ -128,20 +159,34 @@ def test_duplicates_machines_and_bad_mail(live_server, db):
     with pytest.raises(smtplib.SMTPException) as exc:
         smtp_send(live_server, big)
     assert "552" in str(exc.value)
-    r = httpx.post(f"{live_server.url}/api/v1/intake/email", content=big,
-                   headers={"Content-Type": "message/rfc822"}, timeout=30)
+    r = httpx.post(
+        f"{live_server.url}/api/v1/intake/email",
+        content=big,
+        headers={"Content-Type": "message/rfc822"},
+        timeout=30,
+    )
     assert r.status_code == 413
     with pytest.raises(smtplib.SMTPDataError) as exc:
         smtp_send(live_server, b"")
     assert exc.value.smtp_code == 550
-    for body, status in [(b"", 422), (b"\x00\x01 not mail", 422),
-                         (b"From: x@example.com\r\nContent-Type: text/plain; charset=x-bad\r\n\r\n\xb0\xa1",
-                          422)]:
-        r = httpx.post(f"{live_server.url}/api/v1/intake/email", content=body,
-                       headers={"Content-Type": "message/rfc822"}, timeout=10)
+    for body, status in [
+        (b"", 422),
+        (b"\x00\x01 not mail", 422),
+        (b"From: x@example.com\r\nContent-Type: text/plain; charset=x-bad\r\n\r\n\xb0\xa1", 422),
+    ]:
+        r = httpx.post(
+            f"{live_server.url}/api/v1/intake/email",
+            content=body,
+            headers={"Content-Type": "message/rfc822"},
+            timeout=10,
+        )
         assert r.status_code == status, r.text
-    r = httpx.post(f"{live_server.url}/api/v1/intake/email", content=b"{}",
-                   headers={"Content-Type": "application/json"}, timeout=10)
+    r = httpx.post(
+        f"{live_server.url}/api/v1/intake/email",
+        content=b"{}",
+        headers={"Content-Type": "application/json"},
+        timeout=10,
+    )
     assert r.status_code == 415
     assert count(db, Ticket) == 1
 

@@ -25,7 +25,9 @@ def test_outlook_euc_kr_mail_with_a_korean_file_name():
     assert "열이 39도이고 설사가" in parsed.text
     assert parsed.message_id == "<20240305021409.4f2a@mail.example.kr>"
     assert parsed.locale == "ko"
-    assert [(a.filename, a.content_type) for a in parsed.attachments] == [("약봉투.png", "image/png")]
+    assert [(a.filename, a.content_type) for a in parsed.attachments] == [
+        ("약봉투.png", "image/png")
+    ]
     assert parsed.attachments[0].data.startswith(b"\x89PNG")
     assert parsed.auto_reason is None
 
@@ -45,14 +47,22 @@ def test_html_only_gmail_reply_keeps_only_the_new_words():
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ("Thanks, the fever is down.\n\nOn Tue, Mar 5, 2024 at 2:20 AM consult119 <c@x.kr> wrote:\n> Take paracetamol.",
-         "Thanks, the fever is down."),
-        ("열이 내렸어요.\n\n2024년 3월 5일 (화) 오전 2:20, 재외국민119 <c@x.kr>님이\n작성:\n> 해열제를 드세요.",
-         "열이 내렸어요."),
-        ("Still hurts.\n\n-----Original Message-----\nFrom: consult119\nSent: Tuesday\n\nTake rest.",
-         "Still hurts."),
-        ("아직 아파요\n\n보낸 사람: 재외국민119 <c@x.kr>\n보낸 날짜: 2024년 3월 5일 화요일\n받는 사람: me\n\n휴식하세요",
-         "아직 아파요"),
+        (
+            "Thanks, the fever is down.\n\nOn Tue, Mar 5, 2024 at 2:20 AM consult119 <c@x.kr> wrote:\n> Take paracetamol.",
+            "Thanks, the fever is down.",
+        ),
+        (
+            "열이 내렸어요.\n\n2024년 3월 5일 (화) 오전 2:20, 재외국민119 <c@x.kr>님이\n작성:\n> 해열제를 드세요.",
+            "열이 내렸어요.",
+        ),
+        (
+            "Still hurts.\n\n-----Original Message-----\nFrom: consult119\nSent: Tuesday\n\nTake rest.",
+            "Still hurts.",
+        ),
+        (
+            "아직 아파요\n\n보낸 사람: 재외국민119 <c@x.kr>\n보낸 날짜: 2024년 3월 5일 화요일\n받는 사람: me\n\n휴식하세요",
+            "아직 아파요",
+        ),
         ("> only a quote\n> nothing new", "> only a quote\n> nothing new"),
     ],
 )
@@ -103,8 +113,10 @@ def test_over_the_limit_is_too_large():
 
 
 def test_broken_multipart_keeps_what_it_can():
-    raw = mail('MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="zz"\r\n',
-               b"--zz\r\nContent-Type: text/plain\r\n\r\nbleeding badly\r\n")  # no closing line
+    raw = mail(
+        'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="zz"\r\n',
+        b"--zz\r\nContent-Type: text/plain\r\n\r\nbleeding badly\r\n",
+    )  # no closing line
     assert parse_email(raw, SETTINGS).text == "bleeding badly"
 
 
@@ -116,8 +128,9 @@ def test_attachments_over_the_limit_are_dropped_and_noted():
         'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n',
         b"--b\r\nContent-Type: text/plain\r\n\r\nsee photo\r\n"
         b"--b\r\nContent-Type: image/jpeg\r\nContent-Disposition: attachment; filename=big.jpg\r\n"
-        b"Content-Transfer-Encoding: base64\r\n\r\n" + base64.encodebytes(big) +
-        b"--b\r\nContent-Type: image/jpeg\r\nContent-Disposition: attachment; filename=small.jpg\r\n\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\n"
+        + base64.encodebytes(big)
+        + b"--b\r\nContent-Type: image/jpeg\r\nContent-Disposition: attachment; filename=small.jpg\r\n\r\n"
         b"tiny\r\n--b--\r\n",
     )
     parsed = parse_email(raw, SETTINGS)
@@ -145,8 +158,9 @@ def test_null_envelope_sender_is_a_bounce():
 
 
 def test_threading_inputs():
-    raw = mail("In-Reply-To: <a@x>\r\nReferences: <r1@x> <r2@x> <a@x>\r\n",
-               extra="Message-ID: <m@x>\r\n").replace(b"Subject: help", b"Subject: Re: [C119-2024-000123] help")
+    raw = mail(
+        "In-Reply-To: <a@x>\r\nReferences: <r1@x> <r2@x> <a@x>\r\n", extra="Message-ID: <m@x>\r\n"
+    ).replace(b"Subject: help", b"Subject: Re: [C119-2024-000123] help")
     parsed = parse_email(raw, SETTINGS)
     assert parsed.refs == ("<a@x>", "<r2@x>", "<r1@x>")
     assert parsed.case_token == "C119-2024-000123"

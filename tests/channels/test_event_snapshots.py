@@ -22,8 +22,9 @@ T0 = datetime(2024, 7, 1, 9, 0, tzinfo=UTC)
 def snapshot(db):
     with db.read_session() as s:
         tickets = {t.id: ticket_public(t) for t in s.scalars(select(Ticket))}
-        deliveries = {m.id: m.delivery for m in s.scalars(select(Message))
-                      if m.direction == "outbound"}
+        deliveries = {
+            m.id: m.delivery for m in s.scalars(select(Message)) if m.direction == "outbound"
+        }
         last = s.scalar(select(func.max(Event.id))) or 0
     return tickets, deliveries, last
 
@@ -41,10 +42,20 @@ def apply(state, db, after):
 
 def cases(db):
     ctx = AppContext(settings=db.settings, db=db, signing_key="k" * 40, clock=lambda: T0)
-    a = ctx.receive(InboundMessage(source="smtp", sender_id="a@x.org", external_id="<1@x>",
-                                   text="help", email="a@x.org"))
-    b = ctx.receive(InboundMessage(source="phone", sender_id="+821012345678", text="call",
-                                   phone_e164="+821012345678", email="a@x.org"))
+    a = ctx.receive(
+        InboundMessage(
+            source="smtp", sender_id="a@x.org", external_id="<1@x>", text="help", email="a@x.org"
+        )
+    )
+    b = ctx.receive(
+        InboundMessage(
+            source="phone",
+            sender_id="+821012345678",
+            text="call",
+            phone_e164="+821012345678",
+            email="a@x.org",
+        )
+    )
     return a.ticket_id, b.ticket_id
 
 

@@ -26,10 +26,16 @@ def count(db, model, *where) -> int:
 
 
 def skill(server, payload, *, secret=KAKAO_SECRET, **headers):
-    return httpx.post(f"{server.url}/api/v1/intake/kakao",
-                      content=json.dumps(payload, ensure_ascii=False).encode(),
-                      headers={"Content-Type": "application/json",
-                               "X-Consult119-Skill-Secret": secret, **headers}, timeout=10)
+    return httpx.post(
+        f"{server.url}/api/v1/intake/kakao",
+        content=json.dumps(payload, ensure_ascii=False).encode(),
+        headers={
+            "Content-Type": "application/json",
+            "X-Consult119-Skill-Secret": secret,
+            **headers,
+        },
+        timeout=10,
+    )
 
 
 def texts(response):
@@ -85,24 +91,33 @@ def test_kakao_refusals(start_server, db):
     server = start_server(CONSULT119_KAKAO_SKILL_SECRET=KAKAO_SECRET)
     payload = fixture_json("kakao_skill.json")
     assert skill(server, payload, secret="wrong").status_code == 401
-    for broken in [{}, {"userRequest": {"utterance": "hi"}},
-                   {"userRequest": {"utterance": "", "user": {"id": "u"}}},
-                   {"userRequest": {"utterance": "x" * 5001, "user": {"id": "u"}}},
-                   {"userRequest": {"utterance": "hi", "user": {"id": "u" * 201}}}]:
+    for broken in [
+        {},
+        {"userRequest": {"utterance": "hi"}},
+        {"userRequest": {"utterance": "", "user": {"id": "u"}}},
+        {"userRequest": {"utterance": "x" * 5001, "user": {"id": "u"}}},
+        {"userRequest": {"utterance": "hi", "user": {"id": "u" * 201}}},
+    ]:
         r = skill(server, broken)
         assert r.status_code == 422, r.text
         assert r.json()["detail"]["code"] == "invalid_field"
-    r = httpx.post(f"{server.url}/api/v1/intake/kakao", content=b"{not json",
-                   headers={"Content-Type": "application/json",
-                            "X-Consult119-Skill-Secret": KAKAO_SECRET}, timeout=10)
+    r = httpx.post(
+        f"{server.url}/api/v1/intake/kakao",
+        content=b"{not json",
+        headers={"Content-Type": "application/json", "X-Consult119-Skill-Secret": KAKAO_SECRET},
+        timeout=10,
+    )
     assert r.status_code == 422 and r.json()["detail"]["code"] == "invalid_json"
     assert count(db, Ticket) == 0
 
 
 def test_kakao_bot_event_api_pushes_replies(start_server, db, recorder):
     recorder.statuses = [503]  # the API is down once, then up
-    server = start_server(CONSULT119_KAKAO_EVENT_API_URL=recorder.url,
-                          CONSULT119_KAKAO_EVENT_API_KEY="kakao-rest-key", **FAST_OUTBOX)
+    server = start_server(
+        CONSULT119_KAKAO_EVENT_API_URL=recorder.url,
+        CONSULT119_KAKAO_EVENT_API_KEY="kakao-rest-key",
+        **FAST_OUTBOX,
+    )
     payload = fixture_json("kakao_skill.json")
     assert skill(server, payload).status_code == 200
     with db.read_session() as s:
@@ -111,7 +126,9 @@ def test_kakao_bot_event_api_pushes_replies(start_server, db, recorder):
     wait_for(recorder.delivered, what="the bot event call")
     sent = recorder.delivered()[0]
     assert sent["headers"]["Authorization"] == "KakaoAK kakao-rest-key"
-    assert sent["json"]["user"] == [{"type": "botUserKey", "id": payload["userRequest"]["user"]["id"]}]
+    assert sent["json"]["user"] == [
+        {"type": "botUserKey", "id": payload["userRequest"]["user"]["id"]}
+    ]
     assert sent["json"]["event"]["data"]["text"] == "119에 먼저 전화하세요."
 
     def recorded():
@@ -126,16 +143,22 @@ def test_kakao_bot_event_api_pushes_replies(start_server, db, recorder):
 
 def line_post(server, body: bytes, secret=LINE_SECRET):
     sig = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
-    return httpx.post(f"{server.url}/api/v1/intake/line", content=body,
-                      headers={"Content-Type": "application/json", "X-Line-Signature": sig},
-                      timeout=10)
+    return httpx.post(
+        f"{server.url}/api/v1/intake/line",
+        content=body,
+        headers={"Content-Type": "application/json", "X-Line-Signature": sig},
+        timeout=10,
+    )
 
 
 def test_line_webhook_and_push_replies(start_server, db, recorder):
     recorder.statuses = [500]
-    server = start_server(CONSULT119_LINE_CHANNEL_SECRET=LINE_SECRET,
-                          CONSULT119_LINE_CHANNEL_TOKEN="line-token",
-                          CONSULT119_LINE_PUSH_URL=recorder.url, **FAST_OUTBOX)
+    server = start_server(
+        CONSULT119_LINE_CHANNEL_SECRET=LINE_SECRET,
+        CONSULT119_LINE_CHANNEL_TOKEN="line-token",
+        CONSULT119_LINE_PUSH_URL=recorder.url,
+        **FAST_OUTBOX,
+    )
     body = fixture_bytes("line_webhook.json")
     r = line_post(server, body)
     assert r.status_code == 200, r.text
@@ -143,8 +166,9 @@ def test_line_webhook_and_push_replies(start_server, db, recorder):
     assert line_post(server, body).status_code == 200  # LINE's redelivery
     with db.read_session() as s:
         ticket = s.scalars(select(Ticket)).one()
-        inbound = s.scalars(select(Message).where(Message.direction == "inbound")
-                            .order_by(Message.id)).all()
+        inbound = s.scalars(
+            select(Message).where(Message.direction == "inbound").order_by(Message.id)
+        ).all()
     assert [m.text for m in inbound][1] == "[image]"
     assert inbound[0].external_id == "01H810YECXQQZ37VAXPF6H9E6T"
     assert inbound[0].sent_at.year == 2023
@@ -172,8 +196,12 @@ def test_line_refusals(start_server, db):
     server = start_server(CONSULT119_LINE_CHANNEL_SECRET=LINE_SECRET)
     body = fixture_bytes("line_webhook.json")
     assert line_post(server, body, secret="other").status_code == 401
-    r = httpx.post(f"{server.url}/api/v1/intake/line", content=body,
-                   headers={"Content-Type": "application/json"}, timeout=10)
+    r = httpx.post(
+        f"{server.url}/api/v1/intake/line",
+        content=body,
+        headers={"Content-Type": "application/json"},
+        timeout=10,
+    )
     assert r.status_code == 401
     broken = json.loads(body)
     del broken["events"][1]["webhookEventId"]

@@ -23,8 +23,15 @@ def a_case(db, source="smtp"):
     from consult119.context import AppContext
 
     ctx = AppContext(settings=db.settings, db=db, signing_key="k" * 40, clock=lambda: T0)
-    result = ctx.receive(InboundMessage(source=source, sender_id="t@example.com",
-                                        external_id="<m1@x>", text="help", email="t@example.com"))
+    result = ctx.receive(
+        InboundMessage(
+            source=source,
+            sender_id="t@example.com",
+            external_id="<m1@x>",
+            text="help",
+            email="t@example.com",
+        )
+    )
     return result.ticket_id
 
 
@@ -46,7 +53,9 @@ def test_a_due_item_is_claimed_once_and_reclaimed_after_its_lease(db):
         assert delivery.mark_sent(s, first[0], now=T0) is False
         assert delivery.mark_sent(s, again[0], now=T0) is True
     with db.read_session() as s:
-        names = [e.name for e in s.scalars(select(Event).where(Event.name == "message.delivery_changed"))]
+        names = [
+            e.name for e in s.scalars(select(Event).where(Event.name == "message.delivery_changed"))
+        ]
     assert names == ["message.delivery_changed"]
 
 
@@ -57,8 +66,9 @@ def test_failures_back_off_then_give_up_with_an_event(db):
     for attempt in (1, 2):
         [c] = claim(db, now)
         with db.unit_of_work() as s:
-            status = delivery.mark_attempt_failed(s, c, "relay_unreachable", now=now,
-                                                  permanent=False, max_attempts=3, base=10, cap=60)
+            status = delivery.mark_attempt_failed(
+                s, c, "relay_unreachable", now=now, permanent=False, max_attempts=3, base=10, cap=60
+            )
         assert status == "queued"
         with db.read_session() as s:
             item = s.scalars(select(OutboxItem)).one()
@@ -67,12 +77,21 @@ def test_failures_back_off_then_give_up_with_an_event(db):
         now = item.next_attempt_at
     [c] = claim(db, now)
     with db.unit_of_work() as s:
-        assert delivery.mark_attempt_failed(s, c, "relay_unreachable", now=now, permanent=False,
-                                            max_attempts=3, base=10, cap=60) == "failed"
+        assert (
+            delivery.mark_attempt_failed(
+                s, c, "relay_unreachable", now=now, permanent=False, max_attempts=3, base=10, cap=60
+            )
+            == "failed"
+        )
     with db.read_session() as s:
         assert s.get(Message, reply).delivery == "failed"
         [event] = s.scalars(select(Event).where(Event.name == "message.delivery_changed")).all()
-    assert event.data == {"message_id": reply, "ticket_id": ticket, "delivery": "failed", "attempts": 3}
+    assert event.data == {
+        "message_id": reply,
+        "ticket_id": ticket,
+        "delivery": "failed",
+        "attempts": 3,
+    }
 
 
 def test_pull_channels_are_left_to_their_sockets(db):
@@ -88,5 +107,7 @@ def test_backoff_grows_and_is_capped():
 
 def test_reply_subject_carries_the_token_once():
     assert reply_subject("도와주세요", "C119-2024-000001") == "[C119-2024-000001] Re: 도와주세요"
-    assert reply_subject("Re: [C119-2024-000001] x", "C119-2024-000001") == "[C119-2024-000001] Re: x"
+    assert (
+        reply_subject("Re: [C119-2024-000001] x", "C119-2024-000001") == "[C119-2024-000001] Re: x"
+    )
     assert reply_subject(None, "C119-2024-000001") == "[C119-2024-000001]"
