@@ -17,15 +17,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from consult119.context import AppContext, ContextDep
+from consult119.context import ContextDep
 from consult119.errors import Unauthorized
 from consult119.intake.ack import acknowledgement
 from consult119.intake.chat import invalid_from
@@ -33,6 +34,7 @@ from consult119.intake.http import parse_json_object, read_body
 from consult119.intake.schemas import Id, Text, clean_locale, clean_timezone
 from consult119.intake.service import InboundMessage, IntakeResult
 from consult119.outbound import delivery
+from consult119.outbound.acks import receive_then
 from consult119.outbound.delivery import Claimed
 from consult119.tickets.models import Message
 
@@ -170,33 +172,31 @@ def _pack_replies(messages: list[Message], room: int) -> tuple[list[str], set[in
     return outputs, included
 
 
-def _take_replies(ctx: AppContext, contact_id: int) -> list[str]:
-    """Staff replies waiting for this traveller: claimed, packed, and settled in one go."""
-    with ctx.db.unit_of_work() as session:
-        now = ctx.now()
-        claims = delivery.claim_for_contact(
-            session, contact_id=contact_id, source=SOURCE, now=now, lease=LEASE
-        )
-        if not claims:
-            return []
-        ids = [c.message_id for c in claims]
-        by_id = {m.id: m for m in session.scalars(select(Message).where(Message.id.in_(ids)))}
-        outputs, included = _pack_replies(
-            [by_id[c.message_id] for c in claims if c.message_id in by_id], MAX_OUTPUTS - 1
-        )
-        left: list[Claimed] = []
-        for claim in claims:
-            if claim.message_id in included:
-                delivery.mark_sent(session, claim, now=now, external_ref="skill_response")
-            else:
-                left.append(claim)
-        delivery.release(session, left, now=now)
+def _take_replies(session: Session, result: IntakeResult, now: datetime) -> list[str]:
+    """Staff replies waiting for this traveller, claimed and settled in the intake's own unit
+    of work (one transaction per skill call)."""
+    claims = delivery.claim_for_contact(
+        session,
+        contact_id=result.contact.id,
+        source=SOURCE,
+        now=now,
+        lease=LEASE,  # type: ignore[arg-type]
+    )
+    if not claims:
+        return []
+    ids = [c.message_id for c in claims]
+    by_id = {m.id: m for m in session.scalars(select(Message).where(Message.id.in_(ids)))}
+    outputs, included = _pack_replies(
+        [by_id[c.message_id] for c in claims if c.message_id in by_id], MAX_OUTPUTS - 1
+    )
+    left: list[Claimed] = []
+    for claim in claims:
+        if claim.message_id in included:
+            delivery.mark_sent(session, claim, now=now, external_ref="skill_response")
+        else:
+            left.append(claim)
+    delivery.release(session, left, now=now)
     return outputs
-
-
-def _receive(ctx: AppContext, inbound: InboundMessage) -> tuple[IntakeResult, list[str]]:
-    result = ctx.receive(inbound)
-    return result, _take_replies(ctx, result.contact.id)  # type: ignore[arg-type]
 
 
 @router.post("/kakao")
@@ -235,5 +235,5 @@ async def intake_kakao(request: Request, ctx: ContextDep) -> dict[str, Any]:
         timezone=clean_timezone(user_request.timezone),
         meta={"plusfriend_user_key": plusfriend} if plusfriend else None,
     )
-    result, replies = await run_in_threadpool(_receive, ctx, inbound)
+    result, replies = await run_in_threadpool(receive_then, ctx, inbound, _take_replies)
     return skill_response([*replies, _ack_text(result, locale, user_request.utterance)], locale)
