@@ -184,6 +184,7 @@ class ChatSocket:
     def __post_init__(self) -> None:
         self.send_lock = asyncio.Lock()
         self.wake = asyncio.Event()
+        self.closed = False
 
     async def send(self, frame: dict[str, Any]) -> None:
         async with self.send_lock:
@@ -200,9 +201,12 @@ class ChatSocket:
             await self._read_frames()
         finally:
             hub.wakers.discard(self.wake)
-            pusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await pusher
+            # Let the pusher finish its round rather than cancel it mid-transaction: a claim
+            # whose outcome was never recorded would wait for its lease to run out.
+            self.closed = True
+            self.wake.set()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(pusher, 10)
 
     def _find_contact(self) -> int | None:
         with self.ctx.db.read_session() as session:
@@ -272,30 +276,38 @@ class ChatSocket:
         )
 
     async def _push_replies(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), POLL_SECONDS)
-            self.wake.clear()
-            if self.contact_id is None:
-                continue
-            claims, messages = await run_in_threadpool(self._pending)
-            try:
-                for m in messages:
-                    await self.send(
-                        {
-                            "type": "message",
-                            "from": "staff",
-                            "id": m.id,
-                            "text": m.text,
-                            "created_at": m.created_at.isoformat(),
-                        }
-                    )
-                    self.cursor = max(self.cursor, m.id or 0)
-            except Exception:
-                await run_in_threadpool(self._settle, claims, False)
-                raise
-            if claims:
-                await run_in_threadpool(self._settle, claims, True)
+        try:
+            while not self.closed:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wake.wait(), POLL_SECONDS)
+                self.wake.clear()
+                if self.contact_id is not None and not self.closed:
+                    await self._push_round()
+        except Exception:
+            if not self.closed:  # replies stopped flowing: make the client reconnect
+                log.exception("web chat push failed")
+                with contextlib.suppress(Exception):
+                    await self.ws.close(code=1011)
+
+    async def _push_round(self) -> None:
+        claims, messages = await run_in_threadpool(self._pending)
+        pushed = False
+        try:
+            for m in messages:
+                await self.send(
+                    {
+                        "type": "message",
+                        "from": "staff",
+                        "id": m.id,
+                        "text": m.text,
+                        "created_at": m.created_at.isoformat(),
+                    }
+                )
+                self.cursor = max(self.cursor, m.id or 0)
+            pushed = True
+        finally:
+            if claims:  # delivered, or handed back at once for the next socket
+                await run_in_threadpool(self._settle, claims, pushed)
 
     def _pending(self) -> tuple[list[delivery.Claimed], list[Message]]:
         assert self.contact_id is not None
