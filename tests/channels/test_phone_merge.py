@@ -124,21 +124,27 @@ def test_same_person_on_two_channels_is_suggested_then_merged(live_server, db):
     )
     assert r.json()["total"] == 0
 
-    # Mail that threads to the merged case lands in the case it was merged into.
+    # Mail with the merged case's token lands in the case it was merged into...
     with db.read_session() as s:
         number = s.get(Ticket, phone_case).case_number
-    follow = (
-        b"From: Other <other@example.org>\r\nSubject: Re: ["
-        + number.encode()
-        + b"]\r\nMessage-ID: <h2@example.org>\r\n\r\nHe is better now."
-    )
-    r = httpx.post(
-        f"{live_server.url}/api/v1/intake/email",
-        content=follow,
-        headers={"Content-Type": "message/rfc822"},
-        timeout=10,
-    )
+
+    def mail_with_token(sender: bytes, mid: bytes):
+        raw = (
+            b"From: " + sender + b"\r\nSubject: Re: [" + number.encode() + b"]\r\n"
+            b"Message-ID: " + mid + b"\r\n\r\nHe is better now."
+        )
+        return httpx.post(
+            f"{live_server.url}/api/v1/intake/email",
+            content=raw,
+            headers={"Content-Type": "message/rfc822"},
+            timeout=10,
+        )
+
+    r = mail_with_token(b"Hong <hong@example.com>", b"<h2@example.com>")
     assert r.status_code == 200 and r.json()["ticket_id"] == email_case
+    # ...but a guessed case number from a stranger threads nothing: it opens its own case.
+    r = mail_with_token(b"Stranger <x@example.org>", b"<h3@example.org>")
+    assert r.status_code == 201 and r.json()["ticket_id"] not in (email_case, phone_case)
 
 
 def test_missed_call_from_the_telephony_webhook(start_server, db):

@@ -118,7 +118,7 @@ class IntakeService:
                 return IntakeResult(ticket, contact, existing, created=False, duplicate=True)
 
         contact = self._contact_for(session, msg, now)
-        ticket = self._threaded_ticket(session, msg)
+        ticket = self._threaded_ticket(session, msg, contact)
         if ticket is None:
             ticket = repo.latest_ticket_of_contact(session, contact.id)  # type: ignore[arg-type]
         created = reopened = False
@@ -162,16 +162,32 @@ class IntakeService:
             ticket, contact, message, created=created, duplicate=False, reopened=reopened
         )
 
-    def _threaded_ticket(self, session: Session, msg: InboundMessage) -> Ticket | None:
+    def _threaded_ticket(
+        self, session: Session, msg: InboundMessage, contact: Contact
+    ) -> Ticket | None:
         """The case an e-mail answers: by the Message-IDs it cites, then by its subject token.
 
-        A merged case hands the thread on to the case it was merged into.
+        Citing a Message-ID proves the sender saw the mail (ours are unguessable), so it threads
+        whoever writes — a relative answering from their own address. Case numbers are
+        sequential, so the subject token threads only the case's own traveller. A merged case
+        hands the thread on to the case it was merged into.
         """
         ticket = None
         if msg.thread_refs:
-            ticket = intake_repo.ticket_of_message_ids(session, msg.source, list(msg.thread_refs))
+            ticket = self._follow_merges(
+                session,
+                intake_repo.ticket_of_message_ids(session, msg.source, list(msg.thread_refs)),
+            )
         if ticket is None and msg.case_number_hint:
-            ticket = intake_repo.ticket_by_case_number(session, msg.case_number_hint)
+            by_token = self._follow_merges(
+                session, intake_repo.ticket_by_case_number(session, msg.case_number_hint)
+            )
+            if by_token is not None and by_token.contact_id == contact.id:
+                ticket = by_token
+        return ticket
+
+    @staticmethod
+    def _follow_merges(session: Session, ticket: Ticket | None) -> Ticket | None:
         for _ in range(5):  # a short chain at most; never loop on bad data
             if ticket is None or ticket.merged_into_id is None:
                 break
