@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from consult119.outbound.jobs import OWN_MESSAGE_ID_RE
 from consult119.tickets.codes import Status
 from consult119.tickets.models import Contact, Message, Ticket
 
@@ -16,12 +17,18 @@ MAX_LINKS = 5
 
 def ticket_of_message_ids(session: Session, source: str, message_ids: list[str]) -> Ticket | None:
     """The case holding the newest of ``message_ids`` (inbound or sent by us) on ``source``."""
-    if not message_ids:
+    refs = message_ids[:50]
+    if not refs:
         return None
+    # Ours carry the message's primary key, so they are found whatever source the reply has.
+    own = [int(m.group(1)) for m in map(OWN_MESSAGE_ID_RE.match, refs) if m]
+    match = and_(Message.source == source, Message.external_id.in_(refs))
+    if own:
+        match = or_(match, and_(Message.id.in_(own), Message.external_id.in_(refs)))
     return session.scalars(
         select(Ticket)
         .join(Message, Message.ticket_id == Ticket.id)
-        .where(Message.source == source, Message.external_id.in_(message_ids[:50]))
+        .where(match)
         .order_by(Message.id.desc())
         .limit(1)
     ).first()

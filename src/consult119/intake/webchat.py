@@ -32,6 +32,8 @@ from starlette.concurrency import run_in_threadpool
 from consult119.context import AppContext, ContextDep
 from consult119.errors import DomainError, Invalid, RateLimited
 from consult119.intake.ack import acknowledgement
+from consult119.intake.chat import invalid_from
+from consult119.intake.http import parse_json_object, read_body
 from consult119.intake.schemas import ShortText, Text, clean_country, clean_locale, clean_timezone
 from consult119.intake.service import InboundMessage
 from consult119.outbound import delivery
@@ -111,9 +113,6 @@ def normalise_phone(raw: str, country: str | None, *, field: str = "phone") -> s
 @router.post("/api/v1/webchat/sessions", status_code=201, response_model=SessionOut)
 async def create_session(request: Request, ctx: ContextDep) -> SessionOut:
     """Start a web-chat session; the token authenticates the traveller's socket."""
-    from consult119.intake.chat import invalid_from
-    from consult119.intake.http import parse_json_object, read_body
-
     ctx.limiter.check(f"webchat-session:{request.client.host if request.client else '-'}")
     body = await read_body(request, max_bytes=8192, content_types=("application/json",))
     try:
@@ -239,8 +238,6 @@ class ChatSocket:
         try:
             msg = MessageFrame.model_validate(frame)
         except ValidationError as exc:
-            from consult119.intake.chat import invalid_from
-
             error = invalid_from(exc)
             error.extra["client_id"] = str(frame.get("client_id", ""))[:200]
             raise error from exc
