@@ -8,6 +8,7 @@ It runs in its own thread and event loop; each mail goes through the same parser
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -77,7 +78,16 @@ def start_smtp_listener(ctx: AppContext) -> Controller | None:
         server_hostname=settings.mail_from.rpartition("@")[2] or "consult119",
         **kwargs,
     )
-    controller.start()
+    try:
+        controller.start()
+    except Exception as exc:  # noqa: BLE001 - e.g. the port is taken
+        # The HTTP intake keeps serving every other channel; the operator sees why mail is not.
+        log.error(
+            "SMTP intake NOT listening on %s:%s: %s", settings.smtp_host, settings.smtp_port, exc
+        )
+        with contextlib.suppress(Exception):
+            controller.stop()
+        return None
     ctx.extras["smtp_listener"] = controller
     log.info("SMTP intake listening on %s:%s", settings.smtp_host, settings.smtp_port)
     return controller
