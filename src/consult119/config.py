@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     kakao_dedupe_seconds: int = Field(
         default=30, description="Same user + same utterance within this window is one message"
     )
+    kakao_request_id_header: str | None = Field(
+        default=None, description="A header carrying a stable id per Kakao message (off: hash)"
+    )
     kakao_event_api_url: str | None = Field(
         default=None, description="Kakao bot event API endpoint (off when unset)"
     )

@@ -43,7 +43,10 @@ def texts(response):
 
 
 def test_kakao_skill_answers_and_delivers_waiting_replies(start_server, db):
-    server = start_server(CONSULT119_KAKAO_SKILL_SECRET=KAKAO_SECRET)
+    server = start_server(
+        CONSULT119_KAKAO_SKILL_SECRET=KAKAO_SECRET,
+        CONSULT119_KAKAO_REQUEST_ID_HEADER="X-Request-Id",
+    )
     payload = fixture_json("kakao_skill.json")
     r = skill(server, payload)
     assert r.status_code == 200, r.text
@@ -63,7 +66,7 @@ def test_kakao_skill_answers_and_delivers_waiting_replies(start_server, db):
     # Kakao sends no message id: the same request again (a retry) makes nothing new.
     assert skill(server, payload).status_code == 200
     assert count(db, Message) == 1
-    # A request id header, when present, is the message id.
+    # A configured request-id header, when present, is the message id.
     assert skill(server, payload, **{"X-Request-Id": "req-1"}).status_code == 200
     assert skill(server, payload, **{"X-Request-Id": "req-1"}).status_code == 200
     assert count(db, Message) == 2
@@ -74,16 +77,24 @@ def test_kakao_skill_answers_and_delivers_waiting_replies(start_server, db):
     second = make_reply(db, ticket.id, long_reply)
     tap = copy.deepcopy(payload)
     tap["userRequest"]["utterance"] = "환자 나이와 성별"  # the quick reply
-    r = skill(server, tap)
-    out = texts(r)
-    assert len(out) == 3 and all(len(t) <= 1000 for t in out)
-    assert out[0] == "의식 수준을 계속 확인하세요."
-    assert out[1].startswith("머리를 움직이지") and out[1].endswith("…")
-    assert out[2].startswith("환자의 나이와 성별을 적어 주세요") and ticket.case_number in out[2]
-    with db.read_session() as s:
-        assert {s.get(Message, m).delivery for m in (first, second)} == {"sent"}
-    # Delivered once: the next call carries only the acknowledgement.
+    out = texts(skill(server, tap))
+    # The long reply does not fit beside the first: it waits for a response with all the room.
+    assert out[0] == "의식 수준을 계속 확인하세요." and len(out) == 2
+    assert out[1].startswith("환자의 나이와 성별을 적어 주세요") and ticket.case_number in out[1]
+
+    def deliveries():
+        with db.read_session() as s:
+            return [s.get(Message, m).delivery for m in (first, second)]
+
+    assert deliveries() == ["sent", "queued"]
     tap["userRequest"]["utterance"] = "34세 남성입니다"
+    out = texts(skill(server, tap))
+    assert len(out) == 3 and all(len(t) <= 1000 for t in out)
+    assert "".join(out[:2]) == long_reply  # split over two outputs, nothing lost
+    assert ticket.case_number in out[2]
+    assert deliveries() == ["sent", "sent"]
+    # Delivered once: the next call carries only the acknowledgement.
+    tap["userRequest"]["utterance"] = "어지러움은 없습니다"
     assert len(texts(skill(server, tap))) == 1
 
 

@@ -2,8 +2,9 @@
 
 Kakao sends no message id. Duplicate rule: the message id is a hash of the botUserKey, the
 utterance and a time bucket of ``kakao_dedupe_seconds`` (30 s by default), unless the request
-carries an ``X-Request-Id`` header, which is used instead. So a redelivered or double-submitted
-request inside the bucket makes nothing new. Limits (docs/channels.md): the same words sent twice
+carries the request-id header the operator configured (``kakao_request_id_header``; off by
+default, as a proxy minting a fresh id per retry would defeat the rule), which is used instead.
+So a redelivered or double-submitted request inside the bucket makes nothing new. Limits (docs/channels.md): the same words sent twice
 by the same user inside one bucket count once (harmless: same words), and a redelivery that
 straddles a bucket boundary is stored twice (visible to staff as a repeated line, never lost).
 
@@ -44,7 +45,6 @@ SOURCE = "kakao"
 SIMPLE_TEXT_MAX = 1000
 #: Outputs a skill response may hold; the last one is always the acknowledgement.
 MAX_OUTPUTS = 3
-REQUEST_ID_HEADER = "X-Request-Id"
 ELLIPSIS = " …"
 LEASE = timedelta(seconds=30)
 
@@ -157,7 +157,8 @@ def skill_response(outputs: list[str], locale: str) -> dict[str, Any]:
 def _pack_replies(messages: list[Message], room: int) -> tuple[list[str], set[int]]:
     """Staff replies as at most ``room`` simpleTexts; returns the texts and the message ids in.
 
-    Replies are joined while they fit; a reply longer than all the room left is clipped.
+    Short replies are joined while they fit; a long one is split over the outputs left, and
+    clipped only when it is longer than all of them together.
     """
     outputs: list[str] = []
     included: set[int] = set()
@@ -165,7 +166,15 @@ def _pack_replies(messages: list[Message], room: int) -> tuple[list[str], set[in
         if outputs and len(outputs[-1]) + 2 + len(m.text) <= SIMPLE_TEXT_MAX:
             outputs[-1] += "\n\n" + m.text
         elif len(outputs) < room:
-            outputs.append(clip(m.text))
+            left = room - len(outputs)
+            if len(m.text) > SIMPLE_TEXT_MAX * left and outputs:
+                break  # it fits better in the next response, with all the room
+            chunks = [
+                m.text[i : i + SIMPLE_TEXT_MAX] for i in range(0, len(m.text), SIMPLE_TEXT_MAX)
+            ]
+            if len(chunks) > left:
+                chunks = [*chunks[: left - 1], clip("".join(chunks[left - 1 :]))]
+            outputs.extend(chunks)
         else:
             break
         included.add(m.id)  # type: ignore[arg-type]
@@ -175,12 +184,9 @@ def _pack_replies(messages: list[Message], room: int) -> tuple[list[str], set[in
 def _take_replies(session: Session, result: IntakeResult, now: datetime) -> list[str]:
     """Staff replies waiting for this traveller, claimed and settled in the intake's own unit
     of work (one transaction per skill call)."""
+    contact_id: int = result.contact.id  # type: ignore[assignment]
     claims = delivery.claim_for_contact(
-        session,
-        contact_id=result.contact.id,
-        source=SOURCE,
-        now=now,
-        lease=LEASE,  # type: ignore[arg-type]
+        session, contact_id=contact_id, source=SOURCE, now=now, lease=LEASE
     )
     if not claims:
         return []
@@ -219,7 +225,8 @@ async def intake_kakao(request: Request, ctx: ContextDep) -> dict[str, Any]:
     bot_user_key = user_request.user.id
     ctx.limiter.check(f"{SOURCE}:{bot_user_key}")
     locale = _locale(user_request.lang)
-    request_id = (request.headers.get(REQUEST_ID_HEADER) or "").strip()
+    id_header = settings.kakao_request_id_header
+    request_id = (request.headers.get(id_header) or "").strip() if id_header else ""
     if request_id and len(request_id) <= 150 and "\x00" not in request_id:
         external_id = f"kakao-req:{request_id}"
     else:
