@@ -152,7 +152,9 @@ class WebchatHub:
             and e["data"].get("message", {}).get("direction") == "outbound"
             for e in committed
         ):
-            self.loop.call_soon_threadsafe(self._wake_all)
+            # After shutdown the loop is closed: a commit must never fail for a missed wake-up.
+            with contextlib.suppress(RuntimeError):
+                self.loop.call_soon_threadsafe(self._wake_all)
 
     def _wake_all(self) -> None:
         for waker in self.wakers:
@@ -308,6 +310,11 @@ class ChatSocket:
 
     def _pending(self) -> tuple[list[delivery.Claimed], list[Message]]:
         assert self.contact_id is not None
+        with self.ctx.db.read_session() as session:
+            if not delivery.anything_for_contact(
+                session, contact_id=self.contact_id, source=SOURCE, after_id=self.cursor
+            ):
+                return [], []  # the idle poll: one indexed read, no write lock
         with self.ctx.db.unit_of_work() as session:
             claims = delivery.claim_for_contact(
                 session, contact_id=self.contact_id, source=SOURCE, now=self.ctx.now(), lease=LEASE

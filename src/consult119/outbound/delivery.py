@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from consult119.outbound.models import OutboxItem
@@ -235,3 +235,34 @@ def mark_bounced(session: Session, message_ids: dict[int, str], *, now: datetime
         _set_delivery(session, claim, Delivery.FAILED, now=now, sent=False)
         failed.append(message_id)
     return failed
+
+
+def anything_due(session: Session, *, now: datetime, sources: Sequence[str] | None) -> bool:
+    """A cheap read before a claim, so an idle poll never takes the write lock."""
+    conds = [
+        OutboxItem.status.in_([Delivery.QUEUED.value, SENDING]),
+        OutboxItem.next_attempt_at <= now,
+    ]
+    if sources is not None:
+        conds.append(OutboxItem.source.in_(list(sources)))
+    return session.scalar(select(OutboxItem.id).where(*conds).limit(1)) is not None
+
+
+def anything_for_contact(session: Session, *, contact_id: int, source: str, after_id: int) -> bool:
+    """Whether a pull channel has work: a reply after ``after_id`` or one not yet delivered."""
+    return (
+        session.scalar(
+            select(OutboxItem.id)
+            .join(Ticket, Ticket.id == OutboxItem.ticket_id)
+            .where(
+                Ticket.contact_id == contact_id,
+                OutboxItem.source == source,
+                or_(
+                    OutboxItem.message_id > after_id,
+                    OutboxItem.status.in_([Delivery.QUEUED.value, SENDING]),
+                ),
+            )
+            .limit(1)
+        )
+        is not None
+    )

@@ -63,8 +63,10 @@ class Dispatcher:
                 return
 
     def wake(self) -> None:
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._wake.set)
+        if self._loop is not None:
+            # Called from commit hooks: a closed loop (shutdown) must not fail the commit's caller.
+            with contextlib.suppress(RuntimeError):
+                self._loop.call_soon_threadsafe(self._wake.set)
 
     # -- work --------------------------------------------------------------------------------
     def pushed_sources(self) -> list[str]:
@@ -100,6 +102,11 @@ class Dispatcher:
         return len(claims)
 
     def _claim(self) -> tuple[list[Claimed], dict[int, Job]]:
+        with self.ctx.db.read_session() as session:
+            if not delivery.anything_due(
+                session, now=self.ctx.now(), sources=self.pushed_sources()
+            ):
+                return [], {}
         with self.ctx.db.unit_of_work() as session:
             claims = delivery.claim_due(
                 session, now=self.ctx.now(), lease=LEASE, sources=self.pushed_sources()
