@@ -77,3 +77,27 @@ def make_ticket(db: Database, text: str = "여행 중 배가 아파요", *, now:
 def add_shift(db: Database, staff_id: int, start: datetime, end: datetime) -> None:
     with db.unit_of_work() as session:
         session.add(Shift(staff_id=staff_id, starts_at=start, ends_at=end))
+
+
+def make_reply(db: Database, ticket_id: int, text: str, *, staff_id: int | None = None,
+               now: datetime | None = None) -> int:
+    """A staff reply as the reply action writes it: an outbound message queued in the outbox,
+    with its ``message.created`` event, in one unit of work. Returns the message id."""
+    from consult119.outbound.service import enqueue
+    from consult119.tickets.events import message_event
+    from consult119.tickets.models import Message, Ticket
+
+    now = now or utcnow()
+    with db.unit_of_work() as session:
+        ticket = session.get(Ticket, ticket_id)
+        assert ticket is not None
+        message = Message(ticket_id=ticket_id, direction="outbound", channel=ticket.channel,
+                          source=ticket.source, text=text, author_staff_id=staff_id,
+                          created_at=now)
+        session.add(message)
+        session.flush()
+        enqueue(session, ticket, message, now=now)
+        message_event(session, message, ticket, at=now, actor_id=staff_id)
+        message_id = message.id
+    assert message_id is not None
+    return message_id

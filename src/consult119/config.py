@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     smtp_relay: str | None = Field(default=None, description="host:port of the outgoing mail relay")
     mail_from: str = Field(default="consult119@localhost", description="From address of replies")
     smtp_port: int = Field(default=2525, description="SMTP intake listener port (0: off)")
+    smtp_host: str = Field(default="127.0.0.1", description="Address the SMTP listener binds")
     token_ttl_seconds: int = Field(default=12 * 3600, description="Lifetime of a staff token")
     max_body_bytes: int = Field(default=64 * 1024, description="Largest JSON body accepted")
     max_text_chars: int = Field(default=5000, description="Longest message text accepted")
@@ -40,6 +41,49 @@ class Settings(BaseSettings):
         default="FULL", description="SQLite synchronous pragma (FULL survives power loss)"
     )
     pg_pool_size: int = Field(default=10, description="PostgreSQL connection pool size")
+
+    # Channels in (see docs/channels.md).
+    kakao_skill_secret: SecretStr | None = Field(
+        default=None, description="When set, Kakao skill calls must carry it in the header below"
+    )
+    kakao_skill_secret_header: str = Field(
+        default="X-Consult119-Skill-Secret", description="Header the Kakao skill secret comes in"
+    )
+    kakao_dedupe_seconds: int = Field(
+        default=30, description="Same user + same utterance within this window is one message"
+    )
+    kakao_request_id_header: str | None = Field(
+        default=None, description="A header carrying a stable id per Kakao message (off: hash)"
+    )
+    kakao_event_api_url: str | None = Field(
+        default=None, description="Kakao bot event API endpoint (off when unset)"
+    )
+    kakao_event_api_key: SecretStr | None = Field(default=None, description="Kakao REST API key")
+    kakao_event_name: str = Field(default="consult119_reply", description="Bot event name")
+    line_channel_secret: SecretStr | None = Field(
+        default=None, description="LINE channel secret (webhook refused while unset)"
+    )
+    line_channel_token: SecretStr | None = Field(
+        default=None, description="LINE channel access token (push replies off while unset)"
+    )
+    line_push_url: str = Field(
+        default="https://api.line.me/v2/bot/message/push", description="LINE push API endpoint"
+    )
+    max_mail_bytes: int = Field(default=10 * 1024 * 1024, description="Largest e-mail accepted")
+    max_attachment_bytes: int = Field(
+        default=5 * 1024 * 1024, description="Largest single attachment kept (larger: dropped)"
+    )
+    max_attachments: int = Field(default=10, description="Most attachments kept per message")
+    webchat_session_hours: int = Field(default=72, description="Lifetime of a web-chat token")
+
+    # Channels out: the outbox dispatcher.
+    outbound_poll_seconds: float = Field(default=2.0, description="Outbox poll interval")
+    outbound_retry_base_seconds: float = Field(default=5.0, description="First retry delay")
+    outbound_retry_max_seconds: float = Field(default=300.0, description="Longest retry delay")
+    outbound_max_attempts: int = Field(
+        default=300, description="Attempts before a reply is marked failed (about a day)"
+    )
+    outbound_timeout_seconds: float = Field(default=15.0, description="Per-attempt timeout")
 
     @field_validator("report_timezone")
     @classmethod

@@ -21,7 +21,16 @@ from consult119.context import AppContext, Clock
 from consult119.db import Database, utcnow
 from consult119.errors import install_error_handlers
 from consult119.intake.chat import router as chat_intake_router
+from consult119.intake.email import router as email_intake_router
+from consult119.intake.kakao import router as kakao_intake_router
+from consult119.intake.line import router as line_intake_router
+from consult119.intake.phone import events_router as phone_events_router
+from consult119.intake.phone import router as phone_router
+from consult119.intake.smtp import start_smtp_listener, stop_smtp_listener
+from consult119.intake.webchat import router as webchat_router
+from consult119.outbound.dispatcher import start_dispatcher
 from consult119.staff.routes import router as staff_router
+from consult119.tickets.merge import router as merge_router
 from consult119.tickets.routes import router as tickets_router
 from consult119.triage import scheduler
 
@@ -39,11 +48,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         triage_scheduler = scheduler.start(ctx)
+        smtp_listener = start_smtp_listener(ctx)
+        dispatcher = start_dispatcher(ctx)
         try:
             async with console_lifespan(ctx):
                 yield
         finally:
             await triage_scheduler.stop()
+            await dispatcher.stop()
+            stop_smtp_listener(smtp_listener)
             db.dispose()
 
     app = FastAPI(
@@ -60,6 +73,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(staff_router)
     app.include_router(tickets_router)
     app.include_router(audit_router)
+    app.include_router(email_intake_router)
+    app.include_router(kakao_intake_router)
+    app.include_router(line_intake_router)
+    app.include_router(phone_router)
+    app.include_router(phone_events_router)
+    app.include_router(webchat_router)
+    app.include_router(merge_router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> JSONResponse:

@@ -15,6 +15,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from consult119.intake import repository as intake_repo
+from consult119.realtime import events
 from consult119.tickets import repository as repo
 from consult119.tickets.codes import (
     OPEN_STATUSES,
@@ -24,8 +26,18 @@ from consult119.tickets.codes import (
     Status,
 )
 from consult119.tickets.events import message_event, ticket_event
-from consult119.tickets.models import Contact, ContactIdentity, Message, Ticket
+from consult119.tickets.models import (
+    Attachment,
+    Contact,
+    ContactIdentity,
+    Message,
+    Ticket,
+    TicketLink,
+)
 from consult119.triage import pretriage
+
+#: How far back a case of another contact with the same phone or e-mail is suggested as a link.
+LINK_WINDOW = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -46,6 +58,20 @@ class InboundMessage:
     phone_e164: str | None = None
     email: str | None = None
     meta: dict[str, Any] | None = None
+    #: E-mail threading: Message-IDs this message answers (In-Reply-To, then References) and a
+    #: case number read from the subject token, tried in that order before continuity.
+    thread_refs: tuple[str, ...] = ()
+    case_number_hint: str | None = None
+    attachments: tuple[AttachmentIn, ...] = ()
+
+
+@dataclass(frozen=True)
+class AttachmentIn:
+    """A file that came with the message, already within the channel's size limit."""
+
+    filename: str
+    content_type: str
+    data: bytes
 
 
 @dataclass
@@ -103,7 +129,9 @@ class IntakeService:
                 return self._duplicate(session, *ref)
 
         contact, is_new_contact = self._contact_for(session, msg, now)
-        ticket = None if is_new_contact else repo.latest_ticket_of_contact(session, contact.id)  # type: ignore[arg-type]
+        ticket = self._threaded_ticket(session, msg, contact)
+        if ticket is None and not is_new_contact:
+            ticket = repo.latest_ticket_of_contact(session, contact.id)  # type: ignore[arg-type]
         created = reopened = False
         if ticket is None or not self._continues(ticket, now):
             ticket = self._open_ticket(session, msg, contact, now)
@@ -129,10 +157,22 @@ class IntakeService:
         message = repo.transient(
             Message, {"id": repo.insert_returning_id(session, Message, values), **values}
         )
+        for att in msg.attachments:
+            session.add(
+                Attachment(
+                    message_id=message.id,  # type: ignore[arg-type]
+                    filename=att.filename,
+                    content_type=att.content_type,
+                    size=len(att.data),
+                    data=att.data,
+                )
+            )
         if not created:
             # A new case was ranked before its INSERT (see _open_ticket).
             pretriage.on_inbound(session, ticket, msg.text, now=now, reopened=reopened)
         message_event(session, message, ticket, at=now)
+        if created:
+            self._suggest_links(session, ticket, contact, now)
         return IntakeResult(
             ticket, contact, message, created=created, duplicate=False, reopened=reopened
         )
@@ -144,6 +184,70 @@ class IntakeService:
         contact = session.get(Contact, ticket.contact_id)
         assert contact is not None
         return IntakeResult(ticket, contact, message, created=False, duplicate=True)
+
+    def _threaded_ticket(
+        self, session: Session, msg: InboundMessage, contact: Contact
+    ) -> Ticket | None:
+        """The case an e-mail answers: by the Message-IDs it cites, then by its subject token.
+
+        Citing a Message-ID proves the sender saw the mail (ours are unguessable), so it threads
+        whoever writes — a relative answering from their own address. Case numbers are
+        sequential, so the subject token threads only the case's own traveller. A merged case
+        hands the thread on to the case it was merged into.
+        """
+        ticket = None
+        if msg.thread_refs:
+            ticket = self._follow_merges(
+                session,
+                intake_repo.ticket_of_message_ids(session, msg.source, list(msg.thread_refs)),
+            )
+        if ticket is None and msg.case_number_hint:
+            by_token = self._follow_merges(
+                session, intake_repo.ticket_by_case_number(session, msg.case_number_hint)
+            )
+            if by_token is not None and by_token.contact_id == contact.id:
+                ticket = by_token
+        return ticket
+
+    @staticmethod
+    def _follow_merges(session: Session, ticket: Ticket | None) -> Ticket | None:
+        for _ in range(5):  # a short chain at most; never loop on bad data
+            if ticket is None or ticket.merged_into_id is None:
+                break
+            ticket = repo.get_ticket(session, ticket.merged_into_id)
+        return ticket
+
+    def _suggest_links(
+        self, session: Session, ticket: Ticket, contact: Contact, now: datetime
+    ) -> None:
+        """Suggest (never make) a link to recent cases of contacts with the same phone or e-mail."""
+        matches = intake_repo.recent_tickets_of_same_person(
+            session, contact, since=now - LINK_WINDOW, exclude_ticket_id=ticket.id
+        )
+        for other_id, reason in matches:
+            session.add(
+                TicketLink(
+                    ticket_id=ticket.id,  # type: ignore[arg-type]
+                    other_ticket_id=other_id,
+                    reason=reason,
+                    created_at=now,
+                )
+            )
+            session.add(
+                TicketLink(
+                    ticket_id=other_id,
+                    other_ticket_id=ticket.id,  # type: ignore[arg-type]
+                    reason=reason,
+                    created_at=now,
+                )
+            )
+            events.append(
+                session,
+                "ticket.link_suggested",
+                ticket_id=ticket.id,
+                at=now,
+                data={"ticket_id": ticket.id, "other_ticket_id": other_id, "reason": reason},
+            )
 
     def _continues(self, ticket: Ticket, now: datetime) -> bool:
         if ticket.status in OPEN_STATUSES:

@@ -1,0 +1,418 @@
+"""E-mail intake: one parser for ``POST /api/v1/intake/email`` and the SMTP listener.
+
+The parser turns a raw RFC 5322 message into one :class:`InboundMessage`: the sender, the text
+the traveller wrote (the plain part, or the HTML part made plain, with quoted earlier mail cut
+off), Korean charsets decoded (UTF-8, EUC-KR/CP949, ISO-2022-KR), attachments within the size
+limit, and the threading inputs (``In-Reply-To``/``References``, the ``[C119-…]`` subject token).
+Bounces and auto-replies are recognised here and never reach the intake service, so they never
+open a case and are never answered.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import re
+from dataclasses import dataclass, field
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.parser import BytesParser
+from html.parser import HTMLParser
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from consult119.config import Settings
+from consult119.context import AppContext, ContextDep
+from consult119.errors import Invalid, PayloadTooLarge
+from consult119.intake.http import SIGNATURE_HEADER, read_body, verify_signature
+from consult119.intake.service import AttachmentIn, InboundMessage, IntakeResult
+from consult119.outbound.acks import receive_with_ack
+from consult119.outbound.delivery import mark_bounced
+from consult119.outbound.jobs import CASE_TOKEN_RE
+
+router = APIRouter(prefix="/api/v1/intake", tags=["intake"])
+
+#: Longest text kept from one mail; a long thread pasted below is cut, not refused.
+MAX_MAIL_TEXT = 20_000
+_MSGID_RE = re.compile(r"<[^<>\s]{1,250}>")
+_HANGUL_RE = re.compile(r"[\uac00-\ud7a3]")
+_AUTO_PRECEDENCE = {"bulk", "junk", "list", "auto_reply", "auto-reply"}
+_DAEMONS = {"mailer-daemon", "postmaster", "mail-daemon", "noreply-dmarc-support"}
+
+# Where quoted earlier mail starts. Order does not matter: the earliest match wins.
+_QUOTE_MARKERS = [
+    re.compile(r"^On .{1,200}wrote:\s*$", re.S),  # Gmail/Apple (English), maybe over two lines
+    re.compile(r"^\d{4}년\s*\d{1,2}월\s*\d{1,2}일.{0,200}작성:\s*$", re.S),  # Gmail (Korean)
+    re.compile(r"^-{2,}\s*(Original Message|원본 메시지|Forwarded message|전달된 메시지)", re.I),
+    re.compile(r"^_{10,}\s*$"),  # Outlook's rule above the quoted header block
+]
+_OUTLOOK_HEADER = re.compile(r"^(From|보낸 사람|보낸사람)\s*:", re.I)
+_OUTLOOK_NEXT = re.compile(r"^(Sent|Date|보낸 날짜|날짜|To|받는 사람)\s*:", re.I)
+
+
+@dataclass
+class ParsedEmail:
+    message_id: str
+    sender: str
+    sender_name: str | None
+    subject: str
+    text: str
+    locale: str
+    refs: tuple[str, ...] = ()
+    case_token: str | None = None
+    attachments: list[AttachmentIn] = field(default_factory=list)
+    dropped: list[dict[str, Any]] = field(default_factory=list)
+    auto_reason: str | None = None
+    truncated: bool = False
+
+
+# -- parsing ------------------------------------------------------------------------------------
+def parse_email(raw: bytes, settings: Settings, *, envelope_from: str | None = None) -> ParsedEmail:
+    """Parse ``raw`` or refuse it with a stable code (413 too large, 422 not usable mail)."""
+    if len(raw) > settings.max_mail_bytes:
+        raise PayloadTooLarge(
+            "mail_too_large", f"The mail is over {settings.max_mail_bytes} bytes."
+        )
+    if not raw.strip():
+        raise Invalid("empty_message", "The mail is empty.")
+    try:
+        mail = BytesParser(policy=policy.default).parsebytes(raw)
+    except Exception as exc:  # noqa: BLE001 - the stdlib parser is lenient; be sure anyway
+        raise Invalid("broken_mime", "The mail cannot be parsed.") from exc
+    assert isinstance(mail, EmailMessage)
+    sender, sender_name = _sender(mail)
+    subject = _header(mail, "Subject")[:500]
+    auto = _auto_reason(mail, sender, envelope_from)
+    message_id = _message_id(mail, raw)
+    refs = _refs(mail)
+    if auto is not None:
+        return ParsedEmail(
+            message_id, sender, sender_name, subject, "", "en", refs, auto_reason=auto
+        )
+
+    body = _body_text(mail)
+    text = strip_quoted(body)
+    attachments, dropped = _attachments(mail, settings)
+    if not text:
+        text = subject
+    if not text and not attachments:
+        raise Invalid("empty_message", "The mail has no text, subject or attachment.")
+    truncated = len(text) > MAX_MAIL_TEXT
+    token = CASE_TOKEN_RE.search(subject)
+    language = _header(mail, "Content-Language").split(",")[0].strip()[:20]
+    if not language:
+        language = "ko" if _HANGUL_RE.search(subject + text) else "en"
+    return ParsedEmail(
+        message_id=message_id,
+        sender=sender,
+        sender_name=sender_name,
+        subject=subject,
+        text=text[:MAX_MAIL_TEXT].replace("\x00", ""),
+        locale=language,
+        refs=refs,
+        case_token=token.group(1) if token else None,
+        attachments=attachments,
+        dropped=dropped,
+        truncated=truncated,
+    )
+
+
+def _header(mail: EmailMessage, name: str) -> str:
+    try:
+        value = mail.get(name)
+    except Exception:  # noqa: BLE001 - a header the registry cannot parse counts as absent
+        return ""
+    return " ".join(str(value).split()) if value is not None else ""
+
+
+def _sender(mail: EmailMessage) -> tuple[str, str | None]:
+    try:
+        header = mail.get("From")
+        addresses = list(getattr(header, "addresses", ()) or ())
+    except Exception:  # noqa: BLE001
+        addresses = []
+    for addr in addresses:
+        if isinstance(addr, Address) and addr.username and addr.domain:
+            email = f"{addr.username}@{addr.domain}".lower()
+            if len(email) <= 200 and "\x00" not in email:
+                return email, (addr.display_name or None) and addr.display_name[:200]
+    raise Invalid("missing_sender", "The mail has no usable From address.", field="From")
+
+
+def _auto_reason(mail: EmailMessage, sender: str, envelope_from: str | None) -> str | None:
+    """Why this mail was written by a machine (RFC 3834 and common practice), or None."""
+    auto_submitted = _header(mail, "Auto-Submitted").lower()
+    if auto_submitted and auto_submitted != "no":
+        return "auto_submitted"
+    if _header(mail, "Precedence").lower() in _AUTO_PRECEDENCE:
+        return "precedence"
+    if mail.get("X-Autoreply") or mail.get("X-Autorespond") or mail.get("X-Auto-Reply-From"):
+        return "auto_reply_header"
+    if mail.get_content_type() == "multipart/report":
+        return "delivery_report"
+    if sender.split("@", 1)[0] in _DAEMONS:
+        return "mailer_daemon"
+    if envelope_from is not None and envelope_from.strip("<> ") == "":
+        return "null_sender"
+    if mail.get("List-Id") or mail.get("List-Unsubscribe"):
+        return "mailing_list"
+    return None
+
+
+def _message_id(mail: EmailMessage, raw: bytes) -> str:
+    found = _MSGID_RE.search(_header(mail, "Message-ID"))
+    if found and len(found.group(0)) <= 200:
+        return found.group(0)
+    # No usable Message-ID: the same bytes delivered twice still dedupe.
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+def _refs(mail: EmailMessage) -> tuple[str, ...]:
+    """In-Reply-To first, then References newest first; at most 50."""
+    refs: list[str] = _MSGID_RE.findall(_header(mail, "In-Reply-To"))
+    refs += reversed(_MSGID_RE.findall(_header(mail, "References")))
+    seen: dict[str, None] = {}
+    for ref in refs:
+        seen.setdefault(ref, None)
+    return tuple(list(seen)[:50])
+
+
+def _decode(part: EmailMessage) -> str:
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        return ""
+    charset = (part.get_content_charset() or "").strip().lower()
+    if charset:
+        try:
+            name = codecs.lookup(charset).name
+        except LookupError:
+            # An unknown label: UTF-8 if the bytes are UTF-8, else refuse rather than guess.
+            try:
+                return payload.decode("utf-8")
+            except UnicodeDecodeError:
+                raise Invalid(
+                    "unknown_charset", f"The mail's charset {charset[:40]!r} is unknown."
+                ) from None
+        if name == "euc_kr":  # real-world EUC-KR mail uses CP949's extra syllables
+            name = "cp949"
+        return payload.decode(name, errors="replace")
+    for guess in ("utf-8", "cp949"):
+        try:
+            return payload.decode(guess)
+        except UnicodeDecodeError:
+            continue
+    return payload.decode("utf-8", errors="replace")
+
+
+def _body_text(mail: EmailMessage) -> str:
+    try:
+        part = mail.get_body(preferencelist=("plain", "html"))
+    except Exception:  # noqa: BLE001
+        part = None
+    if part is None:
+        if mail.is_multipart():
+            return ""
+        if mail.get_content_maintype() != "text":
+            return ""
+        part = mail
+    text = _decode(part)  # type: ignore[arg-type]
+    if part.get_content_subtype() == "html":
+        text = html_to_text(text)
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _attachments(
+    mail: EmailMessage, settings: Settings
+) -> tuple[list[AttachmentIn], list[dict[str, Any]]]:
+    kept: list[AttachmentIn] = []
+    dropped: list[dict[str, Any]] = []
+    if not mail.is_multipart():
+        return kept, dropped
+    try:
+        parts = list(mail.iter_attachments())
+    except Exception:  # noqa: BLE001 - broken structure: keep the text, skip the files
+        return kept, dropped
+    for part in parts:
+        if part.is_multipart():
+            continue
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes):
+            continue
+        name = (part.get_filename() or "attachment").replace("\x00", "")[:255]
+        ctype = part.get_content_type()[:100]
+        if len(payload) > settings.max_attachment_bytes:
+            dropped.append({"filename": name, "size": len(payload), "reason": "too_large"})
+        elif len(kept) >= settings.max_attachments:
+            dropped.append({"filename": name, "size": len(payload), "reason": "too_many"})
+        else:
+            kept.append(AttachmentIn(filename=name, content_type=ctype, data=payload))
+    return kept, dropped
+
+
+class _TextOfHtml(HTMLParser):
+    _BLOCKS = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "blockquote", "table"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self._skip = 0
+        self._quote = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        classes = dict(attrs).get("class") or ""
+        if tag in ("script", "style", "head"):
+            self._skip += 1
+        elif tag == "blockquote" or "gmail_quote" in classes:
+            self._quote += 1  # quoted earlier mail: dropped like "> " lines
+        if tag in self._BLOCKS:
+            self.out.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style", "head"):
+            self._skip = max(0, self._skip - 1)
+        elif tag == "blockquote":
+            self._quote = max(0, self._quote - 1)
+        if tag in self._BLOCKS:
+            self.out.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip and not self._quote:
+            self.out.append(data)
+
+
+def html_to_text(html: str) -> str:
+    parser = _TextOfHtml()
+    parser.feed(html)
+    parser.close()
+    lines = [" ".join(line.split()) for line in "".join(parser.out).splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def strip_quoted(text: str) -> str:
+    """The new part of a reply: cut at the quote header, drop ``>`` lines.
+
+    Falls back to the whole text when nothing new would remain (a bare forward).
+    """
+    lines = text.split("\n")
+    cut = len(lines)
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        two = (stripped + " " + lines[i + 1].strip()) if i + 1 < len(lines) else stripped
+        if any(m.match(stripped) or m.match(two) for m in _QUOTE_MARKERS):
+            cut = i
+            break
+        if _OUTLOOK_HEADER.match(stripped) and any(
+            _OUTLOOK_NEXT.match(x.strip()) for x in lines[i + 1 : i + 4]
+        ):
+            cut = i
+            break
+    kept = [line for line in lines[:cut] if not line.lstrip().startswith(">")]
+    result = "\n".join(kept).strip()
+    return result or text.strip()
+
+
+# -- intake -------------------------------------------------------------------------------------
+@dataclass
+class EmailOutcome:
+    result: IntakeResult | None
+    ignored: str | None = None
+
+
+def to_inbound(parsed: ParsedEmail) -> InboundMessage:
+    meta: dict[str, Any] = {"subject": parsed.subject}
+    if parsed.dropped:
+        meta["attachments_dropped"] = parsed.dropped
+    if parsed.truncated:
+        meta["truncated"] = True
+    return InboundMessage(
+        source="smtp",
+        sender_id=parsed.sender,
+        external_id=parsed.message_id,
+        text=parsed.text,
+        sender_name=parsed.sender_name,
+        locale=parsed.locale,
+        email=parsed.sender,
+        meta=meta,
+        thread_refs=parsed.refs,
+        case_number_hint=parsed.case_token,
+        attachments=tuple(parsed.attachments),
+    )
+
+
+def receive_email(ctx: AppContext, raw: bytes, *, envelope_from: str | None = None) -> EmailOutcome:
+    """Parse and take one mail (sync: run it in a worker thread); a new case is acknowledged
+    by mail. Bounces and auto-replies are dropped before the intake."""
+    parsed = parse_email(raw, ctx.settings, envelope_from=envelope_from)
+    if parsed.auto_reason is not None:
+        if parsed.auto_reason in BOUNCE_REASONS:
+            _record_bounce(ctx, raw)
+        return EmailOutcome(None, ignored=parsed.auto_reason)
+    return EmailOutcome(receive_with_ack(ctx, to_inbound(parsed), ack=True))
+
+
+#: Machine mail that may report one of our replies as undeliverable.
+BOUNCE_REASONS = {"delivery_report", "mailer_daemon", "null_sender"}
+_OWN_ID_IN_TEXT = re.compile(rb"<c119\.(\d{1,18})\.[0-9a-f]{16}@[^<>\s]{1,200}>")
+
+
+def _record_bounce(ctx: AppContext, raw: bytes) -> None:
+    """Mark our replies a bounce names (by their Message-ID, anywhere in it) as failed."""
+    cited = {
+        int(m.group(1)): m.group(0).decode("ascii", "replace")
+        for m in _OWN_ID_IN_TEXT.finditer(raw[:1_000_000])
+    }
+    if cited:
+        with ctx.db.unit_of_work() as session:
+            mark_bounced(session, dict(list(cited.items())[:20]), now=ctx.now())
+
+
+class EmailIntakeOut(BaseModel):
+    ticket_id: int | None
+    case_number: str | None
+    message_id: int | None
+    created: bool
+    duplicate: bool
+    ignored: str | None = None
+
+
+@router.post(
+    "/email",
+    response_model=EmailIntakeOut,
+    responses={
+        200: {"description": "joined an existing case, or a redelivery"},
+        201: {"description": "a new case was opened"},
+        202: {"description": "a bounce or auto-reply: taken, never a case, never answered"},
+    },
+)
+async def intake_email(request: Request, response: Response, ctx: ContextDep) -> EmailIntakeOut:
+    """Take one raw RFC 5322 message (``Content-Type: message/rfc822``)."""
+    settings = ctx.settings
+    body = await read_body(
+        request, max_bytes=settings.max_mail_bytes, content_types=("message/rfc822",)
+    )
+    secret = settings.intake_secret.get_secret_value() if settings.intake_secret else None
+    verify_signature(secret, body, request.headers.get(SIGNATURE_HEADER))
+    outcome = await run_in_threadpool(receive_email, ctx, body)
+    result = outcome.result
+    if result is None:
+        response.status_code = 202
+        return EmailIntakeOut(
+            ticket_id=None,
+            case_number=None,
+            message_id=None,
+            created=False,
+            duplicate=False,
+            ignored=outcome.ignored,
+        )
+    response.status_code = 201 if result.created else 200
+    return EmailIntakeOut(
+        ticket_id=result.ticket_id,
+        case_number=result.case_number,
+        message_id=result.message.id,
+        created=result.created,
+        duplicate=result.duplicate,
+    )

@@ -1,0 +1,246 @@
+"""``POST /api/v1/intake/kakao``: a Kakao i Open Builder skill in, a skill response out.
+
+Kakao sends no message id. Duplicate rule: the message id is a hash of the botUserKey, the
+utterance and a time bucket of ``kakao_dedupe_seconds`` (30 s by default), unless the request
+carries the request-id header the operator configured (``kakao_request_id_header``; off by
+default, as a proxy minting a fresh id per retry would defeat the rule), which is used instead.
+So a redelivered or double-submitted request inside the bucket makes nothing new. Limits (docs/channels.md): the same words sent twice
+by the same user inside one bucket count once (harmless: same words), and a redelivery that
+straddles a bucket boundary is stored twice (visible to staff as a repeated line, never lost).
+
+The skill answer comes back at once after the commit: version "2.0", up to three simpleText
+outputs (each at most 1,000 characters): staff replies waiting for the traveller first, then the
+acknowledgement with the case number, and quick replies that help the traveller tell the doctor
+what they will ask (age, when symptoms began, medicines, a photo).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from consult119.context import ContextDep
+from consult119.errors import Unauthorized
+from consult119.intake.ack import acknowledgement
+from consult119.intake.chat import invalid_from
+from consult119.intake.http import parse_json_object, read_body
+from consult119.intake.schemas import Id, Text, clean_locale, clean_timezone
+from consult119.intake.service import InboundMessage, IntakeResult
+from consult119.outbound import delivery
+from consult119.outbound.acks import receive_then
+from consult119.outbound.delivery import Claimed
+from consult119.tickets.models import Message
+
+router = APIRouter(prefix="/api/v1/intake", tags=["intake"])
+
+SOURCE = "kakao"
+SIMPLE_TEXT_MAX = 1000
+#: Outputs a skill response may hold; the last one is always the acknowledgement.
+MAX_OUTPUTS = 3
+ELLIPSIS = " …"
+LEASE = timedelta(seconds=30)
+
+# Quick replies: (label ≤ 14 chars, the utterance it sends, the prompt answered to it).
+QUICK_REPLIES: dict[str, list[tuple[str, str, str]]] = {
+    "ko": [
+        ("나이·성별", "환자 나이와 성별", "환자의 나이와 성별을 적어 주세요. (예: 34세 여성)"),
+        (
+            "증상 시작 시각",
+            "증상이 시작된 시각",
+            "증상이 언제 시작되었는지 적어 주세요. (예: 오늘 새벽 2시)",
+        ),
+        ("복용 중인 약", "복용 중인 약", "복용 중인 약의 이름을 적거나 약 사진을 보내 주세요."),
+        ("사진 보내기", "사진 보내기", "채팅창의 + 버튼으로 상처나 약 사진을 보내 주세요."),
+    ],
+    "en": [
+        (
+            "Age and sex",
+            "Patient age and sex",
+            "Please write the patient's age and sex (e.g. 34, female).",
+        ),
+        (
+            "Symptoms began",
+            "When symptoms began",
+            "Please write when the symptoms began (e.g. 2 a.m. today).",
+        ),
+        (
+            "Medicines",
+            "Medicines taken",
+            "Please write the medicines taken, or send a photo of them.",
+        ),
+        (
+            "Send a photo",
+            "Send a photo",
+            "Use the + button in the chat to send a photo of the wound or the medicines.",
+        ),
+    ],
+}
+
+
+class KakaoUserProperties(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    plusfriendUserKey: str | None = Field(default=None, max_length=200)  # noqa: N815 - Kakao's name
+    appUserId: str | None = Field(default=None, max_length=200)  # noqa: N815
+
+
+class KakaoUser(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: Id
+    type: str | None = Field(default=None, max_length=40)
+    properties: KakaoUserProperties = KakaoUserProperties()
+
+
+class KakaoUserRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    utterance: Text
+    user: KakaoUser
+    lang: str | None = Field(default=None, max_length=20)
+    timezone: str | None = Field(default=None, max_length=64)
+    callbackUrl: str | None = Field(default=None, max_length=1000)  # noqa: N815
+
+
+class SkillRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    userRequest: KakaoUserRequest  # noqa: N815
+
+
+def _locale(lang: str | None) -> str:
+    lang = (lang or "ko").lower()
+    return "en" if lang.startswith("en") else "ko"
+
+
+def message_key(bot_user_key: str, utterance: str, bucket: int) -> str:
+    digest = hashlib.sha256(f"{bot_user_key}\x1f{utterance}\x1f{bucket}".encode()).hexdigest()
+    return f"kakao:{digest[:48]}"
+
+
+def clip(text: str, limit: int = SIMPLE_TEXT_MAX) -> str:
+    return text if len(text) <= limit else text[: limit - len(ELLIPSIS)] + ELLIPSIS
+
+
+def _ack_text(result: IntakeResult, locale: str, utterance: str) -> str:
+    text = acknowledgement(result, locale)
+    prompt = next((p for _, said, p in QUICK_REPLIES[locale] if said == utterance), None)
+    if prompt:
+        text = f"{prompt}\n\n{text}"
+    text = clip(text)
+    if result.case_number not in text:  # the case number is never clipped away
+        text = clip(f"{result.case_number}\n{text}")
+    return text
+
+
+def skill_response(outputs: list[str], locale: str) -> dict[str, Any]:
+    return {
+        "version": "2.0",
+        "template": {
+            "outputs": [{"simpleText": {"text": t}} for t in outputs],
+            "quickReplies": [
+                {"label": label, "action": "message", "messageText": said}
+                for label, said, _ in QUICK_REPLIES[locale]
+            ],
+        },
+    }
+
+
+def _pack_replies(messages: list[Message], room: int) -> tuple[list[str], set[int]]:
+    """Staff replies as at most ``room`` simpleTexts; returns the texts and the message ids in.
+
+    Short replies are joined while they fit; a long one is split over the outputs left, and
+    clipped only when it is longer than all of them together.
+    """
+    outputs: list[str] = []
+    included: set[int] = set()
+    for m in messages:
+        if outputs and len(outputs[-1]) + 2 + len(m.text) <= SIMPLE_TEXT_MAX:
+            outputs[-1] += "\n\n" + m.text
+        elif len(outputs) < room:
+            left = room - len(outputs)
+            if len(m.text) > SIMPLE_TEXT_MAX * left and outputs:
+                break  # it fits better in the next response, with all the room
+            chunks = [
+                m.text[i : i + SIMPLE_TEXT_MAX] for i in range(0, len(m.text), SIMPLE_TEXT_MAX)
+            ]
+            if len(chunks) > left:
+                chunks = [*chunks[: left - 1], clip("".join(chunks[left - 1 :]))]
+            outputs.extend(chunks)
+        else:
+            break
+        included.add(m.id)  # type: ignore[arg-type]
+    return outputs, included
+
+
+def _take_replies(session: Session, result: IntakeResult, now: datetime) -> list[str]:
+    """Staff replies waiting for this traveller, claimed and settled in the intake's own unit
+    of work (one transaction per skill call)."""
+    contact_id: int = result.contact.id  # type: ignore[assignment]
+    claims = delivery.claim_for_contact(
+        session, contact_id=contact_id, source=SOURCE, now=now, lease=LEASE
+    )
+    if not claims:
+        return []
+    ids = [c.message_id for c in claims]
+    by_id = {m.id: m for m in session.scalars(select(Message).where(Message.id.in_(ids)))}
+    outputs, included = _pack_replies(
+        [by_id[c.message_id] for c in claims if c.message_id in by_id], MAX_OUTPUTS - 1
+    )
+    left: list[Claimed] = []
+    for claim in claims:
+        if claim.message_id in included:
+            delivery.mark_sent(session, claim, now=now, external_ref="skill_response")
+        else:
+            left.append(claim)
+    delivery.release(session, left, now=now)
+    return outputs
+
+
+@router.post("/kakao")
+async def intake_kakao(request: Request, ctx: ContextDep) -> dict[str, Any]:
+    """One skill call: the utterance recorded, then the skill response (version 2.0)."""
+    settings = ctx.settings
+    if settings.kakao_skill_secret is not None:
+        given = request.headers.get(settings.kakao_skill_secret_header, "")
+        expected = settings.kakao_skill_secret.get_secret_value()
+        if not hmac.compare_digest(given.encode(), expected.encode()):
+            raise Unauthorized("bad_signature", "The skill secret header is missing or wrong.")
+    body = await read_body(
+        request, max_bytes=settings.max_body_bytes, content_types=("application/json",)
+    )
+    try:
+        skill = SkillRequest.model_validate(parse_json_object(body))
+    except ValidationError as exc:
+        raise invalid_from(exc) from exc
+    user_request = skill.userRequest
+    bot_user_key = user_request.user.id
+    ctx.limiter.check(f"{SOURCE}:{bot_user_key}")
+    locale = _locale(user_request.lang)
+    id_header = settings.kakao_request_id_header
+    request_id = (request.headers.get(id_header) or "").strip() if id_header else ""
+    if request_id and len(request_id) <= 150 and "\x00" not in request_id:
+        external_id = f"kakao-req:{request_id}"
+    else:
+        bucket = int(ctx.now().timestamp()) // max(1, settings.kakao_dedupe_seconds)
+        external_id = message_key(bot_user_key, user_request.utterance, bucket)
+    plusfriend = user_request.user.properties.plusfriendUserKey
+    inbound = InboundMessage(
+        source=SOURCE,
+        sender_id=bot_user_key,
+        external_id=external_id,
+        text=user_request.utterance,
+        locale=clean_locale(locale),
+        timezone=clean_timezone(user_request.timezone),
+        meta={"plusfriend_user_key": plusfriend} if plusfriend else None,
+    )
+    result, replies = await run_in_threadpool(receive_then, ctx, inbound, _take_replies)
+    return skill_response([*replies, _ack_text(result, locale, user_request.utterance)], locale)

@@ -1,0 +1,150 @@
+"""``POST /api/v1/intake/line``: the LINE Messaging API webhook.
+
+``X-Line-Signature`` must be the base64 HMAC-SHA256 of the raw body with the channel secret
+(the webhook is refused while no secret is configured). ``webhookEventId`` is the message id, so
+LINE's redeliveries make nothing new. Every event is validated before any is stored; each is then
+taken in its own unit of work (each is idempotent, so a partial failure is safely redelivered).
+Text messages are taken as they are; photos, files and locations as a short line naming them, so
+staff know one came. Replies go out through the LINE push API when a channel token is set.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from consult119.context import AppContext, ContextDep
+from consult119.errors import DomainError, Unauthorized
+from consult119.intake.chat import invalid_from
+from consult119.intake.http import parse_json_object, read_body
+from consult119.intake.schemas import Id, Text
+from consult119.intake.service import InboundMessage
+from consult119.outbound.acks import receive_with_ack
+
+router = APIRouter(prefix="/api/v1/intake", tags=["intake"])
+
+SOURCE = "line"
+SIGNATURE = "X-Line-Signature"
+MAX_EVENTS = 100
+
+
+class ChannelNotConfigured(DomainError):
+    status_code = 503
+
+
+class LineSource(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    type: str = Field(max_length=20)
+    userId: Id | None = None  # noqa: N815 - LINE's name
+
+
+class LineMessage(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: Id
+    type: str = Field(max_length=20)
+    text: Text | None = None
+    fileName: str | None = Field(default=None, max_length=255)  # noqa: N815
+    title: str | None = Field(default=None, max_length=200)
+    address: str | None = Field(default=None, max_length=500)
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+class LineEvent(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    type: str = Field(max_length=40)
+    webhookEventId: Id  # noqa: N815
+    timestamp: int = Field(ge=0)
+    source: LineSource
+    message: LineMessage | None = None
+
+
+class LineWebhook(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    destination: str | None = Field(default=None, max_length=200)
+    events: list[LineEvent] = Field(max_length=MAX_EVENTS)
+
+
+class LineOut(BaseModel):
+    taken: int
+    cases: list[str]
+    status: Literal["ok"] = "ok"
+
+
+def verify_line_signature(secret: str, body: bytes, header: str | None) -> None:
+    expected = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest())
+    if not header or not hmac.compare_digest(expected, header.strip().encode()):
+        raise Unauthorized("bad_signature", f"{SIGNATURE} is missing or does not match the body.")
+
+
+def _text_of(message: LineMessage) -> str | None:
+    if message.type == "text":
+        return message.text
+    if message.type in ("image", "video", "audio"):
+        return f"[{message.type}]"
+    if message.type == "file":
+        return f"[file] {message.fileName or ''}".strip()
+    if message.type == "location":
+        where = " ".join(x for x in (message.title, message.address) if x)
+        return f"[location] {where} ({message.latitude}, {message.longitude})".strip()
+    if message.type == "sticker":
+        return "[sticker]"
+    return None
+
+
+def to_inbound(event: LineEvent) -> InboundMessage | None:
+    """The message of one event, or None for events that are not a traveller writing."""
+    if event.type != "message" or event.message is None or event.source.userId is None:
+        return None
+    text = _text_of(event.message)
+    if not text:
+        return None
+    return InboundMessage(
+        source=SOURCE,
+        sender_id=event.source.userId,
+        external_id=event.webhookEventId,
+        text=text,
+        sent_at=datetime.fromtimestamp(min(event.timestamp, 2**42) / 1000, tz=UTC),
+        meta={"line_message_id": event.message.id, "line_type": event.message.type},
+    )
+
+
+def _take(ctx: AppContext, messages: list[InboundMessage]) -> list[str]:
+    ack = ctx.settings.line_channel_token is not None
+    return [receive_with_ack(ctx, m, ack=ack).case_number for m in messages]
+
+
+@router.post("/line", response_model=LineOut)
+async def intake_line(request: Request, ctx: ContextDep) -> LineOut:
+    """Take a LINE webhook delivery; answers 200 only after every message in it is committed."""
+    settings = ctx.settings
+    if settings.line_channel_secret is None:
+        raise ChannelNotConfigured(
+            "channel_not_configured", "LINE is not configured (CONSULT119_LINE_CHANNEL_SECRET)."
+        )
+    body = await read_body(
+        request, max_bytes=settings.max_body_bytes * 4, content_types=("application/json",)
+    )
+    verify_line_signature(
+        settings.line_channel_secret.get_secret_value(), body, request.headers.get(SIGNATURE)
+    )
+    try:
+        webhook = LineWebhook.model_validate(parse_json_object(body))
+    except ValidationError as exc:
+        raise invalid_from(exc) from exc
+    messages = [m for m in (to_inbound(e) for e in webhook.events) if m is not None]
+    for m in messages:
+        ctx.limiter.check(f"{SOURCE}:{m.sender_id}")
+    cases: list[Any] = await run_in_threadpool(_take, ctx, messages)
+    return LineOut(taken=len(messages), cases=cases)

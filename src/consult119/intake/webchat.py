@@ -1,0 +1,366 @@
+"""Web chat for travellers: ``POST /api/v1/webchat/sessions`` and the ``/ws/chat`` socket.
+
+A session token is signed by the server and names an opaque session id (the traveller's web-chat
+identity) with what they told us (name, locale, country, timezone, optionally phone and e-mail).
+On the socket, each ``message`` frame is one intake call; its ``client_id`` is the message id, so
+a frame resent after a reconnect is recognised. Staff replies are pulled from the outbox by the
+socket itself: woken in-process by the commit, and by a short poll for replies written by another
+process. A reply counts as delivered once pushed to a socket; after a reconnect the socket resends
+every reply with an id above the client's ``resume_after`` (all of them without it), and the
+client drops ids it already shows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import phonenumbers
+from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
+from pydantic import BaseModel, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from consult119.context import AppContext, ContextDep
+from consult119.errors import DomainError, Invalid, RateLimited
+from consult119.intake.ack import acknowledgement
+from consult119.intake.chat import invalid_from
+from consult119.intake.http import parse_json_object, read_body
+from consult119.intake.schemas import ShortText, Text, clean_country, clean_locale, clean_timezone
+from consult119.intake.service import InboundMessage
+from consult119.outbound import delivery
+from consult119.tickets import repository as repo
+from consult119.tickets.models import Message
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["webchat"])
+
+SOURCE = "webchat"
+AUTH_TIMEOUT = 5.0
+POLL_SECONDS = 2.0
+MAX_FRAME_CHARS = 16_000
+LEASE = timedelta(seconds=30)
+
+
+# -- session tokens ----------------------------------------------------------------------------
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _mac(ctx: AppContext, payload: str) -> str:
+    key = hashlib.sha256(("webchat:" + ctx.signing_key).encode()).digest()
+    return _b64(hmac.new(key, payload.encode(), hashlib.sha256).digest())
+
+
+def issue_session(ctx: AppContext, claims: dict[str, Any]) -> str:
+    payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
+    return f"wc1.{payload}.{_mac(ctx, payload)}"
+
+
+def read_session(ctx: AppContext, token: object) -> dict[str, Any] | None:
+    """The claims of a valid, unexpired token, else None."""
+    if not isinstance(token, str) or len(token) > 4000 or token.count(".") != 2:
+        return None
+    version, payload, mac = token.split(".")
+    if version != "wc1" or not hmac.compare_digest(mac, _mac(ctx, payload)):
+        return None
+    try:
+        claims = json.loads(_unb64(payload))
+    except ValueError:
+        return None
+    if not isinstance(claims, dict) or claims.get("exp", 0) < ctx.now().timestamp():
+        return None
+    return claims
+
+
+class SessionIn(BaseModel):
+    name: ShortText | None = None
+    locale: str | None = Field(default=None, max_length=100)
+    country: str | None = Field(default=None, max_length=100)
+    timezone: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=40)
+    email: str | None = Field(default=None, max_length=320)
+
+
+class SessionOut(BaseModel):
+    token: str
+    expires_in: int
+
+
+def normalise_phone(raw: str, country: str | None, *, field: str = "phone") -> str:
+    """E.164 of a number typed with ``+`` or local to ``country``; 422 when it is not valid."""
+    try:
+        number = phonenumbers.parse(raw, country)
+    except phonenumbers.NumberParseException as exc:
+        raise Invalid("invalid_phone", "The phone number cannot be read.", field=field) from exc
+    if not phonenumbers.is_valid_number(number):
+        raise Invalid("invalid_phone", "The phone number is not valid.", field=field)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+@router.post("/api/v1/webchat/sessions", status_code=201, response_model=SessionOut)
+async def create_session(request: Request, ctx: ContextDep) -> SessionOut:
+    """Start a web-chat session; the token authenticates the traveller's socket."""
+    ctx.limiter.check(f"webchat-session:{request.client.host if request.client else '-'}")
+    body = await read_body(request, max_bytes=8192, content_types=("application/json",))
+    try:
+        data = SessionIn.model_validate(parse_json_object(body) if body.strip() else {})
+    except ValidationError as exc:
+        raise invalid_from(exc) from exc
+    country = clean_country(data.country)
+    email = data.email.strip().lower() if data.email else None
+    if email is not None and (email.count("@") != 1 or "\x00" in email or " " in email):
+        raise Invalid("invalid_email", "The e-mail address is not valid.", field="email")
+    ttl = ctx.settings.webchat_session_hours * 3600
+    claims = {
+        "sid": "wc_" + secrets.token_urlsafe(16),
+        "name": data.name or None,
+        "locale": clean_locale(data.locale),
+        "country": country,
+        "tz": clean_timezone(data.timezone),
+        "phone": normalise_phone(data.phone, country) if data.phone else None,
+        "email": email,
+        "exp": int(ctx.now().timestamp()) + ttl,
+    }
+    return SessionOut(token=issue_session(ctx, claims), expires_in=ttl)
+
+
+# -- the socket ---------------------------------------------------------------------------------
+class WebchatHub:
+    """Wakes the sockets of this process when a commit added an outbound message."""
+
+    def __init__(self, ctx: AppContext, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.wakers: set[asyncio.Event] = set()
+        ctx.db.add_commit_hook(self._on_commit)
+
+    def _on_commit(self, committed: list[dict[str, Any]]) -> None:
+        if any(
+            e["name"] == "message.created"
+            and e["data"].get("message", {}).get("direction") == "outbound"
+            for e in committed
+        ):
+            # After shutdown the loop is closed: a commit must never fail for a missed wake-up.
+            with contextlib.suppress(RuntimeError):
+                self.loop.call_soon_threadsafe(self._wake_all)
+
+    def _wake_all(self) -> None:
+        for waker in self.wakers:
+            waker.set()
+
+
+def _hub(ctx: AppContext) -> WebchatHub:
+    hub = ctx.extras.get("webchat_hub")
+    if hub is None:
+        hub = ctx.extras["webchat_hub"] = WebchatHub(ctx, asyncio.get_running_loop())
+    return hub
+
+
+class MessageFrame(BaseModel):
+    type: str
+    text: Text
+    client_id: str = Field(min_length=1, max_length=200)
+
+
+@dataclass
+class ChatSocket:
+    ctx: AppContext
+    ws: WebSocket
+    claims: dict[str, Any]
+    cursor: int
+    contact_id: int | None = None
+
+    def __post_init__(self) -> None:
+        self.send_lock = asyncio.Lock()
+        self.wake = asyncio.Event()
+        self.closed = False
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        async with self.send_lock:
+            await self.ws.send_text(json.dumps(frame, ensure_ascii=False))
+
+    async def run(self) -> None:
+        hub = _hub(self.ctx)
+        hub.wakers.add(self.wake)
+        self.contact_id = await run_in_threadpool(self._find_contact)
+        pusher = asyncio.create_task(self._push_replies())
+        try:
+            await self.send({"type": "ready", "session": self.claims["sid"]})
+            self.wake.set()
+            await self._read_frames()
+        finally:
+            hub.wakers.discard(self.wake)
+            # Let the pusher finish its round rather than cancel it mid-transaction: a claim
+            # whose outcome was never recorded would wait for its lease to run out.
+            self.closed = True
+            self.wake.set()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(pusher, 10)
+
+    def _find_contact(self) -> int | None:
+        with self.ctx.db.read_session() as session:
+            return repo.find_contact_id(session, SOURCE, self.claims["sid"])
+
+    async def _read_frames(self) -> None:
+        while True:
+            raw = await self.ws.receive_text()
+            try:
+                await self._handle(raw)
+            except DomainError as exc:
+                await self.send({"type": "error", **exc.detail()})
+
+    async def _handle(self, raw: str) -> None:
+        if len(raw) > MAX_FRAME_CHARS:
+            raise Invalid(
+                "frame_too_large", f"A frame may hold at most {MAX_FRAME_CHARS} characters."
+            )
+        try:
+            frame = json.loads(raw)
+        except ValueError as exc:
+            raise Invalid("invalid_json", "The frame is not valid JSON.") from exc
+        kind = frame.get("type") if isinstance(frame, dict) else None
+        if kind == "ping":
+            await self.send({"type": "pong"})
+            return
+        if kind != "message":
+            raise Invalid("unknown_frame", "Send frames of type message or ping.")
+        try:
+            msg = MessageFrame.model_validate(frame)
+        except ValidationError as exc:
+            error = invalid_from(exc)
+            error.extra["client_id"] = str(frame.get("client_id", ""))[:200]
+            raise error from exc
+        sid = self.claims["sid"]
+        self.ctx.limiter.check(f"{SOURCE}:{sid}")
+        external_id = f"{sid}:{msg.client_id}"
+        if len(external_id) > 200:
+            external_id = f"{sid}:sha256:{hashlib.sha256(msg.client_id.encode()).hexdigest()}"
+        inbound = InboundMessage(
+            source=SOURCE,
+            sender_id=sid,
+            external_id=external_id,
+            text=msg.text,
+            sender_name=self.claims.get("name"),
+            locale=self.claims.get("locale"),
+            country=self.claims.get("country"),
+            timezone=self.claims.get("tz"),
+            phone_e164=self.claims.get("phone"),
+            email=self.claims.get("email"),
+        )
+        result = await run_in_threadpool(self.ctx.receive, inbound)
+        self.contact_id = result.contact.id
+        await self.send(
+            {
+                "type": "ack",
+                "client_id": msg.client_id,
+                "message_id": result.message.id,
+                "case_number": result.case_number,
+                "created": result.created,
+                "duplicate": result.duplicate,
+                "text": acknowledgement(result, inbound.locale or result.contact.locale),
+            }
+        )
+
+    async def _push_replies(self) -> None:
+        try:
+            while not self.closed:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wake.wait(), POLL_SECONDS)
+                self.wake.clear()
+                if self.contact_id is not None and not self.closed:
+                    await self._push_round()
+        except Exception:
+            if not self.closed:  # replies stopped flowing: make the client reconnect
+                log.exception("web chat push failed")
+                with contextlib.suppress(Exception):
+                    await self.ws.close(code=1011)
+
+    async def _push_round(self) -> None:
+        claims, messages = await run_in_threadpool(self._pending)
+        pushed = False
+        try:
+            for m in messages:
+                await self.send(
+                    {
+                        "type": "message",
+                        "from": "staff",
+                        "id": m.id,
+                        "text": m.text,
+                        "created_at": m.created_at.isoformat(),
+                    }
+                )
+                self.cursor = max(self.cursor, m.id or 0)
+            pushed = True
+        finally:
+            if claims:  # delivered, or handed back at once for the next socket
+                await run_in_threadpool(self._settle, claims, pushed)
+
+    def _pending(self) -> tuple[list[delivery.Claimed], list[Message]]:
+        assert self.contact_id is not None
+        with self.ctx.db.read_session() as session:
+            if not delivery.anything_for_contact(
+                session, contact_id=self.contact_id, source=SOURCE, after_id=self.cursor
+            ):
+                return [], []  # the idle poll: one indexed read, no write lock
+        with self.ctx.db.unit_of_work() as session:
+            claims = delivery.claim_for_contact(
+                session, contact_id=self.contact_id, source=SOURCE, now=self.ctx.now(), lease=LEASE
+            )
+            # A claimed reply at or below the cursor is one the client says it shows already:
+            # it is settled as delivered without being sent again.
+            messages = delivery.outbound_messages_after(
+                session, contact_id=self.contact_id, source=SOURCE, after_id=self.cursor
+            )
+            return claims, messages
+
+    def _settle(self, claims: list[delivery.Claimed], sent: bool) -> None:
+        with self.ctx.db.unit_of_work() as session:
+            if sent:
+                for claim in claims:
+                    delivery.mark_sent(session, claim, now=self.ctx.now())
+            else:
+                delivery.release(session, claims, now=self.ctx.now())
+
+
+@router.websocket("/ws/chat")
+async def chat_socket(ws: WebSocket) -> None:
+    """First frame ``{"type": "auth", "token", "resume_after"?}`` within 5 s; 4401 if refused."""
+    ctx: AppContext = ws.app.state.ctx
+    await ws.accept()
+    try:
+        first = await asyncio.wait_for(ws.receive_text(), AUTH_TIMEOUT)
+        frame = json.loads(first) if len(first) <= MAX_FRAME_CHARS else None
+    except (TimeoutError, ValueError):
+        await ws.close(code=4401, reason="auth frame expected")
+        return
+    except WebSocketDisconnect:
+        return
+    claims = read_session(ctx, frame.get("token")) if isinstance(frame, dict) else None
+    if claims is None or frame.get("type") != "auth":
+        await ws.close(code=4401, reason="invalid session token")
+        return
+    resume_after = frame.get("resume_after")
+    cursor = resume_after if isinstance(resume_after, int) and resume_after >= 0 else 0
+    socket = ChatSocket(ctx, ws, claims, cursor)
+    try:
+        await socket.run()
+    except WebSocketDisconnect:
+        pass
+    except RateLimited:
+        await ws.close(code=4429)
+    except Exception:  # noqa: BLE001 - one broken socket must not leak an error page
+        log.exception("web chat socket failed")
+        with contextlib.suppress(Exception):
+            await ws.close(code=1011)

@@ -1,0 +1,268 @@
+"""Outbox state: claiming items so no reply goes out twice, and recording what happened.
+
+An item moves ``queued`` → ``sending`` (claimed, with a lease) → ``sent``, or back to ``queued``
+with a later ``next_attempt_at`` after a temporary failure, or to ``failed``. The claim is one
+conditional ``UPDATE … WHERE status IN ('queued', 'sending') AND next_attempt_at <= now`` (rows
+picked with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so two processes never both win an item.
+A process that dies while sending leaves a ``sending`` item whose lease runs out; it is claimed
+again then. ``Message.delivery`` mirrors the state the staff see (queued, sent, failed), and each
+change of it appends ``message.delivery_changed``.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from consult119.outbound.models import OutboxItem
+from consult119.realtime import events
+from consult119.tickets.codes import Delivery, Direction
+from consult119.tickets.models import Message, Ticket
+
+SENDING = "sending"
+#: Sources whose replies are fetched by the traveller's side (web-chat socket, next Kakao skill
+#: call) rather than pushed by the dispatcher.
+PULL_SOURCES = frozenset({"webchat", "kakao"})
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """An outbox item this process has won, with the attempt number it is on."""
+
+    item_id: int
+    message_id: int
+    ticket_id: int
+    source: str
+    attempts: int
+
+
+def backoff(attempts: int, *, base: float, cap: float) -> timedelta:
+    """Exponential backoff with full jitter on the upper half: base·2^(n-1), at most ``cap``."""
+    delay = min(cap, base * (2 ** max(0, attempts - 1)))
+    return timedelta(seconds=delay * (0.5 + random.random() / 2))
+
+
+def claim_due(
+    session: Session,
+    *,
+    now: datetime,
+    lease: timedelta,
+    sources: Sequence[str] | None,
+    limit: int = 20,
+) -> list[Claimed]:
+    """Claim up to ``limit`` due items (of ``sources``, or any) for one attempt each."""
+    conds = [
+        OutboxItem.status.in_([Delivery.QUEUED.value, SENDING]),
+        OutboxItem.next_attempt_at <= now,
+    ]
+    if sources is not None:
+        conds.append(OutboxItem.source.in_(list(sources)))
+    pick = select(OutboxItem.id).where(*conds).order_by(OutboxItem.next_attempt_at).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        pick = pick.with_for_update(skip_locked=True)
+    ids = list(session.scalars(pick))
+    if not ids:
+        return []
+    return _claim(session, [OutboxItem.id.in_(ids), *conds], now=now, lease=lease)
+
+
+def claim_for_contact(
+    session: Session, *, contact_id: int, source: str, now: datetime, lease: timedelta
+) -> list[Claimed]:
+    """Claim every undelivered reply to ``contact_id`` on ``source`` (a pull channel), now."""
+    tickets = select(Ticket.id).where(Ticket.contact_id == contact_id)
+    conds = [
+        OutboxItem.ticket_id.in_(tickets),
+        OutboxItem.source == source,
+        OutboxItem.status.in_([Delivery.QUEUED.value, SENDING]),
+        # A `sending` item still under its lease is another sender's: leave it to them.
+        ~and_(OutboxItem.status == SENDING, OutboxItem.next_attempt_at > now),
+    ]
+    return _claim(session, conds, now=now, lease=lease)
+
+
+def _claim(session: Session, conds: list, *, now: datetime, lease: timedelta) -> list[Claimed]:
+    rows = session.execute(
+        update(OutboxItem)
+        .where(*conds)
+        .values(status=SENDING, attempts=OutboxItem.attempts + 1, next_attempt_at=now + lease)
+        .returning(
+            OutboxItem.id,
+            OutboxItem.message_id,
+            OutboxItem.ticket_id,
+            OutboxItem.source,
+            OutboxItem.attempts,
+        )
+        .execution_options(synchronize_session=False)
+    ).all()
+    return sorted((Claimed(*row) for row in rows), key=lambda c: c.message_id)
+
+
+def _still_mine(claim: Claimed) -> list:
+    return [
+        OutboxItem.id == claim.item_id,
+        OutboxItem.status == SENDING,
+        OutboxItem.attempts == claim.attempts,
+    ]
+
+
+def mark_sent(
+    session: Session, claim: Claimed, *, now: datetime, external_ref: str | None = None
+) -> bool:
+    """Record a delivery. False when the claim was lost meanwhile (its lease ran out)."""
+    values: dict = {"status": Delivery.SENT.value, "sent_at": now, "last_error": None}
+    if external_ref is not None:
+        values["external_ref"] = external_ref[:300]
+    done = session.execute(update(OutboxItem).where(*_still_mine(claim)).values(**values)).rowcount
+    if done != 1:
+        return False
+    _set_delivery(session, claim, Delivery.SENT, now=now, sent=True)
+    return True
+
+
+def mark_attempt_failed(
+    session: Session,
+    claim: Claimed,
+    error: str,
+    *,
+    now: datetime,
+    permanent: bool,
+    max_attempts: int,
+    base: float,
+    cap: float,
+) -> str:
+    """Record a failed attempt: retry later (``queued``) or give up (``failed``)."""
+    final = permanent or claim.attempts >= max_attempts
+    status = Delivery.FAILED.value if final else Delivery.QUEUED.value
+    next_at = now if final else now + backoff(claim.attempts, base=base, cap=cap)
+    done = session.execute(
+        update(OutboxItem)
+        .where(*_still_mine(claim))
+        .values(status=status, last_error=error[:500], next_attempt_at=next_at)
+    ).rowcount
+    if done == 1 and final:
+        _set_delivery(session, claim, Delivery.FAILED, now=now, sent=False)
+    return status
+
+
+def release(session: Session, claims: Sequence[Claimed], *, now: datetime) -> None:
+    """Hand claimed items back untouched (e.g. the socket closed before the push)."""
+    for claim in claims:
+        session.execute(
+            update(OutboxItem)
+            .where(*_still_mine(claim))
+            .values(status=Delivery.QUEUED.value, attempts=claim.attempts - 1, next_attempt_at=now)
+        )
+
+
+def _set_delivery(
+    session: Session, claim: Claimed, delivery: Delivery, *, now: datetime, sent: bool
+) -> None:
+    values: dict = {"delivery": delivery.value}
+    if sent:
+        values["sent_at"] = now
+    session.execute(
+        update(Message)
+        .where(Message.id == claim.message_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    events.append(
+        session,
+        "message.delivery_changed",
+        ticket_id=claim.ticket_id,
+        at=now,
+        data={
+            "message_id": claim.message_id,
+            "ticket_id": claim.ticket_id,
+            "delivery": delivery.value,
+            "attempts": claim.attempts,
+        },
+    )
+
+
+def outbound_messages_after(
+    session: Session, *, contact_id: int, source: str, after_id: int, limit: int = 100
+) -> list[Message]:
+    """Staff replies to ``contact_id`` on ``source`` with id > ``after_id``, oldest first."""
+    return list(
+        session.scalars(
+            select(Message)
+            .join(Ticket, Ticket.id == Message.ticket_id)
+            .join(OutboxItem, OutboxItem.message_id == Message.id)
+            .where(
+                Ticket.contact_id == contact_id,
+                Message.direction == Direction.OUTBOUND.value,
+                OutboxItem.source == source,
+                Message.id > after_id,
+            )
+            .order_by(Message.id)
+            .limit(limit)
+        )
+    )
+
+
+def mark_bounced(session: Session, message_ids: dict[int, str], *, now: datetime) -> list[int]:
+    """Record that mail we sent came back: ``{message id: Message-ID}`` read from a bounce.
+
+    Only messages whose stored Message-ID matches are touched, so a forged bounce naming a
+    guessed id changes nothing. Returns the ids marked failed.
+    """
+    if not message_ids:
+        return []
+    rows = session.execute(
+        select(
+            Message.id, Message.ticket_id, Message.external_id, OutboxItem.id, OutboxItem.attempts
+        )
+        .join(OutboxItem, OutboxItem.message_id == Message.id)
+        .where(Message.id.in_(list(message_ids)), Message.delivery != Delivery.FAILED.value)
+    ).all()
+    failed = []
+    for message_id, ticket_id, external_id, item_id, attempts in rows:
+        if external_id != message_ids[message_id]:
+            continue
+        session.execute(
+            update(OutboxItem)
+            .where(OutboxItem.id == item_id)
+            .values(status=Delivery.FAILED.value, last_error="bounced")
+        )
+        claim = Claimed(item_id, message_id, ticket_id, "smtp", attempts)
+        _set_delivery(session, claim, Delivery.FAILED, now=now, sent=False)
+        failed.append(message_id)
+    return failed
+
+
+def anything_due(session: Session, *, now: datetime, sources: Sequence[str] | None) -> bool:
+    """A cheap read before a claim, so an idle poll never takes the write lock."""
+    conds = [
+        OutboxItem.status.in_([Delivery.QUEUED.value, SENDING]),
+        OutboxItem.next_attempt_at <= now,
+    ]
+    if sources is not None:
+        conds.append(OutboxItem.source.in_(list(sources)))
+    return session.scalar(select(OutboxItem.id).where(*conds).limit(1)) is not None
+
+
+def anything_for_contact(session: Session, *, contact_id: int, source: str, after_id: int) -> bool:
+    """Whether a pull channel has work: a reply after ``after_id`` or one not yet delivered."""
+    return (
+        session.scalar(
+            select(OutboxItem.id)
+            .join(Ticket, Ticket.id == OutboxItem.ticket_id)
+            .where(
+                Ticket.contact_id == contact_id,
+                OutboxItem.source == source,
+                or_(
+                    OutboxItem.message_id > after_id,
+                    OutboxItem.status.in_([Delivery.QUEUED.value, SENDING]),
+                ),
+            )
+            .limit(1)
+        )
+        is not None
+    )

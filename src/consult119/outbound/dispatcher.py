@@ -1,0 +1,168 @@
+"""The outbox dispatcher: sends queued replies after commit, retries with backoff.
+
+It wakes when a commit in this process appended an outbound ``message.created`` and otherwise
+polls, so replies written by another process (or left by a crash) go out too. Each round claims
+due items in one short transaction, sends them concurrently without holding a session, and
+records each outcome in its own short transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from starlette.concurrency import run_in_threadpool
+
+from consult119.context import AppContext
+from consult119.outbound import delivery
+from consult119.outbound.delivery import Claimed
+from consult119.outbound.jobs import load_jobs
+from consult119.outbound.senders import Job, SendError, send_email, send_kakao_event, send_line
+
+log = logging.getLogger(__name__)
+
+#: Longest a claimed item stays with one process before another may try it.
+LEASE = timedelta(minutes=2)
+
+
+class Dispatcher:
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+        self.settings = ctx.settings
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._client: httpx.AsyncClient | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._client = httpx.AsyncClient()
+        self.ctx.db.add_commit_hook(self._on_commit)
+        self._task = asyncio.create_task(self._run(), name="outbound-dispatcher")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._client is not None:
+            await self._client.aclose()
+
+    def _on_commit(self, committed: list[dict[str, Any]]) -> None:
+        """Called in whichever thread committed: wake the loop for new outbound messages."""
+        for event in committed:
+            if event["name"] == "message.created" and (
+                event["data"].get("message", {}).get("direction") == "outbound"
+            ):
+                self.wake()
+                return
+
+    def wake(self) -> None:
+        if self._loop is not None:
+            # Called from commit hooks: a closed loop (shutdown) must not fail the commit's caller.
+            with contextlib.suppress(RuntimeError):
+                self._loop.call_soon_threadsafe(self._wake.set)
+
+    # -- work --------------------------------------------------------------------------------
+    def pushed_sources(self) -> list[str]:
+        """Sources the dispatcher pushes: all but pull channels, Kakao when its API is set."""
+        pull = set(delivery.PULL_SOURCES)
+        if self.settings.kakao_event_api_url and self.settings.kakao_event_api_key:
+            pull.discard("kakao")
+        return [
+            s
+            for s in ("smtp", "line", "kakao", "telegram", "whatsapp", "phone", "manual")
+            if s not in pull
+        ]
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                while await self.run_once():
+                    pass
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - the loop must outlive a bad round
+                log.exception("outbox round failed; retrying at the next poll")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.settings.outbound_poll_seconds)
+            self._wake.clear()
+
+    async def run_once(self) -> int:
+        """Claim and send one batch; returns how many items were tried."""
+        claims, jobs = await run_in_threadpool(self._claim)
+        if not claims:
+            return 0
+        await asyncio.gather(*(self._attempt(c, jobs.get(c.item_id)) for c in claims))
+        return len(claims)
+
+    def _claim(self) -> tuple[list[Claimed], dict[int, Job]]:
+        with self.ctx.db.read_session() as session:
+            if not delivery.anything_due(
+                session, now=self.ctx.now(), sources=self.pushed_sources()
+            ):
+                return [], {}
+        with self.ctx.db.unit_of_work() as session:
+            claims = delivery.claim_due(
+                session, now=self.ctx.now(), lease=LEASE, sources=self.pushed_sources()
+            )
+            jobs = load_jobs(session, claims, mail_from=self.settings.mail_from)
+        return claims, jobs
+
+    async def _attempt(self, claim: Claimed, job: Job | None) -> None:
+        try:
+            if job is None:
+                raise SendError("message_missing", permanent=True)
+            ref = await self._send(job)
+        except SendError as exc:
+            await run_in_threadpool(self._record_failure, claim, str(exc), exc.permanent)
+            return
+        except Exception as exc:  # noqa: BLE001 - an unknown failure is retried, not lost
+            log.exception("sending outbox item %s failed", claim.item_id)
+            await run_in_threadpool(self._record_failure, claim, type(exc).__name__, False)
+            return
+        await run_in_threadpool(self._record_sent, claim, ref)
+
+    async def _send(self, job: Job) -> str:
+        assert self._client is not None
+        if job.source == "smtp":
+            return await run_in_threadpool(send_email, job, self.settings)
+        if job.source == "line":
+            return await send_line(job, self.settings, self._client)
+        if job.source == "kakao":
+            return await send_kakao_event(job, self.settings, self._client)
+        raise SendError(f"no_sender_for_{job.source}", permanent=True)
+
+    def _record_sent(self, claim: Claimed, ref: str) -> None:
+        with self.ctx.db.unit_of_work() as session:
+            delivery.mark_sent(session, claim, now=self.ctx.now(), external_ref=ref or None)
+
+    def _record_failure(self, claim: Claimed, error: str, permanent: bool) -> None:
+        s = self.settings
+        with self.ctx.db.unit_of_work() as session:
+            status = delivery.mark_attempt_failed(
+                session,
+                claim,
+                error,
+                now=self.ctx.now(),
+                permanent=permanent,
+                max_attempts=s.outbound_max_attempts,
+                base=s.outbound_retry_base_seconds,
+                cap=s.outbound_retry_max_seconds,
+            )
+        log.warning(
+            "outbox item %s attempt %s: %s (%s)", claim.item_id, claim.attempts, error, status
+        )
+
+
+def start_dispatcher(ctx: AppContext) -> Dispatcher:
+    """Start the dispatcher on the running loop (called from the app's lifespan)."""
+    dispatcher = Dispatcher(ctx)
+    dispatcher.start()
+    ctx.extras["dispatcher"] = dispatcher
+    return dispatcher

@@ -1,0 +1,136 @@
+"""Reading what a claimed reply needs to go out: text, recipient and the e-mail thread."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+from collections.abc import Sequence
+from dataclasses import replace
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from consult119.outbound.delivery import Claimed
+from consult119.outbound.senders import Job
+from consult119.tickets.codes import Direction
+from consult119.tickets.models import Contact, ContactIdentity, Message, Ticket
+
+CASE_TOKEN_RE = re.compile(r"\[(C119-\d{4}-\d{6})\]")
+#: Our Message-IDs: ``<c119.<message id>.<random>@domain>``; the random part makes them unguessable.
+OWN_MESSAGE_ID_RE = re.compile(r"^<c119\.(\d+)\.[0-9a-f]{16}@[^>]+>$")
+#: How many earlier Message-IDs a reply cites in ``References``.
+MAX_REFERENCES = 20
+
+
+def new_message_id(message_id: int, mail_from: str) -> str:
+    domain = mail_from.rpartition("@")[2].strip(" >") or "consult119.localhost"
+    return f"<c119.{message_id}.{secrets.token_hex(8)}@{domain}>"
+
+
+def load_jobs(session: Session, claims: Sequence[Claimed], *, mail_from: str) -> dict[int, Job]:
+    """Jobs for ``claims`` keyed by item id, in a handful of queries whatever their number."""
+    if not claims:
+        return {}
+    message_ids = [c.message_id for c in claims]
+    rows = session.execute(
+        select(Message, Ticket, Contact)
+        .join(Ticket, Ticket.id == Message.ticket_id)
+        .join(Contact, Contact.id == Ticket.contact_id)
+        .where(Message.id.in_(message_ids))
+    ).all()
+    by_message = {m.id: (m, t, c) for m, t, c in rows}
+    contact_ids = {c.id for _, _, c in rows}
+    identities: dict[tuple[int, str], str] = {}
+    for contact_id, source, external_id in session.execute(
+        select(ContactIdentity.contact_id, ContactIdentity.source, ContactIdentity.external_id)
+        .where(ContactIdentity.contact_id.in_(contact_ids))
+        .order_by(ContactIdentity.id)
+    ):
+        identities[(contact_id, source)] = external_id  # the newest identity wins
+
+    email_tickets = {c.ticket_id for c in claims if c.source == "smtp"}
+    threads = _email_threads(session, email_tickets)
+    jobs: dict[int, Job] = {}
+    for claim in claims:
+        found = by_message.get(claim.message_id)
+        if found is None:
+            continue
+        message, ticket, contact = found
+        job = Job(
+            message_id=claim.message_id,
+            ticket_id=claim.ticket_id,
+            case_number=ticket.case_number,
+            source=claim.source,
+            text=message.text,
+            recipient=identities.get((contact.id, claim.source)),  # type: ignore[arg-type]
+            recipient_name=contact.display_name,
+            created_at=message.created_at,
+            auto_reply=bool((message.meta or {}).get("auto_reply")),
+            extra={"retry_key": _uuid_of(message)},
+        )
+        if claim.source == "smtp":
+            job = _email_job(session, job, message, ticket, contact, threads, mail_from)
+        jobs[claim.item_id] = job
+    return jobs
+
+
+def _uuid_of(message: Message) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"consult119:message:{message.id}"))
+
+
+def _email_threads(session: Session, ticket_ids: set[int]) -> dict[int, list[Message]]:
+    if not ticket_ids:
+        return {}
+    threads: dict[int, list[Message]] = {t: [] for t in ticket_ids}
+    for message in session.scalars(
+        select(Message)
+        .where(Message.ticket_id.in_(ticket_ids), Message.external_id.like("<%"))
+        .order_by(Message.id)
+    ):
+        threads[message.ticket_id].append(message)
+    return threads
+
+
+def _email_job(
+    session: Session,
+    job: Job,
+    message: Message,
+    ticket: Ticket,
+    contact: Contact,
+    threads: dict[int, list[Message]],
+    mail_from: str,
+) -> Job:
+    own_id = message.external_id
+    if not own_id:
+        # Fixed before the first attempt, so every retry sends the same Message-ID.
+        own_id = new_message_id(message.id, mail_from)  # type: ignore[arg-type]
+        session.execute(
+            update(Message)
+            .where(Message.id == message.id)
+            .values(external_id=own_id)
+            .execution_options(synchronize_session=False)
+        )
+    thread = [m for m in threads.get(ticket.id, []) if m.id != message.id]  # type: ignore[arg-type]
+    inbound = [m for m in thread if m.direction == Direction.INBOUND.value]
+    subject = None
+    for m in reversed(inbound):
+        subject = (m.meta or {}).get("subject")
+        if subject:
+            break
+    return replace(
+        job,
+        recipient=contact.email or job.recipient,
+        email_message_id=own_id,
+        in_reply_to=inbound[-1].external_id if inbound else None,
+        references=tuple(m.external_id for m in thread[-MAX_REFERENCES:] if m.external_id),
+        subject=reply_subject(subject, ticket.case_number),
+    )
+
+
+def reply_subject(original: str | None, case_number: str) -> str:
+    """``[C119-YYYY-NNNNNN] Re: <their subject>``, with the case token exactly once."""
+    subject = " ".join(CASE_TOKEN_RE.sub("", original or "").split())
+    if subject and not subject.lower().startswith("re:"):
+        subject = "Re: " + subject
+    return f"[{case_number}] {subject}".strip()[:250]

@@ -1,0 +1,170 @@
+"""Suggested links and merging: one traveller on several channels, joined by a person's decision.
+
+The intake suggests links (``ticket_links``, event ``ticket.link_suggested``) when a new case's
+contact shares a phone number or e-mail address with a recent case's contact; it never merges.
+A member of staff merges with ``POST /api/v1/tickets/{id}/merge {"into_ticket_id"}``: the messages
+(and their outbox items) move to the other case, and this one becomes ``merged`` with
+``merged_into_id``, so reports count the consultation once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from consult119.auth.deps import require_roles
+from consult119.context import ContextDep
+from consult119.errors import Conflict, Invalid, NotFound
+from consult119.outbound.models import OutboxItem
+from consult119.staff.models import Role, Staff
+from consult119.tickets import repository as repo
+from consult119.tickets.codes import TRANSITIONS, Delivery, Status
+from consult119.tickets.events import ticket_event, ticket_public
+from consult119.tickets.models import Message, Ticket, TicketLink
+
+router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
+
+CaseStaff = Annotated[Staff, Depends(require_roles(Role.EMT, Role.DOCTOR, Role.ADMIN))]
+
+
+class MergeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    into_ticket_id: int = Field(ge=1)
+
+
+def suggested_links(session: Session, ticket_id: int) -> list[dict[str, Any]]:
+    """The cases suggested as the same traveller's, newest first (merged-away ones left out)."""
+    rows = session.execute(
+        select(TicketLink, Ticket)
+        .join(Ticket, Ticket.id == TicketLink.other_ticket_id)
+        .where(TicketLink.ticket_id == ticket_id, Ticket.status != Status.MERGED.value)
+        .order_by(TicketLink.id.desc())
+    ).all()
+    return [
+        {"reason": link.reason, "created_at": link.created_at, "ticket": ticket_public(other)}
+        for link, other in rows
+    ]
+
+
+def merge_tickets(
+    session: Session, ticket_id: int, into_id: int, *, actor_id: int, now: datetime
+) -> tuple[Ticket, int]:
+    """Move ``ticket_id``'s messages into ``into_id`` and mark it merged. Returns the target
+    and the number of messages moved."""
+    if ticket_id == into_id:
+        raise Invalid(
+            "merge_into_self", "A case cannot be merged into itself.", field="into_ticket_id"
+        )
+    # Lock in id order, so two opposite merges at once cannot deadlock.
+    locked = {t: repo.get_ticket(session, t, for_update=True) for t in sorted((ticket_id, into_id))}
+    source, target = locked[ticket_id], locked[into_id]
+    if source is None:
+        raise NotFound("ticket_not_found", "No such case.")
+    if target is None:
+        raise NotFound("ticket_not_found", "No such case to merge into.", field="into_ticket_id")
+    if Status.MERGED not in TRANSITIONS[Status(source.status)]:
+        raise Conflict(
+            "transition_forbidden",
+            f"A {source.status} case cannot be merged.",
+            status=source.status,
+        )
+    if target.status in (Status.MERGED.value, Status.CLOSED.value):
+        raise Conflict(
+            "merge_target_closed",
+            f"Cannot merge into a {target.status} case.",
+            status=target.status,
+        )
+    moved_ids = list(
+        session.scalars(
+            select(Message.id).where(Message.ticket_id == source.id).order_by(Message.id)
+        )
+    )
+    session.execute(
+        update(Message)
+        .where(Message.ticket_id == source.id)
+        .values(ticket_id=target.id)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(OutboxItem)
+        .where(OutboxItem.ticket_id == source.id)
+        .values(ticket_id=target.id)
+        .execution_options(synchronize_session=False)
+    )
+    # Replies not yet out now go where the merged case lives: the target's channel.
+    session.execute(
+        update(OutboxItem)
+        .where(OutboxItem.ticket_id == target.id, OutboxItem.status == Delivery.QUEUED.value)
+        .values(channel=target.channel, source=target.source)
+        .execution_options(synchronize_session=False)
+    )
+    old_status = source.status
+    if not repo.bump_version(
+        session, source, now, status=Status.MERGED.value, merged_into_id=target.id, merged_at=now
+    ):
+        raise Conflict("version_conflict", "The case changed meanwhile; try again.")
+    last = max((t for t in (source.last_message_at, target.last_message_at) if t), default=None)
+    if not repo.bump_version(session, target, now, last_message_at=last):
+        raise Conflict("version_conflict", "The case changed meanwhile; try again.")
+    ticket_event(
+        session,
+        "ticket.status_changed",
+        source,
+        at=now,
+        actor_id=actor_id,
+        **{
+            "from": old_status,
+            "to": Status.MERGED.value,
+            "reason": "merged",
+            "into_ticket_id": target.id,
+        },
+    )
+    ticket_event(
+        session,
+        "ticket.merged",
+        target,
+        at=now,
+        actor_id=actor_id,
+        merged_ticket_id=source.id,
+        moved_message_ids=moved_ids,
+    )
+    return target, len(moved_ids)
+
+
+@router.get("/{ticket_id}/links")
+async def list_links(ticket_id: int, ctx: ContextDep, staff: CaseStaff) -> dict[str, Any]:
+    """Cases that may be the same traveller's (same phone or e-mail), for a person to judge."""
+
+    def _read() -> list[dict[str, Any]]:
+        with ctx.db.read_session() as session:
+            if session.get(Ticket, ticket_id) is None:
+                raise NotFound("ticket_not_found", "No such case.")
+            return suggested_links(session, ticket_id)
+
+    items = await run_in_threadpool(_read)
+    return {"items": items, "total": len(items)}
+
+
+@router.post("/{ticket_id}/merge")
+async def merge(ticket_id: int, body: MergeIn, ctx: ContextDep, staff: CaseStaff) -> dict[str, Any]:
+    """Merge this case into ``into_ticket_id`` (EMT, doctor, admin). Never done automatically."""
+
+    def _merge() -> dict[str, Any]:
+        with ctx.db.unit_of_work() as session:
+            target, moved = merge_tickets(
+                session,
+                ticket_id,
+                body.into_ticket_id,
+                actor_id=staff.id,
+                now=ctx.now(),  # type: ignore[arg-type]
+            )
+            return {**ticket_public(target), "merged_ticket_id": ticket_id, "moved_messages": moved}
+
+    return await run_in_threadpool(_merge)
