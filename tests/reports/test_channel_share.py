@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from tests.factories import make_staff
+from tests.reports.conftest import run_cli
 
 KST = ZoneInfo("Asia/Seoul")
 
@@ -153,3 +154,17 @@ def test_managers_and_admins_only(live_server, db):
         for role in ("manager", "admin"):
             r = httpx.get(url, headers=headers[role], timeout=30)
             assert r.status_code == 200, (path, role, r.text)
+
+
+def test_cli_bad_input_exits_with_a_message(database_url, db):
+    for args, needle in [
+        (["--year", "2024", "--by", "planet"], "unknown_by"),
+        (["--year", "2024", "--format", "pdf"], "unknown_format"),
+        (["--start", "2024-01-01", "--end", "2023-01-01"], "invalid_period"),
+        (["--start", "2024-02-30", "--end", "2025-01-01"], "invalid_date"),
+        (["--start", "2000-01-01", "--end", "2020-01-01"], "period_too_long"),
+        ([], "--year"),
+    ]:
+        r = run_cli(database_url, "report", "channel-share", *args)
+        assert r.returncode == 2, (args, r.stdout, r.stderr)
+        assert needle in r.stderr, (args, r.stderr)
