@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import update
+
 from consult119.reports import service as svc
+from consult119.tickets.models import Ticket
 from tests.factories import make_staff
 
 KST = ZoneInfo("Asia/Seoul")
@@ -121,3 +124,17 @@ def test_workload_per_doctor(db, add_cases):
     assert (rows["Dr A"].cases, rows["Dr A"].resolved, rows["Dr A"].open) == (3, 2, 1)
     assert rows["Dr A"].mean_first_response_minutes == 6.0
     assert (rows["Dr B"].cases, rows["Dr B"].mean_first_response_minutes) == (0, None)
+
+
+def test_a_code_outside_the_known_ones_is_still_counted(db, add_cases):
+    t = kst(2024, 10, 1, 12, 0)
+    add_cases(t, "kakao", n=2)
+    sms = add_cases(t, "kakao")[0]
+    with db.unit_of_work() as session:  # e.g. written by a newer version of the service
+        session.execute(update(Ticket).where(Ticket.id == sms).values(channel="sms", source="sms"))
+    with db.read_session() as s:
+        by_channel = svc.channel_share(s, year(2024), by="channel")
+        by_source = svc.channel_share(s, year(2024), by="source")
+    assert {r.key: r.count for r in by_channel.period.rows} == {"chat": 2, "sms": 1}
+    assert {r.key: r.count for r in by_source.period.rows} == {"kakao": 2, "sms": 1}
+    assert by_source.period.total == 3

@@ -30,8 +30,11 @@ from consult119.reports.schemas import (
     SlaRow,
     Workload,
 )
+from consult119.tickets.codes import Channel, Source
 
 BY_CHOICES = ("channel", "source")
+#: The codes each ``by`` knows (counted in one pass; any other code is still found).
+KNOWN_KEYS = {"channel": [c.value for c in Channel], "source": [s.value for s in Source]}
 COMPARE_CHOICES = ("previous_year", "previous_period", "none")
 FORMAT_CHOICES = ("json", "csv", "xlsx")
 DURATION_BY_CHOICES = ("channel", "acuity", "channel_acuity")
@@ -134,14 +137,15 @@ def channel_share(
     """Counts and shares per channel or source, beside the previous year (or period)."""
     check_choice(by, BY_CHOICES, "unknown_by", "by")
     check_choice(compare, COMPARE_CHOICES, "unknown_compare", "compare")
-    current = repo.count_by(session, by, period.start_utc, period.end_utc)
+    known = KNOWN_KEYS[by]
+    current = repo.count_by(session, by, period.start_utc, period.end_utc, known)
     previous_period = None
     if compare == "previous_year":
         previous_period = period.previous_year()
     elif compare == "previous_period":
         previous_period = period.previous_period()
     before = (
-        repo.count_by(session, by, previous_period.start_utc, previous_period.end_utc)
+        repo.count_by(session, by, previous_period.start_utc, previous_period.end_utc, known)
         if previous_period
         else {}
     )
