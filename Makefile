@@ -32,6 +32,7 @@ lint: $(DEVSTAMP)
 
 bench: $(DEVSTAMP)  ## run the benchmarks (prints tables)
 	$(BIN)/python bench/intake.py
+	$(BIN)/python bench/reports.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -287,14 +287,13 @@ def workbook(
     end: str | None = EndOpt,
 ) -> None:
     """Every report of the period in one XLSX workbook, a sheet per report."""
-    from consult119.reports.routes import build_sheets
 
     def go() -> None:
         period = _period(year, start, end)
         db = Database(get_settings())
         try:
             with db.read_session() as session:
-                content = exports.to_xlsx(build_sheets(session, period, now=utcnow()))
+                content = exports.to_xlsx(exports.workbook_sheets(session, period, now=utcnow()))
         finally:
             db.dispose()
         output.write_bytes(content)
@@ -438,8 +437,11 @@ def demo(
         f"{result.open_cases} open now."
     )
     table = RichTable(title="Staff logins (demo only)", header_style="bold")
-    for name in ("role", "name", "email", "password", "on duty now"):
-        table.add_column(name)
+    table.add_column("role")
+    table.add_column("name")
+    table.add_column("email", no_wrap=True)
+    table.add_column("password", no_wrap=True)
+    table.add_column("on duty")
     for login in result.logins:
         table.add_row(
             login.role, login.name, login.email, login.password, "yes" if login.on_duty else ""

@@ -22,6 +22,7 @@ from openpyxl.styles import Font
 from sqlalchemy.orm import Session
 
 from consult119.reports import repository as repo
+from consult119.reports import service
 from consult119.reports.schemas import (
     Breakdown,
     ChannelShare,
@@ -161,6 +162,39 @@ def to_xlsx(sheets: Sequence[tuple[str, Table]]) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+# --- the workbook ---------------------------------------------------------------------------
+
+
+def workbook_sheets(session: Session, period: Period, *, now: datetime) -> list[tuple[str, Table]]:
+    """The workbook's sheets: channel and source share, months, times, SLA, breakdowns, doctors."""
+    sheets: list[tuple[str, Table]] = [
+        (
+            "Channel share",
+            channel_share_table(service.channel_share(session, period, by="channel")),
+        ),
+        (
+            "Source share",
+            channel_share_table(service.channel_share(session, period, by="source")),
+        ),
+    ]
+    if period.end.year - period.start.year <= 1 and period.start.month == period.start.day == 1:
+        sheets.append(
+            ("Monthly", monthly_table(service.monthly(session, period.start.year, period.zone)))
+        )
+    sheets.append(
+        (
+            "Response times",
+            response_times_table(service.response_times(session, period, by="channel_acuity")),
+        )
+    )
+    sheets.append(("SLA", sla_table(service.sla(session, period, now=now))))
+    for dimension in ("location_type", "country", "category", "age_band"):
+        report = service.breakdown(session, period, dimension=dimension)
+        sheets.append((dimension, breakdown_table(report)))
+    sheets.append(("Workload", workload_table(service.workload(session, period))))
+    return sheets
 
 
 # --- the per-case export ---------------------------------------------------------------------

@@ -154,7 +154,7 @@ def workbook(ctx: ContextDep, _: Reader, start: Start, end: End) -> Response:
     """Every report for the period in one XLSX workbook, a sheet per report."""
     period = _period(ctx, start, end)
     with ctx.db.read_session() as session:
-        content = exports.to_xlsx(build_sheets(session, period, now=ctx.now()))
+        content = exports.to_xlsx(exports.workbook_sheets(session, period, now=ctx.now()))
     return Response(
         content,
         media_type=XLSX,
@@ -162,36 +162,6 @@ def workbook(ctx: ContextDep, _: Reader, start: Start, end: End) -> Response:
             "Content-Disposition": f'attachment; filename="reports-{period.start}-{period.end}.xlsx"'
         },
     )
-
-
-def build_sheets(session: Any, period: svc.Period, *, now: Any) -> list[tuple[str, exports.Table]]:
-    """The workbook's sheets: channel and source share, months, times, SLA, breakdowns, doctors."""
-    sheets: list[tuple[str, exports.Table]] = [
-        (
-            "Channel share",
-            exports.channel_share_table(svc.channel_share(session, period, by="channel")),
-        ),
-        (
-            "Source share",
-            exports.channel_share_table(svc.channel_share(session, period, by="source")),
-        ),
-    ]
-    if period.end.year - period.start.year <= 1 and period.start.month == period.start.day == 1:
-        sheets.append(
-            ("Monthly", exports.monthly_table(svc.monthly(session, period.start.year, period.zone)))
-        )
-    sheets.append(
-        (
-            "Response times",
-            exports.response_times_table(svc.response_times(session, period, by="channel_acuity")),
-        )
-    )
-    sheets.append(("SLA", exports.sla_table(svc.sla(session, period, now=now))))
-    for dimension in ("location_type", "country", "category", "age_band"):
-        report = svc.breakdown(session, period, dimension=dimension)
-        sheets.append((dimension, exports.breakdown_table(report)))
-    sheets.append(("Workload", exports.workload_table(svc.workload(session, period))))
-    return sheets
 
 
 @router.get(
