@@ -48,9 +48,9 @@ def test_demo_reproduces_the_published_figures(demo_db):
         ).all()
         roles = dict(s.execute(select(Staff.role, func.count()).group_by(Staff.role)).all())
         open_now = s.scalar(
-            select(func.count()).select_from(Ticket).where(
-                Ticket.status.in_(["new", "triaged", "assigned"])
-            )
+            select(func.count())
+            .select_from(Ticket)
+            .where(Ticket.status.in_(["new", "triaged", "assigned"]))
         )
     # 2024: KakaoTalk 3,062 of 4,901 = 62.5%, up 11.9 points on 2023.
     assert y2024.period.total == 4901 and y2024.previous.total == 4135
@@ -58,7 +58,10 @@ def test_demo_reproduces_the_published_figures(demo_db):
     assert (kakao.count, kakao.share) == (3062, 62.5)
     assert y2024.change_pp["kakao"] == 11.9
     assert {r.key: r.count for r in y2024.period.rows} == {
-        "kakao": 3062, "smtp": 1338, "phone": 470, "line": 31,
+        "kakao": 3062,
+        "smtp": 1338,
+        "phone": 470,
+        "line": 31,
     }
     assert (share(y2024, "smtp").share, share(y2024, "phone").share) == (27.3, 9.6)
     # 2022: 3,811 consultations, KakaoTalk 39.9%, e-mail 39.1%, phone 20.3%.
@@ -73,8 +76,10 @@ def test_demo_reproduces_the_published_figures(demo_db):
     assert dict(on_duty) == {"doctor": 2, "emt": 2}
     assert roles == {"doctor": 6, "emt": 6, "manager": 1, "admin": 1}
     assert {login.email for login in result.logins} == {
-        f"{n}@{DEMO_DOMAIN}" for n in
-        ["admin", "manager"] + [f"doctor{i}" for i in range(1, 7)] + [f"emt{i}" for i in range(1, 7)]
+        f"{n}@{DEMO_DOMAIN}"
+        for n in ["admin", "manager"]
+        + [f"doctor{i}" for i in range(1, 7)]
+        + [f"emt{i}" for i in range(1, 7)]
     }
     assert sum(login.on_duty for login in result.logins) == 4
 
@@ -88,7 +93,9 @@ def test_demo_refuses_a_database_it_did_not_make(db):
         assert s.scalar(select(func.count()).select_from(Staff)) == 1
 
 
-def test_published_figures_through_the_cli_and_the_api(start_server, database_url, demo_db, tmp_path):
+def test_published_figures_through_the_cli_and_the_api(
+    start_server, database_url, demo_db, tmp_path
+):
     built = run_cli(database_url, "demo", "--no-serve", "--password", PASSWORD, cwd=str(tmp_path))
     assert built.returncode == 0, built.stderr
     assert f"manager@{DEMO_DOMAIN}" in built.stdout and PASSWORD in built.stdout
@@ -96,19 +103,37 @@ def test_published_figures_through_the_cli_and_the_api(start_server, database_ur
     again = run_cli(database_url, "demo", "--no-serve", "--password", PASSWORD, cwd=str(tmp_path))
     assert again.returncode == 0, again.stderr
 
-    cli = run_cli(database_url, "report", "channel-share", "--year", "2024", "--by", "source",
-                  "--format", "json")
+    cli = run_cli(
+        database_url,
+        "report",
+        "channel-share",
+        "--year",
+        "2024",
+        "--by",
+        "source",
+        "--format",
+        "json",
+    )
     assert cli.returncode == 0, cli.stderr
     from_cli = json.loads(cli.stdout)
 
     server = start_server()
-    token = httpx.post(f"{server.url}/api/v1/auth/token",
-                       data={"username": f"manager@{DEMO_DOMAIN}", "password": PASSWORD},
-                       timeout=10).json()["access_token"]
-    r = httpx.get(f"{server.url}/api/v1/reports/channel-share",
-                  params={"start": "2024-01-01", "end": "2025-01-01", "compare": "previous_year",
-                          "by": "source"},
-                  headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    token = httpx.post(
+        f"{server.url}/api/v1/auth/token",
+        data={"username": f"manager@{DEMO_DOMAIN}", "password": PASSWORD},
+        timeout=10,
+    ).json()["access_token"]
+    r = httpx.get(
+        f"{server.url}/api/v1/reports/channel-share",
+        params={
+            "start": "2024-01-01",
+            "end": "2025-01-01",
+            "compare": "previous_year",
+            "by": "source",
+        },
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
     assert r.status_code == 200, r.text
     assert r.json() == from_cli  # --format json prints the API's shape
     kakao = next(row for row in from_cli["period"]["rows"] if row["key"] == "kakao")
@@ -124,6 +149,15 @@ def test_published_figures_through_the_cli_and_the_api(start_server, database_ur
         "channel,count,share_pct,previous_count,previous_share_pct,change_pp"
     )
     xlsx = tmp_path / "share.xlsx"
-    made = run_cli(database_url, "report", "channel-share", "--year", "2024", "--format", "xlsx",
-                   "--output", str(xlsx))
+    made = run_cli(
+        database_url,
+        "report",
+        "channel-share",
+        "--year",
+        "2024",
+        "--format",
+        "xlsx",
+        "--output",
+        str(xlsx),
+    )
     assert made.returncode == 0 and xlsx.stat().st_size > 0

@@ -30,7 +30,8 @@ def add_cases(db: Database) -> AddCases:
             for _ in range(n):
                 state["seq"] += 1
                 contact_id = session.execute(
-                    insert(Contact).values(created_at=created_at, updated_at=created_at)
+                    insert(Contact)
+                    .values(created_at=created_at, updated_at=created_at)
                     .returning(Contact.id)
                 ).scalar_one()
                 values = {
@@ -46,7 +47,11 @@ def add_cases(db: Database) -> AddCases:
                     "updated_at": created_at,
                     **columns,
                 }
-                ids.append(session.execute(insert(Ticket).values(**values).returning(Ticket.id)).scalar_one())
+                ids.append(
+                    session.execute(
+                        insert(Ticket).values(**values).returning(Ticket.id)
+                    ).scalar_one()
+                )
         return ids
 
     return _add
@@ -57,16 +62,26 @@ def ticket_count(db: Database) -> int:
         return s.scalar(select(func.count()).select_from(Ticket)) or 0
 
 
-def run_cli(database_url: str, *args: str, stdin: str | None = None, cwd: str | None = None,
-            **env: str) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    database_url: str, *args: str, stdin: str | None = None, cwd: str | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
     """``consult119 …`` as a real process against the test database."""
     from tests.conftest import TEST_SECRET
 
     return subprocess.run(
         [sys.executable, "-m", "consult119.cli", *args],
-        env={**os.environ, "CONSULT119_DATABASE_URL": database_url,
-             "CONSULT119_SECRET_KEY": TEST_SECRET, "COLUMNS": "200", **env},
-        input=stdin, capture_output=True, text=True, timeout=120, cwd=cwd,
+        env={
+            **os.environ,
+            "CONSULT119_DATABASE_URL": database_url,
+            "CONSULT119_SECRET_KEY": TEST_SECRET,
+            "COLUMNS": "200",
+            **env,
+        },
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
     )
 
 

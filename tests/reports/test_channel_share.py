@@ -52,13 +52,18 @@ def test_counting_rules_and_the_seoul_new_year(live_server, db, add_cases):
     assert previous["start"] == "2023-01-01" and previous["end"] == "2024-01-01"
     assert previous["total"] == 2
     assert {row["key"]: row["count"] for row in previous["rows"]} == {
-        "kakao": 1, "smtp": 0, "phone": 1, "line": 0,
+        "kakao": 1,
+        "smtp": 0,
+        "phone": 1,
+        "line": 0,
     }
     assert body["change_pp"] == {"kakao": -16.7, "smtp": 33.3, "phone": -33.3, "line": 16.7}
 
     by_channel = get(live_server, headers, start="2024-01-01", end="2025-01-01").json()
     assert {row["key"]: row["count"] for row in by_channel["period"]["rows"]} == {
-        "chat": 3, "email": 2, "phone": 1,
+        "chat": 3,
+        "email": 2,
+        "phone": 1,
     }
     assert by_channel["by"] == "channel"
 
@@ -108,10 +113,16 @@ def test_bad_input_is_a_clear_422(live_server, db):
     other = [
         ("/api/v1/reports/monthly", {"year": "twenty"}, "invalid_date"),
         ("/api/v1/reports/monthly", {"year": "2024", "by": "planet"}, "unknown_by"),
-        ("/api/v1/reports/breakdown", {"start": "2024-01-01", "end": "2025-01-01",
-                                       "dimension": "name"}, "unknown_dimension"),
-        ("/api/v1/reports/response-times", {"start": "2024-01-01", "end": "2025-01-01",
-                                            "by": "mood"}, "unknown_by"),
+        (
+            "/api/v1/reports/breakdown",
+            {"start": "2024-01-01", "end": "2025-01-01", "dimension": "name"},
+            "unknown_dimension",
+        ),
+        (
+            "/api/v1/reports/response-times",
+            {"start": "2024-01-01", "end": "2025-01-01", "by": "mood"},
+            "unknown_by",
+        ),
         ("/api/v1/reports/sla", {"start": "2024-01-01", "end": "2024-01-01"}, "invalid_period"),
         ("/api/v1/reports/cases", {"start": "2024-01-01", "end": "2036-01-01"}, "period_too_long"),
         ("/api/v1/reports/workbook", {"start": "x", "end": "2025-01-01"}, "invalid_date"),
@@ -140,8 +151,10 @@ PATHS = [
 
 
 def test_managers_and_admins_only(live_server, db):
-    headers = {role: make_staff(db, role).headers(live_server.url)
-               for role in ("doctor", "emt", "manager", "admin")}
+    headers = {
+        role: make_staff(db, role).headers(live_server.url)
+        for role in ("doctor", "emt", "manager", "admin")
+    }
     for path in PATHS:
         url = f"{live_server.url}{path}"
         assert httpx.get(url, timeout=30).status_code == 401

@@ -30,10 +30,16 @@ def test_a_good_file_is_imported_whole(db):
         tickets = {t.case_number: t for t in s.scalars(select(Ticket))}
         share = svc.channel_share(s, svc.year_period(2020, KST), by="source")
         counters = {c.year: c.last_seq for c in s.scalars(select(CaseCounter))}
-        notes = s.scalar(select(func.count()).select_from(Message).where(Message.source == "import"))
+        notes = s.scalar(
+            select(func.count()).select_from(Message).where(Message.source == "import")
+        )
     # 00:30 on 1 January 2020 in Seoul is a 2020 case even though it is 2019 in UTC.
-    assert sorted(tickets) == ["C119-2019-000001", "C119-2020-000001", "C119-2020-000002",
-                               "C119-2020-000003"]
+    assert sorted(tickets) == [
+        "C119-2019-000001",
+        "C119-2020-000001",
+        "C119-2020-000002",
+        "C119-2020-000003",
+    ]
     first = tickets["C119-2020-000001"]
     assert first.created_at == datetime(2019, 12, 31, 15, 30, tzinfo=UTC)
     assert (first.channel, first.acuity, first.country, first.patient_age) == ("chat", 3, "SG", 45)
@@ -59,8 +65,15 @@ def test_bad_rows_change_nothing_and_are_all_reported(db):
         by_line.setdefault(e.line, set()).add(e.column)
     assert by_line == {
         6: {"created_at"},
-        7: {"source", "acuity", "category", "location_type", "country", "patient_age",
-            "patient_sex"},
+        7: {
+            "source",
+            "acuity",
+            "category",
+            "location_type",
+            "country",
+            "patient_age",
+            "patient_sex",
+        },
         8: {"ref"},
         9: {"ref"},
     }

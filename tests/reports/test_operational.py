@@ -43,8 +43,13 @@ def test_monthly_buckets_follow_seoul_months(db, add_cases):
 def test_response_and_resolution_percentiles(db, add_cases):
     start = kst(2024, 3, 1, 10, 0)
     for i in range(1, 11):  # first response after 1..10 minutes, resolution after 10x that
-        add_cases(start, "kakao", acuity=3, first_response_at=start + timedelta(minutes=i),
-                  resolved_at=start + timedelta(minutes=10 * i))
+        add_cases(
+            start,
+            "kakao",
+            acuity=3,
+            first_response_at=start + timedelta(minutes=i),
+            resolved_at=start + timedelta(minutes=10 * i),
+        )
     add_cases(start, "smtp", acuity=4, first_response_at=start + timedelta(hours=2))
     add_cases(start, "smtp", acuity=4)  # never answered: not in the times
     with db.read_session() as s:
@@ -53,7 +58,10 @@ def test_response_and_resolution_percentiles(db, add_cases):
         both = svc.response_times(s, year(2024), by="channel_acuity")
     chat = next(r for r in by_channel.first_response if r.channel == "chat")
     assert (chat.cases, chat.median_minutes, chat.p90_minutes, chat.mean_minutes) == (
-        10, 5.0, 9.0, 5.5,
+        10,
+        5.0,
+        9.0,
+        5.5,
     )
     email = next(r for r in by_channel.first_response if r.channel == "email")
     assert (email.cases, email.median_minutes, email.p90_minutes) == (1, 120.0, 120.0)
@@ -84,14 +92,22 @@ def test_sla_compliance_by_ktas_level(db, add_cases):
 
 def test_breakdowns(db, add_cases):
     t = kst(2024, 8, 1, 12, 0)
-    add_cases(t, "kakao", location_type="sea", country="SG", patient_age=34, patient_sex="M",
-              category="first_aid", acuity=3)
+    add_cases(
+        t,
+        "kakao",
+        location_type="sea",
+        country="SG",
+        patient_age=34,
+        patient_sex="M",
+        category="first_aid",
+        acuity=3,
+    )
     add_cases(t, "kakao", location_type="sea", country="SG", patient_age=70, category="first_aid")
-    add_cases(t, "smtp", location_type="land", country="JP", patient_age=9,
-              category="medication")
+    add_cases(t, "smtp", location_type="land", country="JP", patient_age=9, category="medication")
     add_cases(t, "phone", location_type="air", patient_age=10)
     add_cases(t, "phone")
     with db.read_session() as s:
+
         def keys(dimension):
             report = svc.breakdown(s, year(2024), dimension=dimension)
             assert report.total == 5
@@ -112,10 +128,21 @@ def test_workload_per_doctor(db, add_cases):
     b = make_staff(db, "doctor", name="Dr B")
     make_staff(db, "emt")
     t = kst(2024, 9, 1, 12, 0)
-    add_cases(t, "kakao", n=2, assignee_id=a.id, first_response_at=t + timedelta(minutes=4),
-              resolved_at=t + timedelta(hours=1))
-    add_cases(t, "kakao", assignee_id=a.id, status="in_progress",
-              first_response_at=t + timedelta(minutes=10))
+    add_cases(
+        t,
+        "kakao",
+        n=2,
+        assignee_id=a.id,
+        first_response_at=t + timedelta(minutes=4),
+        resolved_at=t + timedelta(hours=1),
+    )
+    add_cases(
+        t,
+        "kakao",
+        assignee_id=a.id,
+        status="in_progress",
+        first_response_at=t + timedelta(minutes=10),
+    )
     add_cases(kst(2023, 9, 1), "kakao", assignee_id=b.id)  # another year
     with db.read_session() as s:
         report = svc.workload(s, year(2024))

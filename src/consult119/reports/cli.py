@@ -74,7 +74,11 @@ def _emit(
             rich.add_row(
                 *("" if v is None else f"{v:,}" if isinstance(v, int) else str(v) for v in row)
             )
-        Console(file=output.open("w", encoding="utf-8") if output else None).print(rich)
+        if output is None:
+            out.print(rich)
+        else:
+            with output.open("w", encoding="utf-8") as f:
+                Console(file=f, width=200).print(rich)
         return
     if output:
         output.write_text(text, encoding="utf-8")
@@ -84,15 +88,11 @@ def _emit(
 
 
 def _run(fn: Callable[[Any], BaseModel]) -> BaseModel:
-    """Run a report in a read session; a refusal prints its message and exits 2."""
-    settings = get_settings()
-    db = Database(settings)
+    """Run a report in a read session of the configured database."""
+    db = Database(get_settings())
     try:
         with db.read_session() as session:
             return fn(session)
-    except DomainError as exc:
-        _fail(f"{exc.code}: {exc.message}")
-        raise  # unreachable
     finally:
         db.dispose()
 
@@ -111,6 +111,7 @@ OutputOpt = typer.Option(None, "--output", "-o", help="Write to this file instea
 
 
 def _guarded(fn: Callable[[], None]) -> None:
+    """Run a command; a refusal prints its code and message and exits 2, as the API's 422."""
     try:
         fn()
     except DomainError as exc:
