@@ -94,6 +94,8 @@ BAD_INPUT = [
     ({"start": "2024-01-01", "end": "2024/12/31"}, "invalid_date"),
     ({"start": "2024-01-01", "end": "2023-01-01"}, "invalid_period"),
     ({"start": "2024-01-01", "end": "2024-01-01"}, "invalid_period"),
+    ({"start": "0001-01-01", "end": "0002-01-01"}, "invalid_date"),
+    ({"start": "9999-01-01", "end": "9999-12-31"}, "invalid_date"),
     ({"start": "2010-01-01", "end": "2020-01-02"}, "period_too_long"),
     ({"start": "2024-01-01", "end": "2025-01-01", "by": "country"}, "unknown_by"),
     ({"start": "2024-01-01", "end": "2025-01-01", "format": "pdf"}, "unknown_format"),
@@ -112,6 +114,8 @@ def test_bad_input_is_a_clear_422(live_server, db):
         assert detail["message"]
     other = [
         ("/api/v1/reports/monthly", {"year": "twenty"}, "invalid_date"),
+        ("/api/v1/reports/monthly", {"year": "0"}, "invalid_date"),
+        ("/api/v1/reports/monthly", {"year": "99999999999999999999"}, "invalid_date"),
         ("/api/v1/reports/monthly", {"year": "2024", "by": "planet"}, "unknown_by"),
         (
             "/api/v1/reports/breakdown",

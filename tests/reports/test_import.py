@@ -53,7 +53,7 @@ def test_a_good_file_is_imported_whole(db):
 
 def test_bad_rows_change_nothing_and_are_all_reported(db):
     bad = GOOD + (
-        "old-5,not-a-time,kakao,,,,,,,,,\n"
+        "old-5,0001-01-01T00:00:00,kakao,,,,,,,,,\n"
         "old-6,2020-01-02T00:00:00,fax,,9,surgery,moon,KOR,200,X,,\n"
         "old-1,2020-01-03T00:00:00,kakao,,,,,,,,,\n"
         ",2020-01-04T00:00:00,kakao,,,,,,,,2020-01-03T00:00:00,\n"

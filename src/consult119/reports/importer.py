@@ -134,9 +134,12 @@ def parse_row(raw: dict[str, str], zone: ZoneInfo) -> tuple[dict[str, Any], list
 
     def iso(v: str) -> datetime:
         try:
-            return _time(v, zone)
-        except ValueError:
+            parsed = _time(v, zone)
+        except (ValueError, OverflowError):
             raise ValueError(f"{v!r} is not an ISO 8601 time") from None
+        if not 1900 <= parsed.year < 9000:
+            raise ValueError(f"{v!r} is out of range")
+        return parsed
 
     check("ref", ref, required=True)
     check("created_at", iso, required=True)

@@ -39,6 +39,9 @@ COMPARE_CHOICES = ("previous_year", "previous_period", "none")
 FORMAT_CHOICES = ("json", "csv", "xlsx")
 DURATION_BY_CHOICES = ("channel", "acuity", "channel_acuity")
 MAX_YEARS = 10
+#: Dates a report accepts: far enough from the calendar's ends that a comparison a year or a
+#: period back, and the shift to UTC, stay representable.
+EARLIEST, LATEST = date(1900, 1, 1), date(9000, 1, 1)
 #: SPEC's target time to a doctor per KTAS level (1 is "immediate"); shown beside compliance,
 #: which itself is measured against each case's stored due time (``sla_due_at``).
 KTAS_TARGET_MINUTES = {1: 0, 2: 10, 3: 30, 4: 60, 5: 120}
@@ -95,6 +98,11 @@ def make_period(start: str | date | None, end: str | date | None, zone: ZoneInfo
     """A checked period: dates that parse, ``end`` after ``start``, at most ten years."""
     s = start if isinstance(start, date) else parse_date(start, "start")
     e = end if isinstance(end, date) else parse_date(end, "end")
+    for value, field in ((s, "start"), (e, "end")):
+        if not EARLIEST <= value <= LATEST:
+            raise Invalid(
+                "invalid_date", f"{field}: {value} is outside {EARLIEST}..{LATEST}.", field=field
+            )
     if e <= s:
         raise Invalid(
             "invalid_period", f"end ({e}) must be after start ({s}); end is exclusive.", field="end"
@@ -105,7 +113,7 @@ def make_period(start: str | date | None, end: str | date | None, zone: ZoneInfo
 
 
 def year_period(year: int, zone: ZoneInfo) -> Period:
-    if not 1900 <= year <= 9998:
+    if not EARLIEST.year <= year < LATEST.year:
         raise Invalid("invalid_date", f"year {year} is out of range.", field="year")
     return Period(date(year, 1, 1), date(year + 1, 1, 1), zone)
 
