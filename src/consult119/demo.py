@@ -21,7 +21,7 @@ from __future__ import annotations
 import random
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -206,7 +206,6 @@ class DemoResult:
     cases_per_year: dict[int, int]
     open_cases: int
     rebuilt: bool
-    notes: list[str] = field(default_factory=list)
 
 
 Step = Callable[[str], None]
