@@ -7,7 +7,8 @@ import logging
 import typer
 from rich.console import Console
 
-from consult119.config import get_settings
+from consult119.config import Settings, get_settings
+from consult119.reports.cli import demo, import_app, report_app
 from consult119.staff import cli as staff_cli
 
 app = typer.Typer(
@@ -21,6 +22,9 @@ db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_he
 app.add_typer(db_app, name="db")
 app.add_typer(staff_cli.staff_app, name="staff")
 app.add_typer(staff_cli.roster_app, name="roster")
+app.add_typer(report_app, name="report")
+app.add_typer(import_app, name="import")
+app.command("demo")(demo)
 
 console = Console()
 
@@ -50,13 +54,18 @@ def serve(
 
     Creates or upgrades the database schema first.
     """
+    settings = get_settings().model_copy(update={"smtp_port": smtp_port})
+    run_server(settings, host=host, port=port, log_level=log_level)
+
+
+def run_server(settings: Settings, *, host: str, port: int, log_level: str = "info") -> None:
+    """Upgrade the schema, then serve until stopped (``serve`` and ``demo`` share this)."""
     import uvicorn
 
     from consult119.db import build_engine
     from consult119.main import create_app
     from consult119.migrate import upgrade
 
-    settings = get_settings().model_copy(update={"smtp_port": smtp_port})
     engine = build_engine(settings)
     upgrade(engine)
     engine.dispose()

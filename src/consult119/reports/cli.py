@@ -1,0 +1,457 @@
+"""``consult119 report …``, ``consult119 import cases`` and ``consult119 demo``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import typer
+from pydantic import BaseModel
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table as RichTable
+
+from consult119.config import get_settings
+from consult119.db import Database, utcnow
+from consult119.errors import DomainError
+from consult119.reports import exports
+from consult119.reports import service as svc
+
+report_app = typer.Typer(
+    help="Reports for managers: channel share, months, times, SLA.", no_args_is_help=True
+)
+import_app = typer.Typer(help="Import historical data.", no_args_is_help=True)
+
+out = Console()
+err = Console(stderr=True)
+
+FORMATS = ("table", "csv", "json", "xlsx")
+
+
+def _fail(message: str, code: int = 2) -> None:
+    err.print(f"[red]{message}[/red]")
+    raise typer.Exit(code)
+
+
+def _period(year: int | None, start: str | None, end: str | None) -> svc.Period:
+    zone = get_settings().report_zone
+    if year is not None:
+        if start or end:
+            _fail("Give --year or --start/--end, not both.")
+        return svc.year_period(year, zone)
+    if not (start and end):
+        _fail("Give --year, or --start and --end (end exclusive).")
+    return svc.make_period(start, end, zone)
+
+
+def _emit(
+    fmt: str,
+    report: BaseModel,
+    table: Callable[[Any], exports.Table],
+    title: str,
+    output: Path | None,
+    default_name: str,
+) -> None:
+    """Print or write ``report`` as a Rich table, CSV, JSON (the API's shape) or XLSX."""
+    if fmt == "json":
+        text = json.dumps(report.model_dump(mode="json"), ensure_ascii=False, indent=2) + "\n"
+    elif fmt == "csv":
+        text = exports.to_csv(table(report))
+    elif fmt == "xlsx":
+        path = output or Path(f"{default_name}.xlsx")
+        path.write_bytes(exports.to_xlsx([(title, table(report))]))
+        err.print(f"Wrote {path}")
+        return
+    else:
+        header, rows = table(report)
+        rich = RichTable(title=title, header_style="bold")
+        for i, name in enumerate(header):
+            rich.add_column(name, justify="left" if i == 0 else "right")
+        for row in rows:
+            rich.add_row(
+                *("" if v is None else f"{v:,}" if isinstance(v, int) else str(v) for v in row)
+            )
+        if output is None:
+            out.print(rich)
+        else:
+            with output.open("w", encoding="utf-8") as f:
+                Console(file=f, width=200).print(rich)
+        return
+    if output:
+        output.write_text(text, encoding="utf-8")
+        err.print(f"Wrote {output}")
+    else:
+        sys.stdout.write(text)
+
+
+def _run(fn: Callable[[Any], BaseModel]) -> BaseModel:
+    """Run a report in a read session of the configured database."""
+    db = Database(get_settings())
+    try:
+        with db.read_session() as session:
+            return fn(session)
+    finally:
+        db.dispose()
+
+
+def _check_format(fmt: str) -> str:
+    if fmt not in FORMATS:
+        _fail(f"unknown_format: --format must be one of {', '.join(FORMATS)} (got {fmt!r}).")
+    return fmt
+
+
+YearOpt = typer.Option(None, "--year", help="A calendar year in the reporting timezone.")
+StartOpt = typer.Option(None, "--start", help="First day, YYYY-MM-DD (instead of --year).")
+EndOpt = typer.Option(None, "--end", help="Day after the last, YYYY-MM-DD (exclusive).")
+FormatOpt = typer.Option("table", "--format", help="table, csv, json (the API's shape) or xlsx.")
+OutputOpt = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout.")
+
+
+def _guarded(fn: Callable[[], None]) -> None:
+    """Run a command; a refusal prints its code and message and exits 2, as the API's 422."""
+    try:
+        fn()
+    except DomainError as exc:
+        _fail(f"{exc.code}: {exc.message}")
+
+
+@report_app.command("channel-share")
+def channel_share(
+    year: int | None = YearOpt,
+    start: str | None = StartOpt,
+    end: str | None = EndOpt,
+    by: str = typer.Option("channel", "--by", help="channel or source."),
+    compare: str = typer.Option("previous_year", help="previous_year, previous_period or none."),
+    fmt: str = FormatOpt,
+    output: Path | None = OutputOpt,
+) -> None:
+    """Consultations per channel with shares, beside the previous year, change in points."""
+    _check_format(fmt)
+
+    def go() -> None:
+        period = _period(year, start, end)
+        report = _run(lambda s: svc.channel_share(s, period, by=by, compare=compare))
+        label = str(year) if year else f"{period.start} – {period.end}"
+        _emit(
+            fmt,
+            report,
+            exports.channel_share_table,
+            f"Channel share {label} (by {by})",
+            output,
+            f"channel-share-{label}",
+        )
+
+    _guarded(go)
+
+
+@report_app.command("monthly")
+def monthly(
+    year: int = typer.Option(..., "--year", help="A calendar year."),
+    by: str = typer.Option("channel", "--by", help="channel or source."),
+    fmt: str = FormatOpt,
+    output: Path | None = OutputOpt,
+) -> None:
+    """Cases per month of a year, per channel or source."""
+    _check_format(fmt)
+    zone = get_settings().report_zone
+
+    def go() -> None:
+        report = _run(lambda s: svc.monthly(s, year, zone, by=by))
+        _emit(
+            fmt,
+            report,
+            exports.monthly_table,
+            f"Cases per month {year} (by {by})",
+            output,
+            f"monthly-{year}",
+        )
+
+    _guarded(go)
+
+
+@report_app.command("response-times")
+def response_times(
+    year: int | None = YearOpt,
+    start: str | None = StartOpt,
+    end: str | None = EndOpt,
+    by: str = typer.Option("channel", "--by", help="channel, acuity or channel_acuity."),
+    fmt: str = FormatOpt,
+    output: Path | None = OutputOpt,
+) -> None:
+    """Time to first response and to resolution: median, p90, mean (minutes)."""
+    _check_format(fmt)
+
+    def go() -> None:
+        period = _period(year, start, end)
+        report = _run(lambda s: svc.response_times(s, period, by=by))
+        _emit(
+            fmt,
+            report,
+            exports.response_times_table,
+            f"Response times (by {by})",
+            output,
+            f"response-times-{period.start}",
+        )
+
+    _guarded(go)
+
+
+@report_app.command("sla")
+def sla(
+    year: int | None = YearOpt,
+    start: str | None = StartOpt,
+    end: str | None = EndOpt,
+    fmt: str = FormatOpt,
+    output: Path | None = OutputOpt,
+) -> None:
+    """SLA compliance per KTAS level."""
+    _check_format(fmt)
+
+    def go() -> None:
+        period = _period(year, start, end)
+        report = _run(lambda s: svc.sla(s, period, now=utcnow()))
+        _emit(
+            fmt,
+            report,
+            exports.sla_table,
+            "SLA compliance by KTAS level",
+            output,
+            f"sla-{period.start}",
+        )
+
+    _guarded(go)
+
+
+@report_app.command("breakdown")
+def breakdown(
+    dimension: str = typer.Argument(
+        ..., help="location_type, country, category, acuity, age_band or sex."
+    ),
+    year: int | None = YearOpt,
+    start: str | None = StartOpt,
+    end: str | None = EndOpt,
+    fmt: str = FormatOpt,
+    output: Path | None = OutputOpt,
+) -> None:
+    """Cases by land/sea/air, country, category, KTAS level, age band or sex."""
+    _check_format(fmt)
+
+    def go() -> None:
+        period = _period(year, start, end)
+        report = _run(lambda s: svc.breakdown(s, period, dimension=dimension))
+        _emit(
+            fmt,
+            report,
+            exports.breakdown_table,
+            f"Cases by {dimension}",
+            output,
+            f"{dimension}-{period.start}",
+        )
+
+    _guarded(go)
+
+
+@report_app.command("workload")
+def workload(
+    year: int | None = YearOpt,
+    start: str | None = StartOpt,
+    end: str | None = EndOpt,
+    fmt: str = FormatOpt,
+    output: Path | None = OutputOpt,
+) -> None:
+    """Cases per doctor."""
+    _check_format(fmt)
+
+    def go() -> None:
+        period = _period(year, start, end)
+        report = _run(lambda s: svc.workload(s, period))
+        _emit(
+            fmt,
+            report,
+            exports.workload_table,
+            "Workload per doctor",
+            output,
+            f"workload-{period.start}",
+        )
+
+    _guarded(go)
+
+
+@report_app.command("workbook")
+def workbook(
+    output: Path = typer.Argument(..., help="The .xlsx file to write."),
+    year: int | None = YearOpt,
+    start: str | None = StartOpt,
+    end: str | None = EndOpt,
+) -> None:
+    """Every report of the period in one XLSX workbook, a sheet per report."""
+
+    def go() -> None:
+        period = _period(year, start, end)
+        db = Database(get_settings())
+        try:
+            with db.read_session() as session:
+                content = exports.to_xlsx(exports.workbook_sheets(session, period, now=utcnow()))
+        finally:
+            db.dispose()
+        output.write_bytes(content)
+        err.print(f"Wrote {output}")
+
+    _guarded(go)
+
+
+@report_app.command("cases")
+def cases(
+    output: Path = typer.Argument(..., help="The .csv file to write."),
+    year: int | None = YearOpt,
+    start: str | None = StartOpt,
+    end: str | None = EndOpt,
+) -> None:
+    """One pseudonymised row per case (no names, contacts or message text), as CSV."""
+    from consult119.auth.security import signing_key
+
+    def go() -> None:
+        settings = get_settings()
+        period = _period(year, start, end)
+        key = exports.pseudonym_key(signing_key(settings))
+        db = Database(settings)
+        try:
+            with db.read_session() as session, output.open("w", encoding="utf-8", newline="") as f:
+                for chunk in exports.csv_lines(
+                    exports.CASE_COLUMNS, exports.case_rows(session, period, key)
+                ):
+                    f.write(chunk)
+        finally:
+            db.dispose()
+        err.print(f"Wrote {output}")
+
+    _guarded(go)
+
+
+@import_app.command("cases")
+def import_cases(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="CSV file."),
+) -> None:
+    """Import historical cases: every row is checked first; all are imported or none.
+
+    Columns: ref, created_at, source (required); channel, status, acuity, category,
+    disposition, location_type, country, patient_age, patient_sex, first_response_at,
+    resolved_at, closed_at (optional). See docs/reports.md.
+    """
+    from consult119.migrate import upgrade
+    from consult119.reports.importer import import_cases as run_import
+
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        _fail(f"{file} is not UTF-8 text.")
+    rows = max(text.count("\n"), 1)
+    db = Database(get_settings())
+    try:
+        upgrade(db.engine)
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+        ) as bar:
+            task = bar.add_task("checking, then importing", total=2 * rows)
+            report = run_import(
+                db,
+                text,
+                now=utcnow(),
+                file_name=file.name,
+                progress=lambda n: bar.advance(task, n),
+            )
+            bar.update(task, completed=2 * rows)
+    finally:
+        db.dispose()
+    if not report.ok:
+        table = RichTable(
+            title=f"{len(report.errors)} problem(s) — nothing was imported", header_style="bold red"
+        )
+        for name in ("line", "column", "problem"):
+            table.add_column(name)
+        for bad in report.errors[:200]:
+            table.add_row(str(bad.line), bad.column, bad.message)
+        err.print(table)
+        if len(report.errors) > 200:
+            err.print(f"… and {len(report.errors) - 200} more.")
+        raise typer.Exit(1)
+    out.print(f"[green]Imported {report.imported:,} cases from {file.name}.[/green]")
+
+
+def demo(
+    port: int = typer.Option(8119, help="HTTP port to serve the demo on."),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on (loopback by default)."),
+    smtp_port: int = typer.Option(2525, help="SMTP intake port (0 turns it off)."),
+    no_serve: bool = typer.Option(False, "--no-serve", help="Only build the database."),
+    reset: bool = typer.Option(
+        False, "--reset", help="Erase a database that holds data the demo did not make."
+    ),
+    password: str | None = typer.Option(
+        None, "--password", help="Password for every demo account (default: a random one)."
+    ),
+) -> None:
+    """Build a demo database (published 2021–2024 figures, live cases, a roster covering now),
+    print the staff logins, and serve it.
+
+    Safe to run again: a database the demo made is rebuilt; any other is left alone unless
+    --reset. The database is CONSULT119_DATABASE_URL (default: the SQLite file here).
+    """
+    import time
+
+    from consult119.cli import run_server
+    from consult119.demo import DemoRefused, build_demo
+
+    settings = get_settings().model_copy(update={"smtp_port": smtp_port})
+    db = Database(settings)
+    started = time.perf_counter()
+    try:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+        ) as bar:
+            task = bar.add_task("building the demo", total=10)
+
+            def step(message: str) -> None:
+                bar.update(task, advance=1, description=message)
+
+            result = build_demo(db, now=utcnow(), reset=reset, password=password, step=step)
+            bar.update(task, completed=10, description="demo ready")
+    except DemoRefused as exc:
+        _fail(str(exc))
+        return
+    finally:
+        db.dispose()
+    elapsed = time.perf_counter() - started
+    years = ", ".join(f"{y}: {n:,}" for y, n in result.cases_per_year.items())
+    out.print(
+        f"[green]Demo database built in {elapsed:.1f} s[/green] — cases {years}; "
+        f"{result.open_cases} open now."
+    )
+    table = RichTable(title="Staff logins (demo only)", header_style="bold")
+    table.add_column("role")
+    table.add_column("name")
+    table.add_column("email", no_wrap=True)
+    table.add_column("password", no_wrap=True)
+    table.add_column("on duty")
+    for login in result.logins:
+        table.add_row(
+            login.role, login.name, login.email, login.password, "yes" if login.on_duty else ""
+        )
+    out.print(table)
+    if no_serve:
+        return
+    out.print(
+        f"Serving http://{host}:{port}  (console /console/, reports /reports/, "
+        f"API /docs) — Ctrl+C stops."
+    )
+    run_server(settings, host=host, port=port)

@@ -1,0 +1,353 @@
+"""Import of historical cases from CSV: every row is checked first, then all or nothing.
+
+Columns (header row required; order free):
+  ref            required  the case's id in the previous system; unique; importing it again is refused
+  created_at     required  ISO 8601; without an offset it is a time in the reporting timezone
+  source         required  kakao, line, telegram, whatsapp, webchat, smtp, phone, manual
+  channel        optional  must match the source (chat, email, phone) when given
+  status         optional  closed (default) or resolved
+  acuity         optional  KTAS 1-5
+  category, disposition, location_type (land/sea/air), country (ISO alpha-2),
+  patient_age (0-130), patient_sex (M/F), first_response_at, resolved_at, closed_at  optional
+
+Each case gets the next case number of its year and a note in its timeline that names the
+previous system's reference (an internal message with source ``import``, whose unique
+``(source, external_id)`` makes a second import of the same reference impossible).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from consult119.audit.models import AuditEntry
+from consult119.db import Database
+from consult119.tickets.codes import (
+    SOURCE_CHANNEL,
+    Category,
+    Disposition,
+    LocationType,
+    Source,
+    Status,
+)
+from consult119.tickets.models import CaseCounter, Contact, Message, Ticket
+
+IMPORT_SOURCE = "import"
+REQUIRED = ("ref", "created_at", "source")
+OPTIONAL = (
+    "channel",
+    "status",
+    "acuity",
+    "category",
+    "disposition",
+    "location_type",
+    "country",
+    "patient_age",
+    "patient_sex",
+    "first_response_at",
+    "resolved_at",
+    "closed_at",
+)
+TIMES = ("first_response_at", "resolved_at", "closed_at")
+CHUNK = 1000
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class BadRow:
+    line: int  # line number in the file (the header is line 1)
+    column: str
+    message: str
+
+
+@dataclass
+class ImportReport:
+    rows: int
+    imported: int = 0
+    errors: list[BadRow] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _time(value: str, zone: ZoneInfo) -> datetime:
+    parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=zone)
+    return parsed.astimezone(UTC)
+
+
+def _code(value: str, choices: Iterable[str], what: str) -> str:
+    allowed = list(choices)
+    if value not in allowed:
+        raise ValueError(f"unknown {what} {value!r} (one of {', '.join(allowed)})")
+    return value
+
+
+def _int(value: str, low: int, high: int, what: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise ValueError(f"{what} {value!r} is not a whole number") from None
+    if not low <= n <= high:
+        raise ValueError(f"{what} {n} is outside {low}-{high}")
+    return n
+
+
+def parse_row(raw: dict[str, str], zone: ZoneInfo) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """One CSV row as ticket values, or the (column, message) of everything wrong with it."""
+    values: dict[str, Any] = {}
+    errors: list[tuple[str, str]] = []
+
+    def check(column: str, fn: Callable[[str], Any], required: bool = False) -> None:
+        text = (raw.get(column) or "").strip()
+        if not text:
+            if required:
+                errors.append((column, "is required"))
+            else:
+                values[column] = None
+            return
+        if "\x00" in text:
+            errors.append((column, "contains a NUL byte"))
+            return
+        try:
+            values[column] = fn(text)
+        except ValueError as exc:
+            errors.append((column, str(exc).split("\n")[0]))
+
+    def ref(v: str) -> str:
+        if len(v) > 200:
+            raise ValueError("is longer than 200 characters")
+        return v
+
+    def iso(v: str) -> datetime:
+        try:
+            parsed = _time(v, zone)
+        except (ValueError, OverflowError):
+            raise ValueError(f"{v!r} is not an ISO 8601 time") from None
+        if not 1900 <= parsed.year < 9000:
+            raise ValueError(f"{v!r} is out of range")
+        return parsed
+
+    check("ref", ref, required=True)
+    check("created_at", iso, required=True)
+    check("source", lambda v: _code(v, [s.value for s in Source], "source"), required=True)
+    check("channel", lambda v: _code(v, ["chat", "email", "phone"], "channel"))
+    check("status", lambda v: _code(v, ["closed", "resolved"], "status"))
+    check("acuity", lambda v: _int(v, 1, 5, "KTAS level"))
+    check("category", lambda v: _code(v, [c.value for c in Category], "category"))
+    check("disposition", lambda v: _code(v, [d.value for d in Disposition], "disposition"))
+    check("location_type", lambda v: _code(v, [x.value for x in LocationType], "location type"))
+    check("country", lambda v: _country(v))
+    check("patient_age", lambda v: _int(v, 0, 130, "age"))
+    check("patient_sex", lambda v: _code(v.upper(), ["M", "F"], "sex"))
+    for column in TIMES:
+        check(column, iso)
+    if errors:
+        return values, errors
+    channel = SOURCE_CHANNEL[Source(values["source"])].value
+    if values["channel"] not in (None, channel):
+        errors.append(("channel", f"source {values['source']} is channel {channel}"))
+    values["channel"] = channel
+    for column in TIMES:
+        if values[column] is not None and values[column] < values["created_at"]:
+            errors.append((column, "is before created_at"))
+    values["status"] = values["status"] or Status.CLOSED.value
+    return values, errors
+
+
+def _country(value: str) -> str:
+    v = value.upper()
+    if len(v) != 2 or not v.isascii() or not v.isalpha():
+        raise ValueError(f"{value!r} is not an ISO 3166 alpha-2 code")
+    return v
+
+
+def validate(
+    text: str, zone: ZoneInfo, session: Session, progress: Progress | None = None
+) -> tuple[list[dict[str, Any]], ImportReport]:
+    """Check every row (and that no reference was imported before); write nothing."""
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    report = ImportReport(rows=0)
+    missing = [c for c in REQUIRED if c not in header]
+    unknown = [c for c in header if c not in REQUIRED + OPTIONAL]
+    if missing or unknown:
+        if missing:
+            report.errors.append(BadRow(1, ",".join(missing), "required column missing"))
+        if unknown:
+            report.errors.append(BadRow(1, ",".join(unknown), "unknown column"))
+        return [], report
+    reader.fieldnames = header
+    rows: list[dict[str, Any]] = []
+    lines: dict[str, int] = {}
+    for raw in reader:
+        report.rows += 1
+        line = reader.line_num
+        if None in raw:  # more fields than the header
+            report.errors.append(BadRow(line, "", "more fields than the header"))
+            continue
+        values, errors = parse_row(raw, zone)
+        report.errors += [BadRow(line, c, m) for c, m in errors]
+        if not errors:
+            if values["ref"] in lines:
+                report.errors.append(BadRow(line, "ref", f"repeats line {lines[values['ref']]}"))
+                continue
+            lines[values["ref"]] = line
+            values["line"] = line
+            rows.append(values)
+        if progress and report.rows % CHUNK == 0:
+            progress(CHUNK)
+    if progress:
+        progress(report.rows % CHUNK)
+    refs = list(lines)
+    for i in range(0, len(refs), CHUNK):
+        seen = session.scalars(
+            select(Message.external_id).where(
+                Message.source == IMPORT_SOURCE, Message.external_id.in_(refs[i : i + CHUNK])
+            )
+        )
+        for ref in seen:
+            report.errors.append(BadRow(lines[ref], "ref", f"{ref!r} was imported before"))
+    report.errors.sort(key=lambda e: e.line)
+    if report.rows == 0 and not report.errors:
+        report.errors.append(BadRow(1, "", "the file has no rows"))
+    return rows, report
+
+
+def _allocate(session: Session, year: int, n: int) -> int:
+    """Reserve ``n`` case numbers of ``year``; returns the first sequence number."""
+    dialect = session.get_bind().dialect.name
+    ins = pg_insert(CaseCounter) if dialect == "postgresql" else sqlite_insert(CaseCounter)
+    session.execute(ins.values(year=year, last_seq=0).on_conflict_do_nothing())
+    last = session.execute(
+        update(CaseCounter)
+        .where(CaseCounter.year == year)
+        .values(last_seq=CaseCounter.last_seq + n)
+        .returning(CaseCounter.last_seq)
+    ).scalar_one()
+    return int(last) - n + 1
+
+
+def import_cases(
+    db: Database,
+    text: str,
+    *,
+    now: datetime,
+    file_name: str = "",
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Validate ``text`` (CSV) and, when every row is good, import all of it in one transaction.
+
+    ``progress`` is called with the number of rows handled, first while checking, then while
+    writing (so a bar over ``2 * rows`` fills once).
+    """
+    zone = db.settings.report_zone
+    with db.read_session() as session:
+        rows, report = validate(text, zone, session, progress)
+    if not report.ok:
+        return report
+    rows.sort(key=lambda r: (r["created_at"], r["line"]))
+    by_year: dict[int, list[dict[str, Any]]] = {}
+    for r in rows:
+        by_year.setdefault(r["created_at"].astimezone(zone).year, []).append(r)
+    contacts_t, tickets_t = Contact.__table__, Ticket.__table__
+    with db.unit_of_work() as session:
+        for year, cases in sorted(by_year.items()):
+            first = _allocate(session, year, len(cases))
+            for start in range(0, len(cases), CHUNK):
+                chunk = cases[start : start + CHUNK]
+                contact_ids = (
+                    session.execute(
+                        insert(contacts_t).returning(contacts_t.c.id, sort_by_parameter_order=True),
+                        [
+                            {
+                                "country": r["country"],
+                                "location_type": r["location_type"],
+                                "created_at": r["created_at"],
+                                "updated_at": r["created_at"],
+                            }
+                            for r in chunk
+                        ],
+                    )
+                    .scalars()
+                    .all()
+                )
+                tickets = []
+                for offset, (r, contact_id) in enumerate(zip(chunk, contact_ids, strict=True)):
+                    seq = first + start + offset
+                    done = r["closed_at"] or r["resolved_at"] or r["created_at"]
+                    tickets.append(
+                        {
+                            "case_number": f"C119-{year:04d}-{seq:06d}",
+                            "year": year,
+                            "seq": seq,
+                            "channel": r["channel"],
+                            "source": r["source"],
+                            "contact_id": contact_id,
+                            "status": r["status"],
+                            "priority": r["acuity"] or 2,
+                            "acuity": r["acuity"],
+                            "category": r["category"],
+                            "disposition": r["disposition"],
+                            "patient_age": r["patient_age"],
+                            "patient_sex": r["patient_sex"],
+                            "country": r["country"],
+                            "location_type": r["location_type"],
+                            "assignment_accepted": False,
+                            "reopen_count": 0,
+                            "created_at": r["created_at"],
+                            "updated_at": done,
+                            "first_response_at": r["first_response_at"],
+                            "resolved_at": r["resolved_at"]
+                            or (r["closed_at"] if r["status"] == Status.RESOLVED.value else None),
+                            "closed_at": r["closed_at"]
+                            if r["status"] == Status.CLOSED.value
+                            else None,
+                            "version": 1,
+                        }
+                    )
+                ticket_ids = (
+                    session.execute(
+                        insert(tickets_t).returning(tickets_t.c.id, sort_by_parameter_order=True),
+                        tickets,
+                    )
+                    .scalars()
+                    .all()
+                )
+                session.execute(
+                    insert(Message.__table__),
+                    [
+                        {
+                            "ticket_id": tid,
+                            "direction": "internal",
+                            "channel": t["channel"],
+                            "source": IMPORT_SOURCE,
+                            "external_id": r["ref"],
+                            "text": f"Imported from the previous case system (reference {r['ref']}).",
+                            "created_at": now,
+                        }
+                        for tid, t, r in zip(ticket_ids, tickets, chunk, strict=True)
+                    ],
+                )
+                if progress:
+                    progress(len(chunk))
+        session.add(
+            AuditEntry(
+                at=now, action="cases.imported", detail={"file": file_name, "cases": len(rows)}
+            )
+        )
+    report.imported = len(rows)
+    return report

@@ -1,0 +1,289 @@
+"""Report rules: periods in the reporting timezone, validation, shares and changes.
+
+Counting (docs/reports.md): one consultation per case, by its origin channel and source, dated
+by its creation in the reporting timezone; a reopen is not a new consultation (the case keeps
+its creation date); a case merged into another is not counted (the survivor is).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from consult119.errors import Invalid
+from consult119.reports import repository as repo
+from consult119.reports.schemas import (
+    Breakdown,
+    ChannelShare,
+    DoctorRow,
+    DurationRow,
+    MonthlySeries,
+    MonthRow,
+    ResponseTimes,
+    SharePeriod,
+    ShareRow,
+    SlaReport,
+    SlaRow,
+    Workload,
+)
+from consult119.tickets.codes import Channel, Source
+
+BY_CHOICES = ("channel", "source")
+#: The codes each ``by`` knows (counted in one pass; any other code is still found).
+KNOWN_KEYS = {"channel": [c.value for c in Channel], "source": [s.value for s in Source]}
+COMPARE_CHOICES = ("previous_year", "previous_period", "none")
+FORMAT_CHOICES = ("json", "csv", "xlsx")
+DURATION_BY_CHOICES = ("channel", "acuity", "channel_acuity")
+MAX_YEARS = 10
+#: Dates a report accepts: far enough from the calendar's ends that a comparison a year or a
+#: period back, and the shift to UTC, stay representable.
+EARLIEST, LATEST = date(1900, 1, 1), date(9000, 1, 1)
+#: SPEC's target time to a doctor per KTAS level (1 is "immediate"); shown beside compliance,
+#: which itself is measured against each case's stored due time (``sla_due_at``).
+KTAS_TARGET_MINUTES = {1: 0, 2: 10, 3: 30, 4: 60, 5: 120}
+
+
+@dataclass(frozen=True)
+class Period:
+    """Local dates [start, end) in ``zone``, and the UTC instants that bound them."""
+
+    start: date
+    end: date
+    zone: ZoneInfo
+
+    @property
+    def start_utc(self) -> datetime:
+        return local_midnight(self.start, self.zone)
+
+    @property
+    def end_utc(self) -> datetime:
+        return local_midnight(self.end, self.zone)
+
+    def previous_year(self) -> Period:
+        return Period(shift_years(self.start, -1), shift_years(self.end, -1), self.zone)
+
+    def previous_period(self) -> Period:
+        length = self.end - self.start
+        return Period(self.start - length, self.start, self.zone)
+
+
+def local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    """The UTC instant at which ``day`` begins in ``zone``."""
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+
+
+def shift_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def parse_date(value: str | None, field: str) -> date:
+    if value is None or value == "":
+        raise Invalid("invalid_date", f"{field} is required (YYYY-MM-DD).", field=field)
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise Invalid(
+            "invalid_date", f"{field}: {value!r} is not a date (YYYY-MM-DD).", field=field
+        ) from None
+
+
+def make_period(start: str | date | None, end: str | date | None, zone: ZoneInfo) -> Period:
+    """A checked period: dates that parse, ``end`` after ``start``, at most ten years."""
+    s = start if isinstance(start, date) else parse_date(start, "start")
+    e = end if isinstance(end, date) else parse_date(end, "end")
+    for value, field in ((s, "start"), (e, "end")):
+        if not EARLIEST <= value <= LATEST:
+            raise Invalid(
+                "invalid_date", f"{field}: {value} is outside {EARLIEST}..{LATEST}.", field=field
+            )
+    if e <= s:
+        raise Invalid(
+            "invalid_period", f"end ({e}) must be after start ({s}); end is exclusive.", field="end"
+        )
+    if e > shift_years(s, MAX_YEARS):
+        raise Invalid("period_too_long", f"A report covers at most {MAX_YEARS} years.", field="end")
+    return Period(s, e, zone)
+
+
+def year_period(year: int, zone: ZoneInfo) -> Period:
+    if not EARLIEST.year <= year < LATEST.year:
+        raise Invalid("invalid_date", f"year {year} is out of range.", field="year")
+    return Period(date(year, 1, 1), date(year + 1, 1, 1), zone)
+
+
+def check_choice(value: str, choices: tuple[str, ...], code: str, field: str) -> str:
+    if value not in choices:
+        raise Invalid(
+            code, f"{field} must be one of {', '.join(choices)} (got {value!r}).", field=field
+        )
+    return value
+
+
+def pct(part: float, whole: float) -> float:
+    return part * 100.0 / whole if whole else 0.0
+
+
+def _share_period(period: Period, counts: dict[str, int], keys: list[str]) -> SharePeriod:
+    total = sum(counts.values())
+    rows = [
+        ShareRow(key=k, count=counts.get(k, 0), share=round(pct(counts.get(k, 0), total), 1))
+        for k in keys
+    ]
+    return SharePeriod(start=period.start, end=period.end, total=total, rows=rows)
+
+
+def channel_share(
+    session: Session, period: Period, *, by: str = "channel", compare: str = "previous_year"
+) -> ChannelShare:
+    """Counts and shares per channel or source, beside the previous year (or period)."""
+    check_choice(by, BY_CHOICES, "unknown_by", "by")
+    check_choice(compare, COMPARE_CHOICES, "unknown_compare", "compare")
+    known = KNOWN_KEYS[by]
+    current = repo.count_by(session, by, period.start_utc, period.end_utc, known)
+    previous_period = None
+    if compare == "previous_year":
+        previous_period = period.previous_year()
+    elif compare == "previous_period":
+        previous_period = period.previous_period()
+    before = (
+        repo.count_by(session, by, previous_period.start_utc, previous_period.end_utc, known)
+        if previous_period
+        else {}
+    )
+    # Every key seen in either period, the biggest now first, so the two tables line up.
+    keys = sorted(
+        set(current) | set(before), key=lambda k: (-current.get(k, 0), -before.get(k, 0), k)
+    )
+    result = ChannelShare(
+        timezone=period.zone.key,
+        by=by,
+        period=_share_period(period, current, keys),
+        previous=_share_period(previous_period, before, keys) if previous_period else None,
+        change_pp={},
+    )
+    if previous_period is not None:
+        now_total, then_total = sum(current.values()), sum(before.values())
+        result.change_pp = {
+            k: round(pct(current.get(k, 0), now_total) - pct(before.get(k, 0), then_total), 1) + 0.0
+            for k in keys
+        }
+    return result
+
+
+def month_boundaries(year: int, zone: ZoneInfo) -> list[datetime]:
+    """The 13 UTC instants at which the months of ``year`` begin and end, in ``zone``."""
+    days = [date(year, m, 1) for m in range(1, 13)] + [date(year + 1, 1, 1)]
+    return [local_midnight(d, zone) for d in days]
+
+
+def monthly(session: Session, year: int, zone: ZoneInfo, *, by: str = "channel") -> MonthlySeries:
+    """Cases per month of ``year`` (reporting timezone), per channel or source."""
+    check_choice(by, BY_CHOICES, "unknown_by", "by")
+    year_period(year, zone)
+    table: dict[int, dict[str, int]] = {m: {} for m in range(1, 13)}
+    for month, key, n in repo.monthly_counts(session, by, month_boundaries(year, zone)):
+        table[month][key] = n
+    keys = sorted({k for row in table.values() for k in row})
+    months = [
+        MonthRow(
+            month=f"{year:04d}-{m:02d}",
+            total=sum(row.values()),
+            counts={k: row.get(k, 0) for k in keys},
+        )
+        for m, row in table.items()
+    ]
+    return MonthlySeries(timezone=zone.key, by=by, year=year, keys=keys, months=months)
+
+
+def _minutes(seconds: Any) -> float | None:
+    return None if seconds is None else round(float(seconds) / 60.0, 1)
+
+
+def response_times(session: Session, period: Period, *, by: str = "channel") -> ResponseTimes:
+    """Time to first response and to resolution: median, p90 and mean, per channel or KTAS."""
+    check_choice(by, DURATION_BY_CHOICES, "unknown_by", "by")
+    groups = ["channel", "acuity"] if by == "channel_acuity" else [by]
+
+    def rows(metric: str) -> list[DurationRow]:
+        found = repo.duration_percentiles(session, metric, groups, period.start_utc, period.end_utc)
+        return [
+            DurationRow(
+                channel=r.get("channel"),
+                acuity=r.get("acuity"),
+                cases=int(r["n"]),
+                median_minutes=_minutes(r["p50"]),
+                p90_minutes=_minutes(r["p90"]),
+                mean_minutes=_minutes(r["mean"]),
+            )
+            for r in found
+        ]
+
+    return ResponseTimes(
+        timezone=period.zone.key,
+        start=period.start,
+        end=period.end,
+        by=by,
+        first_response=rows("first_response"),
+        resolution=rows("resolution"),
+    )
+
+
+def sla(session: Session, period: Period, *, now: datetime) -> SlaReport:
+    """SLA compliance per KTAS level: a doctor's first response by the case's due time."""
+    rows = []
+    for r in repo.sla_by_acuity(session, period.start_utc, period.end_utc, now):
+        met, missed, cases = int(r["met"] or 0), int(r["missed"] or 0), int(r["cases"])
+        rows.append(
+            SlaRow(
+                acuity=int(r["acuity"]),
+                target_minutes=KTAS_TARGET_MINUTES.get(int(r["acuity"])),
+                cases=cases,
+                met=met,
+                missed=missed,
+                pending=cases - met - missed,
+                compliance=round(pct(met, met + missed), 1) if met + missed else None,
+            )
+        )
+    return SlaReport(timezone=period.zone.key, start=period.start, end=period.end, rows=rows)
+
+
+def breakdown(session: Session, period: Period, *, dimension: str) -> Breakdown:
+    """Cases by location type, country, category, KTAS level, age band or sex."""
+    check_choice(dimension, repo.DIMENSIONS, "unknown_dimension", "dimension")
+    counts = repo.breakdown(session, dimension, period.start_utc, period.end_utc)
+    total = sum(counts.values())
+    rows = [
+        ShareRow(key=k, count=n, share=round(pct(n, total), 1))
+        for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+    return Breakdown(
+        timezone=period.zone.key,
+        dimension=dimension,
+        start=period.start,
+        end=period.end,
+        total=total,
+        rows=rows,
+    )
+
+
+def workload(session: Session, period: Period) -> Workload:
+    """Cases per doctor in the period (doctors are staff, so names are shown)."""
+    rows = [
+        DoctorRow(
+            staff_id=int(r["staff_id"]),
+            name=str(r["name"]),
+            cases=int(r["cases"]),
+            resolved=int(r["resolved"] or 0),
+            open=int(r["open"] or 0),
+            mean_first_response_minutes=_minutes(r["mean_first_response"]),
+        )
+        for r in repo.doctor_workload(session, period.start_utc, period.end_utc)
+    ]
+    return Workload(timezone=period.zone.key, start=period.start, end=period.end, rows=rows)

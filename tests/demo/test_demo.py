@@ -1,0 +1,163 @@
+"""The demo database: the published figures through the service, the CLI and the API; live work
+now; a safe re-run. Built on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from consult119.db import utcnow
+from consult119.demo import DEMO_DOMAIN, DemoRefused, build_demo
+from consult119.realtime.models import Event
+from consult119.reports import service as svc
+from consult119.staff.models import Shift, Staff
+from consult119.tickets.models import Ticket
+from tests.factories import make_staff
+from tests.reports.conftest import run_cli, ticket_count
+
+PASSWORD = "demo-password-119"
+
+
+def share(report, key):
+    return next(r for r in report.period.rows if r.key == key)
+
+
+def test_demo_reproduces_the_published_figures(demo_db):
+    db = demo_db
+    now = utcnow()
+    result = build_demo(db, now=now, password=PASSWORD)
+    zone = db.settings.report_zone
+    assert result.cases_per_year[2022] == 3811
+    with db.read_session() as s:
+        y2024 = svc.channel_share(s, svc.year_period(2024, zone), by="source")
+        y2022 = svc.channel_share(s, svc.year_period(2022, zone), by="source")
+        location = svc.breakdown(s, svc.year_period(2024, zone), dimension="location_type")
+        categories = svc.breakdown(s, svc.year_period(2024, zone), dimension="category")
+        merged = s.scalar(select(func.count()).select_from(Ticket).where(Ticket.status == "merged"))
+        events = s.scalar(
+            select(func.count()).select_from(Event).where(Event.name == "ticket.created")
+        )
+        on_duty = s.execute(
+            select(Staff.role, func.count())
+            .join(Shift, Shift.staff_id == Staff.id)
+            .where(Shift.starts_at <= now, Shift.ends_at > now)
+            .group_by(Staff.role)
+        ).all()
+        roles = dict(s.execute(select(Staff.role, func.count()).group_by(Staff.role)).all())
+        open_now = s.scalar(
+            select(func.count())
+            .select_from(Ticket)
+            .where(Ticket.status.in_(["new", "triaged", "assigned"]))
+        )
+    # 2024: KakaoTalk 3,062 of 4,901 = 62.5%, up 11.9 points on 2023.
+    assert y2024.period.total == 4901 and y2024.previous.total == 4135
+    kakao = share(y2024, "kakao")
+    assert (kakao.count, kakao.share) == (3062, 62.5)
+    assert y2024.change_pp["kakao"] == 11.9
+    assert {r.key: r.count for r in y2024.period.rows} == {
+        "kakao": 3062,
+        "smtp": 1338,
+        "phone": 470,
+        "line": 31,
+    }
+    assert (share(y2024, "smtp").share, share(y2024, "phone").share) == (27.3, 9.6)
+    # 2022: 3,811 consultations, KakaoTalk 39.9%, e-mail 39.1%, phone 20.3%.
+    assert y2022.period.total == 3811
+    assert (share(y2022, "kakao").share, share(y2022, "smtp").share) == (39.9, 39.1)
+    assert share(y2022, "phone").share == 20.3
+    assert y2022.previous.total == 2576
+    assert {r.key: r.count for r in location.rows} == {"sea": 2586, "land": 2308, "air": 7}
+    assert categories.rows[0].key == "medical_consultation" and categories.rows[0].share == 64.2
+    assert merged > 0  # merged-away cases exist and are not counted
+    assert events == result.open_cases == open_now == 9
+    assert dict(on_duty) == {"doctor": 2, "emt": 2}
+    assert roles == {"doctor": 6, "emt": 6, "manager": 1, "admin": 1}
+    assert {login.email for login in result.logins} == {
+        f"{n}@{DEMO_DOMAIN}"
+        for n in ["admin", "manager"]
+        + [f"doctor{i}" for i in range(1, 7)]
+        + [f"emt{i}" for i in range(1, 7)]
+    }
+    assert sum(login.on_duty for login in result.logins) == 4
+
+
+def test_demo_refuses_a_database_it_did_not_make(db):
+    make_staff(db, "admin")
+    with pytest.raises(DemoRefused):
+        build_demo(db, now=utcnow(), password=PASSWORD)
+    assert ticket_count(db) == 0
+    with db.read_session() as s:
+        assert s.scalar(select(func.count()).select_from(Staff)) == 1
+
+
+def test_published_figures_through_the_cli_and_the_api(
+    start_server, database_url, demo_db, tmp_path
+):
+    built = run_cli(database_url, "demo", "--no-serve", "--password", PASSWORD, cwd=str(tmp_path))
+    assert built.returncode == 0, built.stderr
+    assert f"manager@{DEMO_DOMAIN}" in built.stdout and PASSWORD in built.stdout
+    # Running it again rebuilds the demo: same figures, nothing doubled.
+    again = run_cli(database_url, "demo", "--no-serve", "--password", PASSWORD, cwd=str(tmp_path))
+    assert again.returncode == 0, again.stderr
+
+    cli = run_cli(
+        database_url,
+        "report",
+        "channel-share",
+        "--year",
+        "2024",
+        "--by",
+        "source",
+        "--format",
+        "json",
+    )
+    assert cli.returncode == 0, cli.stderr
+    from_cli = json.loads(cli.stdout)
+
+    server = start_server()
+    token = httpx.post(
+        f"{server.url}/api/v1/auth/token",
+        data={"username": f"manager@{DEMO_DOMAIN}", "password": PASSWORD},
+        timeout=10,
+    ).json()["access_token"]
+    r = httpx.get(
+        f"{server.url}/api/v1/reports/channel-share",
+        params={
+            "start": "2024-01-01",
+            "end": "2025-01-01",
+            "compare": "previous_year",
+            "by": "source",
+        },
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    assert r.status_code == 200, r.text
+    assert r.json() == from_cli  # --format json prints the API's shape
+    kakao = next(row for row in from_cli["period"]["rows"] if row["key"] == "kakao")
+    assert (kakao["count"], kakao["share"], from_cli["period"]["total"]) == (3062, 62.5, 4901)
+    assert from_cli["change_pp"]["kakao"] == 11.9
+
+    table = run_cli(database_url, "report", "channel-share", "--year", "2022", "--by", "source")
+    assert table.returncode == 0, table.stderr
+    assert "1,521" in table.stdout and "39.9" in table.stdout and "39.1" in table.stdout
+
+    csv_out = run_cli(database_url, "report", "channel-share", "--year", "2024", "--format", "csv")
+    assert csv_out.stdout.splitlines()[0] == (
+        "channel,count,share_pct,previous_count,previous_share_pct,change_pp"
+    )
+    xlsx = tmp_path / "share.xlsx"
+    made = run_cli(
+        database_url,
+        "report",
+        "channel-share",
+        "--year",
+        "2024",
+        "--format",
+        "xlsx",
+        "--output",
+        str(xlsx),
+    )
+    assert made.returncode == 0 and xlsx.stat().st_size > 0
