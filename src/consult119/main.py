@@ -18,6 +18,7 @@ from consult119.context import AppContext, Clock
 from consult119.db import Database, utcnow
 from consult119.errors import install_error_handlers
 from consult119.intake.chat import router as chat_intake_router
+from consult119.pages import install_pages
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     install_error_handlers(app)
     app.include_router(auth_router)
     app.include_router(chat_intake_router)
+    install_pages(app)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> JSONResponse:
