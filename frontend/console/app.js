@@ -1,7 +1,7 @@
 // The triage console: sign-in, the live queue, the case view, presence and alerts.
 // State comes from /ws/console (snapshot, then events applied by state.js); actions go through
 // the HTTP API and come back as events, so every console shows the same thing.
-import { Api, describeError } from "../shared/api.js";
+import { Api, describeError, wsUrl } from "../shared/api.js";
 import { $, h, replace } from "../shared/dom.js";
 import {
   CATEGORIES,
@@ -15,7 +15,7 @@ import { getLocale, initialLocale, onLocaleChange, setLocale, t, translatePage }
 import { clearToken, decodeToken, loadToken, saveToken } from "../shared/session.js";
 import { Alarm } from "./alarm.js";
 import { CANNED_REPLIES, replyLanguage } from "./canned.js";
-import { ConsoleConnection, wsUrl } from "./connection.js";
+import { ConsoleConnection } from "./connection.js";
 import { SHORTCUTS } from "./messages.js";
 import { formatCountdown, formatWaited, slaStatus } from "./sla.js";
 import { alertFor, applyEvent, applySnapshot, emptyState, hasRedFlags, onDuty, queue } from "./state.js";

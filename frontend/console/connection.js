@@ -31,11 +31,6 @@ export function statusAfter(status, frame) {
   }
 }
 
-export function wsUrl(path, location = globalThis.location) {
-  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  return `${scheme}//${location.host}${path}`;
-}
-
 export class ConsoleConnection {
   /**
    * @param {object} options

@@ -114,3 +114,9 @@ export function describeError(err) {
   if (err instanceof ApiError) return err.code ? `${err.message} (${err.code})` : err.message;
   return String(err?.message || err);
 }
+
+/** The WebSocket URL of `path` on this page's origin (wss: under https:). */
+export function wsUrl(path, location = globalThis.location) {
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  return `${scheme}//${location.host}${path}`;
+}
