@@ -72,6 +72,10 @@ def frontend_dir(override: Path | None = None) -> Path | None:
     candidates += [here.parents[2] / "frontend", here.parent / "static"]
     for folder in candidates:
         if (folder / "console" / "index.html").is_file():
+            if override is not None and folder != Path(override):
+                log.warning(
+                    "CONSULT119_FRONTEND_DIR=%s holds no pages; serving %s", override, folder
+                )
             return folder
     return None
 
@@ -97,9 +101,7 @@ class SecurityHeaders:
                     if name not in present:
                         headers.append((name, value))
                 if not is_docs and b"content-security-policy" not in present:
-                    headers.append(
-                        (b"content-security-policy", CONTENT_SECURITY_POLICY.encode())
-                    )
+                    headers.append((b"content-security-policy", CONTENT_SECURITY_POLICY.encode()))
                 if not path.startswith("/api/") and not is_docs:
                     # Modules without a build step: always revalidate (ETag), never stale.
                     headers.append((b"cache-control", b"no-cache"))

@@ -77,7 +77,10 @@ def test_a_case_posted_from_outside_appears_without_a_reload(live_server, db, pa
 
     routine = post_chat(live_server, sender_id="t1", message_id="m1", text="I have a mild cough")
     urgent = post_chat(
-        live_server, sender_id="t2", message_id="m2", text="My father has chest pain and cannot breathe"
+        live_server,
+        sender_id="t2",
+        message_id="m2",
+        text="My father has chest pain and cannot breathe",
     )
     first = page.locator(f'.ticket[data-case-number="{routine["case_number"]}"]')
     expect(first).to_be_visible()
