@@ -68,6 +68,17 @@ class IntakeResult:
         return self.ticket.case_number
 
 
+_CONTACT_FIELDS = (
+    "locale",
+    "country",
+    "timezone",
+    "location_type",
+    "vessel_or_flight",
+    "phone_e164",
+    "email",
+)
+
+
 def format_case_number(year: int, seq: int) -> str:
     return f"C119-{year:04d}-{seq:06d}"
 
@@ -80,45 +91,56 @@ class IntakeService:
         self.reopen_window = reopen_window
 
     def receive(self, session: Session, msg: InboundMessage, *, now: datetime) -> IntakeResult:
-        """Record ``msg`` in the caller's unit of work and return what it joined or created."""
+        """Record ``msg`` in the caller's unit of work and return what it joined or created.
+
+        The new-case path is plain INSERT … RETURNING statements (no ORM flushes): about eight
+        statements for a message from a new traveller, including the event log.
+        """
         repo.lock_sender(session, msg.source, msg.sender_id)
         if msg.external_id is not None:
-            existing = repo.find_message(session, msg.source, msg.external_id)
-            if existing is not None:
-                ticket = repo.get_ticket(session, existing.ticket_id)
-                assert ticket is not None
-                contact = session.get(Contact, ticket.contact_id)
-                assert contact is not None
-                return IntakeResult(ticket, contact, existing, created=False, duplicate=True)
+            ref = repo.find_message_ref(session, msg.source, msg.external_id)
+            if ref is not None:
+                return self._duplicate(session, *ref)
 
-        contact = self._contact_for(session, msg, now)
-        ticket = repo.latest_ticket_of_contact(session, contact.id)  # type: ignore[arg-type]
+        contact, is_new_contact = self._contact_for(session, msg, now)
+        ticket = None if is_new_contact else repo.latest_ticket_of_contact(session, contact.id)  # type: ignore[arg-type]
         created = reopened = False
         if ticket is None or not self._continues(ticket, now):
             ticket = self._open_ticket(session, msg, contact, now)
             created = True
-        elif ticket.status == Status.RESOLVED:
-            self._reopen(session, ticket, now)
-            reopened = True
+        else:
+            if ticket.status == Status.RESOLVED:
+                self._reopen(session, ticket, now)
+                reopened = True
+            ticket.last_message_at = now
+            ticket.updated_at = now
 
-        message = Message(
-            ticket_id=ticket.id,  # type: ignore[arg-type]
-            direction=Direction.INBOUND.value,
-            channel=SOURCE_CHANNEL[Source(msg.source)].value,
-            source=msg.source,
-            external_id=msg.external_id,
-            text=msg.text,
-            created_at=now,
-            sent_at=msg.sent_at,
-            meta=msg.meta,
+        values = {
+            "ticket_id": ticket.id,
+            "direction": Direction.INBOUND.value,
+            "channel": SOURCE_CHANNEL[Source(msg.source)].value,
+            "source": msg.source,
+            "external_id": msg.external_id,
+            "text": msg.text,
+            "created_at": now,
+            "sent_at": msg.sent_at,
+            "meta": msg.meta,
+        }
+        message = repo.transient(
+            Message, {"id": repo.insert_returning_id(session, Message, values), **values}
         )
-        session.add(message)
-        ticket.last_message_at = now
-        ticket.updated_at = now
         message_event(session, message, ticket, at=now)
         return IntakeResult(
             ticket, contact, message, created=created, duplicate=False, reopened=reopened
         )
+
+    def _duplicate(self, session: Session, message_id: int, ticket_id: int) -> IntakeResult:
+        message = session.get(Message, message_id)
+        ticket = session.get(Ticket, ticket_id)
+        assert message is not None and ticket is not None
+        contact = session.get(Contact, ticket.contact_id)
+        assert contact is not None
+        return IntakeResult(ticket, contact, message, created=False, duplicate=True)
 
     def _continues(self, ticket: Ticket, now: datetime) -> bool:
         if ticket.status in OPEN_STATUSES:
@@ -129,64 +151,73 @@ class IntakeService:
             and now - ticket.resolved_at <= self.reopen_window
         )
 
-    def _contact_for(self, session: Session, msg: InboundMessage, now: datetime) -> Contact:
-        identity = repo.find_identity(session, msg.source, msg.sender_id)
-        if identity is None:
-            contact = Contact(created_at=now, updated_at=now)
-            session.add(contact)
-            session.flush()
-            session.add(
-                ContactIdentity(
-                    contact_id=contact.id,
-                    source=msg.source,  # type: ignore[arg-type]
-                    external_id=msg.sender_id,
-                    created_at=now,
-                )
+    def _contact_for(
+        self, session: Session, msg: InboundMessage, now: datetime
+    ) -> tuple[Contact, bool]:
+        """The sender's contact (updated with what the message says), and whether it is new."""
+        details = {name: getattr(msg, name) for name in _CONTACT_FIELDS}
+        contact_id = repo.find_contact_id(session, msg.source, msg.sender_id)
+        if contact_id is None:
+            values = {
+                **details,
+                "display_name": msg.sender_name,
+                "created_at": now,
+                "updated_at": now,
+            }
+            contact = repo.transient(
+                Contact, {"id": repo.insert_returning_id(session, Contact, values), **values}
             )
-        else:
-            contact = session.get(Contact, identity.contact_id)  # type: ignore[assignment]
-            assert contact is not None
+            repo.insert_returning_id(
+                session,
+                ContactIdentity,
+                {
+                    "contact_id": contact.id,
+                    "source": msg.source,
+                    "external_id": msg.sender_id,
+                    "created_at": now,
+                },
+            )
+            return contact, True
+        contact = session.get(Contact, contact_id)  # type: ignore[assignment]
+        assert contact is not None
         # The latest word from the traveller wins: they move, change language, board a ship.
-        for name in (
-            "locale",
-            "country",
-            "timezone",
-            "location_type",
-            "vessel_or_flight",
-            "phone_e164",
-            "email",
-        ):
-            value = getattr(msg, name)
+        for name, value in details.items():
             if value is not None and getattr(contact, name) != value:
                 setattr(contact, name, value)
                 contact.updated_at = now
         if msg.sender_name and not contact.display_name:
             contact.display_name = msg.sender_name
-        return contact
+        return contact, False
 
     def _open_ticket(
         self, session: Session, msg: InboundMessage, contact: Contact, now: datetime
     ) -> Ticket:
         year = now.astimezone(self.report_zone).year
         seq = repo.next_case_seq(session, year)
-        ticket = Ticket(
-            case_number=format_case_number(year, seq),
-            year=year,
-            seq=seq,
-            channel=SOURCE_CHANNEL[Source(msg.source)].value,
-            source=msg.source,
-            contact_id=contact.id,  # type: ignore[arg-type]
-            status=Status.NEW.value,
-            priority=UNTRIAGED_PRIORITY,
-            country=contact.country,
-            timezone=contact.timezone,
-            locale=contact.locale,
-            location_type=contact.location_type,
-            vessel_or_flight=contact.vessel_or_flight,
-            created_at=now,
-            updated_at=now,
+        values = {
+            "case_number": format_case_number(year, seq),
+            "year": year,
+            "seq": seq,
+            "channel": SOURCE_CHANNEL[Source(msg.source)].value,
+            "source": msg.source,
+            "contact_id": contact.id,
+            "status": Status.NEW.value,
+            "priority": UNTRIAGED_PRIORITY,
+            "country": contact.country,
+            "timezone": contact.timezone,
+            "locale": contact.locale,
+            "location_type": contact.location_type,
+            "vessel_or_flight": contact.vessel_or_flight,
+            "created_at": now,
+            "updated_at": now,
+            "last_message_at": now,
+            "assignment_accepted": False,
+            "reopen_count": 0,
+            "version": 1,
+        }
+        ticket = repo.transient(
+            Ticket, {"id": repo.insert_returning_id(session, Ticket, values), **values}
         )
-        session.add(ticket)
         ticket_event(session, "ticket.created", ticket, at=now)
         return ticket
 

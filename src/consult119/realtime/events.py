@@ -11,13 +11,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, text, update
+from sqlalchemy import bindparam, insert, text, update
 from sqlalchemy.orm import Session
 
 from consult119.db import utcnow
 from consult119.realtime.models import Event, EventCounter
 
 _PENDING = "pending_events"
+_counter = EventCounter.__table__  # type: ignore[attr-defined]
+# Built once: Core statements on the tables, so every commit reuses the compiled form.
+_TAKE_IDS = (
+    update(_counter)
+    .where(_counter.c.id == 1)
+    .values(last_id=_counter.c.last_id + bindparam("n"))
+    .returning(_counter.c.last_id)
+)
+_INSERT_EVENTS = insert(Event.__table__)  # type: ignore[attr-defined]
 NOTIFY_CHANNEL = "consult119_events"
 
 
@@ -49,16 +58,11 @@ def flush_pending_events(session: Session) -> list[dict[str, Any]]:
     if not pending:
         return []
     n = len(pending)
-    last_id = session.execute(
-        update(EventCounter)
-        .where(EventCounter.id == 1)
-        .values(last_id=EventCounter.last_id + n)
-        .returning(EventCounter.last_id)
-    ).scalar_one()
+    last_id = session.execute(_TAKE_IDS, {"n": n}).scalar_one()
     first = last_id - n + 1
     for offset, row in enumerate(pending):
         row["id"] = first + offset
-    session.execute(insert(Event), pending)
+    session.execute(_INSERT_EVENTS, pending)
     if session.get_bind().dialect.name == "postgresql":
         # Delivered to listeners only when (and if) this transaction commits.
         session.execute(text("SELECT pg_notify(:c, :p)"), {"c": NOTIFY_CHANNEL, "p": str(last_id)})

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import select, text, update
+from sqlalchemy import bindparam, case, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, class_mapper
 
 from consult119.tickets.codes import OPEN_STATUSES, Status
 from consult119.tickets.models import CaseCounter, ContactIdentity, Message, Ticket
+
+M = TypeVar("M")
 
 
 def lock_sender(session: Session, source: str, sender_id: str) -> None:
@@ -24,47 +27,82 @@ def lock_sender(session: Session, source: str, sender_id: str) -> None:
         )
 
 
+_counters = CaseCounter.__table__  # type: ignore[attr-defined]
+_messages = Message.__table__  # type: ignore[attr-defined]
+_identities = ContactIdentity.__table__  # type: ignore[attr-defined]
+_NEXT_SEQ: dict[str, Any] = {}
+_FIND_MESSAGE = select(_messages.c.id, _messages.c.ticket_id).where(
+    _messages.c.source == bindparam("source"), _messages.c.external_id == bindparam("ext")
+)
+_FIND_CONTACT = select(_identities.c.contact_id).where(
+    _identities.c.source == bindparam("source"), _identities.c.external_id == bindparam("ext")
+)
+
+
 def next_case_seq(session: Session, year: int) -> int:
-    """The next sequence number of ``year``; gap-free because a rollback undoes it."""
+    """The next sequence number of ``year`` in one upsert; gap-free because a rollback undoes
+    it, and unique because the counter row stays locked until commit."""
     dialect = session.get_bind().dialect.name
-    ins = pg_insert(CaseCounter) if dialect == "postgresql" else sqlite_insert(CaseCounter)
-    session.execute(ins.values(year=year, last_seq=0).on_conflict_do_nothing())
-    return session.execute(
-        update(CaseCounter)
-        .where(CaseCounter.year == year)
-        .values(last_seq=CaseCounter.last_seq + 1)
-        .returning(CaseCounter.last_seq)
-    ).scalar_one()
-
-
-def find_message(session: Session, source: str, external_id: str) -> Message | None:
-    return session.scalars(
-        select(Message).where(Message.source == source, Message.external_id == external_id)
-    ).first()
-
-
-def find_identity(session: Session, source: str, external_id: str) -> ContactIdentity | None:
-    return session.scalars(
-        select(ContactIdentity).where(
-            ContactIdentity.source == source, ContactIdentity.external_id == external_id
+    stmt = _NEXT_SEQ.get(dialect)
+    if stmt is None:
+        ins = pg_insert(_counters) if dialect == "postgresql" else sqlite_insert(_counters)
+        stmt = _NEXT_SEQ[dialect] = (
+            ins.values(year=bindparam("year"), last_seq=1)
+            .on_conflict_do_update(
+                index_elements=[_counters.c.year], set_={"last_seq": _counters.c.last_seq + 1}
+            )
+            .returning(_counters.c.last_seq)
         )
-    ).first()
+    return session.execute(stmt, {"year": year}).scalar_one()
+
+
+def find_message_ref(session: Session, source: str, external_id: str) -> tuple[int, int] | None:
+    """(message id, ticket id) of an already received message, if any."""
+    row = session.execute(_FIND_MESSAGE, {"source": source, "ext": external_id}).first()
+    return (row[0], row[1]) if row else None
+
+
+def find_contact_id(session: Session, source: str, external_id: str) -> int | None:
+    return session.execute(_FIND_CONTACT, {"source": source, "ext": external_id}).scalar()
+
+
+_INSERT_RETURNING_ID: dict[type, Any] = {}
+
+
+def insert_returning_id(session: Session, model: type, values: dict[str, Any]) -> int:
+    """A plain INSERT … RETURNING id: the intake hot path skips the ORM's flush machinery.
+
+    The statement is built once per table and the values go as parameters, so SQLAlchemy's
+    compiled cache serves every call.
+    """
+    stmt = _INSERT_RETURNING_ID.get(model)
+    if stmt is None:
+        table = model.__table__  # type: ignore[attr-defined]
+        stmt = _INSERT_RETURNING_ID[model] = insert(table).returning(table.c.id)
+    return session.execute(stmt, values).scalar_one()
+
+
+def transient(model: type[M], values: dict[str, Any]) -> M:
+    """A detached, read-only object for a row just inserted with :func:`insert_returning_id`.
+
+    SQLModel's constructor validates every field (about 0.2 ms per object); this skips it — the
+    values were just written, and the object is only read (events, acknowledgements).
+    """
+    obj = class_mapper(model).class_manager.new_instance()
+    obj.__dict__.update(values)
+    return obj  # type: ignore[no-any-return]
 
 
 def latest_ticket_of_contact(session: Session, contact_id: int) -> Ticket | None:
-    """The contact's open ticket if any, else their most recently resolved one."""
-    open_ticket = session.scalars(
-        select(Ticket)
-        .where(Ticket.contact_id == contact_id, Ticket.status.in_(list(OPEN_STATUSES)))
-        .order_by(Ticket.id.desc())
-        .limit(1)
-    ).first()
-    if open_ticket is not None:
-        return open_ticket
+    """The contact's open ticket if any, else their most recently resolved one (one query)."""
+    resolved_last = case((Ticket.status == Status.RESOLVED.value, 1), else_=0)
     return session.scalars(
         select(Ticket)
-        .where(Ticket.contact_id == contact_id, Ticket.status == Status.RESOLVED)
-        .order_by(Ticket.resolved_at.desc())
+        .where(
+            Ticket.contact_id == contact_id,
+            Ticket.status.in_([*(s.value for s in OPEN_STATUSES), Status.RESOLVED.value]),
+        )
+        .order_by(resolved_last, Ticket.id.desc())
         .limit(1)
     ).first()
 
