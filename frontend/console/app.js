@@ -408,16 +408,27 @@ function renderCase() {
     hasRedFlags(c) ? h("p", { class: "flags" }, `⚑ ${t("case.red_flags")}: ${c.red_flags.join(", ")}`) : null,
   );
 
+  // Who may do what (docs/security.md): doctors claim; EMTs and admins assign; a held case
+  // may be transferred or released by its doctor, an EMT or an admin.
+  const role = me?.role;
+  const held = Boolean(c.assignee_id);
+  const canMove = role === "emt" || role === "admin" || (role === "doctor" && c.assignee_id === me?.id);
+  const canAssign = held ? canMove : role === "emt" || role === "admin";
   const actions = h(
     "div",
     { class: "case-actions" },
-    h("button", { type: "button", id: "claim", class: "primary", disabled: c.assignee_id === me?.id, onclick: claim, title: "c" }, t("case.claim")),
-    h(
-      "form",
-      { class: "inline", id: "assign-form", onsubmit: assign },
-      select("staff_id", doctors.map((d) => [d.id, `${d.name} · ${t(`presence.${d.presence || "offline"}`)}`]), null, "case.assign_to"),
-      h("button", { type: "submit" }, t("case.assign")),
-    ),
+    role === "doctor"
+      ? h("button", { type: "button", id: "claim", class: "primary", disabled: c.assignee_id === me?.id, onclick: claim, title: "c" }, t("case.claim"))
+      : null,
+    canAssign
+      ? h(
+          "form",
+          { class: "inline", id: "assign-form", onsubmit: assign },
+          select("staff_id", doctors.filter((d) => d.id !== c.assignee_id).map((d) => [d.id, `${d.name} · ${t(`presence.${d.presence || "offline"}`)}`]), null, "case.assign_to"),
+          h("button", { type: "submit" }, t(held ? "case.transfer" : "case.assign")),
+        )
+      : null,
+    held && canMove ? h("button", { type: "button", id: "release", onclick: release }, t("case.release")) : null,
     h(
       "form",
       { class: "inline", id: "status-form", onsubmit: changeStatus },
@@ -568,7 +579,11 @@ function claim() {
 function assign(event) {
   event.preventDefault();
   const value = event.currentTarget.staff_id.value;
-  if (value) act("assign", { staff_id: Number(value) });
+  if (value) act(detail?.assignee_id ? "transfer" : "assign", { staff_id: Number(value) });
+}
+
+function release() {
+  return act("release", {});
 }
 
 function changeStatus(event) {

@@ -54,7 +54,7 @@ export function applyEvent(state, event) {
       const member = data.staff;
       const id = member?.id ?? data.staff_id ?? event.actor_id;
       if (id !== undefined && id !== null) {
-        const presence = member?.presence ?? data.presence ?? data.status;
+        const presence = member?.presence ?? data.to ?? data.presence ?? data.status;
         next.staff[id] = { ...next.staff[id], ...member, id, ...(presence ? { presence } : {}) };
       }
       break;

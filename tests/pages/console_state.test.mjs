@@ -75,7 +75,7 @@ test("snapshot then events equals the snapshot taken after them", () => {
     event(6, "ticket.created", { ticket: ticket(2) }),
     event(7, "ticket.triaged", { ticket: ticket(1, { status: "triaged", acuity: 3, priority: 3, version: 2 }) }),
     event(8, "ticket.assigned", { ticket: ticket(2, { status: "assigned", assignee_id: 7, version: 2 }) }),
-    event(9, "presence.changed", { staff: { id: 7, presence: "busy" } }),
+    event(9, "presence.changed", { staff_id: 7, from: "available", to: "busy" }, { actor_id: 7 }),
     event(10, "ticket.status_changed", { ticket: ticket(1, { status: "resolved", acuity: 3, priority: 3, version: 3 }) }),
   ];
   const replayed = events.reduce(applyEvent, before);
