@@ -114,6 +114,10 @@ function onFrame(frame) {
   switch (frame.type) {
     case "snapshot":
       state = applySnapshot(frame, state);
+      if (state.me) {
+        me = { ...me, ...state.me };
+        renderMe();
+      }
       break;
     case "resync":
       // The server no longer holds the events we missed: a fresh snapshot follows.
@@ -124,6 +128,10 @@ function onFrame(frame) {
     case "ready":
       if (typeof frame.last_event_id === "number") {
         state = { ...state, lastEventId: Math.max(state.lastEventId ?? 0, frame.last_event_id) };
+      }
+      // Opening the console means being at work: an offline clinician becomes available.
+      if (me && (me.presence ?? "offline") === "offline" && me.role !== "manager") {
+        setPresence("available");
       }
       break;
     case "error":
@@ -296,6 +304,12 @@ function renderAlerts() {
       ),
     ),
   );
+}
+
+function setPresence(presence) {
+  me = { ...me, presence };
+  connection?.send({ type: "presence", status: presence });
+  renderMe();
 }
 
 function renderMe() {
@@ -710,10 +724,7 @@ function init() {
   $("#signin").addEventListener("submit", signIn);
   $("#sign-out").addEventListener("click", () => signOut());
   $("#lang").addEventListener("click", () => setLocale(getLocale() === "ko" ? "en" : "ko"));
-  $("#presence").addEventListener("change", (e) => {
-    me = { ...me, presence: e.target.value };
-    connection?.send({ type: "presence", status: e.target.value });
-  });
+  $("#presence").addEventListener("change", (e) => setPresence(e.target.value));
   $("#sound").addEventListener("click", () => {
     alarm.enabled = !alarm.enabled;
     renderMe();
