@@ -398,9 +398,53 @@ function select(name, options, current, labelKey, { allowEmpty = true } = {}) {
   );
 }
 
+// Live events re-render the case view; what the clinician was typing or choosing must survive
+// that. Controls the user touched are marked dirty; their values, the focus and the caret are
+// carried over to the new elements. Reply drafts are also kept per case.
+const drafts = new Map();
+
+function captureEdits() {
+  const pane = $("#case");
+  const active = document.activeElement;
+  const edits = { values: {}, focus: null };
+  for (const el of pane.querySelectorAll("[data-dirty][id]")) {
+    edits.values[el.id] = el.type === "checkbox" ? el.checked : el.value;
+  }
+  if (active && pane.contains(active) && active.id) {
+    edits.focus = { id: active.id, start: active.selectionStart, end: active.selectionEnd };
+  }
+  return edits;
+}
+
+function restoreEdits(edits) {
+  for (const [id, value] of Object.entries(edits.values)) {
+    const el = document.getElementById(id);
+    if (!el) continue;
+    if (el.type === "checkbox") el.checked = value;
+    else el.value = value;
+    el.dataset.dirty = "1";
+  }
+  if (edits.focus) {
+    const el = document.getElementById(edits.focus.id);
+    if (el) {
+      el.focus();
+      if (typeof edits.focus.start === "number" && el.setSelectionRange) {
+        el.setSelectionRange(edits.focus.start, edits.focus.end);
+      }
+    }
+  }
+}
+
+function markDirty(event) {
+  const el = event.target;
+  if (el instanceof HTMLElement && el.id) el.dataset.dirty = "1";
+  if (el.id === "reply-text" && detail) drafts.set(detail.id, el.value);
+}
+
 function renderCase() {
   const pane = $("#case");
   if (!detail) return;
+  const edits = pane.dataset.ticketId === String(detail.id) ? captureEdits() : { values: {}, focus: null };
   const c = detail;
   const now = new Date();
   const doctors = onDuty(state).filter((s) => s.role === "doctor");
@@ -549,9 +593,21 @@ function renderCase() {
     actions,
     h("div", { class: "case-body" }, h("div", { class: "case-main" }, conversation, reply), h("div", { class: "case-side" }, where, triage, patient)),
   );
+  pane.dataset.ticketId = String(c.id);
+  const draft = drafts.get(c.id);
+  if (draft && !("reply-text" in edits.values)) {
+    $("#reply-text").value = draft;
+    $("#reply-text").dataset.dirty = "1";
+  }
+  restoreEdits(edits);
   const list = $("#messages");
   if (list) list.scrollTop = list.scrollHeight;
   tick();
+}
+
+/** After an action succeeded, its form shows the server's state again, not the edits. */
+function forgetEdits(form) {
+  for (const el of form?.querySelectorAll?.("[data-dirty]") || []) delete el.dataset.dirty;
 }
 
 function insertCanned(event) {
@@ -561,6 +617,8 @@ function insertCanned(event) {
   const box = $("#reply-text");
   box.value = box.value ? `${box.value}\n${canned[lang]}` : canned[lang];
   box.lang = lang;
+  box.dataset.dirty = "1";
+  if (detail) drafts.set(detail.id, box.value);
   event.target.value = "";
   box.focus();
 }
@@ -572,10 +630,11 @@ function sendOnCtrlEnter(event) {
   }
 }
 
-async function act(path, body, okMessage = "case.saved") {
+async function act(path, body, okMessage = "case.saved", form = null) {
   const id = openId;
   try {
     await api.post(`/api/v1/tickets/${id}/${path}`, body);
+    forgetEdits(form);
     toast(t(okMessage));
     if (id === openId) await loadCase(id);
     return true;
@@ -593,7 +652,7 @@ function claim() {
 function assign(event) {
   event.preventDefault();
   const value = event.currentTarget.staff_id.value;
-  if (value) act(detail?.assignee_id ? "transfer" : "assign", { staff_id: Number(value) });
+  if (value) act(detail?.assignee_id ? "transfer" : "assign", { staff_id: Number(value) }, "case.saved", event.currentTarget);
 }
 
 function release() {
@@ -603,7 +662,7 @@ function release() {
 function changeStatus(event) {
   event.preventDefault();
   const value = event.currentTarget.status.value;
-  if (value) act("status", { status: value });
+  if (value) act("status", { status: value }, "case.saved", event.currentTarget);
 }
 
 function saveTriage(event) {
@@ -612,7 +671,7 @@ function saveTriage(event) {
   const body = { acuity: Number(form.acuity.value), category: form.category.value };
   if (form.disposition.value) body.disposition = form.disposition.value;
   if (!body.acuity || !body.category) return;
-  act("triage", body);
+  act("triage", body, "case.saved", form);
 }
 
 async function sendReply(event) {
@@ -621,13 +680,22 @@ async function sendReply(event) {
   const text = form.text.value.trim();
   if (!text) return;
   const internal = form.internal.checked;
+  const id = openId;
   const button = form.querySelector("button[type=submit]");
   button.disabled = true;
+  // Cleared before the answer: the re-render that follows must not bring the text back.
+  drafts.delete(id);
+  forgetEdits(form);
+  form.text.value = "";
   const ok = await act("messages", { text, internal }, internal ? "case.saved" : "case.sent");
-  button.disabled = false;
+  const current = $("#reply-form");
+  if (current) current.querySelector("button[type=submit]").disabled = false;
   if (ok) {
-    form.text.value = "";
-    form.internal.checked = false;
+    if (current) current.internal.checked = false;
+  } else if (current && id === openId && !current.text.value) {
+    current.text.value = text; // nothing was sent: give the text back
+    current.text.dataset.dirty = "1";
+    drafts.set(id, text);
   }
 }
 
@@ -731,6 +799,8 @@ function init() {
   });
   $("#help-open").addEventListener("click", () => $("#help").showModal());
   document.addEventListener("keydown", onKey);
+  $("#case").addEventListener("input", markDirty);
+  $("#case").addEventListener("change", markDirty);
   window.addEventListener("online", () => connection?.reconnectNow());
   setInterval(tick, 1000);
   applyLocale();

@@ -116,3 +116,140 @@ def test_reply_from_the_console_reaches_the_api_and_traveller_text_stays_text(
     ).json()
     outbound = [m for m in detail["messages"] if m["direction"] == "outbound"]
     assert [m["text"] for m in outbound] == ["Press firmly on the wound with a clean cloth."]
+
+
+@NEEDS_CONSOLE_WS
+@NEEDS_TICKET_API
+def test_keyboard_open_claim_and_triage(live_server, db, page):
+    doctor = make_staff(db, "doctor", on_duty=True)
+    case = post_chat(live_server, sender_id="t4", message_id="m4", text="I twisted my ankle")
+    sign_in(page, live_server, doctor)
+    row = page.locator(f'.ticket[data-case-number="{case["case_number"]}"]')
+    expect(row).to_be_visible()
+    page.locator("body").focus()
+    page.keyboard.press("Enter")  # opens the selected (first) case
+    expect(page.locator("#case .case-number")).to_have_text(case["case_number"])
+    page.keyboard.press("c")  # claim
+    expect(page.locator("#claim")).to_be_disabled()
+
+    page.keyboard.press("t")  # focus the triage form
+    expect(page.locator("#case-acuity")).to_be_focused()
+    page.select_option("#case-acuity", "4")
+    page.select_option("#case-category", "first_aid")
+    page.select_option("#case-disposition", "self_care")
+    page.click("#triage-form button[type=submit]")
+    expect(row.locator(".ktas")).to_have_text("4")
+    expect(row.locator(".ktas")).to_have_class(re.compile("ktas-green"))
+
+    ticket = httpx.get(
+        f"{live_server.url}/api/v1/tickets/{case['ticket_id']}",
+        headers=doctor.headers(live_server.url),
+        timeout=10,
+    ).json()
+    assert ticket["assignee_id"] == doctor.id
+    assert (ticket["acuity"], ticket["category"], ticket["disposition"]) == (
+        4,
+        "first_aid",
+        "self_care",
+    )
+
+
+@NEEDS_CONSOLE_WS
+def test_the_console_state_equals_a_fresh_snapshot_after_live_events(live_server, db, page):
+    """Zulip's check, in the browser with the console's own modules: a snapshot, plus the
+    events that followed applied by ``state.js``, equals a snapshot taken afterwards."""
+    doctor = make_staff(db, "doctor", on_duty=True)
+    post_chat(live_server, sender_id="s1", message_id="s1", text="fever since yesterday")
+    page.goto(f"{live_server.url}/console/")
+    token = doctor.token(live_server.url)
+    page.evaluate(
+        """async (token) => {
+            const s = await import("/console/state.js");
+            window.__s = s;
+            window.__frames = [];
+            const ws = new WebSocket(`ws://${location.host}/ws/console`);
+            window.__ws = ws;
+            ws.onopen = () => ws.send(JSON.stringify({type: "auth", token}));
+            ws.onmessage = (m) => window.__frames.push(JSON.parse(m.data));
+        }""",
+        token,
+    )
+    page.wait_for_function("() => window.__frames.some((f) => f.type === 'ready')")
+    case = post_chat(live_server, sender_id="s2", message_id="s2", text="chest pain, sweating")
+    post_chat(live_server, sender_id="s1", message_id="s3", text="now 39.5 degrees")
+    headers = doctor.headers(live_server.url)
+    assert httpx.post(
+        f"{live_server.url}/api/v1/tickets/{case['ticket_id']}/claim", headers=headers, timeout=10
+    ).is_success
+    page.wait_for_function(
+        """(id) => window.__frames.some((f) => f.type === 'event' && f.name === 'ticket.assigned'
+                                        && f.ticket_id === id)""",
+        arg=case["ticket_id"],
+    )
+    result = page.evaluate(
+        """async (token) => {
+            const s = window.__s;
+            const frames = window.__frames;
+            const snapshot = frames.find((f) => f.type === "snapshot");
+            let state = s.applySnapshot(snapshot);
+            for (const f of frames.filter((f) => f.type === "event")) state = s.applyEvent(state, f);
+            const fresh = await new Promise((resolve) => {
+                const ws = new WebSocket(`ws://${location.host}/ws/console`);
+                ws.onopen = () => ws.send(JSON.stringify({type: "auth", token}));
+                ws.onmessage = (m) => {
+                    const f = JSON.parse(m.data);
+                    if (f.type === "snapshot") { resolve(f); ws.close(); }
+                };
+            });
+            const after = s.applySnapshot(fresh);
+            const view = (st) => s.queue(st).map((t) => [t.id, t.status, t.assignee_id, t.version]);
+            return {replayed: view(state), fresh: view(after),
+                    lastReplayed: state.lastEventId, lastFresh: after.lastEventId};
+        }""",
+        token,
+    )
+    assert result["replayed"] == result["fresh"]
+    assert len(result["fresh"]) == 2
+    assert result["lastReplayed"] == result["lastFresh"]
+
+
+@NEEDS_CONSOLE_WS
+def test_the_connection_indicator_shows_the_drop_and_the_resume(live_server, db, page, monkeypatch):
+    import tests.conftest as root
+
+    doctor = make_staff(db, "doctor", on_duty=True)
+    sign_in(page, live_server, doctor)
+    indicator = page.locator("#connection")
+    expect(indicator).to_have_attribute("data-state", "live")
+
+    live_server.stop()
+    expect(indicator).to_have_attribute("data-state", "reconnecting")
+    case = post_chat_when_up = None  # noqa: F841 - the server is down: nothing can be posted
+
+    # The same port again, as a restarted server behind the same address would be.
+    port = live_server.port
+    monkeypatch.setattr(root, "free_port", lambda: port)
+    live_server.start(live_server.log_path)
+    expect(indicator).to_have_attribute("data-state", "live", timeout=20_000)
+    case = post_chat(live_server, sender_id="r1", message_id="r1", text="after the restart")
+    expect(page.locator(f'.ticket[data-case-number="{case["case_number"]}"]')).to_be_visible()
+
+
+@NEEDS_CONSOLE_WS
+@NEEDS_TICKET_API
+def test_a_live_message_does_not_wipe_the_reply_being_typed(live_server, db, page):
+    doctor = make_staff(db, "doctor", on_duty=True)
+    case = post_chat(live_server, sender_id="d1", message_id="d1", text="my child has a fever")
+    sign_in(page, live_server, doctor)
+    page.locator(f'.ticket[data-case-number="{case["case_number"]}"]').click()
+    expect(page.locator("#messages .message.inbound")).to_have_count(1)
+    page.click("#reply-text")
+    page.keyboard.type("How old is your child")
+
+    post_chat(live_server, sender_id="d1", message_id="d2", text="she is 3 and very sleepy")
+    expect(page.locator("#messages .message.inbound")).to_have_count(2)
+    expect(page.locator("#messages")).to_contain_text("she is 3 and very sleepy")
+    expect(page.locator("#reply-text")).to_have_value("How old is your child")
+    expect(page.locator("#reply-text")).to_be_focused()
+    page.keyboard.type("?")
+    expect(page.locator("#reply-text")).to_have_value("How old is your child?")
