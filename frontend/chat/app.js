@@ -12,6 +12,7 @@ import {
   browserTimezone,
   countryFromTimezone,
   emptyTranscript,
+  lastReplyId,
   newClientId,
   unacknowledged,
 } from "./logic.js";
@@ -182,7 +183,10 @@ function connect() {
   const ws = new WebSocket(wsUrl("/ws/chat"));
   socket = ws;
   ws.onopen = () => {
-    ws.send(JSON.stringify({ type: "auth", token }));
+    const auth = { type: "auth", token };
+    const after = lastReplyId(transcript);
+    if (after !== null) auth.resume_after = after; // replies up to it are already shown
+    ws.send(JSON.stringify(auth));
     for (const entry of unacknowledged(transcript)) {
       ws.send(JSON.stringify({ type: "message", text: entry.text, client_id: entry.clientId }));
     }

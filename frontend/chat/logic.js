@@ -138,7 +138,7 @@ export function applyChatFrame(transcript, frame) {
         entries: [...transcript.entries, { from: "me", text: frame.text, id: frame.id, clientId: frame.client_id, state: "sent", at: frame.at }],
       };
     }
-    return addIncoming(transcript, { from, text: frame.text, id: frame.id, at: frame.at });
+    return addIncoming(transcript, { from, text: frame.text, id: frame.id, at: frame.created_at ?? frame.at });
   }
   return transcript;
 }
@@ -158,4 +158,12 @@ function addIncoming(transcript, entry) {
 /** Messages written but not yet acknowledged: sent again after a reconnect. */
 export function unacknowledged(transcript) {
   return transcript.entries.filter((e) => e.from === "me" && e.state === "sending");
+}
+
+/** The id of the newest staff reply shown, to resume after on reconnect; null before any. */
+export function lastReplyId(transcript) {
+  const ids = transcript.entries
+    .filter((e) => e.from === "staff" && Number.isInteger(e.id))
+    .map((e) => e.id);
+  return ids.length ? Math.max(...ids) : null;
 }

@@ -224,7 +224,6 @@ def test_the_connection_indicator_shows_the_drop_and_the_resume(live_server, db,
 
     live_server.stop()
     expect(indicator).to_have_attribute("data-state", "reconnecting")
-    case = post_chat_when_up = None  # noqa: F841 - the server is down: nothing can be posted
 
     # The same port again, as a restarted server behind the same address would be.
     port = live_server.port

@@ -10,6 +10,7 @@ import {
   countryFromTimezone,
   emergencyNumberFrom,
   emptyTranscript,
+  lastReplyId,
   newClientId,
   unacknowledged,
 } from "../../frontend/chat/logic.js";
@@ -56,6 +57,8 @@ test("transcript: sending, acknowledged, staff replies, duplicates ignored", () 
   assert.deepEqual(tr.entries.map((e) => e.from), ["me", "system", "staff"]);
   tr = applyChatFrame(tr, { type: "pong" });
   assert.equal(tr.entries.length, 3);
+  assert.equal(lastReplyId(tr), 11);
+  assert.equal(lastReplyId(emptyTranscript()), null);
 });
 
 test("an ack carrying the reply text shows it once", () => {
