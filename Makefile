@@ -7,6 +7,11 @@ DEVSTAMP := $(VENV)/.installed-dev
 
 .PHONY: demo test lint bench i18n clean
 
+I18N_DIR      := src/consult119/i18n
+I18N_POT      := $(I18N_DIR)/locale/messages.pot
+I18N_KEYWORDS := -k lazy_gettext -k lazy_ngettext:1,2 -k _l
+I18N_LOCALES  := ko en
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -32,6 +37,18 @@ lint: $(DEVSTAMP)
 
 bench: $(DEVSTAMP)  ## run the benchmarks (prints tables)
 	$(BIN)/python bench/intake.py
+
+i18n: $(STAMP)  ## extract every wrapped string, update the ko/en catalogs, compile them
+	$(BIN)/pybabel extract -F $(I18N_DIR)/babel.cfg $(I18N_KEYWORDS) --add-location=file \
+		--sort-output --no-wrap --project=consult119 --copyright-holder=consult119 \
+		-o $(I18N_POT) src/consult119
+	for lang in $(I18N_LOCALES); do \
+		test -f $(I18N_DIR)/locale/$$lang/LC_MESSAGES/messages.po || \
+		$(BIN)/pybabel init -i $(I18N_POT) -d $(I18N_DIR)/locale -D messages -l $$lang --no-wrap; \
+	done
+	$(BIN)/pybabel update -i $(I18N_POT) -d $(I18N_DIR)/locale -D messages --no-wrap \
+		--ignore-obsolete
+	$(BIN)/pybabel compile -d $(I18N_DIR)/locale -D messages --statistics
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

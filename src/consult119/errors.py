@@ -2,7 +2,16 @@
 
 Every refusal the API gives has the shape ``{"detail": {"code": ..., "message": ...}}`` (plus
 ``field`` where one input is at fault). Codes are stable and documented in docs/api.md; the
-message is a human sentence (rendered in the reader's language where a catalog has it).
+message is a sentence in the reader's language, chosen from ``Accept-Language`` (Korean when
+the header names nothing we speak).
+
+Raise with a translatable text so every language gets the specific sentence::
+
+    from consult119.i18n import lazy_gettext as _l
+    raise Conflict("claim_lost", _l("Case {case_number} is held by someone else.", case_number=n))
+
+A plain string is taken as English: English readers get it as written, others get the
+standard sentence for its code (``STANDARD_MESSAGES``) when there is one.
 """
 
 from __future__ import annotations
@@ -12,22 +21,98 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from consult119.i18n.catalog import LazyText, translator
+from consult119.i18n.catalog import lazy_gettext as _l
+from consult119.i18n.negotiate import negotiate_locale
+
+#: The language plain-string messages are written in.
+SOURCE_LOCALE = "en"
+
+#: A translatable sentence per stable code, for errors raised with a plain English string.
+STANDARD_MESSAGES: dict[str, LazyText] = {
+    "bad_credentials": _l("E-mail address or password is wrong."),
+    "not_authenticated": _l("Sign in first: a bearer token is required."),
+    "invalid_token": _l("The token is invalid or has expired."),
+    "account_disabled": _l("This account is disabled or no longer exists."),
+    "unauthorized": _l("Sign in first."),
+    "forbidden": _l("You may not do this."),
+    "forbidden_role": _l("Your role may not do this."),
+    "not_found": _l("Not found."),
+    "method_not_allowed": _l("This method is not allowed here."),
+    "rate_limited": _l("Too many messages at once; wait a moment."),
+    "invalid_email": _l("Not an e-mail address."),
+    "unknown_role": _l("Unknown role."),
+    "weak_password": _l("A password needs at least 8 characters."),
+    "staff_exists": _l("This e-mail address already has an account."),
+    "unknown_presence": _l("Unknown presence status."),
+    "unsupported_media_type": _l("This content type is not accepted."),
+    "body_too_large": _l("The body is too large."),
+    "bad_signature": _l("The request signature is missing or does not match the body."),
+    "invalid_json": _l("The body is not valid JSON."),
+    "not_an_object": _l("The body must be a JSON object."),
+    "invalid_field": _l("A field is invalid."),
+}
+
+#: Pydantic error types, rendered in the reader's language (``ctx`` fills the placeholders).
+VALIDATION_MESSAGES: dict[str, LazyText] = {
+    "missing": _l("This field is required."),
+    "string_too_short": _l("Must not be empty."),
+    "string_too_long": _l("Must be at most {max_length} characters."),
+    "string_type": _l("Must be text."),
+    "string_pattern_mismatch": _l("Has the wrong format."),
+    "literal_error": _l("Must be one of: {expected}."),
+    "enum": _l("Must be one of: {expected}."),
+    "int_parsing": _l("Must be a whole number."),
+    "int_type": _l("Must be a whole number."),
+    "int_from_float": _l("Must be a whole number."),
+    "float_parsing": _l("Must be a number."),
+    "float_type": _l("Must be a number."),
+    "bool_parsing": _l("Must be true or false."),
+    "bool_type": _l("Must be true or false."),
+    "greater_than_equal": _l("Must be at least {ge}."),
+    "greater_than": _l("Must be more than {gt}."),
+    "less_than_equal": _l("Must be at most {le}."),
+    "less_than": _l("Must be less than {lt}."),
+    "too_long": _l("Has too many items."),
+    "too_short": _l("Has too few items."),
+    "datetime_parsing": _l("Must be a date and time (ISO 8601)."),
+    "datetime_from_date_parsing": _l("Must be a date and time (ISO 8601)."),
+    "datetime_type": _l("Must be a date and time (ISO 8601)."),
+    "date_parsing": _l("Must be a date (YYYY-MM-DD)."),
+    "date_from_datetime_parsing": _l("Must be a date (YYYY-MM-DD)."),
+    "json_invalid": _l("The body is not valid JSON."),
+    "model_type": _l("Must be a JSON object."),
+    "dict_type": _l("Must be a JSON object."),
+    "list_type": _l("Must be a list."),
+    "extra_forbidden": _l("Unknown field."),
+    "value_error": _l("Invalid value."),
+}
+_INVALID_VALUE = _l("Invalid value.")
 
 
 class DomainError(Exception):
-    """A refusal the caller can act on. Subclasses fix the HTTP status."""
+    """A refusal the caller can act on. Subclasses fix the HTTP status.
+
+    ``message`` is a :class:`~consult119.i18n.LazyText` (preferred) or a plain English string.
+    """
 
     status_code = 400
 
-    def __init__(self, code: str, message: str, **extra: Any) -> None:
-        super().__init__(message)
+    def __init__(self, code: str, message: str | LazyText, **extra: Any) -> None:
+        super().__init__(str(message) if not isinstance(message, LazyText) else message.singular)
         self.code = code
         self.message = message
         self.extra = extra
 
-    def detail(self) -> dict[str, Any]:
-        return {"code": self.code, "message": self.message, **self.extra}
+    def text(self, locale: str | None = None) -> str:
+        """The message for a reader of ``locale`` (Korean when None)."""
+        return message_for(self.code, self.message, locale)
+
+    def detail(self, locale: str | None = None) -> dict[str, Any]:
+        return {"code": self.code, "message": self.text(locale), **self.extra}
 
 
 class Unauthorized(DomainError):
@@ -62,38 +147,103 @@ class RateLimited(DomainError):
     status_code = 429
 
 
-def _domain_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, DomainError)
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-    return JSONResponse({"detail": exc.detail()}, status_code=exc.status_code, headers=headers)
+def message_for(code: str, message: str | LazyText | None, locale: str | None) -> str:
+    """``message`` for a reader of ``locale``; see the module docstring for plain strings."""
+    loc = negotiate_locale(locale)
+    if isinstance(message, LazyText):
+        return message.render(loc)
+    standard = STANDARD_MESSAGES.get(code)
+    if message and (loc == SOURCE_LOCALE or standard is None):
+        return message
+    if standard is not None:
+        return standard.render(loc)
+    return ""
 
 
-def _validation_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    errors = []
-    for err in exc.errors():
-        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
-        errors.append({"field": ".".join(loc), "message": err.get("msg", "invalid")})
-    first = errors[0] if errors else {"field": "", "message": "invalid input"}
-    detail = {
+def reader_locale(request: Request) -> str:
+    """The locale an API reader asked for with ``Accept-Language``; Korean otherwise."""
+    return negotiate_locale(request.headers.get("accept-language"))
+
+
+def validation_errors(errors: list[Any], locale: str | None) -> list[dict[str, str]]:
+    """Pydantic errors as ``[{"field", "message"}]``, messages in ``locale``."""
+    loc = negotiate_locale(locale)
+    out = []
+    for err in errors:
+        loc_parts = err.get("loc", ()) if isinstance(err, dict) else ()
+        field = ".".join(str(p) for p in loc_parts if p not in ("body", "query", "path"))
+        template = VALIDATION_MESSAGES.get(str(err.get("type", "")))
+        ctx = err.get("ctx") or {}
+        if template is None:
+            text = str(err.get("msg", "")) if loc == SOURCE_LOCALE else ""
+            text = text or _INVALID_VALUE.render(loc)
+        else:
+            params = {k: _plain(v) for k, v in ctx.items()}
+            try:
+                text = LazyText(template.singular, **params).render(loc)
+            except (KeyError, IndexError, ValueError):
+                text = _INVALID_VALUE.render(loc)
+        out.append({"field": field, "message": text})
+    return out
+
+
+def _plain(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+
+
+def _invalid_detail(errors: list[dict[str, str]], locale: str) -> dict[str, Any]:
+    first = errors[0] if errors else {"field": "", "message": _INVALID_VALUE.render(locale)}
+    label = first["field"] or translator(locale).gettext("input")
+    return {
         "code": "invalid_field",
-        "message": f"{first['field'] or 'input'}: {first['message']}",
+        "message": f"{label}: {first['message']}",
         "field": first["field"],
         "errors": errors,
     }
-    return JSONResponse({"detail": detail}, status_code=422)
 
 
-def _http_error(_: Request, exc: Exception) -> JSONResponse:
+def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    locale = reader_locale(request)
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+    detail = exc.detail(locale)
+    cause = exc.__cause__
+    if exc.code == "invalid_field" and isinstance(cause, ValidationError):
+        # Raised `from` a pydantic error: render its field errors in the reader's language.
+        detail = _invalid_detail(validation_errors(cause.errors(), locale), locale)
+    return JSONResponse(
+        {"detail": detail},
+        status_code=exc.status_code,
+        headers={**(headers or {}), "Content-Language": locale},
+    )
+
+
+def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    locale = reader_locale(request)
+    errors = validation_errors(list(exc.errors()), locale)
+    return JSONResponse(
+        {"detail": _invalid_detail(errors, locale)},
+        status_code=422,
+        headers={"Content-Language": locale},
+    )
+
+
+def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    locale = reader_locale(request)
     codes = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
     code = codes.get(exc.status_code, f"http_{exc.status_code}")
-    detail = exc.detail if isinstance(exc.detail, dict) else {"code": code, "message": exc.detail}
-    return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
+    if isinstance(exc.detail, dict):
+        detail = exc.detail
+    else:
+        detail = {"code": code, "message": message_for(code, exc.detail, locale)}
+    headers = {**(exc.headers or {}), "Content-Language": locale}
+    return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Render every refusal in one shape."""
+    """Render every refusal in one shape, in the reader's language."""
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

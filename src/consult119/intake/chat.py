@@ -8,7 +8,7 @@ from starlette.concurrency import run_in_threadpool
 
 from consult119.context import ContextDep
 from consult119.errors import Invalid
-from consult119.intake.ack import acknowledgement
+from consult119.intake.ack import acknowledge
 from consult119.intake.http import SIGNATURE_HEADER, parse_json_object, read_body, verify_signature
 from consult119.intake.schemas import (
     ChatIntakeIn,
@@ -63,11 +63,12 @@ async def intake_chat(request: Request, response: Response, ctx: ContextDep) -> 
     )
     result = await run_in_threadpool(ctx.receive, inbound)
     response.status_code = 201 if result.created else 200
+    reply = await run_in_threadpool(acknowledge, ctx.db, result, inbound.locale, now=ctx.now())
     return ChatIntakeOut(
         ticket_id=result.ticket_id,
         case_number=result.case_number,
         message_id=result.message.id or 0,
         created=result.created,
         duplicate=result.duplicate,
-        reply=Reply(text=acknowledgement(result, inbound.locale or result.contact.locale)),
+        reply=Reply(text=reply),
     )

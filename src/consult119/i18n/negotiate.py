@@ -1,0 +1,79 @@
+"""Choosing the reader's locale: the channel's word first, then the staff profile, then Korean.
+
+Every input here comes from outside (a Kakao ``lang``, a web-chat choice, an ``Accept-Language``
+header, a profile field); none of it can make this fail. What is not understood is skipped.
+"""
+
+from __future__ import annotations
+
+import re
+
+from consult119.i18n.catalog import DEFAULT_LOCALE, SUPPORTED_LOCALES
+
+# RFC 5646 language-range as Accept-Language carries it (RFC 9110 §12.5.4), or "*".
+_RANGE = re.compile(r"^(?:\*|[A-Za-z]{1,8}(?:[-_][A-Za-z0-9]{1,8})*)$")
+_QVALUE = re.compile(r"^[qQ]\s*=\s*(0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$")
+#: Most ranges read from one header: a hostile header cannot make us work hard.
+MAX_RANGES = 20
+MAX_HEADER = 500
+
+#: Tags people and channels send that are not the ISO 639-1 code we file catalogs under.
+#: "kr" is the country code, yet channels do send it as a language for Korean.
+_ALIASES = {"kr": "ko", "kor": "ko", "eng": "en"}
+
+
+def parse_accept_language(header: str | None) -> list[str]:
+    """Language ranges of an ``Accept-Language`` value, most preferred first.
+
+    Ranges are ordered by q-value (stable for equal ones); ``q=0`` means "not this" and is
+    dropped; malformed ranges are skipped. A single tag such as ``en-US`` is a valid header.
+    """
+    if not header:
+        return []
+    ranked: list[tuple[float, int, str]] = []
+    for index, part in enumerate(header[:MAX_HEADER].split(",")[:MAX_RANGES]):
+        piece, *params = (p.strip() for p in part.split(";"))
+        if not piece or not _RANGE.match(piece):
+            continue
+        quality = 1.0
+        for param in params:
+            match = _QVALUE.match(param)
+            if match is None:
+                quality = -1.0  # a malformed weight: ignore the whole range
+                break
+            quality = float(match.group(1))
+        if quality > 0:
+            ranked.append((-quality, index, piece.replace("_", "-")))
+    ranked.sort()
+    return [tag for _, _, tag in ranked]
+
+
+def match_locale(tag: str, supported: tuple[str, ...] = SUPPORTED_LOCALES) -> str | None:
+    """The supported locale a single tag asks for (``en-GB`` → ``en``), or None."""
+    primary = tag.strip().replace("_", "-").split("-")[0].lower()
+    primary = _ALIASES.get(primary, primary)
+    return primary if primary in supported else None
+
+
+def negotiate_locale(
+    *preferences: str | None,
+    supported: tuple[str, ...] = SUPPORTED_LOCALES,
+    default: str = DEFAULT_LOCALE,
+) -> str:
+    """The first supported locale among ``preferences``, in order, else ``default``.
+
+    Each preference may be a tag (``"en"``, ``"ko_KR"``) or a whole ``Accept-Language`` value.
+    Pass them in priority order: what the channel says, then the staff member's profile::
+
+        negotiate_locale(kakao_lang, request.headers.get("accept-language"), staff.locale)
+    """
+    for preference in preferences:
+        if not isinstance(preference, str):
+            continue
+        for tag in parse_accept_language(preference):
+            if tag == "*":
+                continue
+            chosen = match_locale(tag, supported)
+            if chosen is not None:
+                return chosen
+    return default
