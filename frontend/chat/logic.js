@@ -61,9 +61,15 @@ export function browserTimezone() {
 }
 
 const CASE_NUMBER = /C119-\d{4}-\d{6}/;
-const EMERGENCY_WORD = /emergency|ambulance|응급|긴급|구급|119 ?신고/gi;
+// A sentence about a life in danger or calling for help.
+// (Not "emergency doctor" / "응급의학": the line about who answers names minutes, not numbers.)
+const EMERGENCY_SENTENCE = /danger|emergency (number|services)|ambulance|위급|구급|긴급번호|응급번호/i;
 // A short number standing alone: not part of a phone number (+82-44-…) or a longer figure.
-const SHORT_NUMBER = /(?<![\d+\-.:])\d{2,4}(?![\d\-.:])/g;
+const SHORT_NUMBER = /(?<![\d+\-:]|\d\.)\d{2,4}(?![\d\-:]|\.\d)/g;
+// Numbers for the police or the fire service are not the medical emergency number.
+// "10 minutes", "10분": a wait, not a number to call.
+const DURATION = /^\s*(min|minute|hour|h\b|분|시간)/i;
+const OTHER_SERVICE = /(police|fire|경찰|소방)[^\d]{0,12}$/i;
 
 /** The case number a text mentions, or null. */
 export function caseNumberFrom(text) {
@@ -72,19 +78,38 @@ export function caseNumberFrom(text) {
 
 /**
  * The local emergency number(s) an acknowledgement names, e.g. "119", "15 / 112", or null when
- * the text names none. Reads the short numbers that follow an emergency word (case numbers and
- * full phone numbers are not emergency numbers).
+ * it names none. Reads the short numbers of the first sentence about a life in danger,
+ * leaving out case numbers, full phone numbers and the police or fire numbers.
  */
 export function emergencyNumberFrom(text) {
   const clean = String(text || "").replace(new RegExp(CASE_NUMBER.source, "g"), " ");
-  for (const match of clean.matchAll(EMERGENCY_WORD)) {
-    const window = clean.slice(match.index + match[0].length, match.index + match[0].length + 60);
-    // Stop at the end of the sentence: a number in the next one is about something else.
-    const sentence = window.split(/[.!?。\n](?=\s|$)/)[0];
-    const numbers = [...sentence.matchAll(SHORT_NUMBER)].map((m) => m[0]);
+  for (const sentence of sentences(clean)) {
+    if (!EMERGENCY_SENTENCE.test(sentence)) continue;
+    const numbers = [...sentence.matchAll(SHORT_NUMBER)]
+      .filter((m) => !OTHER_SERVICE.test(sentence.slice(0, m.index)))
+      .filter((m) => !DURATION.test(sentence.slice(m.index + m[0].length)))
+      .map((m) => m[0]);
     if (numbers.length) return [...new Set(numbers)].slice(0, 3).join(" / ");
   }
   return null;
+}
+
+/** Sentences of `text`; a full stop inside parentheses ("(St. Helena: 911)") ends none. */
+function sentences(text) {
+  const out = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === "(") depth++;
+    else if (ch === ")") depth = Math.max(0, depth - 1);
+    else if (ch === "\n" || (depth === 0 && ".!?。".includes(ch) && /\s/.test(text[i + 1] ?? " "))) {
+      out.push(text.slice(start, i + 1));
+      start = i + 1;
+    }
+  }
+  out.push(text.slice(start));
+  return out;
 }
 
 /** A client id for one outgoing message (resent with the same id after a reconnect). */

@@ -27,14 +27,32 @@ test("country suggested from the browser's timezone", () => {
 });
 
 test("the local emergency number is read from the acknowledgement", () => {
-  assert.equal(emergencyNumberFrom("Case C119-2024-000123 is open. Local emergency number in Japan: 119."), "119");
-  assert.equal(emergencyNumberFrom("If life is in danger, call the emergency number 000 now."), "000");
-  assert.equal(emergencyNumberFrom("France — emergency: 15 (SAMU) or 112."), "15 / 112");
-  assert.equal(emergencyNumberFrom("생명이 위급하면 현지 응급번호 911로 전화하세요. 상담 번호 C119-2024-000001"), "911");
-  assert.equal(emergencyNumberFrom("If life is in danger, call the local emergency number now."), null);
-  assert.equal(emergencyNumberFrom("In an emergency, call us on +82-44-320-0119."), null);
-  assert.equal(emergencyNumberFrom("Emergency case C119-2025-000042 received."), null);
-  assert.equal(emergencyNumberFrom(""), null);
+  const cases = [
+    ["Your case C119-2024-000123 is open. If life is in danger, call 119 now (ambulance, Japan; police 110).", "119"],
+    ["If life is in danger, call 15 now (ambulance, France) or 112 (general emergency number).", "15 / 112"],
+    ["If life is in danger, call 000 now (emergency number, Australia).", "000"],
+    ["상담 번호 C119-2024-000001가 접수되었습니다. 생명이 위급하면 지금 바로 911번(미국 긴급번호)으로 전화하세요.", "911"],
+    ["생명이 위급하면 지금 바로 119번(대한민국 구급차)으로 전화하세요. 경찰은 112번입니다.", "119"],
+    ["Local emergency number in Spain: 112.", "112"],
+    ["If life is in danger, call the local emergency number now.", null],
+    ["In an emergency, call us on +82-44-320-0119.", null],
+    ["Emergency case C119-2025-000042 received.", null],
+    ["A doctor will answer in about 10 minutes.", null],
+    [
+      "Received. Your case number is C119-2026-000004.\nIf life is in danger, call the local emergency number now.\nAn emergency doctor will answer in about 10 minutes.",
+      null,
+    ],
+    [
+      "접수되었습니다. 상담 번호는 C119-2026-000001입니다.\n생명이 위급하면 지금 바로 현지 응급번호로 전화하세요.\n응급의학 전문의가 약 15분 안에 답변드립니다.",
+      null,
+    ],
+    [
+      "접수되었습니다. 상담 번호는 C119-2026-000001입니다.\n생명이 위급하면 지금 바로 119번(일본 구급차)으로 전화하세요. 경찰은 110번입니다.\n응급의학 전문의가 약 10분 안에 답변드립니다.",
+      "119",
+    ],
+    ["", null],
+  ];
+  for (const [text, expected] of cases) assert.equal(emergencyNumberFrom(text), expected, text);
 });
 
 test("case numbers are found in text", () => {
