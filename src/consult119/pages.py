@@ -1,7 +1,8 @@
 """The pages: the staff console, the manager reports and the traveller web chat.
 
 ``frontend/`` holds plain JavaScript modules and CSS served as they are (no build step) at
-``/console/``, ``/reports/``, ``/chat/`` and the modules they share at ``/shared/``. Every
+``/console/``, ``/reports/``, ``/chat/`` and the modules they share at ``/shared/``; ``/`` links
+the three. Every
 response carries security headers; the pages get a Content-Security-Policy that allows scripts,
 styles and connections from this origin only, so a traveller's text can never run as code even
 if a bug rendered it as HTML.
@@ -13,7 +14,7 @@ import logging
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
+from fastapi.responses import FileResponse, RedirectResponse
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.staticfiles import StaticFiles
@@ -130,7 +131,9 @@ def install_pages(app: FastAPI, settings: PageSettings | None = None) -> Path | 
         )
         app.mount(f"/{name}/", StaticFiles(directory=folder / name, html=True), name=f"page-{name}")
     app.mount(f"/{SHARED}/", StaticFiles(directory=folder / SHARED), name="page-shared")
-    app.add_api_route("/", _redirect_to("/console/"), methods=["GET"], include_in_schema=False)
+    home = folder / "index.html"
+    if home.is_file():
+        app.add_api_route("/", _file(home), methods=["GET"], include_in_schema=False)
     return folder
 
 
@@ -139,3 +142,10 @@ def _redirect_to(target: str):
         return RedirectResponse(target, status_code=308)
 
     return redirect
+
+
+def _file(path: Path):
+    async def page() -> FileResponse:
+        return FileResponse(path, media_type="text/html; charset=utf-8")
+
+    return page

@@ -58,9 +58,12 @@ def test_a_page_without_its_slash_redirects(client, page):
     assert response.headers["location"] == f"/{page}/"
 
 
-def test_the_root_leads_to_the_console(client):
-    response = client.get("/", follow_redirects=False)
-    assert response.headers["location"] == "/console/"
+def test_the_root_links_the_three_pages(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    for page in PAGES:
+        assert f'href="/{page}/"' in response.text
 
 
 @pytest.mark.parametrize(
@@ -116,7 +119,7 @@ class _Inline(HTMLParser):
                 self.problems.append(f"<{tag} {name}=…>")
 
 
-@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("page", [*PAGES, "."])
 def test_pages_have_no_inline_script_or_style(page):
     parser = _Inline()
     parser.feed((FRONTEND / page / "index.html").read_text(encoding="utf-8"))
