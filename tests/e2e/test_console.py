@@ -77,14 +77,23 @@ def test_a_case_posted_from_outside_appears_without_a_reload(live_server, db, pa
 
     routine = post_chat(live_server, sender_id="t1", message_id="m1", text="I have a mild cough")
     urgent = post_chat(
-        live_server,
-        sender_id="t2",
-        message_id="m2",
-        text="My father has chest pain and cannot breathe",
+        live_server, sender_id="t2", message_id="m2", text="He is unconscious and having a seizure"
     )
     first = page.locator(f'.ticket[data-case-number="{routine["case_number"]}"]')
     expect(first).to_be_visible()
-    expect(page.locator(f'.ticket[data-case-number="{urgent["case_number"]}"]')).to_be_visible()
+    red = page.locator(f'.ticket[data-case-number="{urgent["case_number"]}"]')
+    expect(red).to_be_visible()
+    # The red-flag case jumps the queue, is marked, and raises the visual alert.
+    expect(page.locator(".ticket").first).to_have_attribute(
+        "data-case-number", urgent["case_number"]
+    )
+    expect(red).to_have_class(re.compile("red-flag"))
+    expect(red.locator(".flags")).to_contain_text("⚑")
+    expect(page.locator("#alert-banner")).to_be_visible()
+    expect(page.locator("#alert-banner")).to_contain_text(urgent["case_number"])
+    expect(red.locator(".sla")).to_have_attribute("data-state", re.compile("ok|warning|breached"))
+    page.locator("#alert-banner button").last.click()
+    expect(page.locator("#alert-banner")).to_be_hidden()
     assert page.evaluate("() => window.__sameDocument") is True
     expect(page.locator("#connection")).to_have_attribute("data-state", "live")
 
