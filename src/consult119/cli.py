@@ -65,6 +65,10 @@ def serve(
         log_level=log_level,
         ws_ping_interval=20,
         ws_ping_timeout=20,
+        # Console frames are small JSON; per-connection deflate state would cost more memory
+        # than a thousand idle consoles need, and no client frame is anywhere near 1 MiB.
+        ws_per_message_deflate=False,
+        ws_max_size=1024 * 1024,
     )
 
 

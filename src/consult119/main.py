@@ -14,6 +14,8 @@ from consult119 import __version__
 from consult119.auth.routes import router as auth_router
 from consult119.auth.security import signing_key
 from consult119.config import Settings, get_settings
+from consult119.console.runtime import console_lifespan
+from consult119.console.socket import router as console_router
 from consult119.context import AppContext, Clock
 from consult119.db import Database, utcnow
 from consult119.errors import install_error_handlers
@@ -34,7 +36,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
-            yield
+            async with console_lifespan(ctx):
+                yield
         finally:
             db.dispose()
 
@@ -48,6 +51,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     install_error_handlers(app)
     app.include_router(auth_router)
     app.include_router(chat_intake_router)
+    app.include_router(console_router)
     install_pages(app)
 
     @app.get("/healthz", tags=["ops"])

@@ -1,0 +1,303 @@
+"""Console fan-out: how fast a new case reaches every open console, and what a console costs.
+
+For 100, 500 and 1,000 consoles on one ``consult119 serve`` process (SQLite, loopback):
+- latency from sending a chat intake to the ``ticket.created`` frame on each console
+  (p50/p99/max over every console and round; this includes the intake's own commit, so it is
+  an upper bound on "intake answered → on every screen");
+- server memory per idle console (RSS growth after the consoles are open and ready, / N).
+
+A baseline runs in the same invocation: a bare ``websockets`` broadcast server (no auth,
+no database) measured the same way, the trigger being a frame to that server instead of an
+intake. Clients run in this process on the same machine, so their own CPU time is in every
+number; compare the ratios, not the absolute values across machines.
+
+    .venv/bin/python bench/fanout.py                 # 100, 500, 1000 consoles
+    .venv/bin/python bench/fanout.py --sizes 50 --rounds 5
+
+Loopback only; every phase has a deadline, so the run always ends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from websockets.asyncio.client import ClientConnection, connect
+
+SECRET = "bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+PASSWORD = "bench-password-123"
+CREATED = '"name":"ticket.created"'
+DEADLINE = 600.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+# --- the baseline: a bare websockets broadcast server --------------------------------------
+
+
+async def baseline_server(port: int) -> None:
+    from websockets.asyncio.server import broadcast, serve
+
+    consoles = set()
+
+    async def handler(ws) -> None:
+        async for message in ws:
+            frame = json.loads(message)
+            if frame["type"] == "auth":
+                consoles.add(ws)
+                await ws.send('{"type":"ready"}')
+            elif frame["type"] == "trigger":
+                broadcast(consoles, frame["payload"])
+        consoles.discard(ws)
+
+    async with serve(handler, "127.0.0.1", port, compression=None, ping_interval=20):
+        await asyncio.Future()
+
+
+# --- clients --------------------------------------------------------------------------------
+
+
+@dataclass
+class Fleet:
+    """N open consoles and when each received each round's ``ticket.created``."""
+
+    sockets: list[ClientConnection] = field(default_factory=list)
+    received: list[list[float]] = field(default_factory=list)
+    readers: list[asyncio.Task[None]] = field(default_factory=list)
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    round_count: int = 0
+
+    async def open(self, url: str, auth: str, n: int) -> None:
+        sem = asyncio.Semaphore(50)
+
+        async def one() -> ClientConnection:
+            async with sem:
+                ws = await connect(url, compression=None, open_timeout=60, max_size=None)
+                await ws.send(auth)
+                while json.loads(await ws.recv())["type"] != "ready":
+                    pass
+                return ws
+
+        self.sockets = list(await asyncio.gather(*(one() for _ in range(n))))
+        self.received = [[] for _ in range(n)]
+        self.readers = [asyncio.create_task(self._read(i, ws)) for i, ws in enumerate(self.sockets)]
+
+    async def _read(self, i: int, ws: ClientConnection) -> None:
+        async for message in ws:
+            if CREATED in message:
+                self.received[i].append(time.perf_counter())
+                if all(len(r) >= self.round_count for r in self.received):
+                    self.arrived.set()
+
+    async def round(self, trigger) -> list[float]:
+        self.round_count += 1
+        self.arrived.clear()
+        start = time.perf_counter()
+        await trigger()
+        await asyncio.wait_for(self.arrived.wait(), 60)
+        return [(r[self.round_count - 1] - start) * 1000 for r in self.received]
+
+    async def close(self) -> None:
+        for task in self.readers:
+            task.cancel()
+        await asyncio.gather(*(ws.close() for ws in self.sockets), return_exceptions=True)
+
+
+@dataclass
+class Result:
+    system: str
+    consoles: int
+    latencies: list[float]
+    kb_per_console: float
+
+
+async def measure(system: str, pid: int, url: str, auth: str, n: int, rounds: int,
+                  trigger) -> Result:
+    await asyncio.sleep(0.5)
+    before = rss_kb(pid)
+    fleet = Fleet()
+    await fleet.open(url, auth, n)
+    await asyncio.sleep(1.0)  # idle: snapshots sent, buffers settled
+    per_console = (rss_kb(pid) - before) / n
+    latencies: list[float] = []
+    for _ in range(rounds):
+        latencies += await fleet.round(trigger)
+        await asyncio.sleep(0.05)
+    await fleet.close()
+    return Result(system, n, latencies, per_console)
+
+
+# --- orchestration --------------------------------------------------------------------------
+
+
+def start_consult119(tmp: Path) -> tuple[subprocess.Popen[bytes], str, str]:
+    from consult119.config import Settings
+    from consult119.db import Database, build_engine, utcnow
+    from consult119.migrate import upgrade
+    from consult119.staff.service import create_staff
+
+    url = f"sqlite:///{tmp / 'bench.db'}"
+    settings = Settings(database_url=url, secret_key=SECRET)
+    engine = build_engine(settings)
+    upgrade(engine)
+    engine.dispose()
+    db = Database(settings)
+    with db.unit_of_work() as s:
+        create_staff(s, email="doctor@bench.example", name="Bench Doctor", role="doctor",
+                     password=PASSWORD, now=utcnow())
+    db.dispose()
+    port = free_port()
+    env = {**os.environ, "CONSULT119_DATABASE_URL": url, "CONSULT119_SECRET_KEY": SECRET}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "consult119.cli", "serve", "--port", str(port),
+         "--smtp-port", "0", "--log-level", "warning"],
+        env=env, stdout=subprocess.DEVNULL, stderr=open(tmp / "server.log", "wb"),  # noqa: SIM115
+    )
+    base = f"http://127.0.0.1:{port}"
+    wait_http(f"{base}/healthz", proc)
+    token = httpx.post(f"{base}/api/v1/auth/token",
+                       data={"username": "doctor@bench.example", "password": PASSWORD}).json()
+    return proc, base, token["access_token"]
+
+
+def wait_http(url: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("server exited during start-up")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer")
+
+
+def start_baseline() -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, __file__, "--baseline-server", str(port)])
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return proc, port
+        time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("baseline server did not start")
+
+
+async def run(sizes: list[int], rounds: int) -> list[Result]:
+    results: list[Result] = []
+    with tempfile.TemporaryDirectory() as tmpdir:
+        for n in sizes:
+            # Fresh servers per size, so memory is measured from the same starting point.
+            results += await run_size(Path(tmpdir) / str(n), n, rounds)
+    return results
+
+
+async def run_size(tmp: Path, n: int, rounds: int) -> list[Result]:
+    tmp.mkdir()
+    server, base, token = start_consult119(tmp)
+    baseline, bport = start_baseline()
+    try:
+        async with asyncio.timeout(DEADLINE):
+            control = await connect(f"ws://127.0.0.1:{bport}", compression=None)
+            await control.send('{"type":"hello"}')
+            # The same frame size for the baseline: a ticket.created is ~1 kB.
+            payload = json.dumps({"type": "event", "name": "ticket.created",
+                                  "data": {"pad": "x" * 900}}, separators=(",", ":"))
+            counter = iter(range(1, 1_000_000))
+            async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+
+                async def intake() -> None:
+                    seq = next(counter)
+                    r = await http.post("/api/v1/intake/chat", json={
+                        "source": "kakao", "sender_id": f"bench-{seq}",
+                        "message_id": f"m-{seq}", "text": "가슴이 아파요"})
+                    assert r.status_code == 201, r.text
+
+                async def trigger() -> None:
+                    await control.send(json.dumps({"type": "trigger", "payload": payload}))
+
+                console_url = f"{base.replace('http', 'ws')}/ws/console"
+                console_auth = json.dumps({"type": "auth", "token": token})
+                baseline_url = f"ws://127.0.0.1:{bport}"
+                # Warm both servers up (imports, thread pools, first queries).
+                await measure("warm-up", server.pid, console_url, console_auth, 20, 3, intake)
+                await measure("warm-up", baseline.pid, baseline_url, '{"type":"auth"}', 20, 3,
+                              trigger)
+                results = [
+                    await measure("consult119", server.pid, console_url, console_auth, n,
+                                  rounds, intake),
+                    await measure("websockets baseline", baseline.pid, baseline_url,
+                                  '{"type":"auth"}', n, rounds, trigger),
+                ]
+            await control.close()
+    finally:
+        for proc in (server, baseline):
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    return results
+
+
+def print_table(results: list[Result]) -> None:
+    base = {r.consoles: r for r in results if r.system != "consult119"}
+    print(f"\n{'system':<22}{'consoles':>9}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}"
+          f"{'KB/idle':>9}{'p99 ×base':>11}")
+    for r in results:
+        p99 = percentile(r.latencies, 0.99)
+        ratio = p99 / max(percentile(base[r.consoles].latencies, 0.99), 1e-6)
+        print(f"{r.system:<22}{r.consoles:>9}{statistics.median(r.latencies):>9.1f}{p99:>9.1f}"
+              f"{max(r.latencies):>9.1f}{r.kb_per_console:>9.1f}{ratio:>11.2f}")
+    print("\nlatency: intake request sent (baseline: trigger frame sent) → ticket.created "
+          "received, over every console and round; KB/idle: server RSS growth / consoles")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="100,500,1000", help="console counts, comma-separated")
+    parser.add_argument("--rounds", type=int, default=20, help="new cases per size")
+    parser.add_argument("--baseline-server", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.baseline_server:
+        asyncio.run(baseline_server(args.baseline_server))
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 8192)), hard))
+    sizes = [int(s) for s in args.sizes.split(",")]
+    print_table(asyncio.run(run(sizes, args.rounds)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+"""What a console reads from the database: its snapshot, and the events it missed.
+
+Every function here runs in a worker thread inside one short read session; a WebSocket never
+holds a session for its lifetime.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from consult119.console.shaping import FULL, shape_ticket
+from consult119.db import Database
+from consult119.realtime.relay import head_event_id, oldest_event_id, read_events_after
+from consult119.staff import repository as staff_repo
+from consult119.staff.models import Staff
+from consult119.staff.schemas import StaffPublic
+from consult119.tickets import repository as ticket_repo
+from consult119.tickets.events import ticket_public
+
+
+def staff_public(staff: Staff, on_duty: bool) -> dict[str, Any]:
+    return StaffPublic(
+        id=staff.id or 0,
+        email=staff.email,
+        name=staff.name,
+        role=staff.role,
+        on_duty=on_duty,
+        presence=staff.presence,
+    ).model_dump(mode="json")
+
+
+def read_snapshot(
+    db: Database, *, staff_id: int, audience: str, now: datetime, limit: int
+) -> dict[str, Any]:
+    """The console's starting state. ``last_event_id`` is read BEFORE the state, so every
+    change after it arrives as an event (some may already show in the state; applying a
+    ticket event twice is harmless because it carries the whole ticket)."""
+    with db.read_session() as session:
+        last_event_id = head_event_id(session)
+        queue, queue_total = ticket_repo.list_tickets(session, limit=limit)
+        if audience == FULL:
+            mine, mine_total = ticket_repo.list_tickets(session, assignee_id=staff_id, limit=limit)
+        else:
+            mine, mine_total = [], 0
+        on_duty = staff_repo.list_staff(session, now=now, on_duty=True)
+        me = session.get(Staff, staff_id)
+        me_on_duty = staff_repo.is_on_duty(session, staff_id, now)
+    return {
+        "type": "snapshot",
+        "last_event_id": last_event_id,
+        "me": staff_public(me, me_on_duty) if me is not None else None,
+        "queue": {
+            "items": [shape_ticket(ticket_public(t), audience) for t in queue],
+            "total": queue_total,
+        },
+        "my_cases": {
+            "items": [shape_ticket(ticket_public(t), audience) for t in mine],
+            "total": mine_total,
+        },
+        "staff": [staff_public(s, flag) for s, flag in on_duty],
+    }
+
+
+@dataclass(frozen=True)
+class ResumePlan:
+    """How a console resuming after ``resume_after`` catches up."""
+
+    kind: str  # "replay" | "too_old" | "future"
+    head: int
+
+
+def plan_resume(db: Database, resume_after: int, max_replay: int) -> ResumePlan:
+    """Replay when the log still holds every event after ``resume_after`` and there are not
+    too many; otherwise the console needs a fresh snapshot."""
+    with db.read_session() as session:
+        head = head_event_id(session)
+        oldest = oldest_event_id(session)
+    if resume_after > head:
+        return ResumePlan("future", head)
+    if resume_after == head:
+        return ResumePlan("replay", head)
+    # Ids are gap-free, so the log holds every missed event iff it starts at or before the
+    # first one the console has not seen.
+    if oldest is None or oldest > resume_after + 1 or head - resume_after > max_replay:
+        return ResumePlan("too_old", head)
+    return ResumePlan("replay", head)
+
+
+def read_replay(db: Database, after: int, limit: int) -> list[dict[str, Any]]:
+    with db.read_session() as session:
+        return read_events_after(session, after, limit)

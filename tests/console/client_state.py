@@ -1,0 +1,63 @@
+"""The reference client logic: a console's state, built from a snapshot and kept by events.
+
+This is what docs/realtime.md asks of a client; the tests hold it to "snapshot before +
+events == snapshot after".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+OPEN = {"new", "triaged", "assigned", "in_progress", "waiting"}
+
+
+def queue_key(ticket: dict[str, Any]) -> tuple:
+    return (ticket["priority"], ticket["created_at"], ticket["id"])
+
+
+class ConsoleState:
+    def __init__(self, snapshot: dict[str, Any]) -> None:
+        self.me = snapshot["me"]
+        self.last_event_id = snapshot["last_event_id"]
+        self.queue = {t["id"]: t for t in snapshot["queue"]["items"]}
+        self.queue_total = snapshot["queue"]["total"]
+        self.mine = {t["id"]: t for t in snapshot["my_cases"]["items"]}
+        self.mine_total = snapshot["my_cases"]["total"]
+        self.staff = {s["id"]: dict(s) for s in snapshot["staff"]}
+
+    @staticmethod
+    def _put(items: dict, total: int, ticket: dict, keep: bool) -> int:
+        present = ticket["id"] in items
+        if keep:
+            items[ticket["id"]] = ticket
+            return total + (0 if present else 1)
+        if present:
+            del items[ticket["id"]]
+            return total - 1
+        return total
+
+    def apply(self, event: dict[str, Any]) -> None:
+        if event["id"] <= self.last_event_id:
+            return  # already reflected
+        self.last_event_id = event["id"]
+        data = event["data"]
+        ticket = data.get("ticket")
+        if ticket is not None:
+            is_open = ticket["status"] in OPEN
+            self.queue_total = self._put(self.queue, self.queue_total, ticket, is_open)
+            mine = is_open and ticket.get("assignee_id") == self.me["id"]
+            self.mine_total = self._put(self.mine, self.mine_total, ticket, mine)
+        if event["name"] == "presence.changed" and data["staff_id"] in self.staff:
+            self.staff[data["staff_id"]]["presence"] = data["to"]
+            if data["staff_id"] == self.me["id"]:
+                self.me = {**self.me, "presence": data["to"]}
+
+    def view(self) -> dict[str, Any]:
+        return {
+            "me": self.me,
+            "queue": sorted(self.queue.values(), key=queue_key),
+            "queue_total": self.queue_total,
+            "my_cases": sorted(self.mine.values(), key=queue_key),
+            "my_total": self.mine_total,
+            "staff": [self.staff[k] for k in sorted(self.staff)],
+        }
