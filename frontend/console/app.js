@@ -756,6 +756,12 @@ function onKey(event) {
     return;
   }
   if (isTyping(event.target)) return;
+  const row = event.key === "Enter" && event.target instanceof Element ? event.target.closest(".ticket") : null;
+  if (row) {
+    event.preventDefault();
+    openCase(Number(row.dataset.ticketId));
+    return;
+  }
   const keyMap = { j: "next", ArrowDown: "next", k: "prev", ArrowUp: "prev", Enter: "open", "?": "help" };
   const shortcut = SHORTCUTS.find(([key]) => key === event.key);
   const action = keyMap[event.key] || shortcut?.[1];

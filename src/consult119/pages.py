@@ -103,7 +103,7 @@ class SecurityHeaders:
                         headers.append((name, value))
                 if not is_docs and b"content-security-policy" not in present:
                     headers.append((b"content-security-policy", CONTENT_SECURITY_POLICY.encode()))
-                if not path.startswith("/api/") and not is_docs:
+                if not path.startswith("/api/") and not is_docs and b"cache-control" not in present:
                     # Modules without a build step: always revalidate (ETag), never stale.
                     headers.append((b"cache-control", b"no-cache"))
                 message["headers"] = headers

@@ -10,7 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from consult119.config import Settings
+from consult119.db import build_engine
 from consult119.main import create_app
+from consult119.migrate import upgrade
 from consult119.pages import CONTENT_SECURITY_POLICY, PageSettings, frontend_dir, install_pages
 from tests.conftest import TEST_SECRET
 
@@ -21,7 +23,11 @@ PAGES = ["console", "reports", "chat"]
 @pytest.fixture(scope="module")
 def client(tmp_path_factory) -> TestClient:
     url = f"sqlite:///{tmp_path_factory.mktemp('pages') / 'pages.db'}"
-    app = create_app(Settings(database_url=url, secret_key=TEST_SECRET))
+    settings = Settings(database_url=url, secret_key=TEST_SECRET)
+    engine = build_engine(settings)
+    upgrade(engine)
+    engine.dispose()
+    app = create_app(settings)
     with TestClient(app) as c:
         yield c
 
