@@ -1,0 +1,194 @@
+// The web chat's pure logic: the country a browser's timezone suggests, the local emergency
+// number read from the acknowledgement, and the transcript built from the frames of /ws/chat.
+
+/** ISO 3166-1 alpha-2 codes; names come from Intl.DisplayNames in the reader's language. */
+export const COUNTRIES = (
+  "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ " +
+  "BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO " +
+  "DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU " +
+  "GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW " +
+  "KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU " +
+  "MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW " +
+  "PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF " +
+  "TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA " +
+  "ZM ZW"
+).split(" ");
+
+/** Timezones where Koreans abroad most often are, and their country. */
+const ZONE_COUNTRY = {
+  "Asia/Tokyo": "JP", "Asia/Shanghai": "CN", "Asia/Chongqing": "CN", "Asia/Harbin": "CN",
+  "Asia/Urumqi": "CN", "Asia/Hong_Kong": "HK", "Asia/Macau": "MO", "Asia/Taipei": "TW",
+  "Asia/Seoul": "KR", "Asia/Pyongyang": "KP", "Asia/Bangkok": "TH", "Asia/Ho_Chi_Minh": "VN",
+  "Asia/Saigon": "VN", "Asia/Manila": "PH", "Asia/Singapore": "SG", "Asia/Kuala_Lumpur": "MY",
+  "Asia/Jakarta": "ID", "Asia/Makassar": "ID", "Asia/Jayapura": "ID", "Asia/Phnom_Penh": "KH",
+  "Asia/Vientiane": "LA", "Asia/Yangon": "MM", "Asia/Rangoon": "MM", "Asia/Kathmandu": "NP",
+  "Asia/Kolkata": "IN", "Asia/Calcutta": "IN", "Asia/Colombo": "LK", "Asia/Dhaka": "BD",
+  "Asia/Karachi": "PK", "Asia/Tashkent": "UZ", "Asia/Almaty": "KZ", "Asia/Ulaanbaatar": "MN",
+  "Asia/Dubai": "AE", "Asia/Qatar": "QA", "Asia/Riyadh": "SA", "Asia/Kuwait": "KW",
+  "Asia/Tehran": "IR", "Asia/Jerusalem": "IL", "Asia/Vladivostok": "RU", "Asia/Brunei": "BN",
+  "Europe/London": "GB", "Europe/Dublin": "IE", "Europe/Paris": "FR", "Europe/Berlin": "DE",
+  "Europe/Rome": "IT", "Europe/Madrid": "ES", "Europe/Lisbon": "PT", "Europe/Amsterdam": "NL",
+  "Europe/Brussels": "BE", "Europe/Zurich": "CH", "Europe/Vienna": "AT", "Europe/Prague": "CZ",
+  "Europe/Budapest": "HU", "Europe/Warsaw": "PL", "Europe/Athens": "GR", "Europe/Istanbul": "TR",
+  "Europe/Moscow": "RU", "Europe/Stockholm": "SE", "Europe/Oslo": "NO", "Europe/Copenhagen": "DK",
+  "Europe/Helsinki": "FI", "Europe/Kiev": "UA", "Europe/Kyiv": "UA", "Europe/Bucharest": "RO",
+  "America/New_York": "US", "America/Chicago": "US", "America/Denver": "US",
+  "America/Phoenix": "US", "America/Los_Angeles": "US", "America/Anchorage": "US",
+  "Pacific/Honolulu": "US", "America/Detroit": "US", "Pacific/Guam": "GU", "Pacific/Saipan": "MP",
+  "America/Toronto": "CA", "America/Vancouver": "CA", "America/Montreal": "CA",
+  "America/Edmonton": "CA", "America/Mexico_City": "MX", "America/Cancun": "MX",
+  "America/Sao_Paulo": "BR", "America/Argentina/Buenos_Aires": "AR", "America/Buenos_Aires": "AR",
+  "America/Lima": "PE", "America/Bogota": "CO", "America/Santiago": "CL",
+  "Australia/Sydney": "AU", "Australia/Melbourne": "AU", "Australia/Brisbane": "AU",
+  "Australia/Perth": "AU", "Australia/Adelaide": "AU", "Australia/Darwin": "AU",
+  "Australia/Hobart": "AU", "Pacific/Auckland": "NZ", "Pacific/Fiji": "FJ",
+  "Africa/Cairo": "EG", "Africa/Johannesburg": "ZA", "Africa/Nairobi": "KE", "Africa/Lagos": "NG",
+  "Africa/Casablanca": "MA", "Africa/Addis_Ababa": "ET",
+};
+
+/** The country a timezone suggests, or null (UTC, Etc/*, unknown zones). */
+export function countryFromTimezone(zone) {
+  return ZONE_COUNTRY[zone] ?? null;
+}
+
+/** The browser's IANA timezone, or null. */
+export function browserTimezone() {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || null;
+  } catch {
+    return null;
+  }
+}
+
+const CASE_NUMBER = /C119-\d{4}-\d{6}/;
+// A sentence about a life in danger or calling for help.
+// (Not "emergency doctor" / "응급의학": the line about who answers names minutes, not numbers.)
+const EMERGENCY_SENTENCE = /danger|emergency (number|services)|ambulance|위급|구급|긴급번호|응급번호/i;
+// A short number standing alone: not part of a phone number (+82-44-…) or a longer figure.
+const SHORT_NUMBER = /(?<![\d+\-:]|\d\.)\d{2,4}(?![\d\-:]|\.\d)/g;
+// Numbers for the police or the fire service are not the medical emergency number.
+// "10 minutes", "10분": a wait, not a number to call.
+const DURATION = /^\s*(min|minute|hour|h\b|분|시간)/i;
+const OTHER_SERVICE = /(police|fire|경찰|소방)[^\d]{0,12}$/i;
+
+/** The case number a text mentions, or null. */
+export function caseNumberFrom(text) {
+  return CASE_NUMBER.exec(String(text || ""))?.[0] ?? null;
+}
+
+/**
+ * The local emergency number(s) an acknowledgement names, e.g. "119", "15 / 112", or null when
+ * it names none. Reads the short numbers of the first sentence about a life in danger,
+ * leaving out case numbers, full phone numbers and the police or fire numbers.
+ */
+export function emergencyNumberFrom(text) {
+  const clean = String(text || "").replace(new RegExp(CASE_NUMBER.source, "g"), " ");
+  for (const sentence of sentences(clean)) {
+    if (!EMERGENCY_SENTENCE.test(sentence)) continue;
+    const numbers = [...sentence.matchAll(SHORT_NUMBER)]
+      .filter((m) => !OTHER_SERVICE.test(sentence.slice(0, m.index)))
+      .filter((m) => !DURATION.test(sentence.slice(m.index + m[0].length)))
+      .map((m) => m[0]);
+    if (numbers.length) return [...new Set(numbers)].slice(0, 3).join(" / ");
+  }
+  return null;
+}
+
+/** Sentences of `text`; a full stop inside parentheses ("(St. Helena: 911)") ends none. */
+function sentences(text) {
+  const out = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === "(") depth++;
+    else if (ch === ")") depth = Math.max(0, depth - 1);
+    else if (ch === "\n" || (depth === 0 && ".!?。".includes(ch) && /\s/.test(text[i + 1] ?? " "))) {
+      out.push(text.slice(start, i + 1));
+      start = i + 1;
+    }
+  }
+  out.push(text.slice(start));
+  return out;
+}
+
+/** A client id for one outgoing message (resent with the same id after a reconnect). */
+export function newClientId() {
+  if (globalThis.crypto?.randomUUID) {
+    try {
+      return globalThis.crypto.randomUUID();
+    } catch {
+      /* insecure context: fall through */
+    }
+  }
+  const bytes = new Uint8Array(16);
+  globalThis.crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** An empty transcript. */
+export function emptyTranscript() {
+  return { entries: [], caseNumber: null, emergencyNumber: null };
+}
+
+/** The transcript after the traveller wrote `text` (shown at once, "sending" until the ack). */
+export function addOutgoing(transcript, text, clientId, at = new Date().toISOString()) {
+  return {
+    ...transcript,
+    entries: [...transcript.entries, { from: "me", text, clientId, state: "sending", at }],
+  };
+}
+
+/** The transcript after one frame from /ws/chat. Frames seen before change nothing. */
+export function applyChatFrame(transcript, frame) {
+  if (frame.type === "ack") {
+    const entries = transcript.entries.map((e) =>
+      e.from === "me" && e.clientId === frame.client_id
+        ? { ...e, state: "sent", id: frame.message_id }
+        : e,
+    );
+    const next = { ...transcript, entries, caseNumber: frame.case_number || transcript.caseNumber };
+    const replyText = frame.reply?.text ?? frame.text;
+    return replyText ? addIncoming(next, { from: "system", text: replyText, id: `ack:${frame.message_id}` }) : next;
+  }
+  if (frame.type === "message") {
+    const from = frame.from || "staff";
+    if (from === "me" || from === "traveller" || from === "contact") {
+      // The server echoing our own message (e.g. history after a reconnect).
+      if (transcript.entries.some((e) => e.from === "me" && (e.clientId === frame.client_id || e.id === frame.id))) {
+        return transcript;
+      }
+      return {
+        ...transcript,
+        entries: [...transcript.entries, { from: "me", text: frame.text, id: frame.id, clientId: frame.client_id, state: "sent", at: frame.at }],
+      };
+    }
+    return addIncoming(transcript, { from, text: frame.text, id: frame.id, at: frame.created_at ?? frame.at });
+  }
+  return transcript;
+}
+
+function addIncoming(transcript, entry) {
+  if (entry.id !== undefined && entry.id !== null && transcript.entries.some((e) => e.from !== "me" && e.id === entry.id)) {
+    return transcript;
+  }
+  return {
+    ...transcript,
+    entries: [...transcript.entries, entry],
+    caseNumber: transcript.caseNumber || caseNumberFrom(entry.text),
+    emergencyNumber: emergencyNumberFrom(entry.text) || transcript.emergencyNumber,
+  };
+}
+
+/** Messages written but not yet acknowledged: sent again after a reconnect. */
+export function unacknowledged(transcript) {
+  return transcript.entries.filter((e) => e.from === "me" && e.state === "sending");
+}
+
+/** The id of the newest staff reply shown, to resume after on reconnect; null before any. */
+export function lastReplyId(transcript) {
+  const ids = transcript.entries
+    .filter((e) => e.from === "staff" && Number.isInteger(e.id))
+    .map((e) => e.id);
+  return ids.length ? Math.max(...ids) : null;
+}

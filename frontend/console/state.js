@@ -1,0 +1,154 @@
+// The console's state as a pure function of a snapshot and the events after it:
+// applySnapshot(snapshot) then applyEvent(state, event)… gives the same state the server
+// would show in a fresh snapshot. No DOM, no network: tested with `node --test`.
+import { OPEN_STATUSES } from "../shared/domain.js";
+
+/** An empty state: nothing known yet. */
+export function emptyState() {
+  return { lastEventId: null, tickets: {}, staff: {}, sla: {}, me: null };
+}
+
+/**
+ * The state described by a `snapshot` frame. Tolerant of the frame's field names: tickets under
+ * `queue`, `tickets` or `items` (plus `my_cases`), staff under `staff` or `on_duty`.
+ */
+export function applySnapshot(snapshot, previous = emptyState()) {
+  const state = { ...emptyState(), me: previous.me };
+  const lists = [snapshot.queue, snapshot.tickets, snapshot.items, snapshot.my_cases];
+  for (const list of lists) {
+    for (const ticket of asItems(list)) state.tickets[ticket.id] = ticket;
+  }
+  for (const member of asItems(snapshot.staff ?? snapshot.on_duty)) {
+    state.staff[member.id] = member;
+  }
+  if (snapshot.me) state.me = snapshot.me;
+  state.lastEventId = numberOr(snapshot.last_event_id, null);
+  return state;
+}
+
+/** The state after one event. Events at or below `lastEventId` are already in: ignored. */
+export function applyEvent(state, event) {
+  if (state.lastEventId !== null && event.id !== undefined && event.id <= state.lastEventId) {
+    return state;
+  }
+  const next = {
+    ...state,
+    tickets: { ...state.tickets },
+    staff: { ...state.staff },
+    sla: { ...state.sla },
+  };
+  if (event.id !== undefined) next.lastEventId = event.id;
+  const data = event.data || {};
+  const ticket = data.ticket;
+  if (ticket && ticket.id !== undefined) {
+    const known = next.tickets[ticket.id];
+    // Events arrive in order, but a stale copy (lower version) must never overwrite a newer one.
+    if (!known || (ticket.version ?? 0) >= (known.version ?? 0)) {
+      next.tickets[ticket.id] = { ...known, ...ticket };
+    }
+    if (!OPEN_STATUSES.includes(next.tickets[ticket.id].status)) delete next.sla[ticket.id];
+    if (ticket.first_response_at) delete next.sla[ticket.id];
+  }
+  switch (event.name) {
+    case "presence.changed": {
+      const member = data.staff;
+      const id = member?.id ?? data.staff_id ?? event.actor_id;
+      if (id !== undefined && id !== null) {
+        const presence = member?.presence ?? data.to ?? data.presence ?? data.status;
+        next.staff[id] = { ...next.staff[id], ...member, id, ...(presence ? { presence } : {}) };
+      }
+      break;
+    }
+    case "sla.warning":
+    case "sla.breached": {
+      const id = event.ticket_id ?? ticket?.id;
+      const level = event.name === "sla.breached" ? "breached" : "warning";
+      if (id !== undefined && id !== null && next.sla[id] !== "breached") next.sla[id] = level;
+      break;
+    }
+    default:
+      break;
+  }
+  return next;
+}
+
+/** The rank a ticket has in the queue: its level, its suspected level, or 2 untriaged. */
+export function rank(ticket) {
+  if (typeof ticket.priority === "number") return ticket.priority;
+  if (ticket.acuity) return ticket.acuity;
+  if (ticket.suspected_acuity) return Math.min(ticket.suspected_acuity, 2);
+  return 2;
+}
+
+/**
+ * SPEC's queue order over the open tickets: untriaged and KTAS 1–2 first, then by level,
+ * then the longest waiting first. Within a rank, untriaged cases come before triaged ones
+ * (nobody has looked at them yet).
+ */
+export function queue(state) {
+  return Object.values(state.tickets)
+    .filter((t) => OPEN_STATUSES.includes(t.status))
+    .sort(
+      (a, b) =>
+        rank(a) - rank(b) ||
+        untriagedFirst(a) - untriagedFirst(b) ||
+        Date.parse(a.created_at) - Date.parse(b.created_at) ||
+        a.id - b.id,
+    );
+}
+
+function untriagedFirst(ticket) {
+  return ticket.acuity ? 1 : 0;
+}
+
+/** On-duty staff, doctors first, then by name. */
+export function onDuty(state) {
+  const roleOrder = { doctor: 0, emt: 1, admin: 2, manager: 3 };
+  return Object.values(state.staff)
+    .filter((s) => s.on_duty !== false)
+    .sort(
+      (a, b) =>
+        (roleOrder[a.role] ?? 9) - (roleOrder[b.role] ?? 9) ||
+        String(a.name).localeCompare(String(b.name)),
+    );
+}
+
+/** True when the ticket needs a doctor's eyes now: KTAS 1–2 (set or suspected) or red flags. */
+export function isUrgent(ticket) {
+  if (!ticket) return false;
+  const level = ticket.acuity ?? ticket.suspected_acuity;
+  return (level !== null && level !== undefined && level <= 2) || hasRedFlags(ticket);
+}
+
+export function hasRedFlags(ticket) {
+  return Array.isArray(ticket?.red_flags) && ticket.red_flags.length > 0;
+}
+
+/**
+ * The alert one event calls for, or null: a new or re-triaged urgent case, a red flag, an SLA
+ * breach. `before` is the state the event applies to (so a repeated flag does not ring twice).
+ */
+export function alertFor(before, event) {
+  const ticket = event.data?.ticket;
+  if (event.name === "sla.breached") {
+    return { kind: "sla_breached", ticketId: event.ticket_id ?? ticket?.id, ticket };
+  }
+  if (!ticket || !OPEN_STATUSES.includes(ticket.status)) return null;
+  const known = before.tickets[ticket.id];
+  if (isUrgent(ticket) && (!known || !isUrgent(known))) {
+    const kind = hasRedFlags(ticket) ? "red_flag" : "urgent";
+    return { kind, ticketId: ticket.id, ticket };
+  }
+  return null;
+}
+
+function asItems(list) {
+  if (!list) return [];
+  if (Array.isArray(list)) return list;
+  if (Array.isArray(list.items)) return list.items;
+  return [];
+}
+
+function numberOr(value, fallback) {
+  return typeof value === "number" ? value : fallback;
+}

@@ -1,0 +1,93 @@
+// The web chat's pure logic.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import {
+  COUNTRIES,
+  addOutgoing,
+  applyChatFrame,
+  caseNumberFrom,
+  countryFromTimezone,
+  emergencyNumberFrom,
+  emptyTranscript,
+  lastReplyId,
+  newClientId,
+  unacknowledged,
+} from "../../frontend/chat/logic.js";
+
+test("country suggested from the browser's timezone", () => {
+  assert.equal(countryFromTimezone("Asia/Tokyo"), "JP");
+  assert.equal(countryFromTimezone("America/Los_Angeles"), "US");
+  assert.equal(countryFromTimezone("Australia/Sydney"), "AU");
+  assert.equal(countryFromTimezone("UTC"), null);
+  assert.equal(countryFromTimezone("Mars/Olympus"), null);
+  assert.ok(COUNTRIES.includes("JP") && COUNTRIES.includes("KR"));
+  assert.equal(COUNTRIES.length, 249);
+  assert.ok(COUNTRIES.every((c) => /^[A-Z]{2}$/.test(c)));
+});
+
+test("the local emergency number is read from the acknowledgement", () => {
+  const cases = [
+    ["Your case C119-2024-000123 is open. If life is in danger, call 119 now (ambulance, Japan; police 110).", "119"],
+    ["If life is in danger, call 15 now (ambulance, France) or 112 (general emergency number).", "15 / 112"],
+    ["If life is in danger, call 000 now (emergency number, Australia).", "000"],
+    ["상담 번호 C119-2024-000001가 접수되었습니다. 생명이 위급하면 지금 바로 911번(미국 긴급번호)으로 전화하세요.", "911"],
+    ["생명이 위급하면 지금 바로 119번(대한민국 구급차)으로 전화하세요. 경찰은 112번입니다.", "119"],
+    ["Local emergency number in Spain: 112.", "112"],
+    ["If life is in danger, call the local emergency number now.", null],
+    ["In an emergency, call us on +82-44-320-0119.", null],
+    ["Emergency case C119-2025-000042 received.", null],
+    ["A doctor will answer in about 10 minutes.", null],
+    [
+      "Received. Your case number is C119-2026-000004.\nIf life is in danger, call the local emergency number now.\nAn emergency doctor will answer in about 10 minutes.",
+      null,
+    ],
+    [
+      "접수되었습니다. 상담 번호는 C119-2026-000001입니다.\n생명이 위급하면 지금 바로 현지 응급번호로 전화하세요.\n응급의학 전문의가 약 15분 안에 답변드립니다.",
+      null,
+    ],
+    [
+      "접수되었습니다. 상담 번호는 C119-2026-000001입니다.\n생명이 위급하면 지금 바로 119번(일본 구급차)으로 전화하세요. 경찰은 110번입니다.\n응급의학 전문의가 약 10분 안에 답변드립니다.",
+      "119",
+    ],
+    ["", null],
+  ];
+  for (const [text, expected] of cases) assert.equal(emergencyNumberFrom(text), expected, text);
+});
+
+test("case numbers are found in text", () => {
+  assert.equal(caseNumberFrom("상담 번호 C119-2024-000123가 접수되었습니다"), "C119-2024-000123");
+  assert.equal(caseNumberFrom("no number"), null);
+});
+
+test("transcript: sending, acknowledged, staff replies, duplicates ignored", () => {
+  let tr = emptyTranscript();
+  tr = addOutgoing(tr, "I fell and my ankle is swollen", "c1");
+  assert.equal(unacknowledged(tr).length, 1);
+  tr = applyChatFrame(tr, { type: "ack", client_id: "c1", message_id: 10, case_number: "C119-2024-000007" });
+  assert.equal(tr.caseNumber, "C119-2024-000007");
+  assert.equal(tr.entries[0].state, "sent");
+  assert.equal(unacknowledged(tr).length, 0);
+  tr = applyChatFrame(tr, { type: "message", from: "system", id: "s1", text: "Emergency number in Spain: 112." });
+  assert.equal(tr.emergencyNumber, "112");
+  tr = applyChatFrame(tr, { type: "message", from: "staff", id: 11, text: "Keep the foot raised." });
+  tr = applyChatFrame(tr, { type: "message", from: "staff", id: 11, text: "Keep the foot raised." });
+  assert.deepEqual(tr.entries.map((e) => e.from), ["me", "system", "staff"]);
+  tr = applyChatFrame(tr, { type: "pong" });
+  assert.equal(tr.entries.length, 3);
+  assert.equal(lastReplyId(tr), 11);
+  assert.equal(lastReplyId(emptyTranscript()), null);
+});
+
+test("an ack carrying the reply text shows it once", () => {
+  let tr = addOutgoing(emptyTranscript(), "help", "c9");
+  const ack = { type: "ack", client_id: "c9", message_id: 5, case_number: "C119-2024-000001", reply: { text: "Local emergency number: 119" } };
+  tr = applyChatFrame(applyChatFrame(tr, ack), ack);
+  assert.equal(tr.entries.filter((e) => e.from === "system").length, 1);
+  assert.equal(tr.emergencyNumber, "119");
+});
+
+test("client ids are unique", () => {
+  const ids = new Set(Array.from({ length: 100 }, newClientId));
+  assert.equal(ids.size, 100);
+});

@@ -1,0 +1,154 @@
+// The console's state logic: snapshot + events = the state a fresh snapshot would show.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import {
+  alertFor,
+  applyEvent,
+  applySnapshot,
+  emptyState,
+  isUrgent,
+  onDuty,
+  queue,
+} from "../../frontend/console/state.js";
+
+const T0 = Date.parse("2024-05-01T00:00:00Z");
+const at = (minutes) => new Date(T0 + minutes * 60_000).toISOString();
+
+function ticket(id, fields = {}) {
+  return {
+    id,
+    case_number: `C119-2024-${String(id).padStart(6, "0")}`,
+    channel: "chat",
+    source: "kakao",
+    status: "new",
+    priority: 2,
+    acuity: null,
+    suspected_acuity: null,
+    red_flags: null,
+    category: null,
+    assignee_id: null,
+    created_at: at(id),
+    sla_due_at: null,
+    first_response_at: null,
+    version: 1,
+    ...fields,
+  };
+}
+
+const event = (id, name, data, extra = {}) => ({ type: "event", id, name, at: at(id), data, ...extra });
+
+test("the queue follows SPEC's order: untriaged and KTAS 1–2 first, then level, then wait", () => {
+  const state = applySnapshot({
+    last_event_id: 10,
+    queue: [
+      ticket(1, { status: "triaged", acuity: 4, priority: 4 }),
+      ticket(2, { status: "triaged", acuity: 2, priority: 2 }),
+      ticket(3), // untriaged, ranks as 2, waited longer than 4
+      ticket(4),
+      ticket(5, { status: "triaged", acuity: 1, priority: 1 }),
+      ticket(6, { status: "triaged", acuity: 3, priority: 3 }),
+      ticket(7, { status: "resolved", acuity: 1, priority: 1 }),
+    ],
+  });
+  assert.deepEqual(
+    queue(state).map((t) => t.id),
+    [5, 3, 4, 2, 6, 1],
+  );
+});
+
+test("a red-flag case suspected KTAS 1 jumps ahead of other untriaged cases", () => {
+  const state = applySnapshot({
+    last_event_id: 1,
+    queue: [ticket(1), ticket(2, { suspected_acuity: 1, priority: 1, red_flags: ["chest_pain"] })],
+  });
+  assert.deepEqual(queue(state).map((t) => t.id), [2, 1]);
+});
+
+test("snapshot then events equals the snapshot taken after them", () => {
+  const before = applySnapshot({
+    last_event_id: 5,
+    queue: [ticket(1)],
+    staff: [{ id: 7, name: "Dr Kim", role: "doctor", on_duty: true, presence: "available" }],
+  });
+  const events = [
+    event(6, "ticket.created", { ticket: ticket(2) }),
+    event(7, "ticket.triaged", { ticket: ticket(1, { status: "triaged", acuity: 3, priority: 3, version: 2 }) }),
+    event(8, "ticket.assigned", { ticket: ticket(2, { status: "assigned", assignee_id: 7, version: 2 }) }),
+    event(9, "presence.changed", { staff_id: 7, from: "available", to: "busy" }, { actor_id: 7 }),
+    event(10, "ticket.status_changed", { ticket: ticket(1, { status: "resolved", acuity: 3, priority: 3, version: 3 }) }),
+  ];
+  const replayed = events.reduce(applyEvent, before);
+  const after = applySnapshot({
+    last_event_id: 10,
+    queue: [ticket(2, { status: "assigned", assignee_id: 7, version: 2 })],
+    staff: [{ id: 7, name: "Dr Kim", role: "doctor", on_duty: true, presence: "busy" }],
+  });
+  assert.deepEqual(queue(replayed), queue(after));
+  assert.deepEqual(replayed.staff, after.staff);
+  assert.equal(replayed.lastEventId, 10);
+});
+
+test("an event already applied (id at or below the last) changes nothing", () => {
+  const state = applySnapshot({ last_event_id: 5, queue: [ticket(1)] });
+  const replay = event(5, "ticket.status_changed", { ticket: ticket(1, { status: "closed", version: 9 }) });
+  assert.equal(applyEvent(state, replay), state);
+});
+
+test("a stale copy of a ticket never overwrites a newer one", () => {
+  let state = applySnapshot({ last_event_id: 1, queue: [ticket(1, { version: 3, status: "in_progress" })] });
+  state = applyEvent(state, event(2, "message.created", { ticket: ticket(1, { version: 2 }) }));
+  assert.equal(state.tickets[1].status, "in_progress");
+  assert.equal(state.lastEventId, 2);
+});
+
+test("events do not mutate the state they apply to", () => {
+  const state = applySnapshot({ last_event_id: 1, queue: [ticket(1)] });
+  const frozen = JSON.stringify(state);
+  applyEvent(state, event(2, "ticket.created", { ticket: ticket(2) }));
+  assert.equal(JSON.stringify(state), frozen);
+});
+
+test("SLA events mark the ticket until a doctor answers", () => {
+  let state = applySnapshot({ last_event_id: 1, queue: [ticket(1, { acuity: 2 })] });
+  state = applyEvent(state, event(2, "sla.warning", {}, { ticket_id: 1 }));
+  assert.equal(state.sla[1], "warning");
+  state = applyEvent(state, event(3, "sla.breached", {}, { ticket_id: 1 }));
+  state = applyEvent(state, event(4, "sla.warning", {}, { ticket_id: 1 }));
+  assert.equal(state.sla[1], "breached", "a breach is not downgraded");
+  state = applyEvent(
+    state,
+    event(5, "message.created", { ticket: ticket(1, { first_response_at: at(30), version: 2 }) }),
+  );
+  assert.equal(state.sla[1], undefined);
+});
+
+test("alerts: KTAS 1–2, red flags and SLA breaches ring once; routine cases do not", () => {
+  const state = emptyState();
+  assert.equal(alertFor(state, event(1, "ticket.created", { ticket: ticket(1, { priority: 3 }) })), null);
+  assert.equal(
+    alertFor(state, event(2, "ticket.created", { ticket: ticket(2, { suspected_acuity: 1, red_flags: ["seizure"] }) })).kind,
+    "red_flag",
+  );
+  const triaged = ticket(3, { status: "triaged", acuity: 2 });
+  assert.equal(alertFor(state, event(3, "ticket.triaged", { ticket: triaged })).kind, "urgent");
+  const known = applyEvent(state, event(3, "ticket.triaged", { ticket: triaged }));
+  assert.equal(alertFor(known, event(4, "message.created", { ticket: { ...triaged, version: 2 } })), null);
+  assert.equal(alertFor(state, event(5, "sla.breached", {}, { ticket_id: 9 })).kind, "sla_breached");
+  assert.equal(isUrgent(ticket(4, { acuity: 3 })), false);
+});
+
+test("snapshot field names: tickets/items and on_duty are read too", () => {
+  const state = applySnapshot({
+    last_event_id: 3,
+    tickets: { items: [ticket(1)] },
+    my_cases: [ticket(2, { assignee_id: 5, status: "assigned" })],
+    on_duty: [
+      { id: 2, name: "EMT Lee", role: "emt" },
+      { id: 1, name: "Dr Park", role: "doctor" },
+      { id: 3, name: "Off", role: "doctor", on_duty: false },
+    ],
+  });
+  assert.deepEqual(queue(state).map((t) => t.id), [1, 2]);
+  assert.deepEqual(onDuty(state).map((s) => s.id), [1, 2]);
+});
