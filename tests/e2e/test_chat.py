@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import httpx
-import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import SQLITE_ONLY
@@ -36,10 +35,6 @@ def test_language_switch_and_country_from_the_timezone(live_server, new_page):
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
 
 
-@pytest.mark.xfail(
-    reason="needs POST /api/v1/webchat/sessions and /ws/chat (channels) and the staff ticket API",
-    strict=False,
-)
 def test_chat_round_trip_with_a_doctor(live_server, db, new_page):
     doctor = make_staff(db, "doctor", on_duty=True)
     page = new_page(locale="en-US", timezone_id="Europe/Paris", **PHONE)

@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import TEST_SECRET
@@ -27,10 +26,6 @@ def test_reports_refuse_staff_who_are_not_managers(live_server, db, new_page):
     expect(page.locator("#reports")).to_be_hidden()
 
 
-@pytest.mark.xfail(
-    reason="needs `consult119 demo` and the /api/v1/reports endpoints from the reports work",
-    strict=False,
-)
 def test_reports_show_the_2024_figures_from_the_demo_data(live_server, db, database_url, new_page):
     env = {
         **os.environ,

@@ -96,7 +96,7 @@ class Ticket(SQLModel, table=True):
     vessel_or_flight: str | None = Field(default=None, max_length=100)
     assignee_id: int | None = Field(default=None, foreign_key="staff.id")
     assignment_accepted: bool = Field(default=False)
-    merged_into_id: int | None = Field(default=None, foreign_key="tickets.id")
+    merged_into_id: int | None = Field(default=None, foreign_key="tickets.id", index=True)
     reopen_count: int = Field(default=0)
     created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
