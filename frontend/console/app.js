@@ -165,13 +165,23 @@ function onEvent(event) {
 
 // ---------------------------------------------------------------- alerts
 
+/** Red-flag codes as words in the reader's language (an unknown code shows as itself). */
+function flagLabels(flags) {
+  return (flags || [])
+    .map((code) => {
+      const label = t(`flag.${code}`);
+      return label === `flag.${code}` ? code : label;
+    })
+    .join(", ");
+}
+
 function raise(alert) {
   const ticket = alert.ticket || state.tickets[alert.ticketId] || {};
   const level = ticket.acuity ?? ticket.suspected_acuity;
   const text = t(`alert.${alert.kind}`, {
     case: ticket.case_number || `#${alert.ticketId}`,
     level: level ? t(`ktas.${level}`) : "",
-    flags: (ticket.red_flags || []).join(", "),
+    flags: flagLabels(ticket.red_flags),
   });
   alerts.unshift({ ...alert, text, at: new Date() });
   alerts.length = Math.min(alerts.length, 20);
@@ -249,7 +259,7 @@ function renderQueue() {
           { class: "ticket-main" },
           h("span", { class: "case-number" }, ticket.case_number),
           hasRedFlags(ticket)
-            ? h("span", { class: "flags", title: t("case.red_flags") }, `⚑ ${ticket.red_flags.join(", ")}`)
+            ? h("span", { class: "flags", title: t("case.red_flags") }, `⚑ ${flagLabels(ticket.red_flags)}`)
             : null,
           h(
             "span",
@@ -463,7 +473,7 @@ function renderCase() {
       `${t(`channel.${c.channel}`)} / ${t(`source.${c.source}`)} · ${t("case.assignee")}: `,
       c.assignee_id ? staffName(c.assignee_id) : t("case.unassigned"),
     ),
-    hasRedFlags(c) ? h("p", { class: "flags" }, `⚑ ${t("case.red_flags")}: ${c.red_flags.join(", ")}`) : null,
+    hasRedFlags(c) ? h("p", { class: "flags" }, `⚑ ${t("case.red_flags")}: ${flagLabels(c.red_flags)}`) : null,
   );
 
   // Who may do what (docs/security.md): doctors claim; EMTs and admins assign; a held case

@@ -153,3 +153,13 @@ def test_tokens_never_go_to_local_storage():
         if re.search(r"localStorage\.setItem\([^)]*token", path.read_text(encoding="utf-8"), re.I)
     ]
     assert offenders == []
+
+
+def test_every_red_flag_has_a_label_in_both_languages():
+    from pathlib import Path
+
+    from consult119.triage.redflags import RED_FLAGS
+
+    messages = (Path(__file__).resolve().parents[2] / "frontend/console/messages.js").read_text()
+    for flag in RED_FLAGS:
+        assert messages.count(f'"flag.{flag.code}":') == 2, flag.code
