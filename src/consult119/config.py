@@ -107,7 +107,7 @@ class Settings(BaseSettings):
     retention_contact_days: int = Field(
         default=365,
         ge=1,
-        description="A contact with no case left is erased this long after its last message",
+        description="A contact with no case left is erased this long after its last change",
     )
     retention_batch_size: int = Field(
         default=500, ge=1, le=10_000, description="Cases (or rows) per purge transaction"
