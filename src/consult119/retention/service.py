@@ -260,7 +260,11 @@ def purge(
         session.flush()
         result.audit_id = entry.id
 
-    def run(phase: str, pick: Select[Any], apply: Callable[[Session, list[int]], dict[str, int]]):
+    def run(
+        phase: str, pick: Select[Any], apply: Callable[[Session, list[int]], dict[str, int]]
+    ) -> None:
+        """Batch after batch until nothing is due: pick ids, apply, record; one transaction each.
+        (On PostgreSQL, rows the service holds locked are skipped until the next run.)"""
         while True:
             with db.unit_of_work() as session:
                 ids = list(session.scalars(pick.limit(batch)))
@@ -276,10 +280,9 @@ def purge(
             if progress is not None:
                 progress(phase, len(ids))
 
-    locking = {"skip_locked": True}
     run(
         "cases",
-        _due_case_ids(cut).order_by(Ticket.id).with_for_update(of=Ticket, **locking),
+        _due_case_ids(cut).order_by(Ticket.id).with_for_update(of=Ticket, skip_locked=True),
         lambda s, ids: _purge_cases(s, ids, now),
     )
     run(
@@ -302,7 +305,7 @@ def purge(
         select(Contact.id)
         .where(_contact_due(cut))
         .order_by(Contact.id)
-        .with_for_update(of=Contact, **locking),
+        .with_for_update(of=Contact, skip_locked=True),
         lambda s, ids: _erase_contacts(s, ids, now),
     )
     with db.unit_of_work() as session:
