@@ -9,6 +9,7 @@ from rich.console import Console
 
 from consult119.config import Settings, get_settings
 from consult119.reports.cli import demo, import_app, report_app
+from consult119.retention.cli import retention_app
 from consult119.staff import cli as staff_cli
 
 app = typer.Typer(
@@ -24,6 +25,7 @@ app.add_typer(staff_cli.staff_app, name="staff")
 app.add_typer(staff_cli.roster_app, name="roster")
 app.add_typer(report_app, name="report")
 app.add_typer(import_app, name="import")
+app.add_typer(retention_app, name="retention")
 app.command("demo")(demo)
 
 console = Console()

@@ -10,6 +10,8 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SQLITE_FILE = "consult119.db"
+#: Access logs of systems holding sensitive data are kept at least two years (docs/privacy.md).
+MIN_AUDIT_DAYS = 730
 
 
 class Settings(BaseSettings):
@@ -84,6 +86,41 @@ class Settings(BaseSettings):
         default=300, description="Attempts before a reply is marked failed (about a day)"
     )
     outbound_timeout_seconds: float = Field(default=15.0, description="Per-attempt timeout")
+
+    # Retention (docs/privacy.md): days each kind of record is kept; `consult119 retention purge`.
+    retention_case_days: int = Field(
+        default=3650,
+        ge=1,
+        description="A resolved, closed or merged case is de-identified this long after its last "
+        "change (medical records: 10 years)",
+    )
+    retention_attachment_days: int = Field(
+        default=3650, ge=1, description="Files on a finished case are deleted this long after"
+    )
+    retention_event_days: int = Field(
+        default=365, ge=1, description="Event-log entries are deleted this long after they happened"
+    )
+    retention_audit_days: int = Field(
+        default=MIN_AUDIT_DAYS,
+        description="Access-log entries are kept this long (at least 2 years, by law)",
+    )
+    retention_contact_days: int = Field(
+        default=365,
+        ge=1,
+        description="A contact with no case left is erased this long after its last change",
+    )
+    retention_batch_size: int = Field(
+        default=500, ge=1, le=10_000, description="Cases (or rows) per purge transaction"
+    )
+
+    @field_validator("retention_audit_days")
+    @classmethod
+    def _two_years_of_access_log(cls, value: int) -> int:
+        if value < MIN_AUDIT_DAYS:
+            raise ValueError(
+                f"the access log is kept at least {MIN_AUDIT_DAYS} days (two years); got {value}"
+            )
+        return value
 
     @field_validator("report_timezone")
     @classmethod

@@ -31,6 +31,7 @@ class Contact(SQLModel, table=True):
     email: str | None = Field(default=None, max_length=320, index=True)
     created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    purged_at: datetime | None = _ts()  # personal data erased by retention (docs/privacy.md)
 
 
 class ContactIdentity(SQLModel, table=True):
@@ -112,6 +113,7 @@ class Ticket(SQLModel, table=True):
     sla_due_at: datetime | None = _ts(index=True)
     sla_warned_at: datetime | None = _ts()
     sla_breached_at: datetime | None = _ts()
+    purged_at: datetime | None = _ts()  # de-identified by retention (docs/privacy.md)
     version: int = Field(default=1)
 
 
@@ -146,7 +148,7 @@ class TicketLink(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="tickets.id", index=True)
-    other_ticket_id: int = Field(foreign_key="tickets.id")
+    other_ticket_id: int = Field(foreign_key="tickets.id", index=True)
     reason: str = Field(max_length=20)
     created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
 
