@@ -49,14 +49,19 @@ def db_upgrade(
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on (loopback by default)."),
     port: int = typer.Option(8119, help="HTTP port for the API, WebSockets and pages."),
-    smtp_port: int = typer.Option(2525, help="Port of the SMTP intake listener (0 turns it off)."),
+    smtp_port: int | None = typer.Option(
+        None,
+        help="Port of the SMTP intake listener (0 turns it off) [default: CONSULT119_SMTP_PORT or 2525].",
+    ),
     log_level: str = typer.Option("info", help="uvicorn log level."),
 ) -> None:
     """Run the HTTP API, WebSockets, pages and SMTP intake in one process.
 
     Creates or upgrades the database schema first.
     """
-    settings = get_settings().model_copy(update={"smtp_port": smtp_port})
+    settings = get_settings()
+    if smtp_port is not None:
+        settings = settings.model_copy(update={"smtp_port": smtp_port})
     run_server(settings, host=host, port=port, log_level=log_level)
 
 

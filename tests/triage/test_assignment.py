@@ -289,3 +289,14 @@ def test_status_table_is_enforced(desk):
     assert forbidden.value.extra == {"from": "closed", "to": "in_progress"}
     names = [e.name for e in desk.events("ticket.status_changed")]
     assert names == ["ticket.status_changed"]
+
+
+def test_closing_a_resolved_case_is_not_a_reopen(desk):
+    doctor = desk.doctor()
+    tid = make_ticket(desk.db, now=T0)
+    desk.do(service.claim, tid, actor=doctor, now=T0)
+    desk.do(service.change_status, tid, actor=doctor, to="resolved", now=T0 + MIN)
+    desk.do(service.change_status, tid, actor=doctor, to="closed", now=T0 + 2 * MIN)
+    t = desk.ticket(tid)
+    assert (t.status, t.reopen_count) == ("closed", 0)
+    assert t.resolved_at == T0 + MIN and t.closed_at == T0 + 2 * MIN

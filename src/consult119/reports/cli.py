@@ -388,7 +388,10 @@ def import_cases(
 def demo(
     port: int = typer.Option(8119, help="HTTP port to serve the demo on."),
     host: str = typer.Option("127.0.0.1", help="Address to listen on (loopback by default)."),
-    smtp_port: int = typer.Option(2525, help="SMTP intake port (0 turns it off)."),
+    smtp_port: int | None = typer.Option(
+        None,
+        help="Port of the SMTP intake listener (0 turns it off) [default: CONSULT119_SMTP_PORT or 2525].",
+    ),
     no_serve: bool = typer.Option(False, "--no-serve", help="Only build the database."),
     reset: bool = typer.Option(
         False, "--reset", help="Erase a database that holds data the demo did not make."
@@ -408,7 +411,9 @@ def demo(
     from consult119.cli import run_server
     from consult119.demo import DemoRefused, build_demo
 
-    settings = get_settings().model_copy(update={"smtp_port": smtp_port})
+    settings = get_settings()
+    if smtp_port is not None:
+        settings = settings.model_copy(update={"smtp_port": smtp_port})
     db = Database(settings)
     started = time.perf_counter()
     try:

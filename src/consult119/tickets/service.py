@@ -436,7 +436,8 @@ def change_status(session: Session, ticket_id: int, *, to: str, by: Staff, now: 
     column = STATUS_TIMESTAMP.get(target)
     if column is not None and getattr(ticket, column) is None:
         setattr(ticket, column, now)
-    if current == Status.RESOLVED:
+    reopened = current == Status.RESOLVED and target in OPEN_STATUSES
+    if reopened:
         ticket.resolved_at = None
         ticket.reopen_count += 1
     ticket.version += 1
@@ -450,6 +451,6 @@ def change_status(session: Session, ticket_id: int, *, to: str, by: Staff, now: 
         by=by.id,
         **{"from": current.value, "to": target.value},
     )
-    if current == Status.RESOLVED and ticket.assignee_id is not None:
+    if reopened and ticket.assignee_id is not None:
         requeue_if_off_duty(session, ticket, now=now)
     return ticket
