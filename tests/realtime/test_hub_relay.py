@@ -114,3 +114,33 @@ def test_relay_starts_after_the_newest_event(db):
         assert event_id == 4 and json.loads(text)["name"] == "test.new"
 
     asyncio.run(scenario())
+
+
+def test_staff_disabled_revokes_that_staff_members_connections_only():
+    async def scenario():
+        hub = Hub()
+        revoked: list[tuple[int, str]] = []
+
+        def sub(staff_id: int) -> Subscriber:
+            return Subscriber(audience=FULL, staff_id=staff_id, queue_size=9,
+                              on_overflow=lambda: None,
+                              on_revoke=lambda reason: revoked.append((staff_id, reason)))
+
+        a1, a2, b = sub(1), sub(1), sub(2)
+        for s in (a1, a2, b):
+            hub.subscribe(s)
+        disabled = {"type": "event", "id": 2, "name": "staff.disabled", "at": None,
+                    "ticket_id": None, "actor_id": None, "data": {"staff_id": 1}}
+        hub.publish([frame(1), disabled, frame(3)])
+        assert revoked == [(1, "account_disabled"), (1, "account_disabled")]
+        # Staff 1 got what came before the disable and nothing after; staff 2 got everything.
+        assert [a1.queue.get_nowait()[0] for _ in range(a1.queue.qsize())] == [1]
+        assert [a2.queue.get_nowait()[0] for _ in range(a2.queue.qsize())] == [1]
+        assert [b.queue.get_nowait()[0] for _ in range(b.queue.qsize())] == [1, 2, 3]
+        role = {**disabled, "id": 4, "name": "staff.role_changed",
+                "data": {"staff_id": 2, "from": "emt", "to": "manager"}}
+        hub.publish([role])
+        assert revoked[-1] == (2, "role_changed")
+        assert hub.revoke(99, "account_disabled") == 0
+
+    asyncio.run(scenario())

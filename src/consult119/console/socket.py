@@ -4,7 +4,8 @@ One :class:`ConsoleConnection` per socket. It authenticates the first frame, sub
 hub *before* reading its snapshot or replay (so nothing falls between the two), sends that
 catch-up directly, then hands over to two tasks: a sender draining the connection's bounded
 queue, and a reader answering the client's frames. Whatever ends first (the client leaving,
-the queue overflowing, the token expiring) ends the connection. Database work runs in worker
+the queue overflowing, the token expiring, the account being disabled or its role changed)
+ends the connection. Database work runs in worker
 threads in short sessions; the socket never holds one.
 """
 
@@ -16,6 +17,7 @@ import logging
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocketDisconnect
 
@@ -25,6 +27,7 @@ from consult119.console.presence import apply_presence
 from consult119.console.runtime import ConsoleRuntime, get_runtime
 from consult119.console.shaping import audience, shape_event
 from consult119.console.snapshot import plan_resume, read_replay, read_snapshot
+from consult119.db import Database
 from consult119.errors import DomainError, Unauthorized
 from consult119.realtime.hub import Subscriber, encode
 from consult119.realtime.relay import iso
@@ -37,7 +40,7 @@ router = APIRouter()
 #: Close codes (docs/realtime.md). 4xxx mirror the HTTP status they resemble.
 CLOSE_TRY_AGAIN = 1013  # the console runtime is not running (start-up or shutdown)
 CLOSE_BAD_FIRST_FRAME = 4400  # the first frame is not a well-formed auth frame
-CLOSE_UNAUTHORIZED = 4401  # bad, expired or revoked token; disabled account
+CLOSE_UNAUTHORIZED = 4401  # bad, expired or revoked token; disabled account; role changed
 CLOSE_AUTH_TIMEOUT = 4408  # no auth frame within the time allowed
 CLOSE_RESUME = 4409  # the client fell behind: reconnect with resume_after
 
@@ -65,6 +68,19 @@ def parse_frame(message: dict[str, Any], max_bytes: int) -> dict[str, Any]:
     if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
         raise FrameError("invalid_frame", 'A frame is a JSON object with a string "type".')
     return frame
+
+
+def access_ended(db: Database, staff_id: int, role: str) -> str | None:
+    """Why the account behind a console may no longer use it (None while it may)."""
+    with db.read_session() as session:
+        row = session.execute(
+            select(Staff.disabled, Staff.role).where(Staff.id == staff_id)
+        ).first()
+    if row is None or row.disabled:
+        return "account_disabled"
+    if row.role != role:
+        return "role_changed"
+    return None
 
 
 def error_frame(code: str, message: str, **extra: Any) -> dict[str, Any]:
@@ -106,10 +122,17 @@ class ConsoleConnection:
             staff_id=staff.id,
             queue_size=self.settings.console_queue_size,
             on_overflow=self._on_overflow,
+            on_revoke=self._on_revoke,
         )
         hub.subscribe(sub)
         tasks: list[asyncio.Task[None]] = []
         try:
+            # Checked again once subscribed: a disable committed after the token check either
+            # shows here or arrives as an event this subscription revokes on. No gap between.
+            ended = await run_in_threadpool(access_ended, self.ctx.db, staff.id, claims.role)
+            if ended is not None:
+                sub.revoke(ended)
+                return
             await self._catch_up(staff, resume_after)
             if not sub.overflowed:
                 await self.runtime.presence.connected(staff.id, staff.presence)
@@ -139,6 +162,11 @@ class ConsoleConnection:
     def _on_overflow(self) -> None:
         # Called by the hub from publish(): only flag and wake; the close happens in run().
         self._close_with = (CLOSE_RESUME, "resume")
+        self._done.set()
+
+    def _on_revoke(self, reason: str) -> None:
+        # The hub saw the account disabled or its role changed (on any process).
+        self._close_with = (CLOSE_UNAUTHORIZED, reason)
         self._done.set()
 
     async def _close(self, code: int, reason: str) -> None:

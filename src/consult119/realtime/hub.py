@@ -5,6 +5,11 @@ Each connection is a :class:`Subscriber` with a bounded queue drained by its own
 ``put_nowait``: a connection whose queue is full is flagged and told (by its own code) to
 resume, and the others never notice. An event is shaped and encoded once per audience, not
 once per connection, so a thousand consoles cost a thousand queue puts and two ``json.dumps``.
+
+Some events end access: ``staff.disabled`` and ``staff.role_changed`` (a role change voids the
+tokens issued for the old role). Every process's relay publishes them, so each hub revokes the
+connections of that staff member it holds, before queueing them anything more; their owners
+close them with 4401.
 """
 
 from __future__ import annotations
@@ -12,13 +17,15 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from consult119.console.shaping import shape_event
 
 log = logging.getLogger(__name__)
+
+#: Events after which a staff member's open consoles must close (``data.staff_id``).
+REVOKING_EVENTS = frozenset({"staff.disabled", "staff.role_changed"})
 
 #: A queued frame: the event id it carries (None for replies such as pong) and its JSON text.
 QueuedFrame = tuple[int | None, str]
@@ -32,7 +39,9 @@ def encode(frame: dict[str, Any]) -> str:
 class Subscriber:
     """One console connection as the hub sees it."""
 
-    __slots__ = ("audience", "staff_id", "queue", "floor", "overflowed", "_on_overflow")
+    __slots__ = (
+        "audience", "staff_id", "queue", "floor", "overflowed", "_on_overflow", "_on_revoke"
+    )
 
     def __init__(
         self,
@@ -41,6 +50,7 @@ class Subscriber:
         staff_id: int,
         queue_size: int,
         on_overflow: Callable[[], None],
+        on_revoke: Callable[[str], None] | None = None,
     ) -> None:
         self.audience = audience
         self.staff_id = staff_id
@@ -49,6 +59,7 @@ class Subscriber:
         self.floor = 0
         self.overflowed = False
         self._on_overflow = on_overflow
+        self._on_revoke = on_revoke
 
     def offer(self, event_id: int | None, text: str) -> bool:
         """Queue a frame without waiting; on a full queue, flag the connection once."""
@@ -62,13 +73,21 @@ class Subscriber:
             return False
         return True
 
+    def revoke(self, reason: str) -> None:
+        """Access ended: queue nothing more and let the owner close with 4401."""
+        if self.overflowed:
+            return
+        self.overflowed = True  # offer() refuses from now on
+        if self._on_revoke is not None:
+            self._on_revoke(reason)
+
 
 class Hub:
     """Every console connection of this process."""
 
     def __init__(self) -> None:
         self._subscribers: set[Subscriber] = set()
-        self._per_staff: Counter[int] = Counter()
+        self._per_staff: dict[int, set[Subscriber]] = {}
         #: The id of the last event published here (the relay's position).
         self.last_event_id = 0
         self.published = 0
@@ -79,18 +98,26 @@ class Hub:
     def subscribe(self, sub: Subscriber) -> None:
         """Start queueing live events for ``sub`` (before its snapshot or replay is read)."""
         self._subscribers.add(sub)
-        self._per_staff[sub.staff_id] += 1
+        self._per_staff.setdefault(sub.staff_id, set()).add(sub)
 
     def unsubscribe(self, sub: Subscriber) -> None:
         if sub in self._subscribers:
             self._subscribers.remove(sub)
-            self._per_staff[sub.staff_id] -= 1
-            if self._per_staff[sub.staff_id] <= 0:
+            own = self._per_staff[sub.staff_id]
+            own.discard(sub)
+            if not own:
                 del self._per_staff[sub.staff_id]
 
     def connections_of(self, staff_id: int) -> int:
         """How many consoles ``staff_id`` has open on this process."""
-        return self._per_staff.get(staff_id, 0)
+        return len(self._per_staff.get(staff_id, ()))
+
+    def revoke(self, staff_id: int, reason: str) -> int:
+        """End every console of ``staff_id`` on this process; how many there were."""
+        subs = list(self._per_staff.get(staff_id, ()))
+        for sub in subs:
+            sub.revoke(reason)
+        return len(subs)
 
     def publish(self, frames: Iterable[dict[str, Any]]) -> None:
         """Queue event frames (in id order) to every connection; never blocks."""
@@ -98,6 +125,8 @@ class Hub:
         for frame in frames:
             encoded: dict[str, str] = {}
             event_id = int(frame["id"])
+            if frame.get("name") in REVOKING_EVENTS:
+                self._revoke_for(frame)
             for sub in subscribers:
                 text = encoded.get(sub.audience)
                 if text is None:
@@ -105,3 +134,9 @@ class Hub:
                 sub.offer(event_id, text)
             self.last_event_id = max(self.last_event_id, event_id)
             self.published += 1
+
+    def _revoke_for(self, frame: dict[str, Any]) -> None:
+        staff_id = (frame.get("data") or {}).get("staff_id")
+        if isinstance(staff_id, int) and not isinstance(staff_id, bool):
+            reason = "account_disabled" if frame["name"] == "staff.disabled" else "role_changed"
+            self.revoke(staff_id, reason)
