@@ -9,9 +9,11 @@ import json
 import httpx
 import pytest
 
+from consult119.auth.security import issue_token
 from consult119.db import utcnow
 from consult119.staff import service
 from consult119.staff.models import Staff
+from tests.conftest import TEST_SECRET
 from tests.console.helpers import close_code, open_console, open_socket
 from tests.factories import make_staff
 
@@ -136,5 +138,17 @@ def test_a_disable_on_one_process_closes_the_console_on_the_other(backend, start
         await watcher.until(lambda f: f.get("name") == "staff.disabled", timeout=10)
         await still_served(watcher)
         await watcher.close()
+
+    run(scenario())
+
+
+def test_a_token_that_expires_closes_its_open_console(live_server, db):
+    doctor = make_staff(db, "doctor", on_duty=True)
+    token = issue_token(TEST_SECRET, staff_id=doctor.id, role="doctor", now=utcnow(), ttl=3)
+
+    async def scenario():
+        console = await open_console(live_server, token)
+        await still_served(console)
+        assert await close_code(console.ws, timeout=15) == (4401, "token_expired")
 
     run(scenario())

@@ -2,10 +2,11 @@
 
 One :class:`ConsoleConnection` per socket. It authenticates the first frame, subscribes to the
 hub *before* reading its snapshot or replay (so nothing falls between the two), sends that
-catch-up directly, then hands over to two tasks: a sender draining the connection's bounded
-queue, and a reader answering the client's frames. Whatever ends first (the client leaving,
-the queue overflowing, the token expiring, the account being disabled or its role changed)
-ends the connection. Database work runs in worker
+catch-up directly, then becomes the connection's sender, draining its bounded buffer, while
+one task reads the client's frames. Whatever comes first (the client leaving, the buffer
+overflowing, the token expiring, the account being disabled or its role changed) stops the
+subscriber, and the sender returns. One task besides the handler, no queue until there is
+something to send: an idle console costs little. Database work runs in worker
 threads in short sessions; the socket never holds one.
 """
 
@@ -107,7 +108,6 @@ class ConsoleConnection:
         self.ctx = runtime.ctx
         self.settings = runtime.settings
         self.sub: Subscriber | None = None
-        self._done = asyncio.Event()
         self._close_with: tuple[int, str] | None = None
 
     async def run(self) -> None:
@@ -125,7 +125,8 @@ class ConsoleConnection:
             on_revoke=self._on_revoke,
         )
         hub.subscribe(sub)
-        tasks: list[asyncio.Task[None]] = []
+        reader: asyncio.Task[None] | None = None
+        expiry: asyncio.TimerHandle | None = None
         try:
             # Checked again once subscribed: a disable committed after the token check either
             # shows here or arrives as an event this subscription revokes on. No gap between.
@@ -134,40 +135,38 @@ class ConsoleConnection:
                 sub.revoke(ended)
                 return
             await self._catch_up(staff, resume_after)
-            if not sub.overflowed:
+            if not sub.stopped:
                 await self.runtime.presence.connected(staff.id, staff.presence)
-                tasks = [
-                    asyncio.create_task(self._send_loop(sub)),
-                    asyncio.create_task(self._read_loop(staff)),
-                ]
-                await self._wait_until_done(claims)
+                ttl = (claims.expires_at - self.ctx.now()).total_seconds()
+                expiry = asyncio.get_running_loop().call_later(max(ttl, 0.0), self._expire)
+                reader = asyncio.create_task(self._read_loop(staff))
+                await self._send_loop(sub)
         except _DISCONNECTED:
             pass
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            if expiry is not None:
+                expiry.cancel()
+            if reader is not None:
+                reader.cancel()
+                await asyncio.gather(reader, return_exceptions=True)
             hub.unsubscribe(sub)
             self.runtime.presence.disconnected(staff.id)
         if self._close_with is not None:
             await self._close(*self._close_with)
 
-    async def _wait_until_done(self, claims: TokenClaims) -> None:
-        ttl = (claims.expires_at - self.ctx.now()).total_seconds()
-        try:
-            await asyncio.wait_for(self._done.wait(), max(ttl, 0.0))
-        except TimeoutError:
+    def _expire(self) -> None:
+        if self.sub is not None and not self.sub.stopped:
             self._close_with = (CLOSE_UNAUTHORIZED, "token_expired")
+            self.sub.stop()
 
     def _on_overflow(self) -> None:
-        # Called by the hub from publish(): only flag and wake; the close happens in run().
+        # Called by the hub from publish(): only note it; the subscriber stops itself and
+        # the close happens in run().
         self._close_with = (CLOSE_RESUME, "resume")
-        self._done.set()
 
     def _on_revoke(self, reason: str) -> None:
         # The hub saw the account disabled or its role changed (on any process).
         self._close_with = (CLOSE_UNAUTHORIZED, reason)
-        self._done.set()
 
     async def _close(self, code: int, reason: str) -> None:
         """Close with ``code``; a client that reads nothing may never take the close frame,
@@ -279,20 +278,25 @@ class ConsoleConnection:
         }
 
     async def _send_loop(self, sub: Subscriber) -> None:
-        try:
-            while True:
-                event_id, text = await sub.queue.get()
+        """Send what the hub buffers, in order, until the subscriber stops."""
+        send = self.ws.send_text
+        while True:
+            await sub.wait()
+            if sub.stopped:
+                return
+            frames = sub.take()
+            while frames:
+                event_id, text = frames.popleft()
                 if event_id is not None:
                     if event_id <= sub.floor:
                         continue  # already in the snapshot or the replay
                     sub.floor = event_id
-                await self.ws.send_text(text)
-        except _DISCONNECTED:
-            pass
-        finally:
-            self._done.set()
+                await send(text)
+                if sub.stopped:
+                    return
 
     async def _read_loop(self, staff: Staff) -> None:
+        assert self.sub is not None
         try:
             while True:
                 message = await self.ws.receive()
@@ -302,7 +306,7 @@ class ConsoleConnection:
         except _DISCONNECTED:
             pass
         finally:
-            self._done.set()
+            self.sub.stop()
 
     async def _handle(self, staff: Staff, message: dict[str, Any]) -> None:
         try:

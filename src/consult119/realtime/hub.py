@@ -1,9 +1,9 @@
 """The per-process hub: fans events out to console connections without ever waiting on one.
 
-Each connection is a :class:`Subscriber` with a bounded queue drained by its own sender task
-(the websockets broadcast guide's pattern). :meth:`Hub.publish` only ever calls
-``put_nowait``: a connection whose queue is full is flagged and told (by its own code) to
-resume, and the others never notice. An event is shaped and encoded once per audience, not
+Each connection is a :class:`Subscriber` with a bounded buffer drained by its own sender
+(the websockets broadcast guide's pattern). :meth:`Hub.publish` only ever appends and wakes:
+a connection whose buffer is full is flagged and told (by its own code) to resume, and the
+others never notice. An event is shaped and encoded once per audience, not
 once per connection, so a thousand consoles cost a thousand queue puts and two ``json.dumps``.
 
 Some events end access: ``staff.disabled`` and ``staff.role_changed`` (a role change voids the
@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -37,10 +38,24 @@ def encode(frame: dict[str, Any]) -> str:
 
 
 class Subscriber:
-    """One console connection as the hub sees it."""
+    """One console connection as the hub sees it: a bounded, lazily allocated frame buffer.
+
+    An idle console holds no buffer at all (most consoles are idle most of the time, and an
+    ``asyncio.Queue`` costs four deques whether it holds anything or not); a buffer appears
+    when a frame is offered and is handed whole to the sender by :meth:`take`.
+    """
 
     __slots__ = (
-        "audience", "staff_id", "queue", "floor", "overflowed", "_on_overflow", "_on_revoke"
+        "audience",
+        "staff_id",
+        "limit",
+        "floor",
+        "overflowed",
+        "stopped",
+        "_frames",
+        "_waiter",
+        "_on_overflow",
+        "_on_revoke",
     )
 
     def __init__(
@@ -54,32 +69,69 @@ class Subscriber:
     ) -> None:
         self.audience = audience
         self.staff_id = staff_id
-        self.queue: asyncio.Queue[QueuedFrame] = asyncio.Queue(maxsize=queue_size)
+        self.limit = queue_size
         #: Events with an id up to this one were already sent (by a snapshot or a replay).
         self.floor = 0
         self.overflowed = False
+        #: Set when the connection must end (left, overflowed, revoked, expired).
+        self.stopped = False
+        self._frames: deque[QueuedFrame] | None = None
+        self._waiter: asyncio.Future[None] | None = None
         self._on_overflow = on_overflow
         self._on_revoke = on_revoke
 
     def offer(self, event_id: int | None, text: str) -> bool:
-        """Queue a frame without waiting; on a full queue, flag the connection once."""
+        """Buffer a frame without waiting; on a full buffer, flag the connection once."""
         if self.overflowed:
             return False
-        try:
-            self.queue.put_nowait((event_id, text))
-        except asyncio.QueueFull:
+        frames = self._frames
+        if frames is None:
+            frames = self._frames = deque()
+        elif len(frames) >= self.limit:
             self.overflowed = True
             self._on_overflow()
+            self.stop()
             return False
+        frames.append((event_id, text))
+        self._wake()
         return True
 
+    def pending(self) -> int:
+        """How many frames wait to be sent."""
+        return len(self._frames) if self._frames is not None else 0
+
+    def take(self) -> deque[QueuedFrame] | None:
+        """Everything buffered, in order (None when nothing is); the buffer starts afresh."""
+        frames, self._frames = self._frames, None
+        return frames
+
+    async def wait(self) -> None:
+        """Until a frame is buffered or the connection is stopped."""
+        while self._frames is None and not self.stopped:
+            waiter = self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await waiter
+            finally:
+                self._waiter = None
+
+    def stop(self) -> None:
+        """End the connection: wake its sender, which then returns."""
+        self.stopped = True
+        self._wake()
+
     def revoke(self, reason: str) -> None:
-        """Access ended: queue nothing more and let the owner close with 4401."""
+        """Access ended: buffer nothing more and let the owner close with 4401."""
         if self.overflowed:
             return
         self.overflowed = True  # offer() refuses from now on
         if self._on_revoke is not None:
             self._on_revoke(reason)
+        self.stop()
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
 
 class Hub:
