@@ -39,12 +39,22 @@ def db_upgrade(
     console.print(f"[green]Schema is at {revision}.[/green]")
 
 
+#: ``serve --ws`` choices (uvicorn's WebSocket implementations); docs/performance.md compares
+#: them for the console's fan-out.
+WS_IMPLEMENTATIONS = ("websockets-sansio", "websockets", "wsproto")
+
+
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on (loopback by default)."),
     port: int = typer.Option(8119, help="HTTP port for the API, WebSockets and pages."),
     smtp_port: int = typer.Option(2525, help="Port of the SMTP intake listener (0 turns it off)."),
     log_level: str = typer.Option("info", help="uvicorn log level."),
+    ws: str = typer.Option(
+        "websockets-sansio",
+        help="WebSocket implementation: websockets-sansio (measured best for the console's "
+        "fan-out, docs/performance.md), websockets, or wsproto (needs the wsproto package).",
+    ),
 ) -> None:
     """Run the HTTP API, WebSockets, pages and SMTP intake in one process.
 
@@ -56,6 +66,10 @@ def serve(
     from consult119.main import create_app
     from consult119.migrate import upgrade
 
+    if ws not in WS_IMPLEMENTATIONS:
+        raise typer.BadParameter(
+            f"choose one of {', '.join(WS_IMPLEMENTATIONS)}", param_hint="--ws"
+        )
     settings = get_settings().model_copy(update={"smtp_port": smtp_port})
     engine = build_engine(settings)
     upgrade(engine)
@@ -66,6 +80,7 @@ def serve(
         host=host,
         port=port,
         log_level=log_level,
+        ws=ws,
         ws_ping_interval=20,
         ws_ping_timeout=20,
         # Console frames are small JSON; per-connection deflate state would cost more memory

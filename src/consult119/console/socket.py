@@ -19,7 +19,6 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket
 from sqlalchemy import select
-from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocketDisconnect
 
 from consult119.auth.deps import authenticate_token
@@ -88,7 +87,6 @@ def error_frame(code: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"type": "error", "code": code, "message": message, **extra}
 
 
-@router.websocket("/ws/console")
 async def console_socket(websocket: WebSocket) -> None:
     """The staff console stream: authenticate, catch up, then live events."""
     runtime = get_runtime(websocket.app.state.ctx)
@@ -97,6 +95,11 @@ async def console_socket(websocket: WebSocket) -> None:
         await websocket.close(CLOSE_TRY_AGAIN, "unavailable")
         return
     await ConsoleConnection(websocket, runtime).run()
+
+
+# A plain Starlette route: the console takes no FastAPI dependencies, and skipping their
+# machinery leaves three exit stacks and their coroutine frames out of every open console.
+router.add_websocket_route("/ws/console", console_socket)
 
 
 class ConsoleConnection:
@@ -116,10 +119,15 @@ class ConsoleConnection:
             return
         staff, claims, resume_after = auth
         assert staff.id is not None
+        # Keep plain values, not the ORM row and the claims, for the life of the socket.
+        staff_id, role, presence, expires_at = (
+            staff.id, claims.role, staff.presence, claims.expires_at
+        )
+        del auth, staff, claims
         hub = self.runtime.hub
         sub = self.sub = Subscriber(
-            audience=audience(staff.role),
-            staff_id=staff.id,
+            audience=audience(role),
+            staff_id=staff_id,
             queue_size=self.settings.console_queue_size,
             on_overflow=self._on_overflow,
             on_revoke=self._on_revoke,
@@ -130,16 +138,16 @@ class ConsoleConnection:
         try:
             # Checked again once subscribed: a disable committed after the token check either
             # shows here or arrives as an event this subscription revokes on. No gap between.
-            ended = await run_in_threadpool(access_ended, self.ctx.db, staff.id, claims.role)
+            ended = await self.runtime.run(access_ended, self.ctx.db, staff_id, role)
             if ended is not None:
                 sub.revoke(ended)
                 return
-            await self._catch_up(staff, resume_after)
+            await self._catch_up(staff_id, resume_after)
             if not sub.stopped:
-                await self.runtime.presence.connected(staff.id, staff.presence)
-                ttl = (claims.expires_at - self.ctx.now()).total_seconds()
+                await self.runtime.presence.connected(staff_id, presence)
+                ttl = (expires_at - self.ctx.now()).total_seconds()
                 expiry = asyncio.get_running_loop().call_later(max(ttl, 0.0), self._expire)
-                reader = asyncio.create_task(self._read_loop(staff))
+                reader = asyncio.create_task(self._read_loop(staff_id))
                 await self._send_loop(sub)
         except _DISCONNECTED:
             pass
@@ -150,7 +158,7 @@ class ConsoleConnection:
                 reader.cancel()
                 await asyncio.gather(reader, return_exceptions=True)
             hub.unsubscribe(sub)
-            self.runtime.presence.disconnected(staff.id)
+            self.runtime.presence.disconnected(staff_id)
         if self._close_with is not None:
             await self._close(*self._close_with)
 
@@ -214,7 +222,7 @@ class ConsoleConnection:
             return None
         token = frame.get("token")
         try:
-            staff, claims = await run_in_threadpool(
+            staff, claims = await self.runtime.run(
                 authenticate_token, self.ctx, token if isinstance(token, str) else None
             )
         except Unauthorized as exc:
@@ -222,18 +230,18 @@ class ConsoleConnection:
             return None
         return staff, claims, resume_after
 
-    async def _catch_up(self, staff: Staff, resume_after: int | None) -> None:
+    async def _catch_up(self, staff_id: int, resume_after: int | None) -> None:
         """Replay what the client missed, or send a snapshot; then ``ready``."""
-        assert self.sub is not None and staff.id is not None
+        assert self.sub is not None
         sub, db, settings = self.sub, self.ctx.db, self.settings
         if resume_after is not None:
-            plan = await run_in_threadpool(
+            plan = await self.runtime.run(
                 plan_resume, db, resume_after, settings.console_max_replay
             )
             if plan.kind == "replay":
                 after, replayed = resume_after, 0
                 while True:
-                    frames = await run_in_threadpool(
+                    frames = await self.runtime.run(
                         read_replay, db, after, settings.relay_batch_size
                     )
                     for frame in frames:
@@ -255,10 +263,10 @@ class ConsoleConnection:
                     )
                 )
             await self._send({"type": "resync", "reason": plan.kind, "last_event_id": plan.head})
-        snapshot = await run_in_threadpool(
+        snapshot = await self.runtime.run(
             lambda: read_snapshot(
                 db,
-                staff_id=staff.id or 0,
+                staff_id=staff_id,
                 audience=sub.audience,
                 now=self.ctx.now(),
                 limit=settings.console_snapshot_limit,
@@ -295,20 +303,20 @@ class ConsoleConnection:
                 if sub.stopped:
                     return
 
-    async def _read_loop(self, staff: Staff) -> None:
+    async def _read_loop(self, staff_id: int) -> None:
         assert self.sub is not None
         try:
             while True:
                 message = await self.ws.receive()
                 if message["type"] == "websocket.disconnect":
                     return
-                await self._handle(staff, message)
+                await self._handle(staff_id, message)
         except _DISCONNECTED:
             pass
         finally:
             self.sub.stop()
 
-    async def _handle(self, staff: Staff, message: dict[str, Any]) -> None:
+    async def _handle(self, staff_id: int, message: dict[str, Any]) -> None:
         try:
             frame = parse_frame(message, self.settings.console_max_frame_bytes)
         except FrameError as exc:
@@ -321,19 +329,18 @@ class ConsoleConnection:
                 pong["id"] = frame["id"]
             self._reply(pong)
         elif kind == "presence":
-            await self._set_presence(staff, frame.get("status"))
+            await self._set_presence(staff_id, frame.get("status"))
         elif kind == "auth":
             self._reply(error_frame("already_authenticated", "This socket is already signed in."))
         else:
             self._reply(error_frame("unknown_type", f"Unknown frame type {kind[:40]!r}."))
 
-    async def _set_presence(self, staff: Staff, status: Any) -> None:
+    async def _set_presence(self, staff_id: int, status: Any) -> None:
         if not isinstance(status, str):
             self._reply(error_frame("unknown_presence", 'presence needs a string "status".'))
             return
-        assert staff.id is not None
         try:
-            await run_in_threadpool(apply_presence, self.ctx, staff.id, status)
+            await self.runtime.run(apply_presence, self.ctx, staff_id, status)
         except DomainError as exc:
             self._reply(error_frame(exc.code, exc.message))
         except Exception as exc:  # noqa: BLE001 - report, keep the socket
