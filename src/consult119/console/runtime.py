@@ -24,6 +24,9 @@ from consult119.realtime.relay import Relay
 
 T = TypeVar("T")
 
+#: gc thresholds for a server process (CPython's defaults are 700, 10, 10).
+GC_THRESHOLDS = (10_000, 10, 100)
+
 
 @dataclass
 class ConsoleRuntime:
@@ -79,13 +82,18 @@ async def console_lifespan(
     )
     await relay.start()
     ctx.db.add_commit_hook(relay.on_commit)
-    if settings.gc_freeze_at_start:
+    if settings.gc_tuning:
         # Everything start-up made (modules, the app, the ORM's registries: several hundred
         # thousand objects) lives as long as the process. Left in the collector's oldest
         # generation, each full collection walks all of it — 100-200 ms with the event loop
         # stopped, every console waiting. Frozen, full collections walk only what came later.
         gc.collect()
         gc.freeze()
+        # And each connection's own objects (~150 per console) stay for hours: with the
+        # default thresholds a full collection walked a thousand consoles' worth every few
+        # seconds under load (80-160 ms each, bench/fanout.py). Young collections still run
+        # often; full ones become about a hundred times rarer.
+        gc.set_threshold(*GC_THRESHOLDS)
     ctx.extras["console"] = runtime
     ctx.extras["hub"] = hub
     try:

@@ -49,10 +49,10 @@ class ConsoleSettings(BaseSettings):
         default=1.0, gt=0, description="Seconds between event-log polls when nothing wakes the relay"
     )
     relay_batch_size: int = Field(default=500, ge=1, description="Events read per relay query")
-    gc_freeze_at_start: bool = Field(
+    gc_tuning: bool = Field(
         default=True,
-        description="Move what start-up created out of the garbage collector's reach "
-        "(gc.freeze), so full collections do not stall every console",
+        description="Freeze what start-up created (gc.freeze) and make full garbage "
+        "collections rare, so they do not stall every console",
     )
 
 
