@@ -190,7 +190,7 @@ class ConsoleConnection:
         await self.ws.send_text(encode(frame))
 
     def _reply(self, frame: dict[str, Any]) -> None:
-        """Replies go through the queue, so the sender task stays the only writer."""
+        """Replies go through the buffer, so the sender stays the only writer."""
         assert self.sub is not None
         self.sub.offer(None, encode(frame))
 
