@@ -15,6 +15,7 @@ number; compare the ratios, not the absolute values across machines.
     .venv/bin/python bench/fanout.py --sizes 50 --rounds 5
     .venv/bin/python bench/fanout.py --sizes 1000 --ws websockets-sansio,websockets,wsproto
 
+``FANOUT_DEBUG=1`` also prints each system's three slowest rounds (trigger time, spread).
 Loopback only; every phase has a deadline, so the run always ends.
 """
 
