@@ -13,7 +13,9 @@ number; compare the ratios, not the absolute values across machines.
 
     .venv/bin/python bench/fanout.py                 # 100, 500, 1000 consoles
     .venv/bin/python bench/fanout.py --sizes 50 --rounds 5
+    .venv/bin/python bench/fanout.py --sizes 1000 --ws websockets-sansio,websockets,wsproto
 
+``FANOUT_DEBUG=1`` also prints each system's three slowest rounds (trigger time, spread).
 Loopback only; every phase has a deadline, so the run always ends.
 """
 
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import resource
@@ -53,6 +56,12 @@ def rss_kb(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     raise RuntimeError("no VmRSS")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -94,6 +103,7 @@ class Fleet:
     readers: list[asyncio.Task[None]] = field(default_factory=list)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
     round_count: int = 0
+    trigger_ms: list[float] = field(default_factory=list)
 
     async def open(self, url: str, auth: str, n: int) -> None:
         sem = asyncio.Semaphore(50)
@@ -122,6 +132,7 @@ class Fleet:
         self.arrived.clear()
         start = time.perf_counter()
         await trigger()
+        self.trigger_ms.append((time.perf_counter() - start) * 1000)
         await asyncio.wait_for(self.arrived.wait(), 60)
         return [(r[self.round_count - 1] - start) * 1000 for r in self.received]
 
@@ -137,6 +148,11 @@ class Result:
     consoles: int
     latencies: list[float]
     kb_per_console: float
+    #: Per round: last console's receipt minus the first's (the fan-out itself, without the
+    #: intake or the trigger before it).
+    spreads: list[float] = field(default_factory=list)
+    #: Server CPU time per round (intake and fan-out): steadier than latency on a busy machine.
+    cpu_ms_per_round: float = 0.0
 
 
 async def measure(system: str, pid: int, url: str, auth: str, n: int, rounds: int,
@@ -147,18 +163,33 @@ async def measure(system: str, pid: int, url: str, auth: str, n: int, rounds: in
     await fleet.open(url, auth, n)
     await asyncio.sleep(1.0)  # idle: snapshots sent, buffers settled
     per_console = (rss_kb(pid) - before) / n
+    # The measuring client holds every console in one process: its own full garbage
+    # collections (150 ms with 1,000 client connections) would show up as server latency, for
+    # the baseline and consult119 alike. The server is left exactly as it runs.
+    gc.collect()
+    gc.freeze()
     latencies: list[float] = []
+    spreads: list[float] = []
+    cpu_before = cpu_seconds(pid)
     for _ in range(rounds):
-        latencies += await fleet.round(trigger)
+        got = await fleet.round(trigger)
+        latencies += got
+        spreads.append(max(got) - min(got))
         await asyncio.sleep(0.05)
+    cpu_ms = (cpu_seconds(pid) - cpu_before) * 1000 / rounds
     await fleet.close()
-    return Result(system, n, latencies, per_console)
+    gc.unfreeze()
+    if os.environ.get("FANOUT_DEBUG"):
+        worst = sorted(range(rounds), key=lambda i: -fleet.trigger_ms[i])[:3]
+        print(system, "slowest triggers (round, ms, spread):",
+              [(i, round(fleet.trigger_ms[i], 1), round(spreads[i], 1)) for i in worst])
+    return Result(system, n, latencies, per_console, spreads, cpu_ms)
 
 
 # --- orchestration --------------------------------------------------------------------------
 
 
-def start_consult119(tmp: Path) -> tuple[subprocess.Popen[bytes], str, str]:
+def start_consult119(tmp: Path, ws: str) -> tuple[subprocess.Popen[bytes], str, str]:
     from consult119.config import Settings
     from consult119.db import Database, build_engine, utcnow
     from consult119.migrate import upgrade
@@ -178,7 +209,7 @@ def start_consult119(tmp: Path) -> tuple[subprocess.Popen[bytes], str, str]:
     env = {**os.environ, "CONSULT119_DATABASE_URL": url, "CONSULT119_SECRET_KEY": SECRET}
     proc = subprocess.Popen(
         [sys.executable, "-m", "consult119.cli", "serve", "--port", str(port),
-         "--smtp-port", "0", "--log-level", "warning"],
+         "--smtp-port", "0", "--log-level", "warning", "--ws", ws],
         env=env, stdout=subprocess.DEVNULL, stderr=open(tmp / "server.log", "wb"),  # noqa: SIM115
     )
     base = f"http://127.0.0.1:{port}"
@@ -214,19 +245,20 @@ def start_baseline() -> tuple[subprocess.Popen[bytes], int]:
     raise RuntimeError("baseline server did not start")
 
 
-async def run(sizes: list[int], rounds: int) -> list[Result]:
+async def run(sizes: list[int], rounds: int, impls: list[str]) -> list[Result]:
     results: list[Result] = []
     with tempfile.TemporaryDirectory() as tmpdir:
         for n in sizes:
-            # Fresh servers per size, so memory is measured from the same starting point.
-            results += await run_size(Path(tmpdir) / str(n), n, rounds)
+            # Fresh servers per size and implementation, so memory is measured from the same
+            # starting point.
+            results += await run_size(Path(tmpdir) / str(n), n, rounds, impls)
     return results
 
 
-async def run_size(tmp: Path, n: int, rounds: int) -> list[Result]:
+async def run_size(tmp: Path, n: int, rounds: int, impls: list[str]) -> list[Result]:
     tmp.mkdir()
-    server, base, token = start_consult119(tmp)
     baseline, bport = start_baseline()
+    results: list[Result] = []
     try:
         async with asyncio.timeout(DEADLINE):
             control = await connect(f"ws://127.0.0.1:{bport}", compression=None)
@@ -234,60 +266,82 @@ async def run_size(tmp: Path, n: int, rounds: int) -> list[Result]:
             # The same frame size for the baseline: a ticket.created is ~1 kB.
             payload = json.dumps({"type": "event", "name": "ticket.created",
                                   "data": {"pad": "x" * 900}}, separators=(",", ":"))
-            counter = iter(range(1, 1_000_000))
-            async with httpx.AsyncClient(base_url=base, timeout=30) as http:
 
-                async def intake() -> None:
-                    seq = next(counter)
-                    r = await http.post("/api/v1/intake/chat", json={
-                        "source": "kakao", "sender_id": f"bench-{seq}",
-                        "message_id": f"m-{seq}", "text": "가슴이 아파요"})
-                    assert r.status_code == 201, r.text
+            async def trigger() -> None:
+                await control.send(json.dumps({"type": "trigger", "payload": payload}))
 
-                async def trigger() -> None:
-                    await control.send(json.dumps({"type": "trigger", "payload": payload}))
-
-                console_url = f"{base.replace('http', 'ws')}/ws/console"
-                console_auth = json.dumps({"type": "auth", "token": token})
-                baseline_url = f"ws://127.0.0.1:{bport}"
-                # Warm both servers up (imports, thread pools, first queries).
-                await measure("warm-up", server.pid, console_url, console_auth, 20, 3, intake)
-                await measure("warm-up", baseline.pid, baseline_url, '{"type":"auth"}', 20, 3,
-                              trigger)
-                results = [
-                    await measure("consult119", server.pid, console_url, console_auth, n,
-                                  rounds, intake),
-                    await measure("websockets baseline", baseline.pid, baseline_url,
-                                  '{"type":"auth"}', n, rounds, trigger),
-                ]
+            baseline_url = f"ws://127.0.0.1:{bport}"
+            await measure("warm-up", baseline.pid, baseline_url, '{"type":"auth"}', 20, 3,
+                          trigger)
+            for i, ws in enumerate(impls):
+                results.append(await run_consult119(tmp / f"{i}-{ws}", ws, n, rounds))
+            results.append(await measure("websockets baseline", baseline.pid, baseline_url,
+                                         '{"type":"auth"}', n, rounds, trigger))
             await control.close()
     finally:
-        for proc in (server, baseline):
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop(baseline)
     return results
 
 
+async def run_consult119(tmp: Path, ws: str, n: int, rounds: int) -> Result:
+    tmp.mkdir()
+    server, base, token = start_consult119(tmp, ws)
+    try:
+        counter = iter(range(1, 1_000_000))
+        async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+
+            async def intake() -> None:
+                seq = next(counter)
+                r = await http.post("/api/v1/intake/chat", json={
+                    "source": "kakao", "sender_id": f"bench-{seq}",
+                    "message_id": f"m-{seq}", "text": "가슴이 아파요"})
+                assert r.status_code == 201, r.text
+
+            console_url = f"{base.replace('http', 'ws')}/ws/console"
+            console_auth = json.dumps({"type": "auth", "token": token})
+            # Warm up (imports, thread pools, first queries).
+            await measure("warm-up", server.pid, console_url, console_auth, 20, 3, intake)
+            return await measure(f"consult119 ws={ws}", server.pid, console_url, console_auth,
+                                 n, rounds, intake)
+    finally:
+        stop(server)
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def print_table(results: list[Result]) -> None:
-    base = {r.consoles: r for r in results if r.system != "consult119"}
-    print(f"\n{'system':<22}{'consoles':>9}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}"
-          f"{'KB/idle':>9}{'p99 ×base':>11}")
+    base = {r.consoles: r for r in results if r.system == "websockets baseline"}
+    print(f"\n{'system':<34}{'consoles':>9}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}"
+          f"{'spread':>9}{'CPU/rnd':>9}{'KB/idle':>9}{'p99 ×base':>11}{'spread ×base':>14}")
     for r in results:
+        b = base[r.consoles]
         p99 = percentile(r.latencies, 0.99)
-        ratio = p99 / max(percentile(base[r.consoles].latencies, 0.99), 1e-6)
-        print(f"{r.system:<22}{r.consoles:>9}{statistics.median(r.latencies):>9.1f}{p99:>9.1f}"
-              f"{max(r.latencies):>9.1f}{r.kb_per_console:>9.1f}{ratio:>11.2f}")
+        ratio = p99 / max(percentile(b.latencies, 0.99), 1e-6)
+        spread = statistics.median(r.spreads)
+        spread_ratio = spread / max(statistics.median(b.spreads), 1e-6)
+        print(f"{r.system:<34}{r.consoles:>9}{statistics.median(r.latencies):>9.1f}{p99:>9.1f}"
+              f"{max(r.latencies):>9.1f}{spread:>9.1f}{r.cpu_ms_per_round:>9.1f}"
+              f"{r.kb_per_console:>9.1f}{ratio:>11.2f}"
+              f"{spread_ratio:>14.2f}")
     print("\nlatency: intake request sent (baseline: trigger frame sent) → ticket.created "
-          "received, over every console and round; KB/idle: server RSS growth / consoles")
+          "received, over every console and round; spread: median over rounds of last minus "
+          "first console's receipt (the fan-out alone); CPU/rnd: server CPU ms per round "
+          "(baseline: per broadcast); KB/idle: server RSS growth / consoles")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="100,500,1000", help="console counts, comma-separated")
     parser.add_argument("--rounds", type=int, default=20, help="new cases per size")
+    parser.add_argument("--ws", default="websockets-sansio",
+                        help="consult119 serve --ws implementations to compare, comma-separated "
+                             "(websockets-sansio, websockets, wsproto)")
     parser.add_argument("--baseline-server", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.baseline_server:
@@ -296,7 +350,7 @@ def main() -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 8192)), hard))
     sizes = [int(s) for s in args.sizes.split(",")]
-    print_table(asyncio.run(run(sizes, args.rounds)))
+    print_table(asyncio.run(run(sizes, args.rounds, args.ws.split(","))))
 
 
 if __name__ == "__main__":

@@ -45,6 +45,11 @@ def db_upgrade(
     console.print(f"[green]Schema is at {revision}.[/green]")
 
 
+#: ``serve --ws`` choices (uvicorn's WebSocket implementations); docs/performance.md compares
+#: them for the console's fan-out.
+WS_IMPLEMENTATIONS = ("websockets-sansio", "websockets", "wsproto")
+
+
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on (loopback by default)."),
@@ -54,18 +59,34 @@ def serve(
         help="Port of the SMTP intake listener (0 turns it off) [default: CONSULT119_SMTP_PORT or 2525].",
     ),
     log_level: str = typer.Option("info", help="uvicorn log level."),
+    ws: str = typer.Option(
+        "websockets-sansio",
+        help="WebSocket implementation: websockets-sansio (measured best for the console's "
+        "fan-out, docs/performance.md), websockets, or wsproto (needs the wsproto package).",
+    ),
 ) -> None:
     """Run the HTTP API, WebSockets, pages and SMTP intake in one process.
 
     Creates or upgrades the database schema first.
     """
+    if ws not in WS_IMPLEMENTATIONS:
+        raise typer.BadParameter(
+            f"choose one of {', '.join(WS_IMPLEMENTATIONS)}", param_hint="--ws"
+        )
     settings = get_settings()
     if smtp_port is not None:
         settings = settings.model_copy(update={"smtp_port": smtp_port})
-    run_server(settings, host=host, port=port, log_level=log_level)
+    run_server(settings, host=host, port=port, log_level=log_level, ws=ws)
 
 
-def run_server(settings: Settings, *, host: str, port: int, log_level: str = "info") -> None:
+def run_server(
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    log_level: str = "info",
+    ws: str = WS_IMPLEMENTATIONS[0],
+) -> None:
     """Upgrade the schema, then serve until stopped (``serve`` and ``demo`` share this)."""
     import uvicorn
 
@@ -82,6 +103,7 @@ def run_server(settings: Settings, *, host: str, port: int, log_level: str = "in
         host=host,
         port=port,
         log_level=log_level,
+        ws=ws,
         ws_ping_interval=20,
         ws_ping_timeout=20,
         # Console frames are small JSON; per-connection deflate state would cost more memory

@@ -47,10 +47,15 @@ class ConsoleState:
             self.queue_total = self._put(self.queue, self.queue_total, ticket, is_open)
             mine = is_open and ticket.get("assignee_id") == self.me["id"]
             self.mine_total = self._put(self.mine, self.mine_total, ticket, mine)
-        if event["name"] == "presence.changed" and data["staff_id"] in self.staff:
+        name = event["name"]
+        if name == "presence.changed" and data["staff_id"] in self.staff:
             self.staff[data["staff_id"]]["presence"] = data["to"]
             if data["staff_id"] == self.me["id"]:
                 self.me = {**self.me, "presence": data["to"]}
+        elif name == "staff.disabled":
+            self.staff.pop(data["staff_id"], None)
+        elif name == "staff.role_changed" and data["staff_id"] in self.staff:
+            self.staff[data["staff_id"]]["role"] = data["to"]
 
     def view(self) -> dict[str, Any]:
         return {

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
+from concurrent.futures import Executor
 from datetime import datetime
 
 from sqlalchemy import update
-from starlette.concurrency import run_in_threadpool
 
 from consult119.context import AppContext
 from consult119.realtime.hub import Hub
@@ -58,10 +59,13 @@ def offline_if_gone(ctx: AppContext, staff_id: int, since: datetime) -> bool:
 class PresenceKeeper:
     """Grace timers for staff whose consoles closed on this process."""
 
-    def __init__(self, ctx: AppContext, hub: Hub, grace_seconds: float) -> None:
+    def __init__(
+        self, ctx: AppContext, hub: Hub, grace_seconds: float, executor: Executor | None = None
+    ) -> None:
         self.ctx = ctx
         self.hub = hub
         self.grace = grace_seconds
+        self.executor = executor
         self._timers: dict[int, asyncio.Task[None]] = {}
 
     async def connected(self, staff_id: int, presence: str) -> None:
@@ -71,7 +75,7 @@ class PresenceKeeper:
             timer.cancel()
         if presence != Presence.OFFLINE.value:
             try:
-                await run_in_threadpool(confirm_presence, self.ctx, staff_id)
+                await self._run(confirm_presence, self.ctx, staff_id)
             except Exception as exc:  # noqa: BLE001 - the console works without the stamp
                 log.warning("presence: confirming staff %s failed (%s)", staff_id, exc)
 
@@ -90,9 +94,12 @@ class PresenceKeeper:
         if self.hub.connections_of(staff_id) > 0:
             return
         try:
-            await run_in_threadpool(offline_if_gone, self.ctx, staff_id, since)
+            await self._run(offline_if_gone, self.ctx, staff_id, since)
         except Exception as exc:  # noqa: BLE001 - presence must not take the server down
             log.warning("presence: setting staff %s offline failed (%s)", staff_id, exc)
+
+    async def _run(self, fn: Callable[..., object], *args: object) -> object:
+        return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
 
     async def stop(self) -> None:
         timers = list(self._timers.values())

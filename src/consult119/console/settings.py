@@ -42,10 +42,18 @@ class ConsoleSettings(BaseSettings):
         ge=0,
         description="A doctor whose last console closed goes offline after this many seconds",
     )
+    console_db_threads: int = Field(
+        default=4, ge=1, description="Threads for the consoles' database work"
+    )
     relay_poll_interval: float = Field(
         default=1.0, gt=0, description="Seconds between event-log polls when nothing wakes the relay"
     )
     relay_batch_size: int = Field(default=500, ge=1, description="Events read per relay query")
+    gc_tuning: bool = Field(
+        default=True,
+        description="Freeze what start-up created (gc.freeze) and make full garbage "
+        "collections rare, so they do not stall every console",
+    )
 
 
 @lru_cache

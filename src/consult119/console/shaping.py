@@ -1,8 +1,9 @@
 """What each role may see of an event or a snapshot.
 
-Doctors, EMTs and admins handle cases and get full payloads. A manager's console shows the
-operation (what waits, who holds what, how long) and nothing personal: no message text, no
-patient details, no contact data. Manager shaping is an allow-list: a key some future event
+Doctors and EMTs handle cases and get full payloads. Admins coordinate: they see the queue as
+``GET /api/v1/tickets`` shows it, but never a conversation (docs/security.md), so message text
+is stripped for them. A manager's console shows the operation (what waits, who holds what, how
+long) and nothing personal: no message text, no patient details, no contact data. Manager shaping is an allow-list: a key some future event
 adds to its data stays hidden from managers until it is listed here as non-personal.
 """
 
@@ -13,6 +14,8 @@ from typing import Any
 from consult119.staff.models import Role
 
 FULL = "full"
+#: Admins: tickets as the queue shows them, messages without their text.
+COORDINATION = "coordination"
 OPERATIONAL = "operational"
 
 #: Ticket fields a manager sees (TicketPublic minus red flags, suspected level, disposition,
@@ -71,7 +74,11 @@ MANAGER_DATA_FIELDS = frozenset(
 
 def audience(role: str) -> str:
     """The shaping class of a role."""
-    return OPERATIONAL if role == Role.MANAGER.value else FULL
+    if role == Role.MANAGER.value:
+        return OPERATIONAL
+    if role == Role.ADMIN.value:
+        return COORDINATION
+    return FULL
 
 
 def _pick(obj: Any, fields: frozenset[str]) -> Any:
@@ -81,13 +88,18 @@ def _pick(obj: Any, fields: frozenset[str]) -> Any:
 
 
 def shape_ticket(ticket: dict[str, Any], aud: str) -> dict[str, Any]:
-    return ticket if aud == FULL else _pick(ticket, MANAGER_TICKET_FIELDS)
+    return ticket if aud in (FULL, COORDINATION) else _pick(ticket, MANAGER_TICKET_FIELDS)
 
 
 def shape_data(data: dict[str, Any], aud: str) -> dict[str, Any]:
     """Event data as ``aud`` may see it."""
     if aud == FULL:
         return data
+    if aud == COORDINATION:
+        message = data.get("message")
+        if not isinstance(message, dict) or "text" not in message:
+            return data
+        return {**data, "message": _pick(message, MANAGER_MESSAGE_FIELDS)}
     out: dict[str, Any] = {}
     for key, value in data.items():
         if key == "ticket":

@@ -2,9 +2,11 @@
 
 One :class:`ConsoleConnection` per socket. It authenticates the first frame, subscribes to the
 hub *before* reading its snapshot or replay (so nothing falls between the two), sends that
-catch-up directly, then hands over to two tasks: a sender draining the connection's bounded
-queue, and a reader answering the client's frames. Whatever ends first (the client leaving,
-the queue overflowing, the token expiring) ends the connection. Database work runs in worker
+catch-up directly, then becomes the connection's sender, draining its bounded buffer, while
+one task reads the client's frames. Whatever comes first (the client leaving, the buffer
+overflowing, the token expiring, the account being disabled or its role changed) stops the
+subscriber, and the sender returns. One task besides the handler, no queue until there is
+something to send: an idle console costs little. Database work runs in worker
 threads in short sessions; the socket never holds one.
 """
 
@@ -16,7 +18,7 @@ import logging
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
-from starlette.concurrency import run_in_threadpool
+from sqlalchemy import select
 from starlette.websockets import WebSocketDisconnect
 
 from consult119.auth.deps import authenticate_token
@@ -25,6 +27,7 @@ from consult119.console.presence import apply_presence
 from consult119.console.runtime import ConsoleRuntime, get_runtime
 from consult119.console.shaping import audience, shape_event
 from consult119.console.snapshot import plan_resume, read_replay, read_snapshot
+from consult119.db import Database
 from consult119.errors import DomainError, Unauthorized
 from consult119.realtime.hub import Subscriber, encode
 from consult119.realtime.relay import iso
@@ -37,7 +40,7 @@ router = APIRouter()
 #: Close codes (docs/realtime.md). 4xxx mirror the HTTP status they resemble.
 CLOSE_TRY_AGAIN = 1013  # the console runtime is not running (start-up or shutdown)
 CLOSE_BAD_FIRST_FRAME = 4400  # the first frame is not a well-formed auth frame
-CLOSE_UNAUTHORIZED = 4401  # bad, expired or revoked token; disabled account
+CLOSE_UNAUTHORIZED = 4401  # bad, expired or revoked token; disabled account; role changed
 CLOSE_AUTH_TIMEOUT = 4408  # no auth frame within the time allowed
 CLOSE_RESUME = 4409  # the client fell behind: reconnect with resume_after
 
@@ -67,11 +70,23 @@ def parse_frame(message: dict[str, Any], max_bytes: int) -> dict[str, Any]:
     return frame
 
 
+def access_ended(db: Database, staff_id: int, role: str) -> str | None:
+    """Why the account behind a console may no longer use it (None while it may)."""
+    with db.read_session() as session:
+        row = session.execute(
+            select(Staff.disabled, Staff.role).where(Staff.id == staff_id)
+        ).first()
+    if row is None or row.disabled:
+        return "account_disabled"
+    if row.role != role:
+        return "role_changed"
+    return None
+
+
 def error_frame(code: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"type": "error", "code": code, "message": message, **extra}
 
 
-@router.websocket("/ws/console")
 async def console_socket(websocket: WebSocket) -> None:
     """The staff console stream: authenticate, catch up, then live events."""
     runtime = get_runtime(websocket.app.state.ctx)
@@ -80,6 +95,11 @@ async def console_socket(websocket: WebSocket) -> None:
         await websocket.close(CLOSE_TRY_AGAIN, "unavailable")
         return
     await ConsoleConnection(websocket, runtime).run()
+
+
+# A plain Starlette route: the console takes no FastAPI dependencies, and skipping their
+# machinery leaves three exit stacks and their coroutine frames out of every open console.
+router.add_websocket_route("/ws/console", console_socket)
 
 
 class ConsoleConnection:
@@ -91,7 +111,6 @@ class ConsoleConnection:
         self.ctx = runtime.ctx
         self.settings = runtime.settings
         self.sub: Subscriber | None = None
-        self._done = asyncio.Event()
         self._close_with: tuple[int, str] | None = None
 
     async def run(self) -> None:
@@ -100,46 +119,62 @@ class ConsoleConnection:
             return
         staff, claims, resume_after = auth
         assert staff.id is not None
+        # Keep plain values, not the ORM row and the claims, for the life of the socket.
+        staff_id, role, presence, expires_at = (
+            staff.id, claims.role, staff.presence, claims.expires_at
+        )
+        del auth, staff, claims
         hub = self.runtime.hub
         sub = self.sub = Subscriber(
-            audience=audience(staff.role),
-            staff_id=staff.id,
+            audience=audience(role),
+            staff_id=staff_id,
             queue_size=self.settings.console_queue_size,
             on_overflow=self._on_overflow,
+            on_revoke=self._on_revoke,
         )
         hub.subscribe(sub)
-        tasks: list[asyncio.Task[None]] = []
+        reader: asyncio.Task[None] | None = None
+        expiry: asyncio.TimerHandle | None = None
         try:
-            await self._catch_up(staff, resume_after)
-            if not sub.overflowed:
-                await self.runtime.presence.connected(staff.id, staff.presence)
-                tasks = [
-                    asyncio.create_task(self._send_loop(sub)),
-                    asyncio.create_task(self._read_loop(staff)),
-                ]
-                await self._wait_until_done(claims)
+            # Checked again once subscribed: a disable committed after the token check either
+            # shows here or arrives as an event this subscription revokes on. No gap between.
+            ended = await self.runtime.run(access_ended, self.ctx.db, staff_id, role)
+            if ended is not None:
+                sub.revoke(ended)
+                return
+            await self._catch_up(staff_id, resume_after)
+            if not sub.stopped:
+                await self.runtime.presence.connected(staff_id, presence)
+                ttl = (expires_at - self.ctx.now()).total_seconds()
+                expiry = asyncio.get_running_loop().call_later(max(ttl, 0.0), self._expire)
+                reader = asyncio.create_task(self._read_loop(staff_id))
+                await self._send_loop(sub)
         except _DISCONNECTED:
             pass
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            if expiry is not None:
+                expiry.cancel()
+            if reader is not None:
+                reader.cancel()
+                await asyncio.gather(reader, return_exceptions=True)
             hub.unsubscribe(sub)
-            self.runtime.presence.disconnected(staff.id)
+            self.runtime.presence.disconnected(staff_id)
         if self._close_with is not None:
             await self._close(*self._close_with)
 
-    async def _wait_until_done(self, claims: TokenClaims) -> None:
-        ttl = (claims.expires_at - self.ctx.now()).total_seconds()
-        try:
-            await asyncio.wait_for(self._done.wait(), max(ttl, 0.0))
-        except TimeoutError:
+    def _expire(self) -> None:
+        if self.sub is not None and not self.sub.stopped:
             self._close_with = (CLOSE_UNAUTHORIZED, "token_expired")
+            self.sub.stop()
 
     def _on_overflow(self) -> None:
-        # Called by the hub from publish(): only flag and wake; the close happens in run().
+        # Called by the hub from publish(): only note it; the subscriber stops itself and
+        # the close happens in run().
         self._close_with = (CLOSE_RESUME, "resume")
-        self._done.set()
+
+    def _on_revoke(self, reason: str) -> None:
+        # The hub saw the account disabled or its role changed (on any process).
+        self._close_with = (CLOSE_UNAUTHORIZED, reason)
 
     async def _close(self, code: int, reason: str) -> None:
         """Close with ``code``; a client that reads nothing may never take the close frame,
@@ -155,7 +190,7 @@ class ConsoleConnection:
         await self.ws.send_text(encode(frame))
 
     def _reply(self, frame: dict[str, Any]) -> None:
-        """Replies go through the queue, so the sender task stays the only writer."""
+        """Replies go through the buffer, so the sender stays the only writer."""
         assert self.sub is not None
         self.sub.offer(None, encode(frame))
 
@@ -187,7 +222,7 @@ class ConsoleConnection:
             return None
         token = frame.get("token")
         try:
-            staff, claims = await run_in_threadpool(
+            staff, claims = await self.runtime.run(
                 authenticate_token, self.ctx, token if isinstance(token, str) else None
             )
         except Unauthorized as exc:
@@ -195,18 +230,18 @@ class ConsoleConnection:
             return None
         return staff, claims, resume_after
 
-    async def _catch_up(self, staff: Staff, resume_after: int | None) -> None:
+    async def _catch_up(self, staff_id: int, resume_after: int | None) -> None:
         """Replay what the client missed, or send a snapshot; then ``ready``."""
-        assert self.sub is not None and staff.id is not None
+        assert self.sub is not None
         sub, db, settings = self.sub, self.ctx.db, self.settings
         if resume_after is not None:
-            plan = await run_in_threadpool(
+            plan = await self.runtime.run(
                 plan_resume, db, resume_after, settings.console_max_replay
             )
             if plan.kind == "replay":
                 after, replayed = resume_after, 0
                 while True:
-                    frames = await run_in_threadpool(
+                    frames = await self.runtime.run(
                         read_replay, db, after, settings.relay_batch_size
                     )
                     for frame in frames:
@@ -228,10 +263,10 @@ class ConsoleConnection:
                     )
                 )
             await self._send({"type": "resync", "reason": plan.kind, "last_event_id": plan.head})
-        snapshot = await run_in_threadpool(
+        snapshot = await self.runtime.run(
             lambda: read_snapshot(
                 db,
-                staff_id=staff.id or 0,
+                staff_id=staff_id,
                 audience=sub.audience,
                 now=self.ctx.now(),
                 limit=settings.console_snapshot_limit,
@@ -251,32 +286,37 @@ class ConsoleConnection:
         }
 
     async def _send_loop(self, sub: Subscriber) -> None:
-        try:
-            while True:
-                event_id, text = await sub.queue.get()
+        """Send what the hub buffers, in order, until the subscriber stops."""
+        send = self.ws.send_text
+        while True:
+            await sub.wait()
+            if sub.stopped:
+                return
+            frames = sub.take()
+            while frames:
+                event_id, text = frames.popleft()
                 if event_id is not None:
                     if event_id <= sub.floor:
                         continue  # already in the snapshot or the replay
                     sub.floor = event_id
-                await self.ws.send_text(text)
-        except _DISCONNECTED:
-            pass
-        finally:
-            self._done.set()
+                await send(text)
+                if sub.stopped:
+                    return
 
-    async def _read_loop(self, staff: Staff) -> None:
+    async def _read_loop(self, staff_id: int) -> None:
+        assert self.sub is not None
         try:
             while True:
                 message = await self.ws.receive()
                 if message["type"] == "websocket.disconnect":
                     return
-                await self._handle(staff, message)
+                await self._handle(staff_id, message)
         except _DISCONNECTED:
             pass
         finally:
-            self._done.set()
+            self.sub.stop()
 
-    async def _handle(self, staff: Staff, message: dict[str, Any]) -> None:
+    async def _handle(self, staff_id: int, message: dict[str, Any]) -> None:
         try:
             frame = parse_frame(message, self.settings.console_max_frame_bytes)
         except FrameError as exc:
@@ -289,19 +329,18 @@ class ConsoleConnection:
                 pong["id"] = frame["id"]
             self._reply(pong)
         elif kind == "presence":
-            await self._set_presence(staff, frame.get("status"))
+            await self._set_presence(staff_id, frame.get("status"))
         elif kind == "auth":
             self._reply(error_frame("already_authenticated", "This socket is already signed in."))
         else:
             self._reply(error_frame("unknown_type", f"Unknown frame type {kind[:40]!r}."))
 
-    async def _set_presence(self, staff: Staff, status: Any) -> None:
+    async def _set_presence(self, staff_id: int, status: Any) -> None:
         if not isinstance(status, str):
             self._reply(error_frame("unknown_presence", 'presence needs a string "status".'))
             return
-        assert staff.id is not None
         try:
-            await run_in_threadpool(apply_presence, self.ctx, staff.id, status)
+            await self.runtime.run(apply_presence, self.ctx, staff_id, status)
         except DomainError as exc:
             self._reply(error_frame(exc.code, exc.message))
         except Exception as exc:  # noqa: BLE001 - report, keep the socket

@@ -62,7 +62,8 @@ def set_presence(session: Session, staff: Staff, presence: str, *, now: datetime
 
 def disable_staff(session: Session, staff: Staff, *, now: datetime) -> bool:
     """Disable an account: its tokens stop working at the next request (every request reads
-    the account), and the scheduler hands its open cases over. Returns False if already so."""
+    the account), ``staff.disabled`` closes its open consoles on every process, and the
+    scheduler hands its open cases over. Returns False if already so."""
     from consult119.realtime import events
 
     if staff.disabled:
@@ -77,6 +78,29 @@ def disable_staff(session: Session, staff: Staff, *, now: datetime) -> bool:
         actor_id=None,
         at=now,
         data={"staff_id": staff.id},
+    )
+    return True
+
+
+def change_role(session: Session, staff: Staff, role: str, *, now: datetime) -> bool:
+    """Give an account another role. Tokens issued for the old role stop working at the next
+    request, and ``staff.role_changed`` closes its open consoles on every process (a console's
+    payloads are shaped by role). Returns False when the role is unchanged."""
+    from consult119.realtime import events
+
+    if role not in {r.value for r in Role}:
+        raise Invalid("unknown_role", f"Unknown role {role!r}", field="role")
+    if staff.role == role:
+        return False
+    old = staff.role
+    staff.role = role
+    session.add(staff)
+    events.append(
+        session,
+        "staff.role_changed",
+        actor_id=None,
+        at=now,
+        data={"staff_id": staff.id, "from": old, "to": role},
     )
     return True
 
