@@ -9,11 +9,14 @@ every refusal raised in the package translatable.
 from __future__ import annotations
 
 import ast
+import asyncio
+import json
 import re
 from pathlib import Path
 
 import httpx
 import pytest
+import websockets
 from sqlalchemy import update
 
 import consult119
@@ -172,6 +175,37 @@ def test_intake_refusals_in_both_languages(live_server):
 
     ko, en = both(no_type, 415, "unsupported_media_type")
     assert en == "Send application/json; the request names no content type."
+
+
+def test_web_chat_error_frames_speak_the_session_language(live_server):
+    async def errors(locale):
+        r = httpx.post(
+            f"{live_server.url}/api/v1/webchat/sessions", json={"locale": locale}, timeout=10
+        )
+        assert r.status_code == 201, r.text
+        async with websockets.connect(f"{live_server.ws_url}/ws/chat") as ws:
+            await ws.send(json.dumps({"type": "auth", "token": r.json()["token"]}))
+            frames = []
+            for frame in (
+                "not json",
+                json.dumps({"type": "message", "text": " ", "client_id": "x"}),
+            ):
+                await ws.send(frame)
+                while (reply := json.loads(await asyncio.wait_for(ws.recv(), 15)))[
+                    "type"
+                ] != "error":
+                    pass
+                frames.append((reply["code"], reply["message"]))
+            return frames
+
+    assert asyncio.run(errors("en")) == [
+        ("invalid_json", "The frame is not valid JSON."),
+        ("invalid_field", "text: Must not be empty."),
+    ]
+    assert asyncio.run(errors("ko-KR")) == [
+        ("invalid_json", "프레임이 올바른 JSON이 아닙니다."),
+        ("invalid_field", "text: 비어 있으면 안 됩니다."),
+    ]
 
 
 def test_kakao_quick_replies_follow_lang(live_server):

@@ -198,7 +198,7 @@ def _decode(part: EmailMessage) -> str:
             except UnicodeDecodeError:
                 raise Invalid(
                     "unknown_charset",
-                    _l("The mail's charset {charset} is unknown.", charset=repr(charset[:40])),
+                    _l("The mail's charset {charset} is unknown.", charset=ascii(charset[:40])),
                 ) from None
         if name == "euc_kr":  # real-world EUC-KR mail uses CP949's extra syllables
             name = "cp949"
