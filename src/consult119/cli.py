@@ -8,6 +8,14 @@ import typer
 from rich.console import Console
 
 from consult119.config import Settings, get_settings
+from consult119.i18n import (
+    DEFAULT_LOCALE,
+    SUPPORTED_LOCALES,
+    environment_locale,
+    match_locale,
+    use_locale,
+)
+from consult119.i18n import gettext as _
 from consult119.reports.cli import demo, import_app, report_app
 from consult119.retention.cli import retention_app
 from consult119.staff import cli as staff_cli
@@ -31,6 +39,24 @@ app.command("demo")(demo)
 console = Console()
 
 
+@app.callback()
+def main(
+    ctx: typer.Context,
+    lang: str | None = typer.Option(
+        None,
+        "--lang",
+        envvar="CONSULT119_LANG",
+        help="Language of the messages: ko or en. Default: LC_ALL, LC_MESSAGES or LANG "
+        "(the C locale, or none, is English; other languages fall back to Korean).",
+    ),
+) -> None:
+    """Choose the language every command speaks (see docs/i18n.md)."""
+    if lang is not None and match_locale(lang) is None:
+        supported = ", ".join(SUPPORTED_LOCALES)
+        raise typer.BadParameter(f"{lang!r}: use one of {supported}", param_hint="--lang")
+    ctx.with_resource(use_locale(lang or environment_locale()))
+
+
 @db_app.command("upgrade")
 def db_upgrade(
     revision: str = typer.Argument("head", help="Target revision; 'head' is the newest."),
@@ -42,7 +68,7 @@ def db_upgrade(
     engine = build_engine(get_settings())
     upgrade(engine, revision)
     engine.dispose()
-    console.print(f"[green]Schema is at {revision}.[/green]")
+    console.print(_("Schema is at {revision}.", revision=revision), style="green")
 
 
 #: ``serve --ws`` choices (uvicorn's WebSocket implementations); docs/performance.md compares
@@ -98,19 +124,21 @@ def run_server(
     upgrade(engine)
     engine.dispose()
     logging.basicConfig(level=log_level.upper())
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        log_level=log_level,
-        ws=ws,
-        ws_ping_interval=20,
-        ws_ping_timeout=20,
-        # Console frames are small JSON; per-connection deflate state would cost more memory
-        # than a thousand idle consoles need, and no client frame is anywhere near 1 MiB.
-        ws_per_message_deflate=False,
-        ws_max_size=1024 * 1024,
-    )
+    # The server speaks to travellers and staff, not to this terminal: its default is Korean.
+    with use_locale(DEFAULT_LOCALE):
+        uvicorn.run(
+            create_app(settings),
+            host=host,
+            port=port,
+            log_level=log_level,
+            ws=ws,
+            ws_ping_interval=20,
+            ws_ping_timeout=20,
+            # Console frames are small JSON; per-connection deflate state would cost more memory
+            # than a thousand idle consoles need, and no client frame is anywhere near 1 MiB.
+            ws_per_message_deflate=False,
+            ws_max_size=1024 * 1024,
+        )
 
 
 if __name__ == "__main__":

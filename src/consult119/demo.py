@@ -30,6 +30,8 @@ from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from consult119.db import Database
+from consult119.i18n import LazyText, lazy_ngettext
+from consult119.i18n import lazy_gettext as _l
 from consult119.intake.service import InboundMessage, IntakeService
 from consult119.migrate import upgrade
 from consult119.models import metadata
@@ -208,7 +210,8 @@ class DemoResult:
     rebuilt: bool
 
 
-Step = Callable[[str], None]
+#: Progress: a short description of the step just done, rendered when shown.
+Step = Callable[[LazyText], None]
 
 
 def apportion(weights: dict[Any, float], n: int) -> dict[Any, int]:
@@ -557,7 +560,7 @@ def _history(
         _messages(session, tickets, ticket_ids, rng)
         session.execute(insert(CaseCounter.__table__).values(year=year, last_seq=n + merged))
         counted[year] = n
-        step(f"{year}: {n:,} cases")
+        step(lazy_ngettext("{year}: {n:,} case", "{year}: {n:,} cases", n, year=year))
     _sync_sequences(session)
     return counted
 
@@ -791,14 +794,17 @@ def build_demo(
         state = database_state(session)
     if state == "other" and not reset:
         raise DemoRefused(
-            "This database holds accounts or cases the demo did not make. Point "
-            "CONSULT119_DATABASE_URL at another database, or pass --reset to erase it."
+            _l(
+                "This database holds accounts or cases the demo did not make. Point "
+                "{setting} at another database, or pass --reset to erase it.",
+                setting="CONSULT119_DATABASE_URL",
+            )
         )
     if state != "empty":
         wipe(db)
-    step("schema ready")
+    step(_l("schema ready"))
     logins, doctors = _staff(db, now, zone, password, rng)
-    step("staff and roster")
+    step(_l("staff and roster"))
     with db.unit_of_work() as session:
         counted = _history(session, _year_plan(now, zone), doctors, now, rng, step)
     with db.read_session() as session:
@@ -816,7 +822,7 @@ def build_demo(
         session.execute(
             update(Staff).where(Staff.id.in_(on_duty)).values(presence="available", presence_at=now)
         )
-    step("live cases")
+    step(_l("live cases"))
     return DemoResult(
         logins=logins, cases_per_year=counted, open_cases=open_cases, rebuilt=state != "empty"
     )

@@ -2,8 +2,8 @@
 
 Every refusal the API gives has the shape ``{"detail": {"code": ..., "message": ...}}`` (plus
 ``field`` where one input is at fault). Codes are stable and documented in docs/api.md; the
-message is a sentence in the reader's language, chosen from ``Accept-Language`` (Korean when
-the header names nothing we speak).
+message is a sentence in the reader's language, chosen from ``Accept-Language``, then the
+signed-in staff member's profile (``Staff.locale``), then Korean.
 
 Raise with a translatable text so every language gets the specific sentence::
 
@@ -112,6 +112,15 @@ class DomainError(Exception):
         return message_for(self.code, self.message, locale)
 
     def detail(self, locale: str | None = None) -> dict[str, Any]:
+        """The refusal's JSON body for a reader of ``locale``.
+
+        Raised ``from`` a pydantic error as ``invalid_field``: its field errors, each rendered
+        in the reader's language, rather than pydantic's English.
+        """
+        cause = self.__cause__
+        if self.code == "invalid_field" and isinstance(cause, ValidationError):
+            loc = negotiate_locale(locale)
+            return {**self.extra, **_invalid_detail(validation_errors(cause.errors(), loc), loc)}
         return {"code": self.code, "message": self.text(locale), **self.extra}
 
 
@@ -160,9 +169,18 @@ def message_for(code: str, message: str | LazyText | None, locale: str | None) -
     return ""
 
 
+#: ``request.state`` attribute where the auth dependency leaves the signed-in staff member's
+#: profile locale, so refusals on staff routes speak it when the request names no language.
+STAFF_LOCALE_STATE = "staff_locale"
+
+
 def reader_locale(request: Request) -> str:
-    """The locale an API reader asked for with ``Accept-Language``; Korean otherwise."""
-    return negotiate_locale(request.headers.get("accept-language"))
+    """The reader's locale: ``Accept-Language``, then the signed-in staff member's profile,
+    then Korean."""
+    return negotiate_locale(
+        request.headers.get("accept-language"),
+        getattr(request.state, STAFF_LOCALE_STATE, None),
+    )
 
 
 def validation_errors(errors: list[Any], locale: str | None) -> list[dict[str, str]]:
@@ -206,13 +224,8 @@ def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     locale = reader_locale(request)
     headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-    detail = exc.detail(locale)
-    cause = exc.__cause__
-    if exc.code == "invalid_field" and isinstance(cause, ValidationError):
-        # Raised `from` a pydantic error: render its field errors in the reader's language.
-        detail = _invalid_detail(validation_errors(cause.errors(), locale), locale)
     return JSONResponse(
-        {"detail": detail},
+        {"detail": exc.detail(locale)},
         status_code=exc.status_code,
         headers={**(headers or {}), "Content-Language": locale},
     )

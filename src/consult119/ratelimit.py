@@ -11,6 +11,7 @@ import threading
 import time
 
 from consult119.errors import RateLimited
+from consult119.i18n import lazy_gettext as _l
 
 
 class RateLimiter:
@@ -29,7 +30,7 @@ class RateLimiter:
             tokens = min(float(self.burst), tokens + (now - last) * self.per_second)
             if tokens < 1.0:
                 self._buckets[key] = (tokens, now)
-                raise RateLimited("rate_limited", "Too many messages at once; wait a moment.")
+                raise RateLimited("rate_limited", _l("Too many messages at once; wait a moment."))
             self._buckets[key] = (tokens - 1.0, now)
             if len(self._buckets) > self.max_keys:
                 self._prune(now)

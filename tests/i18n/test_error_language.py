@@ -68,7 +68,9 @@ def test_plain_errors_from_the_http_layer_in_both_languages(live_server):
     ko = httpx.post(url, content=b"hi", headers={"Content-Type": "text/plain"}, timeout=10)
     assert en.status_code == ko.status_code == 415
     assert en.json()["detail"]["message"] == "Send application/json, not text/plain."
-    assert ko.json()["detail"]["message"] == "이 콘텐츠 형식은 받을 수 없습니다."
+    assert ko.json()["detail"]["message"] == (
+        "text/plain 형식은 받을 수 없습니다. application/json 형식으로 보내세요."
+    )
     assert en.json()["detail"]["code"] == ko.json()["detail"]["code"] == "unsupported_media_type"
     nf = httpx.get(
         f"{live_server.url}/api/v1/nowhere", headers={"Accept-Language": "ko"}, timeout=10

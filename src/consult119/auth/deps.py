@@ -10,7 +10,8 @@ from fastapi.security import OAuth2PasswordBearer
 
 from consult119.auth.security import InvalidToken, TokenClaims, decode_token
 from consult119.context import AppContext, ContextDep
-from consult119.errors import Forbidden, Unauthorized
+from consult119.errors import STAFF_LOCALE_STATE, Forbidden, Unauthorized
+from consult119.i18n import lazy_gettext as _l
 from consult119.staff.models import Role, Staff
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -19,23 +20,27 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=F
 def authenticate_token(ctx: AppContext, token: str | None) -> tuple[Staff, TokenClaims]:
     """The active staff member a token belongs to; a disabled account loses access at once."""
     if not token:
-        raise Unauthorized("not_authenticated", "Sign in first: a bearer token is required.")
+        raise Unauthorized("not_authenticated", _l("Sign in first: a bearer token is required."))
     try:
         claims = decode_token(ctx.signing_key, token)
     except InvalidToken as exc:
-        raise Unauthorized("invalid_token", "The token is invalid or has expired.") from exc
+        raise Unauthorized("invalid_token", _l("The token is invalid or has expired.")) from exc
     with ctx.db.read_session() as session:
         staff = session.get(Staff, claims.staff_id)
     if staff is None or staff.disabled:
-        raise Unauthorized("account_disabled", "This account is disabled or no longer exists.")
+        raise Unauthorized("account_disabled", _l("This account is disabled or no longer exists."))
     if staff.role != claims.role:
         # A role change invalidates earlier tokens.
-        raise Unauthorized("invalid_token", "The token is invalid or has expired.")
+        raise Unauthorized("invalid_token", _l("The token is invalid or has expired."))
     return staff, claims
 
 
-def current_staff(ctx: ContextDep, token: Annotated[str | None, Depends(oauth2_scheme)]) -> Staff:
+def current_staff(
+    request: Request, ctx: ContextDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> Staff:
     staff, _ = authenticate_token(ctx, token)
+    # Refusals on this request speak the staff member's language when it names none.
+    setattr(request.state, STAFF_LOCALE_STATE, staff.locale)
     return staff
 
 
@@ -49,7 +54,8 @@ def require_roles(*roles: Role) -> Callable[..., Staff]:
     def _check(staff: CurrentStaff) -> Staff:
         if staff.role not in allowed:
             raise Forbidden(
-                "forbidden_role", f"This needs one of the roles: {', '.join(sorted(allowed))}."
+                "forbidden_role",
+                _l("This needs one of these roles: {roles}.", roles=", ".join(sorted(allowed))),
             )
         return staff
 

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from consult119.auth.security import burn_password_check, issue_token, verify_password
 from consult119.context import ContextDep
 from consult119.errors import Unauthorized
+from consult119.i18n import lazy_gettext as _l
 from consult119.staff.models import Staff
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -31,9 +32,9 @@ def token(ctx: ContextDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
         staff = session.scalars(select(Staff).where(func.lower(Staff.email) == email)).first()
     if staff is None:
         burn_password_check(form.password)
-        raise Unauthorized("bad_credentials", "E-mail address or password is wrong.")
+        raise Unauthorized("bad_credentials", _l("E-mail address or password is wrong."))
     if not verify_password(staff.password_hash, form.password) or staff.disabled:
-        raise Unauthorized("bad_credentials", "E-mail address or password is wrong.")
+        raise Unauthorized("bad_credentials", _l("E-mail address or password is wrong."))
     ttl = ctx.settings.token_ttl_seconds
     assert staff.id is not None
     access = issue_token(

@@ -44,7 +44,12 @@ from consult119.i18n.formatting import (
     utc_offset,
     zone,
 )
-from consult119.i18n.negotiate import match_locale, negotiate_locale, parse_accept_language
+from consult119.i18n.negotiate import (
+    environment_locale,
+    match_locale,
+    negotiate_locale,
+    parse_accept_language,
+)
 
 __all__ = [
     "DEFAULT_LOCALE",
@@ -59,6 +64,7 @@ __all__ = [
     "country_name",
     "emergency_advice",
     "emergency_numbers",
+    "environment_locale",
     "format_datetime",
     "format_local_and_seoul",
     "format_number",

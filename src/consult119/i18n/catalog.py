@@ -114,7 +114,7 @@ class LazyText:
     __slots__ = ("singular", "plural", "n", "params")
 
     def __init__(
-        self, singular: str, plural: str | None = None, n: int | None = None, **params: Any
+        self, singular: str, plural: str | None = None, n: int | None = None, /, **params: Any
     ) -> None:
         self.singular = singular
         self.plural = plural
@@ -123,9 +123,13 @@ class LazyText:
 
     def render(self, locale: str | None = None) -> str:
         t = translator(locale) if locale is not None else Translator(get_locale())
+        # A parameter that is itself a lazy text (a field's name, say) speaks the same language.
+        params = {
+            k: v.render(t.locale) if isinstance(v, LazyText) else v for k, v in self.params.items()
+        }
         if self.plural is not None and self.n is not None:
-            return t.ngettext(self.singular, self.plural, self.n, **self.params)
-        return t.gettext(self.singular, **self.params)
+            return t.ngettext(self.singular, self.plural, self.n, **params)
+        return t.gettext(self.singular, **params)
 
     def __str__(self) -> str:
         return self.render()

@@ -6,7 +6,9 @@ header, a profile field); none of it can make this fail. What is not understood 
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Mapping
 
 from consult119.i18n.catalog import DEFAULT_LOCALE, SUPPORTED_LOCALES
 
@@ -77,3 +79,24 @@ def negotiate_locale(
             if chosen is not None:
                 return chosen
     return default
+
+
+#: POSIX locale variables, in the order the C library reads them for messages.
+LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")
+
+
+def environment_locale(
+    environ: Mapping[str, str] | None = None, *, supported: tuple[str, ...] = SUPPORTED_LOCALES
+) -> str:
+    """The locale a terminal asks for: the first of ``LC_ALL``, ``LC_MESSAGES``, ``LANG`` set.
+
+    ``ko_KR.UTF-8`` → ``ko``. The ``C``/``POSIX`` locale, or none at all, means the untranslated
+    source text, as it does for every gettext program: English. Any other language we do not
+    speak falls back to Korean, like everywhere else in the service.
+    """
+    env = os.environ if environ is None else environ
+    value = next((env[name] for name in LOCALE_VARIABLES if env.get(name)), "")
+    tag = value.split(".")[0].split("@")[0]
+    if tag in ("", "C", "POSIX"):
+        return "en" if "en" in supported else DEFAULT_LOCALE
+    return negotiate_locale(tag, supported=supported)

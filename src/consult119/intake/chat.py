@@ -8,6 +8,7 @@ from starlette.concurrency import run_in_threadpool
 
 from consult119.context import ContextDep
 from consult119.errors import Invalid
+from consult119.i18n import lazy_gettext as _l
 from consult119.intake.ack import acknowledge
 from consult119.intake.http import SIGNATURE_HEADER, parse_json_object, read_body, verify_signature
 from consult119.intake.schemas import (
@@ -24,9 +25,11 @@ router = APIRouter(prefix="/api/v1/intake", tags=["intake"])
 
 
 def invalid_from(exc: ValidationError) -> Invalid:
+    """The 422 for a payload pydantic refused; raise it ``from exc`` so every field's error is
+    rendered in the reader's language (``errors.DomainError.detail``)."""
     err = exc.errors()[0]
     field = ".".join(str(p) for p in err.get("loc", ()))
-    return Invalid("invalid_field", f"{field or 'input'}: {err.get('msg', 'invalid')}", field=field)
+    return Invalid("invalid_field", _l("{field}: invalid value.", field=field or "-"), field=field)
 
 
 @router.post(

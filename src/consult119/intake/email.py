@@ -28,6 +28,7 @@ from starlette.concurrency import run_in_threadpool
 from consult119.config import Settings
 from consult119.context import AppContext, ContextDep
 from consult119.errors import Invalid, PayloadTooLarge
+from consult119.i18n import lazy_gettext as _l
 from consult119.intake.http import SIGNATURE_HEADER, read_body, verify_signature
 from consult119.intake.service import AttachmentIn, InboundMessage, IntakeResult
 from consult119.outbound.acks import receive_with_ack
@@ -75,14 +76,15 @@ def parse_email(raw: bytes, settings: Settings, *, envelope_from: str | None = N
     """Parse ``raw`` or refuse it with a stable code (413 too large, 422 not usable mail)."""
     if len(raw) > settings.max_mail_bytes:
         raise PayloadTooLarge(
-            "mail_too_large", f"The mail is over {settings.max_mail_bytes} bytes."
+            "mail_too_large",
+            _l("The mail is over {max_bytes:,} bytes.", max_bytes=settings.max_mail_bytes),
         )
     if not raw.strip():
-        raise Invalid("empty_message", "The mail is empty.")
+        raise Invalid("empty_message", _l("The mail is empty."))
     try:
         mail = BytesParser(policy=policy.default).parsebytes(raw)
     except Exception as exc:  # noqa: BLE001 - the stdlib parser is lenient; be sure anyway
-        raise Invalid("broken_mime", "The mail cannot be parsed.") from exc
+        raise Invalid("broken_mime", _l("The mail cannot be parsed.")) from exc
     assert isinstance(mail, EmailMessage)
     sender, sender_name = _sender(mail)
     subject = _header(mail, "Subject")[:500]
@@ -100,7 +102,7 @@ def parse_email(raw: bytes, settings: Settings, *, envelope_from: str | None = N
     if not text:
         text = subject
     if not text and not attachments:
-        raise Invalid("empty_message", "The mail has no text, subject or attachment.")
+        raise Invalid("empty_message", _l("The mail has no text, subject or attachment."))
     truncated = len(text) > MAX_MAIL_TEXT
     token = CASE_TOKEN_RE.search(subject)
     language = _header(mail, "Content-Language").split(",")[0].strip()[:20]
@@ -140,7 +142,7 @@ def _sender(mail: EmailMessage) -> tuple[str, str | None]:
             email = f"{addr.username}@{addr.domain}".lower()
             if len(email) <= 200 and "\x00" not in email:
                 return email, (addr.display_name or None) and addr.display_name[:200]
-    raise Invalid("missing_sender", "The mail has no usable From address.", field="From")
+    raise Invalid("missing_sender", _l("The mail has no usable From address."), field="From")
 
 
 def _auto_reason(mail: EmailMessage, sender: str, envelope_from: str | None) -> str | None:
@@ -195,7 +197,8 @@ def _decode(part: EmailMessage) -> str:
                 return payload.decode("utf-8")
             except UnicodeDecodeError:
                 raise Invalid(
-                    "unknown_charset", f"The mail's charset {charset[:40]!r} is unknown."
+                    "unknown_charset",
+                    _l("The mail's charset {charset} is unknown.", charset=ascii(charset[:40])),
                 ) from None
         if name == "euc_kr":  # real-world EUC-KR mail uses CP949's extra syllables
             name = "cp949"

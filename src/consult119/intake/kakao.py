@@ -29,6 +29,8 @@ from starlette.concurrency import run_in_threadpool
 
 from consult119.context import ContextDep
 from consult119.errors import Unauthorized
+from consult119.i18n import LazyText
+from consult119.i18n import lazy_gettext as _l
 from consult119.intake.ack import acknowledgement
 from consult119.intake.chat import invalid_from
 from consult119.intake.http import parse_json_object, read_body
@@ -48,41 +50,35 @@ MAX_OUTPUTS = 3
 ELLIPSIS = " …"
 LEASE = timedelta(seconds=30)
 
-# Quick replies: (label ≤ 14 chars, the utterance it sends, the prompt answered to it).
-QUICK_REPLIES: dict[str, list[tuple[str, str, str]]] = {
-    "ko": [
-        ("나이·성별", "환자 나이와 성별", "환자의 나이와 성별을 적어 주세요. (예: 34세 여성)"),
-        (
-            "증상 시작 시각",
-            "증상이 시작된 시각",
-            "증상이 언제 시작되었는지 적어 주세요. (예: 오늘 새벽 2시)",
-        ),
-        ("복용 중인 약", "복용 중인 약", "복용 중인 약의 이름을 적거나 약 사진을 보내 주세요."),
-        ("사진 보내기", "사진 보내기", "채팅창의 + 버튼으로 상처나 약 사진을 보내 주세요."),
-    ],
-    "en": [
-        (
-            "Age and sex",
-            "Patient age and sex",
-            "Please write the patient's age and sex (e.g. 34, female).",
-        ),
-        (
-            "Symptoms began",
-            "When symptoms began",
-            "Please write when the symptoms began (e.g. 2 a.m. today).",
-        ),
-        (
-            "Medicines",
-            "Medicines taken",
-            "Please write the medicines taken, or send a photo of them.",
-        ),
-        (
-            "Send a photo",
-            "Send a photo",
-            "Use the + button in the chat to send a photo of the wound or the medicines.",
-        ),
-    ],
-}
+# Quick replies: (label ≤ 14 characters in every language — Kakao's limit, the utterance it
+# sends, the prompt answered to it), rendered in the traveller's language from the catalogs.
+QUICK_REPLIES: tuple[tuple[LazyText, LazyText, LazyText], ...] = (
+    (
+        _l("Age and sex"),
+        _l("Patient age and sex"),
+        _l("Please write the patient's age and sex (e.g. 34, female)."),
+    ),
+    (
+        _l("Symptoms began"),
+        _l("When symptoms began"),
+        _l("Please write when the symptoms began (e.g. 2 a.m. today)."),
+    ),
+    (
+        _l("Medicines"),
+        _l("Medicines taken"),
+        _l("Please write the medicines taken, or send a photo of them."),
+    ),
+    (
+        _l("Send a photo"),
+        _l("Send a photo"),
+        _l("Use the + button in the chat to send a photo of the wound or the medicines."),
+    ),
+)
+
+
+def quick_replies(locale: str) -> list[tuple[str, str, str]]:
+    """``QUICK_REPLIES`` in ``locale``: (label, utterance, prompt)."""
+    return [(a.render(locale), b.render(locale), c.render(locale)) for a, b, c in QUICK_REPLIES]
 
 
 class KakaoUserProperties(BaseModel):
@@ -132,7 +128,7 @@ def clip(text: str, limit: int = SIMPLE_TEXT_MAX) -> str:
 
 def _ack_text(result: IntakeResult, locale: str, utterance: str) -> str:
     text = acknowledgement(result, locale)
-    prompt = next((p for _, said, p in QUICK_REPLIES[locale] if said == utterance), None)
+    prompt = next((p for _, said, p in quick_replies(locale) if said == utterance), None)
     if prompt:
         text = f"{prompt}\n\n{text}"
     text = clip(text)
@@ -148,7 +144,7 @@ def skill_response(outputs: list[str], locale: str) -> dict[str, Any]:
             "outputs": [{"simpleText": {"text": t}} for t in outputs],
             "quickReplies": [
                 {"label": label, "action": "message", "messageText": said}
-                for label, said, _ in QUICK_REPLIES[locale]
+                for label, said, _ in quick_replies(locale)
             ],
         },
     }
@@ -213,7 +209,7 @@ async def intake_kakao(request: Request, ctx: ContextDep) -> dict[str, Any]:
         given = request.headers.get(settings.kakao_skill_secret_header, "")
         expected = settings.kakao_skill_secret.get_secret_value()
         if not hmac.compare_digest(given.encode(), expected.encode()):
-            raise Unauthorized("bad_signature", "The skill secret header is missing or wrong.")
+            raise Unauthorized("bad_signature", _l("The skill secret header is missing or wrong."))
     body = await read_body(
         request, max_bytes=settings.max_body_bytes, content_types=("application/json",)
     )

@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from consult119.context import AppContext, ContextDep
 from consult119.errors import DomainError, Unauthorized
+from consult119.i18n import lazy_gettext as _l
 from consult119.intake.chat import invalid_from
 from consult119.intake.http import parse_json_object, read_body
 from consult119.intake.schemas import Id, Text
@@ -85,7 +86,9 @@ class LineOut(BaseModel):
 def verify_line_signature(secret: str, body: bytes, header: str | None) -> None:
     expected = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest())
     if not header or not hmac.compare_digest(expected, header.strip().encode()):
-        raise Unauthorized("bad_signature", f"{SIGNATURE} is missing or does not match the body.")
+        raise Unauthorized(
+            "bad_signature", _l("{header} is missing or does not match the body.", header=SIGNATURE)
+        )
 
 
 def _text_of(message: LineMessage) -> str | None:
@@ -131,7 +134,8 @@ async def intake_line(request: Request, ctx: ContextDep) -> LineOut:
     settings = ctx.settings
     if settings.line_channel_secret is None:
         raise ChannelNotConfigured(
-            "channel_not_configured", "LINE is not configured (CONSULT119_LINE_CHANNEL_SECRET)."
+            "channel_not_configured",
+            _l("LINE is not configured ({setting}).", setting="CONSULT119_LINE_CHANNEL_SECRET"),
         )
     body = await read_body(
         request, max_bytes=settings.max_body_bytes * 4, content_types=("application/json",)

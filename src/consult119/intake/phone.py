@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from consult119.auth.deps import require_roles
 from consult119.context import ContextDep
 from consult119.errors import Invalid
+from consult119.i18n import lazy_gettext as _l
 from consult119.intake.chat import invalid_from
 from consult119.intake.http import (
     SIGNATURE_HEADER,
@@ -70,11 +71,15 @@ async def log_phone_call(
     """Log a phone consultation (EMT, doctor, admin). 201 with the new case, 200 if it joined."""
     country = clean_country(body.country)
     if body.country is not None and country is None:
-        raise Invalid("invalid_field", "country: an ISO 3166 alpha-2 code", field="country")
+        raise Invalid(
+            "invalid_field",
+            _l("country: give an ISO 3166 alpha-2 code (e.g. JP)."),
+            field="country",
+        )
     e164 = normalise_phone(body.caller_number, country, field="caller_number")
     email = body.email.strip().lower() if body.email else None
     if email is not None and (email.count("@") != 1 or " " in email or "\x00" in email):
-        raise Invalid("invalid_email", "The e-mail address is not valid.", field="email")
+        raise Invalid("invalid_email", _l("The e-mail address is not valid."), field="email")
     inbound = InboundMessage(
         source="phone",
         sender_id=e164,
@@ -122,7 +127,8 @@ async def call_event(request: Request, response: Response, ctx: ContextDep) -> d
     settings = ctx.settings
     if settings.intake_secret is None:
         raise ChannelNotConfigured(
-            "channel_not_configured", "Telephony events need CONSULT119_INTAKE_SECRET."
+            "channel_not_configured",
+            _l("Telephony events need {setting}.", setting="CONSULT119_INTAKE_SECRET"),
         )
     body = await read_body(
         request, max_bytes=settings.max_body_bytes, content_types=("application/json",)

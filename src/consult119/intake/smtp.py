@@ -48,10 +48,11 @@ class IntakeHandler:
             outcome = await loop.run_in_executor(
                 None, lambda: receive_email(self.ctx, raw, envelope_from=envelope.mail_from)
             )
+        # SMTP reply lines are ASCII: refusals are given in English, the protocol's language.
         except PayloadTooLarge as exc:
-            return f"552 5.3.4 {exc.message}"
+            return f"552 5.3.4 {exc.text('en')}"
         except DomainError as exc:
-            return f"550 5.6.0 {exc.code}: {exc.message}"
+            return f"550 5.6.0 {exc.code}: {exc.text('en')}"
         except Exception:  # noqa: BLE001 - the sender keeps the mail and tries again
             log.exception("SMTP intake failed")
             return "451 4.3.0 Temporary failure, please try again later"

@@ -31,6 +31,7 @@ from starlette.concurrency import run_in_threadpool
 
 from consult119.context import AppContext, ContextDep
 from consult119.errors import DomainError, Invalid, RateLimited
+from consult119.i18n import lazy_gettext as _l
 from consult119.intake.ack import acknowledgement
 from consult119.intake.chat import invalid_from
 from consult119.intake.http import parse_json_object, read_body
@@ -104,9 +105,9 @@ def normalise_phone(raw: str, country: str | None, *, field: str = "phone") -> s
     try:
         number = phonenumbers.parse(raw, country)
     except phonenumbers.NumberParseException as exc:
-        raise Invalid("invalid_phone", "The phone number cannot be read.", field=field) from exc
+        raise Invalid("invalid_phone", _l("The phone number cannot be read."), field=field) from exc
     if not phonenumbers.is_valid_number(number):
-        raise Invalid("invalid_phone", "The phone number is not valid.", field=field)
+        raise Invalid("invalid_phone", _l("The phone number is not valid."), field=field)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -122,7 +123,7 @@ async def create_session(request: Request, ctx: ContextDep) -> SessionOut:
     country = clean_country(data.country)
     email = data.email.strip().lower() if data.email else None
     if email is not None and (email.count("@") != 1 or "\x00" in email or " " in email):
-        raise Invalid("invalid_email", "The e-mail address is not valid.", field="email")
+        raise Invalid("invalid_email", _l("The e-mail address is not valid."), field="email")
     ttl = ctx.settings.webchat_session_hours * 3600
     claims = {
         "sid": "wc_" + secrets.token_urlsafe(16),
@@ -219,23 +220,27 @@ class ChatSocket:
             try:
                 await self._handle(raw)
             except DomainError as exc:
-                await self.send({"type": "error", **exc.detail()})
+                await self.send({"type": "error", **exc.detail(self.claims.get("locale"))})
 
     async def _handle(self, raw: str) -> None:
         if len(raw) > MAX_FRAME_CHARS:
             raise Invalid(
-                "frame_too_large", f"A frame may hold at most {MAX_FRAME_CHARS} characters."
+                "frame_too_large",
+                _l(
+                    "A frame may hold at most {max_chars:,} characters.",
+                    max_chars=MAX_FRAME_CHARS,
+                ),
             )
         try:
             frame = json.loads(raw)
         except ValueError as exc:
-            raise Invalid("invalid_json", "The frame is not valid JSON.") from exc
+            raise Invalid("invalid_json", _l("The frame is not valid JSON.")) from exc
         kind = frame.get("type") if isinstance(frame, dict) else None
         if kind == "ping":
             await self.send({"type": "pong"})
             return
         if kind != "message":
-            raise Invalid("unknown_frame", "Send frames of type message or ping.")
+            raise Invalid("unknown_frame", _l("Send frames of type message or ping."))
         try:
             msg = MessageFrame.model_validate(frame)
         except ValidationError as exc:

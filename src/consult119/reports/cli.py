@@ -17,6 +17,8 @@ from rich.table import Table as RichTable
 from consult119.config import get_settings
 from consult119.db import Database, utcnow
 from consult119.errors import DomainError
+from consult119.i18n import get_locale, ngettext
+from consult119.i18n import gettext as _
 from consult119.reports import exports
 from consult119.reports import service as svc
 
@@ -32,7 +34,7 @@ FORMATS = ("table", "csv", "json", "xlsx")
 
 
 def _fail(message: str, code: int = 2) -> None:
-    err.print(f"[red]{message}[/red]")
+    err.print(message, style="red", markup=False)
     raise typer.Exit(code)
 
 
@@ -40,10 +42,10 @@ def _period(year: int | None, start: str | None, end: str | None) -> svc.Period:
     zone = get_settings().report_zone
     if year is not None:
         if start or end:
-            _fail("Give --year or --start/--end, not both.")
+            _fail(_("Give --year or --start/--end, not both."))
         return svc.year_period(year, zone)
     if not (start and end):
-        _fail("Give --year, or --start and --end (end exclusive).")
+        _fail(_("Give --year, or --start and --end (end exclusive)."))
     return svc.make_period(start, end, zone)
 
 
@@ -63,7 +65,7 @@ def _emit(
     elif fmt == "xlsx":
         path = output or Path(f"{default_name}.xlsx")
         path.write_bytes(exports.to_xlsx([(title, table(report))]))
-        err.print(f"Wrote {path}")
+        err.print(_("Wrote {path}", path=path))
         return
     else:
         header, rows = table(report)
@@ -82,7 +84,7 @@ def _emit(
         return
     if output:
         output.write_text(text, encoding="utf-8")
-        err.print(f"Wrote {output}")
+        err.print(_("Wrote {path}", path=output))
     else:
         sys.stdout.write(text)
 
@@ -99,7 +101,12 @@ def _run(fn: Callable[[Any], BaseModel]) -> BaseModel:
 
 def _check_format(fmt: str) -> str:
     if fmt not in FORMATS:
-        _fail(f"unknown_format: --format must be one of {', '.join(FORMATS)} (got {fmt!r}).")
+        why = _(
+            "--format must be one of: {choices} (got {value}).",
+            choices=", ".join(FORMATS),
+            value=repr(fmt),
+        )
+        _fail(f"unknown_format: {why}")
     return fmt
 
 
@@ -115,7 +122,7 @@ def _guarded(fn: Callable[[], None]) -> None:
     try:
         fn()
     except DomainError as exc:
-        _fail(f"{exc.code}: {exc.message}")
+        _fail(f"{exc.code}: {exc.text(get_locale())}")
 
 
 @report_app.command("channel-share")
@@ -139,7 +146,7 @@ def channel_share(
             fmt,
             report,
             exports.channel_share_table,
-            f"Channel share {label} (by {by})",
+            _("Channel share {period} (by {by})", period=label, by=by),
             output,
             f"channel-share-{label}",
         )
@@ -164,7 +171,7 @@ def monthly(
             fmt,
             report,
             exports.monthly_table,
-            f"Cases per month {year} (by {by})",
+            _("Cases per month {year} (by {by})", year=year, by=by),
             output,
             f"monthly-{year}",
         )
@@ -191,7 +198,7 @@ def response_times(
             fmt,
             report,
             exports.response_times_table,
-            f"Response times (by {by})",
+            _("Response times (by {by})", by=by),
             output,
             f"response-times-{period.start}",
         )
@@ -217,7 +224,7 @@ def sla(
             fmt,
             report,
             exports.sla_table,
-            "SLA compliance by KTAS level",
+            _("SLA compliance by KTAS level"),
             output,
             f"sla-{period.start}",
         )
@@ -246,7 +253,7 @@ def breakdown(
             fmt,
             report,
             exports.breakdown_table,
-            f"Cases by {dimension}",
+            _("Cases by {dimension}", dimension=dimension),
             output,
             f"{dimension}-{period.start}",
         )
@@ -272,7 +279,7 @@ def workload(
             fmt,
             report,
             exports.workload_table,
-            "Workload per doctor",
+            _("Workload per doctor"),
             output,
             f"workload-{period.start}",
         )
@@ -298,7 +305,7 @@ def workbook(
         finally:
             db.dispose()
         output.write_bytes(content)
-        err.print(f"Wrote {output}")
+        err.print(_("Wrote {path}", path=output))
 
     _guarded(go)
 
@@ -326,7 +333,7 @@ def cases(
                     f.write(chunk)
         finally:
             db.dispose()
-        err.print(f"Wrote {output}")
+        err.print(_("Wrote {path}", path=output))
 
     _guarded(go)
 
@@ -347,7 +354,7 @@ def import_cases(
     try:
         text = file.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
-        _fail(f"{file} is not UTF-8 text.")
+        _fail(_("{file} is not UTF-8 text.", file=file))
     rows = max(text.count("\n"), 1)
     db = Database(get_settings())
     try:
@@ -359,7 +366,7 @@ def import_cases(
             TimeElapsedColumn(),
             console=err,
         ) as bar:
-            task = bar.add_task("checking, then importing", total=2 * rows)
+            task = bar.add_task(_("checking, then importing"), total=2 * rows)
             report = run_import(
                 db,
                 text,
@@ -371,18 +378,28 @@ def import_cases(
     finally:
         db.dispose()
     if not report.ok:
-        table = RichTable(
-            title=f"{len(report.errors)} problem(s) — nothing was imported", header_style="bold red"
+        title = ngettext(
+            "{n} problem — nothing was imported",
+            "{n} problems — nothing was imported",
+            len(report.errors),
         )
-        for name in ("line", "column", "problem"):
+        table = RichTable(title=title, header_style="bold red")
+        for name in (_("line"), _("column"), _("problem")):
             table.add_column(name)
+        locale = get_locale()
         for bad in report.errors[:200]:
-            table.add_row(str(bad.line), bad.column, bad.message)
+            table.add_row(str(bad.line), bad.column, bad.text.render(locale))
         err.print(table)
         if len(report.errors) > 200:
-            err.print(f"… and {len(report.errors) - 200} more.")
+            err.print(_("… and {count:,} more.", count=len(report.errors) - 200))
         raise typer.Exit(1)
-    out.print(f"[green]Imported {report.imported:,} cases from {file.name}.[/green]")
+    imported = ngettext(
+        "Imported {n:,} case from {file}.",
+        "Imported {n:,} cases from {file}.",
+        report.imported,
+        file=file.name,
+    )
+    out.print(imported, style="green")
 
 
 def demo(
@@ -424,13 +441,13 @@ def demo(
             TimeElapsedColumn(),
             console=err,
         ) as bar:
-            task = bar.add_task("building the demo", total=10)
+            task = bar.add_task(_("building the demo"), total=10)
 
-            def step(message: str) -> None:
-                bar.update(task, advance=1, description=message)
+            def step(message: object) -> None:
+                bar.update(task, advance=1, description=str(message))
 
             result = build_demo(db, now=utcnow(), reset=reset, password=password, step=step)
-            bar.update(task, completed=10, description="demo ready")
+            bar.update(task, completed=10, description=_("demo ready"))
     except DemoRefused as exc:
         _fail(str(exc))
         return
@@ -439,24 +456,33 @@ def demo(
     elapsed = time.perf_counter() - started
     years = ", ".join(f"{y}: {n:,}" for y, n in result.cases_per_year.items())
     out.print(
-        f"[green]Demo database built in {elapsed:.1f} s[/green] — cases {years}; "
-        f"{result.open_cases} open now."
+        _(
+            "Demo database built in {seconds:.1f} s — cases {years}; {open} open now.",
+            seconds=elapsed,
+            years=years,
+            open=result.open_cases,
+        ),
+        style="green",
     )
-    table = RichTable(title="Staff logins (demo only)", header_style="bold")
-    table.add_column("role")
-    table.add_column("name")
-    table.add_column("email", no_wrap=True)
-    table.add_column("password", no_wrap=True)
-    table.add_column("on duty")
+    table = RichTable(title=_("Staff logins (demo only)"), header_style="bold")
+    table.add_column(_("role"))
+    table.add_column(_("name"))
+    table.add_column(_("e-mail"), no_wrap=True)
+    table.add_column(_("password"), no_wrap=True)
+    table.add_column(_("on duty"))
     for login in result.logins:
         table.add_row(
-            login.role, login.name, login.email, login.password, "yes" if login.on_duty else ""
+            login.role, login.name, login.email, login.password, _("yes") if login.on_duty else ""
         )
     out.print(table)
     if no_serve:
         return
     out.print(
-        f"Serving http://{host}:{port}  (console /console/, reports /reports/, "
-        f"API /docs) — Ctrl+C stops."
+        _(
+            "Serving http://{host}:{port}  (console /console/, reports /reports/, API /docs)"
+            " — Ctrl+C stops.",
+            host=host,
+            port=port,
+        )
     )
     run_server(settings, host=host, port=port)

@@ -32,6 +32,8 @@ from sqlalchemy.orm import Session
 
 from consult119.audit.models import AuditEntry
 from consult119.db import Database
+from consult119.i18n import LazyText
+from consult119.i18n import lazy_gettext as _l
 from consult119.tickets.codes import (
     SOURCE_CHANNEL,
     Category,
@@ -68,7 +70,20 @@ Progress = Callable[[int], None]
 class BadRow:
     line: int  # line number in the file (the header is line 1)
     column: str
-    message: str
+    text: LazyText  # what is wrong, rendered in the reader's language
+
+    @property
+    def message(self) -> str:
+        """What is wrong, in English (the source text); ``text.render(locale)`` for others."""
+        return self.text.render("en")
+
+
+class BadValue(ValueError):
+    """A cell that cannot be read; carries a translatable reason."""
+
+    def __init__(self, text: LazyText) -> None:
+        super().__init__(text.singular)
+        self.text = text
 
 
 @dataclass
@@ -89,81 +104,97 @@ def _time(value: str, zone: ZoneInfo) -> datetime:
     return parsed.astimezone(UTC)
 
 
-def _code(value: str, choices: Iterable[str], what: str) -> str:
+def _code(value: str, choices: Iterable[str], what: LazyText) -> str:
     allowed = list(choices)
     if value not in allowed:
-        raise ValueError(f"unknown {what} {value!r} (one of {', '.join(allowed)})")
+        raise BadValue(
+            _l(
+                "unknown {what} {value} (one of {choices})",
+                what=what,
+                value=repr(value),
+                choices=", ".join(allowed),
+            )
+        )
     return value
 
 
-def _int(value: str, low: int, high: int, what: str) -> int:
+def _int(value: str, low: int, high: int, what: LazyText) -> int:
     try:
         n = int(value)
     except ValueError:
-        raise ValueError(f"{what} {value!r} is not a whole number") from None
+        raise BadValue(
+            _l("{what} {value} is not a whole number", what=what, value=repr(value))
+        ) from None
     if not low <= n <= high:
-        raise ValueError(f"{what} {n} is outside {low}-{high}")
+        raise BadValue(_l("{what} {n} is outside {low}-{high}", what=what, n=n, low=low, high=high))
     return n
 
 
 def parse_row(raw: dict[str, str], zone: ZoneInfo) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """One CSV row as ticket values, or the (column, message) of everything wrong with it."""
     values: dict[str, Any] = {}
-    errors: list[tuple[str, str]] = []
+    errors: list[tuple[str, LazyText]] = []
 
     def check(column: str, fn: Callable[[str], Any], required: bool = False) -> None:
         text = (raw.get(column) or "").strip()
         if not text:
             if required:
-                errors.append((column, "is required"))
+                errors.append((column, _l("is required")))
             else:
                 values[column] = None
             return
         if "\x00" in text:
-            errors.append((column, "contains a NUL byte"))
+            errors.append((column, _l("contains a NUL byte")))
             return
         try:
             values[column] = fn(text)
         except ValueError as exc:
-            errors.append((column, str(exc).split("\n")[0]))
+            errors.append((column, exc.text if isinstance(exc, BadValue) else _l("cannot be read")))
 
     def ref(v: str) -> str:
         if len(v) > 200:
-            raise ValueError("is longer than 200 characters")
+            raise BadValue(_l("is longer than 200 characters"))
         return v
 
     def iso(v: str) -> datetime:
         try:
             parsed = _time(v, zone)
         except (ValueError, OverflowError):
-            raise ValueError(f"{v!r} is not an ISO 8601 time") from None
+            raise BadValue(_l("{value} is not an ISO 8601 time", value=repr(v))) from None
         if not 1900 <= parsed.year < 9000:
-            raise ValueError(f"{v!r} is out of range")
+            raise BadValue(_l("{value} is out of range", value=repr(v)))
         return parsed
 
     check("ref", ref, required=True)
     check("created_at", iso, required=True)
-    check("source", lambda v: _code(v, [s.value for s in Source], "source"), required=True)
-    check("channel", lambda v: _code(v, ["chat", "email", "phone"], "channel"))
-    check("status", lambda v: _code(v, ["closed", "resolved"], "status"))
-    check("acuity", lambda v: _int(v, 1, 5, "KTAS level"))
-    check("category", lambda v: _code(v, [c.value for c in Category], "category"))
-    check("disposition", lambda v: _code(v, [d.value for d in Disposition], "disposition"))
-    check("location_type", lambda v: _code(v, [x.value for x in LocationType], "location type"))
+    check("source", lambda v: _code(v, [s.value for s in Source], _l("source")), required=True)
+    check("channel", lambda v: _code(v, ["chat", "email", "phone"], _l("channel")))
+    check("status", lambda v: _code(v, ["closed", "resolved"], _l("status")))
+    check("acuity", lambda v: _int(v, 1, 5, _l("KTAS level")))
+    check("category", lambda v: _code(v, [c.value for c in Category], _l("category")))
+    check("disposition", lambda v: _code(v, [d.value for d in Disposition], _l("disposition")))
+    check("location_type", lambda v: _code(v, [x.value for x in LocationType], _l("location type")))
     check("country", lambda v: _country(v))
-    check("patient_age", lambda v: _int(v, 0, 130, "age"))
-    check("patient_sex", lambda v: _code(v.upper(), ["M", "F"], "sex"))
+    check("patient_age", lambda v: _int(v, 0, 130, _l("age")))
+    check("patient_sex", lambda v: _code(v.upper(), ["M", "F"], _l("sex")))
     for column in TIMES:
         check(column, iso)
     if errors:
         return values, errors
     channel = SOURCE_CHANNEL[Source(values["source"])].value
     if values["channel"] not in (None, channel):
-        errors.append(("channel", f"source {values['source']} is channel {channel}"))
+        errors.append(
+            (
+                "channel",
+                _l(
+                    "source {source} is channel {channel}", source=values["source"], channel=channel
+                ),
+            )
+        )
     values["channel"] = channel
     for column in TIMES:
         if values[column] is not None and values[column] < values["created_at"]:
-            errors.append((column, "is before created_at"))
+            errors.append((column, _l("is before created_at")))
     values["status"] = values["status"] or Status.CLOSED.value
     return values, errors
 
@@ -171,7 +202,7 @@ def parse_row(raw: dict[str, str], zone: ZoneInfo) -> tuple[dict[str, Any], list
 def _country(value: str) -> str:
     v = value.upper()
     if len(v) != 2 or not v.isascii() or not v.isalpha():
-        raise ValueError(f"{value!r} is not an ISO 3166 alpha-2 code")
+        raise BadValue(_l("{value} is not an ISO 3166 alpha-2 code", value=repr(value)))
     return v
 
 
@@ -186,9 +217,9 @@ def validate(
     unknown = [c for c in header if c not in REQUIRED + OPTIONAL]
     if missing or unknown:
         if missing:
-            report.errors.append(BadRow(1, ",".join(missing), "required column missing"))
+            report.errors.append(BadRow(1, ",".join(missing), _l("required column missing")))
         if unknown:
-            report.errors.append(BadRow(1, ",".join(unknown), "unknown column"))
+            report.errors.append(BadRow(1, ",".join(unknown), _l("unknown column")))
         return [], report
     reader.fieldnames = header
     rows: list[dict[str, Any]] = []
@@ -197,13 +228,15 @@ def validate(
         report.rows += 1
         line = reader.line_num
         if None in raw:  # more fields than the header
-            report.errors.append(BadRow(line, "", "more fields than the header"))
+            report.errors.append(BadRow(line, "", _l("more fields than the header")))
             continue
         values, errors = parse_row(raw, zone)
         report.errors += [BadRow(line, c, m) for c, m in errors]
         if not errors:
             if values["ref"] in lines:
-                report.errors.append(BadRow(line, "ref", f"repeats line {lines[values['ref']]}"))
+                report.errors.append(
+                    BadRow(line, "ref", _l("repeats line {line}", line=lines[values["ref"]]))
+                )
                 continue
             lines[values["ref"]] = line
             values["line"] = line
@@ -220,10 +253,12 @@ def validate(
             )
         )
         for ref in seen:
-            report.errors.append(BadRow(lines[ref], "ref", f"{ref!r} was imported before"))
+            report.errors.append(
+                BadRow(lines[ref], "ref", _l("{ref} was imported before", ref=repr(ref)))
+            )
     report.errors.sort(key=lambda e: e.line)
     if report.rows == 0 and not report.errors:
-        report.errors.append(BadRow(1, "", "the file has no rows"))
+        report.errors.append(BadRow(1, "", _l("the file has no rows")))
     return rows, report
 
 

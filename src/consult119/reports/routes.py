@@ -13,6 +13,7 @@ from consult119.audit.models import AuditEntry
 from consult119.auth.deps import client_ip, require_roles
 from consult119.context import AppContext, ContextDep
 from consult119.errors import Invalid
+from consult119.i18n import lazy_gettext as _l
 from consult119.reports import exports
 from consult119.reports import service as svc
 from consult119.reports.schemas import (
@@ -89,7 +90,9 @@ def monthly(
     """Cases per month of a year (reporting timezone) per channel or source."""
     fmt = _format(format)
     if not year.strip().isdigit():
-        raise Invalid("invalid_date", f"year: {year!r} is not a year.", field="year")
+        raise Invalid(
+            "invalid_date", _l("year: {value} is not a year.", value=repr(year)), field="year"
+        )
     with ctx.db.read_session() as session:
         report = svc.monthly(session, int(year), ctx.settings.report_zone, by=by)
     return _render(fmt, report, exports.monthly_table, "Monthly", f"monthly-{year}")

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from consult119.errors import Invalid
+from consult119.i18n import lazy_gettext as _l
 from consult119.reports import repository as repo
 from consult119.reports.schemas import (
     Breakdown,
@@ -85,12 +86,16 @@ def shift_years(day: date, years: int) -> date:
 
 def parse_date(value: str | None, field: str) -> date:
     if value is None or value == "":
-        raise Invalid("invalid_date", f"{field} is required (YYYY-MM-DD).", field=field)
+        raise Invalid(
+            "invalid_date", _l("{field} is required (YYYY-MM-DD).", field=field), field=field
+        )
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
         raise Invalid(
-            "invalid_date", f"{field}: {value!r} is not a date (YYYY-MM-DD).", field=field
+            "invalid_date",
+            _l("{field}: {value} is not a date (YYYY-MM-DD).", field=field, value=repr(value)),
+            field=field,
         ) from None
 
 
@@ -101,27 +106,52 @@ def make_period(start: str | date | None, end: str | date | None, zone: ZoneInfo
     for value, field in ((s, "start"), (e, "end")):
         if not EARLIEST <= value <= LATEST:
             raise Invalid(
-                "invalid_date", f"{field}: {value} is outside {EARLIEST}..{LATEST}.", field=field
+                "invalid_date",
+                _l(
+                    "{field}: {value} is outside {earliest}..{latest}.",
+                    field=field,
+                    value=str(value),
+                    earliest=str(EARLIEST),
+                    latest=str(LATEST),
+                ),
+                field=field,
             )
     if e <= s:
         raise Invalid(
-            "invalid_period", f"end ({e}) must be after start ({s}); end is exclusive.", field="end"
+            "invalid_period",
+            _l(
+                "end ({end}) must be after start ({start}); end is exclusive.",
+                end=str(e),
+                start=str(s),
+            ),
+            field="end",
         )
     if e > shift_years(s, MAX_YEARS):
-        raise Invalid("period_too_long", f"A report covers at most {MAX_YEARS} years.", field="end")
+        raise Invalid(
+            "period_too_long",
+            _l("A report covers at most {years} years.", years=MAX_YEARS),
+            field="end",
+        )
     return Period(s, e, zone)
 
 
 def year_period(year: int, zone: ZoneInfo) -> Period:
     if not EARLIEST.year <= year < LATEST.year:
-        raise Invalid("invalid_date", f"year {year} is out of range.", field="year")
+        raise Invalid("invalid_date", _l("year {year} is out of range.", year=year), field="year")
     return Period(date(year, 1, 1), date(year + 1, 1, 1), zone)
 
 
 def check_choice(value: str, choices: tuple[str, ...], code: str, field: str) -> str:
     if value not in choices:
         raise Invalid(
-            code, f"{field} must be one of {', '.join(choices)} (got {value!r}).", field=field
+            code,
+            _l(
+                "{field} must be one of: {choices} (got {value}).",
+                field=field,
+                choices=", ".join(choices),
+                value=repr(value),
+            ),
+            field=field,
         )
     return value
 

@@ -10,10 +10,13 @@ from datetime import UTC, datetime, timedelta
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from consult119.config import get_settings
 from consult119.db import Database, utcnow
 from consult119.errors import DomainError
+from consult119.i18n import get_locale
+from consult119.i18n import gettext as _
 from consult119.staff import repository as staff_repo
 from consult119.staff import service
 from consult119.staff.models import Role, Staff
@@ -42,7 +45,7 @@ def _database() -> Iterator[Database]:
 
 
 def _fail(exc: DomainError) -> typer.Exit:
-    err.print(f"[red]{exc.message}[/red] ({exc.code})")
+    err.print(f"[red]{exc.text(get_locale())}[/red] ({exc.code})")
     return typer.Exit(code=1)
 
 
@@ -50,17 +53,19 @@ def _read_password() -> str:
     """From stdin when piped (first line), else a hidden prompt asked twice."""
     if not sys.stdin.isatty():
         return sys.stdin.readline().rstrip("\r\n")
-    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return typer.prompt(_("Password"), hide_input=True, confirmation_prompt=True)
 
 
 def _parse_time(value: str, name: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise typer.BadParameter(f"not an ISO 8601 time: {value!r}", param_hint=name) from exc
+        raise typer.BadParameter(
+            _("not an ISO 8601 time: {value}", value=repr(value)), param_hint=name
+        ) from exc
     if parsed.tzinfo is None:
         raise typer.BadParameter(
-            "give a timezone, e.g. 2025-03-01T09:00Z or +09:00", param_hint=name
+            _("give a timezone, e.g. 2025-03-01T09:00Z or +09:00"), param_hint=name
         )
     return parsed.astimezone(UTC)
 
@@ -96,9 +101,14 @@ def staff_add(
                 staff.capacity = capacity
         except DomainError as exc:
             raise _fail(exc) from exc
-    console.print(
-        f"[green]Added {staff.role} {staff.name} <{staff.email}> (id {staff.id}).[/green]"
+    added = _(
+        "Added {role} {name} <{email}> (id {id}).",
+        role=staff.role,
+        name=staff.name,
+        email=staff.email,
+        id=staff.id,
     )
+    console.print(added, style="green")
 
 
 @staff_app.command("list")
@@ -121,8 +131,17 @@ def staff_list(
         if on_duty:
             stmt = stmt.where(staff_repo.on_duty_clause(now))
         rows = session.execute(stmt).all()
-    table = Table(title=f"Staff ({len(rows)})")
-    for col in ("id", "e-mail", "name", "role", "on duty", "presence", "capacity", "account"):
+    table = Table(title=_("Staff ({count})", count=len(rows)))
+    for col in (
+        _("id"),
+        _("e-mail"),
+        _("name"),
+        _("role"),
+        _("on duty"),
+        _("presence"),
+        _("capacity"),
+        _("account"),
+    ):
         table.add_column(col)
     for staff, duty in rows:
         table.add_row(
@@ -130,10 +149,10 @@ def staff_list(
             staff.email,
             staff.name,
             staff.role,
-            "yes" if duty else "no",
+            _("yes") if duty else _("no"),
             staff.presence,
             str(staff.capacity),
-            "[red]disabled[/red]" if staff.disabled else "active",
+            Text(_("disabled"), style="red") if staff.disabled else _("active"),
         )
     console.print(table)
 
@@ -144,14 +163,13 @@ def staff_disable(email: str = typer.Argument(..., help="E-mail address of the a
     with _database() as db, db.unit_of_work() as session:
         staff = staff_repo.find_by_email(session, email)
         if staff is None:
-            err.print(f"[red]No account {email}.[/red]")
+            err.print(_("No account {email}.", email=email), style="red")
             raise typer.Exit(code=1)
         changed = service.disable_staff(session, staff, now=utcnow())
-    console.print(
-        f"[green]Disabled {staff.email}.[/green]"
-        if changed
-        else f"{staff.email} was already disabled."
-    )
+    if changed:
+        console.print(_("Disabled {email}.", email=staff.email), style="green")
+    else:
+        console.print(_("{email} was already disabled.", email=staff.email))
 
 
 @roster_app.command("add")
@@ -169,15 +187,19 @@ def roster_add(
             with db.unit_of_work() as session:
                 staff = staff_repo.find_by_email(session, email)
                 if staff is None:
-                    err.print(f"[red]No account {email}.[/red]")
+                    err.print(_("No account {email}.", email=email), style="red")
                     raise typer.Exit(code=1)
                 shift = service.add_shift(session, staff, starts_at=starts_at, ends_at=ends_at)
         except DomainError as exc:
             raise _fail(exc) from exc
-    console.print(
-        f"[green]Shift {shift.id}: {staff.name} from {_when(shift.starts_at)} "
-        f"to {_when(shift.ends_at)}.[/green]"
+    added = _(
+        "Shift {id}: {name} from {start} to {end}.",
+        id=shift.id,
+        name=staff.name,
+        start=_when(shift.starts_at),
+        end=_when(shift.ends_at),
     )
+    console.print(added, style="green")
 
 
 @roster_app.command("show")
@@ -194,9 +216,21 @@ def roster_show(
             rows = staff_repo.shifts_between(session, moment, moment + timedelta(hours=hours))
         else:
             rows = staff_repo.shifts_covering(session, moment)
-    title = f"Shifts at {_when(moment)}" + (f" and the next {hours} h" if hours else "")
+    title = (
+        _("Shifts at {moment} and the next {hours} h", moment=_when(moment), hours=hours)
+        if hours
+        else _("Shifts at {moment}", moment=_when(moment))
+    )
     table = Table(title=title)
-    for col in ("shift", "name", "e-mail", "role", "start (UTC)", "end (UTC)", "presence"):
+    for col in (
+        _("shift"),
+        _("name"),
+        _("e-mail"),
+        _("role"),
+        _("start (UTC)"),
+        _("end (UTC)"),
+        _("presence"),
+    ):
         table.add_column(col)
     for shift, staff in rows:
         table.add_row(
@@ -210,4 +244,4 @@ def roster_show(
         )
     console.print(table)
     if not rows:
-        console.print("[yellow]Nobody is on shift then.[/yellow]")
+        console.print(_("Nobody is on shift then."), style="yellow")

@@ -11,6 +11,7 @@ from pydantic import AwareDatetime
 from consult119.auth.deps import CurrentStaff, require_roles
 from consult119.context import ContextDep
 from consult119.errors import NotFound
+from consult119.i18n import lazy_gettext as _l
 from consult119.staff import repository as staff_repo
 from consult119.staff import service
 from consult119.staff.models import Role, Staff
@@ -97,7 +98,9 @@ def disable_staff(ctx: ContextDep, admin: AdminOnly, staff_id: int) -> StaffPubl
     with ctx.db.unit_of_work() as session:
         staff = session.get(Staff, staff_id)
         if staff is None:
-            raise NotFound("staff_not_found", f"No staff member with id {staff_id}.")
+            raise NotFound(
+                "staff_not_found", _l("No staff member with id {staff_id}.", staff_id=staff_id)
+            )
         service.disable_staff(session, staff, now=ctx.now())
     return staff_public(staff, False)
 
@@ -142,7 +145,9 @@ def add_shift(ctx: ContextDep, _: AdminOnly, body: ShiftIn) -> ShiftPublic:
     with ctx.db.unit_of_work() as session:
         staff = session.get(Staff, body.staff_id)
         if staff is None:
-            raise NotFound("staff_not_found", f"No staff member with id {body.staff_id}.")
+            raise NotFound(
+                "staff_not_found", _l("No staff member with id {staff_id}.", staff_id=body.staff_id)
+            )
         shift = service.add_shift(session, staff, starts_at=body.start, ends_at=body.end)
         out = _shift_public(shift, staff)
     return out

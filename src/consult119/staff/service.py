@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from consult119.auth.security import hash_password
 from consult119.errors import Conflict, Invalid
+from consult119.i18n import lazy_gettext as _l
 from consult119.staff.models import Role, Staff
 
 
@@ -18,13 +19,17 @@ def create_staff(
     """Add a staff account; the password is stored only as an Argon2 hash."""
     email = email.strip().lower()
     if "@" not in email or len(email) > 320:
-        raise Invalid("invalid_email", f"Not an e-mail address: {email!r}", field="email")
+        raise Invalid(
+            "invalid_email", _l("Not an e-mail address: {email}", email=email), field="email"
+        )
     if role not in {r.value for r in Role}:
-        raise Invalid("unknown_role", f"Unknown role {role!r}", field="role")
+        raise Invalid("unknown_role", _l("Unknown role: {role}", role=role), field="role")
     if len(password) < 8:
-        raise Invalid("weak_password", "A password needs at least 8 characters.", field="password")
+        raise Invalid(
+            "weak_password", _l("A password needs at least 8 characters."), field="password"
+        )
     if session.scalars(select(Staff.id).where(func.lower(Staff.email) == email)).first():
-        raise Conflict("staff_exists", f"{email} already has an account.")
+        raise Conflict("staff_exists", _l("{email} already has an account.", email=email))
     staff = Staff(
         email=email,
         name=name.strip(),
@@ -43,7 +48,11 @@ def set_presence(session: Session, staff: Staff, presence: str, *, now: datetime
     from consult119.staff.models import Presence
 
     if presence not in {p.value for p in Presence}:
-        raise Invalid("unknown_presence", f"Unknown presence {presence!r}", field="status")
+        raise Invalid(
+            "unknown_presence",
+            _l("Unknown presence status: {presence}", presence=presence),
+            field="status",
+        )
     if staff.presence == presence:
         return False
     old = staff.presence
@@ -114,20 +123,29 @@ def add_shift(session: Session, staff: Staff, *, starts_at: datetime, ends_at: d
     from consult119.staff import repository as staff_repo
     from consult119.staff.models import Shift
 
-    for name, value in (("start", starts_at), ("end", ends_at)):
+    for name, label, value in (
+        ("start", _l("start"), starts_at),
+        ("end", _l("end"), ends_at),
+    ):
         if value.tzinfo is None or value.utcoffset() is None:
             raise Invalid(
-                "naive_time", f"Give the shift {name} with a timezone (e.g. Z).", field=name
+                "naive_time",
+                _l("Give the shift's {field} time with a timezone (e.g. Z).", field=label),
+                field=name,
             )
     if ends_at <= starts_at:
-        raise Invalid("shift_ends_before_start", "A shift must end after it starts.", field="end")
+        raise Invalid(
+            "shift_ends_before_start", _l("A shift must end after it starts."), field="end"
+        )
     if (ends_at - starts_at).total_seconds() > MAX_SHIFT:
-        raise Invalid("shift_too_long", "A shift may last at most 7 days.", field="end")
+        raise Invalid("shift_too_long", _l("A shift may last at most 7 days."), field="end")
     if staff.disabled:
-        raise Conflict("account_disabled", f"{staff.email} is disabled.")
+        raise Conflict("account_disabled", _l("{email} is disabled.", email=staff.email))
     assert staff.id is not None
     if staff_repo.overlapping_shift(session, staff.id, starts_at, ends_at) is not None:
-        raise Conflict("shift_overlaps", f"{staff.email} already has a shift in that time.")
+        raise Conflict(
+            "shift_overlaps", _l("{email} already has a shift in that time.", email=staff.email)
+        )
     shift = Shift(staff_id=staff.id, starts_at=starts_at, ends_at=ends_at)
     session.add(shift)
     session.flush()

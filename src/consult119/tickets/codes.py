@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from consult119.i18n.catalog import LazyText
+from consult119.i18n.catalog import lazy_gettext as _l
+
 
 class Channel(StrEnum):
     CHAT = "chat"
@@ -49,6 +52,24 @@ class Status(StrEnum):
 OPEN_STATUSES: frozenset[Status] = frozenset(
     {Status.NEW, Status.TRIAGED, Status.ASSIGNED, Status.IN_PROGRESS, Status.WAITING}
 )
+
+#: What a reader calls each status (refusals name statuses in the reader's language).
+STATUS_LABELS: dict[str, LazyText] = {
+    Status.NEW: _l("new"),
+    Status.TRIAGED: _l("triaged"),
+    Status.ASSIGNED: _l("assigned"),
+    Status.IN_PROGRESS: _l("in progress"),
+    Status.WAITING: _l("waiting for the traveller"),
+    Status.RESOLVED: _l("resolved"),
+    Status.CLOSED: _l("closed"),
+    Status.MERGED: _l("merged"),
+}
+
+
+def status_label(status: str) -> LazyText | str:
+    """The status as a reader calls it, in their language when it is rendered."""
+    return STATUS_LABELS.get(status, status)
+
 
 #: Allowed status transitions. Anything not listed answers 409 ``transition_forbidden``.
 TRANSITIONS: dict[Status, frozenset[Status]] = {

@@ -21,10 +21,11 @@ from starlette.concurrency import run_in_threadpool
 from consult119.auth.deps import require_roles
 from consult119.context import ContextDep
 from consult119.errors import Conflict, Invalid, NotFound
+from consult119.i18n import lazy_gettext as _l
 from consult119.outbound.models import OutboxItem
 from consult119.staff.models import Role, Staff
 from consult119.tickets import repository as repo
-from consult119.tickets.codes import TRANSITIONS, Delivery, Status
+from consult119.tickets.codes import TRANSITIONS, Delivery, Status, status_label
 from consult119.tickets.events import ticket_event, ticket_public
 from consult119.tickets.models import Message, Ticket, TicketLink
 
@@ -60,25 +61,27 @@ def merge_tickets(
     and the number of messages moved."""
     if ticket_id == into_id:
         raise Invalid(
-            "merge_into_self", "A case cannot be merged into itself.", field="into_ticket_id"
+            "merge_into_self", _l("A case cannot be merged into itself."), field="into_ticket_id"
         )
     # Lock in id order, so two opposite merges at once cannot deadlock.
     locked = {t: repo.get_ticket(session, t, for_update=True) for t in sorted((ticket_id, into_id))}
     source, target = locked[ticket_id], locked[into_id]
     if source is None:
-        raise NotFound("ticket_not_found", "No such case.")
+        raise NotFound("ticket_not_found", _l("No such case."))
     if target is None:
-        raise NotFound("ticket_not_found", "No such case to merge into.", field="into_ticket_id")
+        raise NotFound(
+            "ticket_not_found", _l("No such case to merge into."), field="into_ticket_id"
+        )
     if Status.MERGED not in TRANSITIONS[Status(source.status)]:
         raise Conflict(
             "transition_forbidden",
-            f"A {source.status} case cannot be merged.",
+            _l("A case that is {status} cannot be merged.", status=status_label(source.status)),
             status=source.status,
         )
     if target.status in (Status.MERGED.value, Status.CLOSED.value):
         raise Conflict(
             "merge_target_closed",
-            f"Cannot merge into a {target.status} case.",
+            _l("Cannot merge into a case that is {status}.", status=status_label(target.status)),
             status=target.status,
         )
     moved_ids = list(
@@ -109,10 +112,10 @@ def merge_tickets(
     if not repo.bump_version(
         session, source, now, status=Status.MERGED.value, merged_into_id=target.id, merged_at=now
     ):
-        raise Conflict("version_conflict", "The case changed meanwhile; try again.")
+        raise Conflict("version_conflict", _l("The case changed meanwhile; try again."))
     last = max((t for t in (source.last_message_at, target.last_message_at) if t), default=None)
     if not repo.bump_version(session, target, now, last_message_at=last):
-        raise Conflict("version_conflict", "The case changed meanwhile; try again.")
+        raise Conflict("version_conflict", _l("The case changed meanwhile; try again."))
     ticket_event(
         session,
         "ticket.status_changed",
@@ -145,7 +148,7 @@ async def list_links(ticket_id: int, ctx: ContextDep, staff: CaseStaff) -> dict[
     def _read() -> list[dict[str, Any]]:
         with ctx.db.read_session() as session:
             if session.get(Ticket, ticket_id) is None:
-                raise NotFound("ticket_not_found", "No such case.")
+                raise NotFound("ticket_not_found", _l("No such case."))
             return suggested_links(session, ticket_id)
 
     items = await run_in_threadpool(_read)

@@ -16,6 +16,7 @@ from consult119.audit import service as audit
 from consult119.auth.deps import client_ip, require_roles
 from consult119.context import AppContext, ContextDep
 from consult119.errors import Invalid
+from consult119.i18n import lazy_gettext as _l
 from consult119.staff.models import Role, Staff
 from consult119.tickets import repository as repo
 from consult119.tickets import service
@@ -67,7 +68,9 @@ def _parse_statuses(value: str | None) -> list[str] | None:
     parts = [p.strip() for p in value.split(",") if p.strip()]
     for part in parts:
         if part not in known:
-            raise Invalid("unknown_status", f"Unknown status {part!r}.", field="status")
+            raise Invalid(
+                "unknown_status", _l("Unknown status: {status}.", status=part), field="status"
+            )
     return parts
 
 
@@ -96,7 +99,9 @@ def queue(
         unassigned = True
     elif assignee is not None:
         if not assignee.isdigit() or len(assignee) > 18:
-            raise Invalid("invalid_field", "assignee is a staff id, me or none.", field="assignee")
+            raise Invalid(
+                "invalid_field", _l("assignee is a staff id, me or none."), field="assignee"
+            )
         assignee_id = int(assignee)
     with ctx.db.read_session() as session:
         rows, total = repo.list_tickets(

@@ -15,6 +15,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from consult119.errors import Conflict, Forbidden, Invalid, NotFound
+from consult119.i18n import LazyText
+from consult119.i18n import lazy_gettext as _l
 from consult119.outbound import service as outbound
 from consult119.staff import repository as staff_repo
 from consult119.staff.models import Role, Staff
@@ -27,6 +29,7 @@ from consult119.tickets.codes import (
     Direction,
     Disposition,
     Status,
+    status_label,
 )
 from consult119.tickets.events import message_event, ticket_event
 from consult119.tickets.models import Message, Ticket
@@ -52,7 +55,7 @@ CLAIM, ASSIGN, AUTO, TRANSFER, RELEASE, HANDOVER, TIMEOUT = (
 def get_open_or_any(session: Session, ticket_id: int, *, lock: bool = True) -> Ticket:
     ticket = repo.lock_ticket(session, ticket_id) if lock else repo.get_ticket(session, ticket_id)
     if ticket is None:
-        raise NotFound("ticket_not_found", f"No case with id {ticket_id}.")
+        raise NotFound("ticket_not_found", _l("No case with id {ticket_id}.", ticket_id=ticket_id))
     return ticket
 
 
@@ -60,7 +63,11 @@ def _require_open(ticket: Ticket) -> None:
     if ticket.status not in OPEN_STATUSES:
         raise Conflict(
             "ticket_closed",
-            f"Case {ticket.case_number} is {ticket.status}; reopen it first.",
+            _l(
+                "Case {case_number} is {status}; reopen it first.",
+                case_number=ticket.case_number,
+                status=status_label(ticket.status),
+            ),
             status=ticket.status,
         )
 
@@ -144,12 +151,18 @@ def _on_duty_doctor(session: Session, staff_id: int, now: datetime) -> Staff:
     target = session.get(Staff, staff_id)
     if target is None or target.disabled:
         raise Invalid(
-            "unknown_staff", f"No active staff member with id {staff_id}.", field="staff_id"
+            "unknown_staff",
+            _l("No active staff member with id {staff_id}.", staff_id=staff_id),
+            field="staff_id",
         )
     if target.role != Role.DOCTOR:
-        raise Invalid("not_a_doctor", f"{target.name} is not a doctor.", field="staff_id")
+        raise Invalid(
+            "not_a_doctor", _l("{name} is not a doctor.", name=target.name), field="staff_id"
+        )
     if not staff_repo.is_on_duty(session, staff_id, now):
-        raise Conflict("doctor_off_duty", f"{target.name} is not on duty now.", staff_id=staff_id)
+        raise Conflict(
+            "doctor_off_duty", _l("{name} is not on duty now.", name=target.name), staff_id=staff_id
+        )
     return target
 
 
@@ -215,10 +228,16 @@ def triage(
     doctor at once."""
     ktas.level(acuity)
     if category not in {c.value for c in Category}:
-        raise Invalid("unknown_category", f"Unknown category {category!r}.", field="category")
+        raise Invalid(
+            "unknown_category",
+            _l("Unknown category: {category}.", category=category),
+            field="category",
+        )
     if disposition is not None and disposition not in {d.value for d in Disposition}:
         raise Invalid(
-            "unknown_disposition", f"Unknown disposition {disposition!r}.", field="disposition"
+            "unknown_disposition",
+            _l("Unknown disposition: {disposition}.", disposition=disposition),
+            field="disposition",
         )
     ticket = get_open_or_any(session, ticket_id)
     _require_open(ticket)
@@ -262,7 +281,7 @@ def claim(session: Session, ticket_id: int, *, staff: Staff, now: datetime) -> T
     if ticket.assignee_id is not None and ticket.assignee_id != staff.id:
         raise _taken(ticket)
     if not staff_repo.is_on_duty(session, staff.id, now):
-        raise Conflict("doctor_off_duty", "You are not on duty now.", staff_id=staff.id)
+        raise Conflict("doctor_off_duty", _l("You are not on duty now."), staff_id=staff.id)
     previous = ticket.assignee_id
     if not repo.claim_ticket(session, ticket, staff.id, now):
         # Someone else's write reached the row first; the refreshed row says who.
@@ -290,7 +309,7 @@ def claim(session: Session, ticket_id: int, *, staff: Staff, now: datetime) -> T
 def _taken(ticket: Ticket) -> Conflict:
     return Conflict(
         "ticket_taken",
-        f"Case {ticket.case_number} is held by another doctor.",
+        _l("Case {case_number} is held by another doctor.", case_number=ticket.case_number),
         assignee_id=ticket.assignee_id,
     )
 
@@ -315,7 +334,7 @@ def transfer(
     ticket = get_open_or_any(session, ticket_id)
     _require_open(ticket)
     if ticket.assignee_id is None:
-        raise Conflict("not_assigned", "Nobody holds this case; assign it instead.")
+        raise Conflict("not_assigned", _l("Nobody holds this case; assign it instead."))
     _require_holder_or_coordinator(ticket, by)
     doctor = _on_duty_doctor(session, staff_id, now)
     if ticket.assignee_id == doctor.id:
@@ -338,17 +357,22 @@ def release(session: Session, ticket_id: int, *, by: Staff, now: datetime) -> Ti
 def _require_holder_or_coordinator(ticket: Ticket, by: Staff) -> None:
     if by.role == Role.DOCTOR and ticket.assignee_id != by.id:
         raise Forbidden(
-            "not_your_case", "Only the doctor who holds the case, an EMT or an admin may do this."
+            "not_your_case",
+            _l("Only the doctor who holds the case, an EMT or an admin may do this."),
         )
 
 
 def clean_text(text: str, *, max_chars: int = MAX_TEXT_CHARS) -> str:
     if "\x00" in text:
-        raise Invalid("invalid_text", "The text contains a NUL character.", field="text")
+        raise Invalid("invalid_text", _l("The text contains a NUL character."), field="text")
     if not text.strip():
-        raise Invalid("empty_text", "The text is empty.", field="text")
+        raise Invalid("empty_text", _l("The text is empty."), field="text")
     if len(text) > max_chars:
-        raise Invalid("text_too_long", f"The text is over {max_chars} characters.", field="text")
+        raise Invalid(
+            "text_too_long",
+            _l("The text is over {max_chars:,} characters.", max_chars=max_chars),
+            field="text",
+        )
     return text
 
 
@@ -395,7 +419,9 @@ def _doctor_replies(session: Session, ticket: Ticket, doctor: Staff, now: dateti
     if ticket.status in OPEN_STATUSES:
         if ticket.assignee_id is None:
             if not staff_repo.is_on_duty(session, doctor.id, now):
-                raise Conflict("doctor_off_duty", "You are not on duty now.", staff_id=doctor.id)
+                raise Conflict(
+                    "doctor_off_duty", _l("You are not on duty now."), staff_id=doctor.id
+                )
             holder = staff_repo.lock_staff(session, doctor.id)
             assert holder is not None
             _set_assignee(
@@ -415,21 +441,25 @@ def _doctor_replies(session: Session, ticket: Ticket, doctor: Staff, now: dateti
 def change_status(session: Session, ticket_id: int, *, to: str, by: Staff, now: datetime) -> Ticket:
     """Move the case along ``TRANSITIONS``; anything else is 409 ``transition_forbidden``."""
     if to not in {s.value for s in Status}:
-        raise Invalid("unknown_status", f"Unknown status {to!r}.", field="status")
+        raise Invalid("unknown_status", _l("Unknown status: {status}.", status=to), field="status")
     ticket = get_open_or_any(session, ticket_id)
     current = Status(ticket.status)
     if current == to:
         return ticket
     target = Status(to)
-    why = None
+    why: LazyText | None = None
     if target not in TRANSITIONS[current]:
-        why = f"A case cannot go from {current} to {target}."
+        why = _l(
+            "A case cannot go from {current} to {target}.",
+            current=status_label(current),
+            target=status_label(target),
+        )
     elif target == Status.MERGED:
-        why = "Cases are merged into another case, not by status."
+        why = _l("Cases are merged into another case, not by status.")
     elif target == Status.ASSIGNED and ticket.assignee_id is None:
-        why = "Nobody holds this case; assign or claim it."
+        why = _l("Nobody holds this case; assign or claim it.")
     elif target == Status.TRIAGED and ticket.acuity is None:
-        why = "Triage the case to give it a level."
+        why = _l("Triage the case to give it a level.")
     if why is not None:
         raise Conflict("transition_forbidden", why, **{"from": current.value, "to": target.value})
     ticket.status = target.value

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from consult119.errors import Invalid
+from consult119.i18n import lazy_gettext as _l
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ WARNING_FRACTION = 0.8
 def level(value: int) -> Level:
     """The KTAS level ``value``; 422 ``invalid_acuity`` outside 1–5."""
     if isinstance(value, bool) or not isinstance(value, int) or value not in LEVELS:
-        raise Invalid("invalid_acuity", "Acuity is a KTAS level from 1 to 5.", field="acuity")
+        raise Invalid("invalid_acuity", _l("Acuity is a KTAS level from 1 to 5."), field="acuity")
     return LEVELS[value]
 
 
