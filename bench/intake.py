@@ -96,10 +96,16 @@ async def open_loop(url: str, rate: float, seconds: float, make_request) -> list
 
 
 WRK_NEW_CASE = """
+-- Each wrk thread has its own Lua state: number the threads so ids never repeat across them.
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
 counter = 0
 request = function()
   counter = counter + 1
-  local id = "%s-" .. counter
+  local id = "%s-" .. tid .. "-" .. counter
   local body = '{"source":"kakao","sender_id":"s' .. id .. '","message_id":"m' .. id ..
     '","text":"stomach pain and fever"}'
   return wrk.format("POST", "/api/v1/intake/chat", {["Content-Type"]="application/json"}, body)

@@ -187,6 +187,21 @@ def test_estimate_wait_counts_the_queue_ahead_and_doctors_on_duty(db, settings):
     assert acknowledge(db, follow, "en", now=NOW).startswith("Added to your case")
 
 
+def test_estimate_wait_stops_counting_at_the_cap(db, settings, monkeypatch):
+    from consult119.intake import ack
+
+    monkeypatch.setattr(ack, "AHEAD_CAP", 3)
+    ctx = AppContext(settings=settings, db=db, signing_key="k" * 40, clock=lambda: NOW)
+    make_staff(db, "doctor", on_duty=True, now=NOW)
+    results = [
+        ctx.receive(InboundMessage(source="kakao", sender_id=f"c{i}", external_id=f"c{i}", text="hi"))
+        for i in range(6)
+    ]
+    with db.read_session() as session:
+        assert estimate_wait(session, now=NOW, ticket=results[5].ticket).ahead == 3
+        assert estimate_wait(session, now=NOW, ticket=results[2].ticket).ahead == 2
+
+
 def test_chat_intake_replies_in_the_travellers_language(live_server, db):
     make_staff(db, "doctor", on_duty=True)
     url = f"{live_server.url}/api/v1/intake/chat"

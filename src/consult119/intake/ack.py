@@ -15,11 +15,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
-from consult119.db import Database
+from consult119.db import Database, UTCDateTime
 from consult119.i18n import Translator, emergency_advice, negotiate_locale, translator
 from consult119.intake.service import IntakeResult
 from consult119.staff.models import Role, Staff
@@ -60,32 +61,64 @@ class WaitEstimate:
         return max(5, math.ceil(raw / 5) * 5)
 
 
-def estimate_wait(session: Session, *, now: datetime, ticket: Ticket | None = None) -> WaitEstimate:
-    """Open cases waiting for a doctor ahead of ``ticket`` in queue order (all of them without
-    a ticket), and on-duty doctors — two counts in one round trip, both served by indexes."""
+#: Cases ahead counted at most (see estimate_wait).
+AHEAD_CAP = 100
+
+
+def _wait_statement(with_ticket: bool) -> Any:
+    """The two counts as one prebuilt statement (bound parameters only), so SQLAlchemy compiles
+    it once: building the comparison tree anew cost more than running the query."""
     conds = [Ticket.status.in_(WAITING_STATUSES)]
-    if ticket is not None and ticket.id is not None:
+    if with_ticket:
+        priority, created_at, ticket_id = (
+            bindparam("priority"),
+            bindparam("created_at", type_=UTCDateTime()),
+            bindparam("id"),
+        )
         conds += [
-            Ticket.id != ticket.id,
+            Ticket.id != ticket_id,
             or_(
-                Ticket.priority < ticket.priority,
+                Ticket.priority < priority,
                 and_(
-                    Ticket.priority == ticket.priority,
+                    Ticket.priority == priority,
                     or_(
-                        Ticket.created_at < ticket.created_at,
-                        and_(Ticket.created_at == ticket.created_at, Ticket.id < ticket.id),
+                        Ticket.created_at < created_at,
+                        and_(Ticket.created_at == created_at, Ticket.id < ticket_id),
                     ),
                 ),
             ),
         ]
-    ahead = select(func.count()).select_from(Ticket).where(*conds).scalar_subquery()
+    # Counting stops at AHEAD_CAP: past it the estimate is "hours" anyway, and the count must
+    # not grow with the queue (an intake pays for it on every new case).
+    capped = select(Ticket.id).where(*conds).limit(bindparam("cap")).subquery()
+    ahead = select(func.count()).select_from(capped).scalar_subquery()
     doctors = (
         select(func.count())
         .select_from(Staff)
-        .where(Staff.role == Role.DOCTOR.value, Staff.disabled.is_(False), on_duty_clause(now))
+        .where(
+            Staff.role == Role.DOCTOR.value,
+            Staff.disabled.is_(False),
+            on_duty_clause(bindparam("now", type_=UTCDateTime())),
+        )
         .scalar_subquery()
     )
-    row = session.execute(select(ahead, doctors)).one()
+    return select(ahead, doctors)
+
+
+_WAIT_FOR_TICKET = _wait_statement(with_ticket=True)
+_WAIT_FOR_ALL = _wait_statement(with_ticket=False)
+
+
+def estimate_wait(session: Session, *, now: datetime, ticket: Ticket | None = None) -> WaitEstimate:
+    """Open cases waiting for a doctor ahead of ``ticket`` in queue order (all of them without
+    a ticket), and on-duty doctors — two counts in one round trip, both served by indexes."""
+    params: dict[str, Any] = {"now": now, "cap": AHEAD_CAP}
+    if ticket is not None and ticket.id is not None:
+        params |= {"priority": ticket.priority, "created_at": ticket.created_at, "id": ticket.id}
+        stmt = _WAIT_FOR_TICKET
+    else:
+        stmt = _WAIT_FOR_ALL
+    row = session.execute(stmt, params).one()
     return WaitEstimate(ahead=int(row[0] or 0), doctors=int(row[1] or 0))
 
 

@@ -19,7 +19,7 @@ from consult119.intake.schemas import (
     clean_locale,
     clean_timezone,
 )
-from consult119.intake.service import InboundMessage
+from consult119.intake.service import InboundMessage, IntakeResult
 
 router = APIRouter(prefix="/api/v1/intake", tags=["intake"])
 
@@ -64,9 +64,14 @@ async def intake_chat(request: Request, response: Response, ctx: ContextDep) -> 
         country=clean_country(payload.country),
         timezone=clean_timezone(payload.timezone),
     )
-    result = await run_in_threadpool(ctx.receive, inbound)
+
+    def take() -> tuple[IntakeResult, str]:
+        # One trip to the thread pool: commit, then read the wait for the acknowledgement.
+        result = ctx.receive(inbound)
+        return result, acknowledge(ctx.db, result, inbound.locale, now=ctx.now())
+
+    result, reply = await run_in_threadpool(take)
     response.status_code = 201 if result.created else 200
-    reply = await run_in_threadpool(acknowledge, ctx.db, result, inbound.locale, now=ctx.now())
     return ChatIntakeOut(
         ticket_id=result.ticket_id,
         case_number=result.case_number,

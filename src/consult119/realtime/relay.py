@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from consult119.db import Database
@@ -42,7 +42,7 @@ def iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def event_frame(event: Event) -> dict[str, Any]:
+def event_frame(event: Any) -> dict[str, Any]:
     """The ``{"type": "event", ...}`` frame of one event, before role shaping."""
     return {
         "type": "event",
@@ -65,10 +65,20 @@ def oldest_event_id(session: Session) -> int | None:
     return session.scalar(select(func.min(Event.id)))
 
 
+_events = Event.__table__  # type: ignore[attr-defined]
+# Built once, read as plain rows: the relay runs after every commit.
+_READ_AFTER = (
+    select(_events)
+    .where(_events.c.id > bindparam("after"))
+    .order_by(_events.c.id)
+    .limit(bindparam("limit"))
+)
+
+
 def read_events_after(session: Session, after: int, limit: int) -> list[dict[str, Any]]:
     """Up to ``limit`` event frames with id > ``after``, in id order."""
-    rows = session.scalars(select(Event).where(Event.id > after).order_by(Event.id).limit(limit))
-    return [event_frame(e) for e in rows]
+    rows = session.execute(_READ_AFTER, {"after": after, "limit": limit})
+    return [event_frame(row) for row in rows]
 
 
 class Relay:
@@ -89,6 +99,8 @@ class Relay:
         self.batch_size = batch_size
         self.listen_url = listen_url
         self.last_id = 0
+        #: Highest event id known committed (from this process's commits and NOTIFY payloads).
+        self.known_head = 0
         self.listening = False
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -120,8 +132,10 @@ class Relay:
         with contextlib.suppress(RuntimeError):  # the loop closed between check and call
             loop.call_soon_threadsafe(self._wake.set)
 
-    def on_commit(self, _events: list[Any]) -> None:
+    def on_commit(self, events: list[Any]) -> None:
         """The database commit hook: events were committed in this process."""
+        if events:
+            self.known_head = max(self.known_head, int(events[-1]["id"]))
         self.wake()
 
     async def _run(self, fn: Any, *args: Any) -> Any:
@@ -150,6 +164,12 @@ class Relay:
 
     async def catch_up(self) -> None:
         """Publish everything committed after :attr:`last_id`, batch by batch."""
+        if len(self.hub) == 0:
+            # Nobody to publish to: move past what this process knows is committed, without a
+            # read. A console that subscribes later starts from the log at or after that point;
+            # anything older the relay still publishes is dropped by the console's floor.
+            self.last_id = max(self.last_id, self.known_head)
+            return
         while True:
             frames = await self._run(self._read, self.last_id)
             if not frames:
@@ -172,7 +192,9 @@ class Relay:
                     self.listening = True
                     delay = 0.5
                     self._wake.set()  # anything committed while we were not listening
-                    async for _ in conn.notifies():
+                    async for note in conn.notifies():
+                        with contextlib.suppress(ValueError):
+                            self.known_head = max(self.known_head, int(note.payload))
                         self._wake.set()
             except asyncio.CancelledError:
                 raise
