@@ -98,7 +98,7 @@ def change_role(session: Session, staff: Staff, role: str, *, now: datetime) -> 
     from consult119.realtime import events
 
     if role not in {r.value for r in Role}:
-        raise Invalid("unknown_role", f"Unknown role {role!r}", field="role")
+        raise Invalid("unknown_role", _l("Unknown role: {role}", role=role), field="role")
     if staff.role == role:
         return False
     old = staff.role
