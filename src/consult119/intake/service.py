@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from consult119.intake import repository as intake_repo
 from consult119.realtime import events
 from consult119.tickets import repository as repo
+from consult119.tickets import service as tickets_service
 from consult119.tickets.codes import (
     OPEN_STATUSES,
     SOURCE_CHANNEL,
@@ -330,22 +331,11 @@ class IntakeService:
         return ticket
 
     def _reopen(self, session: Session, ticket: Ticket, now: datetime) -> None:
+        """A message soon after resolution: back to where the case stood."""
         if ticket.assignee_id is not None:
-            new_status = Status.ASSIGNED
+            to = Status.ASSIGNED
         elif ticket.acuity is not None:
-            new_status = Status.TRIAGED
+            to = Status.TRIAGED
         else:
-            new_status = Status.NEW
-        old = ticket.status
-        ticket.status = new_status.value
-        ticket.resolved_at = None
-        ticket.reopen_count += 1
-        ticket.version += 1
-        ticket.updated_at = now
-        ticket_event(
-            session,
-            "ticket.status_changed",
-            ticket,
-            at=now,
-            **{"from": old, "to": ticket.status, "reason": "reopened"},
-        )
+            to = Status.NEW
+        tickets_service.reopen(session, ticket, to=to, now=now, reason="reopened")

@@ -462,14 +462,15 @@ def change_status(session: Session, ticket_id: int, *, to: str, by: Staff, now: 
         why = _l("Triage the case to give it a level.")
     if why is not None:
         raise Conflict("transition_forbidden", why, **{"from": current.value, "to": target.value})
-    ticket.status = target.value
     column = STATUS_TIMESTAMP.get(target)
     if column is not None and getattr(ticket, column) is None:
         setattr(ticket, column, now)
-    reopened = current == Status.RESOLVED and target in OPEN_STATUSES
-    if reopened:
-        ticket.resolved_at = None
-        ticket.reopen_count += 1
+    if current == Status.RESOLVED and target in OPEN_STATUSES:
+        reopen(session, ticket, to=target, now=now, actor_id=by.id, by=by.id)
+        if ticket.assignee_id is not None:
+            requeue_if_off_duty(session, ticket, now=now)
+        return ticket
+    ticket.status = target.value
     ticket.version += 1
     ticket.updated_at = now
     ticket_event(
@@ -481,6 +482,36 @@ def change_status(session: Session, ticket_id: int, *, to: str, by: Staff, now: 
         by=by.id,
         **{"from": current.value, "to": target.value},
     )
-    if reopened and ticket.assignee_id is not None:
-        requeue_if_off_duty(session, ticket, now=now)
     return ticket
+
+
+def reopen(
+    session: Session,
+    ticket: Ticket,
+    *,
+    to: Status,
+    now: datetime,
+    actor_id: int | None = None,
+    **extra: Any,
+) -> None:
+    """Bring a resolved case back to ``to``: the one place a reopen is counted.
+
+    A reopen is not a new consultation (reports count the ticket once); it clears
+    ``resolved_at`` so the next resolution is timed again, and counts in ``reopen_count``.
+    A person's reopen (``change_status``) and a traveller's message (intake) both come here.
+    """
+    old = ticket.status
+    ticket.status = to.value
+    ticket.resolved_at = None
+    ticket.reopen_count += 1
+    ticket.version += 1
+    ticket.updated_at = now
+    ticket_event(
+        session,
+        "ticket.status_changed",
+        ticket,
+        at=now,
+        actor_id=actor_id,
+        **{"from": old, "to": ticket.status},
+        **extra,
+    )
