@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from consult119.config import Settings
 from consult119.db import Database, utcnow
@@ -40,17 +40,21 @@ class AppContext:
         return self.clock()
 
     def receive(self, inbound: InboundMessage) -> IntakeResult:
-        """Run one intake in its own unit of work; returns only after the commit."""
-        for attempt in range(3):
-            try:
-                with self.db.unit_of_work() as session:
-                    return self.intake.receive(session, inbound, now=self.now())
-            except IntegrityError:
-                # A concurrent writer inserted the same message or identity first: run again,
-                # and the duplicate check finds what it committed.
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+        """Run one intake and return once it is committed (blocking: call it from a thread).
+
+        The intake shares a transaction with whatever else is queued for the writer
+        (:mod:`consult119.groupcommit`); a redelivery racing in from another process is retried
+        there and answers as a duplicate.
+        """
+        return self.db.writer.run(self.intake_work(inbound))
+
+    async def receive_async(self, inbound: InboundMessage) -> IntakeResult:
+        """:meth:`receive` for async code: awaits the commit without holding a thread."""
+        return await self.db.writer.run_async(self.intake_work(inbound))
+
+    def intake_work(self, inbound: InboundMessage) -> Callable[[Session], IntakeResult]:
+        """The unit of work of one intake, stamped with the time it runs."""
+        return lambda session: self.intake.receive(session, inbound, now=self.now())
 
 
 def get_context(request: Request) -> AppContext:

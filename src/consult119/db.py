@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
 from consult119.config import Settings
+from consult119.groupcommit import GroupCommitWriter
 
 CommitHook = Callable[[list[Any]], None]
 
@@ -109,6 +110,8 @@ class Database:
         )
         self._write_lock = threading.Lock() if self.is_sqlite else None
         self._commit_hooks: list[CommitHook] = []
+        #: Batched units of work (:mod:`consult119.groupcommit`); its thread starts on first use.
+        self.writer = GroupCommitWriter(self)
 
     def add_commit_hook(self, hook: CommitHook) -> None:
         """Call ``hook(events)`` after each commit that appended events (e.g. wake the hub)."""
@@ -155,4 +158,5 @@ class Database:
         return events
 
     def dispose(self) -> None:
+        self.writer.stop()
         self.engine.dispose()

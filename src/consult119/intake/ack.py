@@ -220,6 +220,14 @@ def acknowledgement(
     )
 
 
+def wait_for(session: Session, result: IntakeResult, *, now: datetime) -> WaitEstimate | None:
+    """The expected wait to tell a traveller whose message opened ``result``'s case (None for
+    a follow-up, which gets no wait line). One read, in the caller's session."""
+    if not _opened_by_this_message(result):
+        return None
+    return estimate_wait(session, now=now, ticket=result.ticket)
+
+
 def acknowledge(
     db: Database,
     result: IntakeResult,
@@ -232,8 +240,6 @@ def acknowledge(
 
     Blocking (one read query): call it from a thread pool in async code.
     """
-    wait = None
-    if _opened_by_this_message(result):
-        with db.read_session() as session:
-            wait = estimate_wait(session, now=now, ticket=result.ticket)
+    with db.read_session() as session:
+        wait = wait_for(session, result, now=now)
     return acknowledgement(result, locale, wait=wait, max_chars=max_chars)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session
 
 from consult119.context import ContextDep
 from consult119.errors import Invalid
 from consult119.i18n import lazy_gettext as _l
-from consult119.intake.ack import acknowledge
+from consult119.intake.ack import WaitEstimate, acknowledgement, wait_for
 from consult119.intake.http import SIGNATURE_HEADER, parse_json_object, read_body, verify_signature
 from consult119.intake.schemas import (
     ChatIntakeIn,
@@ -65,12 +65,14 @@ async def intake_chat(request: Request, response: Response, ctx: ContextDep) -> 
         timezone=clean_timezone(payload.timezone),
     )
 
-    def take() -> tuple[IntakeResult, str]:
-        # One trip to the thread pool: commit, then read the wait for the acknowledgement.
-        result = ctx.receive(inbound)
-        return result, acknowledge(ctx.db, result, inbound.locale, now=ctx.now())
+    def take(session: Session) -> tuple[IntakeResult, WaitEstimate | None]:
+        # The wait is read in the intake's own transaction: no second trip to the database.
+        now = ctx.now()
+        result = ctx.intake.receive(session, inbound, now=now)
+        return result, wait_for(session, result, now=now)
 
-    result, reply = await run_in_threadpool(take)
+    result, wait = await ctx.db.writer.run_async(take)
+    reply = acknowledgement(result, inbound.locale, wait=wait)
     response.status_code = 201 if result.created else 200
     return ChatIntakeOut(
         ticket_id=result.ticket_id,

@@ -25,19 +25,18 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from consult119.context import ContextDep
 from consult119.errors import Unauthorized
 from consult119.i18n import LazyText
 from consult119.i18n import lazy_gettext as _l
-from consult119.intake.ack import acknowledgement
+from consult119.intake.ack import WaitEstimate, acknowledgement, wait_for
 from consult119.intake.chat import invalid_from
 from consult119.intake.http import parse_json_object, read_body
 from consult119.intake.schemas import Id, Text, clean_locale, clean_timezone
 from consult119.intake.service import InboundMessage, IntakeResult
 from consult119.outbound import delivery
-from consult119.outbound.acks import receive_then
+from consult119.outbound.acks import intake_then
 from consult119.outbound.delivery import Claimed
 from consult119.tickets.models import Message
 
@@ -126,8 +125,10 @@ def clip(text: str, limit: int = SIMPLE_TEXT_MAX) -> str:
     return text if len(text) <= limit else text[: limit - len(ELLIPSIS)] + ELLIPSIS
 
 
-def _ack_text(result: IntakeResult, locale: str, utterance: str) -> str:
-    text = acknowledgement(result, locale)
+def _ack_text(
+    result: IntakeResult, locale: str, utterance: str, wait: WaitEstimate | None = None
+) -> str:
+    text = acknowledgement(result, locale, wait=wait)
     prompt = next((p for _, said, p in quick_replies(locale) if said == utterance), None)
     if prompt:
         text = f"{prompt}\n\n{text}"
@@ -175,6 +176,14 @@ def _pack_replies(messages: list[Message], room: int) -> tuple[list[str], set[in
             break
         included.add(m.id)  # type: ignore[arg-type]
     return outputs, included
+
+
+def _replies_and_wait(
+    session: Session, result: IntakeResult, now: datetime
+) -> tuple[list[str], WaitEstimate | None]:
+    """In the intake's own unit of work: the staff replies waiting for this traveller, and the
+    expected wait when this message opened the case."""
+    return _take_replies(session, result, now), wait_for(session, result, now=now)
 
 
 def _take_replies(session: Session, result: IntakeResult, now: datetime) -> list[str]:
@@ -238,5 +247,8 @@ async def intake_kakao(request: Request, ctx: ContextDep) -> dict[str, Any]:
         timezone=clean_timezone(user_request.timezone),
         meta={"plusfriend_user_key": plusfriend} if plusfriend else None,
     )
-    result, replies = await run_in_threadpool(receive_then, ctx, inbound, _take_replies)
-    return skill_response([*replies, _ack_text(result, locale, user_request.utterance)], locale)
+    result, (replies, wait) = await ctx.db.writer.run_async(
+        intake_then(ctx, inbound, _replies_and_wait)
+    )
+    ack = _ack_text(result, locale, user_request.utterance, wait)
+    return skill_response([*replies, ack], locale)

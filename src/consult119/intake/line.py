@@ -10,6 +10,7 @@ staff know one came. Replies go out through the LINE push API when a channel tok
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -18,7 +19,6 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from starlette.concurrency import run_in_threadpool
 
 from consult119.context import AppContext, ContextDep
 from consult119.errors import DomainError, Unauthorized
@@ -27,7 +27,7 @@ from consult119.intake.chat import invalid_from
 from consult119.intake.http import parse_json_object, read_body
 from consult119.intake.schemas import Id, Text
 from consult119.intake.service import InboundMessage
-from consult119.outbound.acks import receive_with_ack
+from consult119.outbound.acks import intake_with_ack
 
 router = APIRouter(prefix="/api/v1/intake", tags=["intake"])
 
@@ -123,9 +123,11 @@ def to_inbound(event: LineEvent) -> InboundMessage | None:
     )
 
 
-def _take(ctx: AppContext, messages: list[InboundMessage]) -> list[str]:
+async def _take(ctx: AppContext, messages: list[InboundMessage]) -> list[str]:
+    """Every message of the webhook queued for the writer at once (so they share a commit)."""
     ack = ctx.settings.line_channel_token is not None
-    return [receive_with_ack(ctx, m, ack=ack).case_number for m in messages]
+    futures = [ctx.db.writer.submit(intake_with_ack(ctx, m, ack=ack)) for m in messages]
+    return [(await asyncio.wrap_future(f)).case_number for f in futures]
 
 
 @router.post("/line", response_model=LineOut)
@@ -150,5 +152,5 @@ async def intake_line(request: Request, ctx: ContextDep) -> LineOut:
     messages = [m for m in (to_inbound(e) for e in webhook.events) if m is not None]
     for m in messages:
         ctx.limiter.check(f"{SOURCE}:{m.sender_id}")
-    cases: list[Any] = await run_in_threadpool(_take, ctx, messages)
+    cases: list[Any] = await _take(ctx, messages)
     return LineOut(taken=len(messages), cases=cases)

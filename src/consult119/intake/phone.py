@@ -11,7 +11,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from starlette.concurrency import run_in_threadpool
 
 from consult119.auth.deps import require_roles
 from consult119.context import ContextDep
@@ -95,7 +94,7 @@ async def log_phone_call(
         email=email,
         meta={"logged_by": staff.id},
     )
-    result = await run_in_threadpool(ctx.receive, inbound)
+    result = await ctx.receive_async(inbound)
     response.status_code = 201 if result.created else 200
     return {
         **ticket_public(result.ticket),
@@ -155,7 +154,7 @@ async def call_event(request: Request, response: Response, ctx: ContextDep) -> d
         phone_e164=e164,
         meta={"call_id": event.call_id, "call_event": event.event},
     )
-    result = await run_in_threadpool(ctx.receive, inbound)
+    result = await ctx.receive_async(inbound)
     response.status_code = 201 if result.created else 200
     return {
         "taken": True,

@@ -264,7 +264,7 @@ class ChatSocket:
             phone_e164=self.claims.get("phone"),
             email=self.claims.get("email"),
         )
-        result = await run_in_threadpool(self.ctx.receive, inbound)
+        result = await self.ctx.receive_async(inbound)
         self.contact_id = result.contact.id
         await self.send(
             {

@@ -10,11 +10,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from consult119.context import AppContext
-from consult119.intake.ack import acknowledgement
+from consult119.groupcommit import Work
+from consult119.intake.ack import acknowledgement, wait_for
 from consult119.intake.service import InboundMessage, IntakeResult
 from consult119.outbound.service import enqueue
 from consult119.tickets.codes import Direction
@@ -24,37 +24,36 @@ from consult119.tickets.models import Message
 T = TypeVar("T")
 
 
-def receive_then(
+def intake_then(
     ctx: AppContext,
     inbound: InboundMessage,
     then: Callable[[Session, IntakeResult, datetime], T],
-) -> tuple[IntakeResult, T]:
-    """``ctx.receive`` with ``then(session, result, now)`` in the same unit of work."""
-    for attempt in range(3):
-        try:
-            with ctx.db.unit_of_work() as session:
-                now = ctx.now()
-                result = ctx.intake.receive(session, inbound, now=now)
-                return result, then(session, result, now)
-        except IntegrityError:
-            # A concurrent delivery of the same message won: run again to find it.
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+) -> Work[tuple[IntakeResult, T]]:
+    """The unit of work of one intake followed by ``then(session, result, now)``, for the
+    writer (:mod:`consult119.groupcommit`: ``then`` may run twice, and must only write)."""
+
+    def work(session: Session) -> tuple[IntakeResult, T]:
+        now = ctx.now()
+        result = ctx.intake.receive(session, inbound, now=now)
+        return result, then(session, result, now)
+
+    return work
 
 
-def receive_with_ack(ctx: AppContext, inbound: InboundMessage, *, ack: bool) -> IntakeResult:
-    """``ctx.receive`` plus, when ``ack`` and a case was opened, a queued acknowledgement."""
+def intake_with_ack(ctx: AppContext, inbound: InboundMessage, *, ack: bool) -> Work[IntakeResult]:
+    """The unit of work of one intake plus, when ``ack`` and a case was opened, its queued
+    acknowledgement (with the expected wait, read in the same transaction)."""
 
     def acknowledge(session: Session, result: IntakeResult, now: datetime) -> None:
         if not (ack and result.created):
             return
+        wait = wait_for(session, result, now=now)
         message = Message(
             ticket_id=result.ticket_id,
             direction=Direction.OUTBOUND.value,
             channel=result.ticket.channel,
             source=result.ticket.source,
-            text=acknowledgement(result, inbound.locale or result.contact.locale),
+            text=acknowledgement(result, inbound.locale or result.contact.locale, wait=wait),
             created_at=now,
             meta={"auto_reply": True, "kind": "acknowledgement"},
         )
@@ -63,4 +62,10 @@ def receive_with_ack(ctx: AppContext, inbound: InboundMessage, *, ack: bool) -> 
         enqueue(session, result.ticket, message, now=now)
         message_event(session, message, result.ticket, at=now)
 
-    return receive_then(ctx, inbound, acknowledge)[0]
+    work = intake_then(ctx, inbound, acknowledge)
+    return lambda session: work(session)[0]
+
+
+def receive_with_ack(ctx: AppContext, inbound: InboundMessage, *, ack: bool) -> IntakeResult:
+    """:func:`intake_with_ack`, committed; blocking, so call it from a thread."""
+    return ctx.db.writer.run(intake_with_ack(ctx, inbound, ack=ack))

@@ -1,0 +1,161 @@
+"""Group commit: one writer thread runs submitted units of work, several to a transaction.
+
+Intake is write-heavy and every acknowledged message must be committed first. Committing each
+message alone pays, per message, for a transaction's BEGIN, the fsync of COMMIT and a session's
+set-up — and on SQLite, with one writer at a time, every request thread queues on the write lock
+anyway. Here one thread takes whatever work has queued up (at most ``max_batch``), runs it in
+order in one unit of work and commits once; only then does each caller get its result. At a
+trickle a batch is one piece of work, so latency is what it was; under load the commit's cost is
+shared.
+
+The rules for submitted work, ``work(session) -> T``:
+
+- it writes only through ``session`` and never commits (the unit of work does);
+- it may run twice: when the shared transaction fails, the batch is rolled back and every piece
+  re-runs alone in its own transaction (an ``IntegrityError`` there is retried, for a concurrent
+  writer in another process that inserted the same row first), so one bad piece fails alone and
+  the rest still commit;
+- it sees the writes of the work before it in the batch, exactly as if they had committed one
+  after the other.
+
+A result is handed out only after the commit that made it durable: a caller never acknowledges
+what a crash could still undo.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    from consult119.db import Database
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Work = Callable[[Session], T]
+
+#: Pieces of work in one transaction at most: bounds how long the first of them waits.
+MAX_BATCH = 64
+#: Runs of a piece that keeps hitting IntegrityError before its error is the caller's.
+ATTEMPTS = 3
+_STOP = object()
+
+
+class WriterStopped(RuntimeError):
+    """Work was submitted after the writer was stopped (the app is shutting down)."""
+
+
+class GroupCommitWriter:
+    """The writer thread of one :class:`~consult119.db.Database` (started on first use)."""
+
+    def __init__(self, db: Database, *, max_batch: int = MAX_BATCH) -> None:
+        self.db = db
+        self.max_batch = max_batch
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+        self._stopped = False
+        #: Batches committed and pieces of work in them (read by the benchmark and tests).
+        self.batches = 0
+        self.pieces = 0
+
+    def submit(self, work: Work[T]) -> Future[T]:
+        """Queue ``work``; the future completes after the commit that holds it."""
+        if self._thread is None:
+            self._start()
+        if self._stopped:
+            raise WriterStopped("the database writer has stopped")
+        future: Future[T] = Future()
+        self._queue.put((work, future))
+        return future
+
+    def run(self, work: Work[T]) -> T:
+        """:meth:`submit` and wait: for callers in threads (SMTP, CLI, the thread pool)."""
+        return self.submit(work).result()
+
+    async def run_async(self, work: Work[T]) -> T:
+        """:meth:`submit` and await, without tying up a thread of the pool."""
+        return await asyncio.wrap_future(self.submit(work))
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Finish what is queued, then end the thread."""
+        with self._start_lock:
+            self._stopped = True
+            thread = self._thread
+        if thread is not None:
+            self._queue.put(_STOP)
+            thread.join(timeout)
+
+    def _start(self) -> None:
+        with self._start_lock:
+            if self._thread is None and not self._stopped:
+                self._thread = threading.Thread(
+                    target=self._loop, name="consult119-writer", daemon=True
+                )
+                self._thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is _STOP:
+                return
+            batch = [item]
+            stop = False
+            while len(batch) < self.max_batch:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is _STOP:
+                    stop = True
+                    break
+                batch.append(more)
+            self._run_batch(batch)
+            if stop:
+                return
+
+    def _run_batch(self, batch: list[tuple[Work[Any], Future[Any]]]) -> None:
+        live = [(work, fut) for work, fut in batch if fut.set_running_or_notify_cancel()]
+        if not live:
+            return
+        if len(live) > 1:
+            try:
+                with self.db.unit_of_work() as session:
+                    results = [work(session) for work, _ in live]
+            except BaseException:  # noqa: BLE001 - each piece re-runs alone below
+                log.debug("group commit of %d failed; running each alone", len(live), exc_info=True)
+            else:
+                self.batches += 1
+                self.pieces += len(live)
+                for (_, fut), result in zip(live, results, strict=True):
+                    fut.set_result(result)
+                return
+        for work, fut in live:
+            self._run_alone(work, fut)
+
+    def _run_alone(self, work: Work[Any], fut: Future[Any]) -> None:
+        for attempt in range(ATTEMPTS):
+            try:
+                with self.db.unit_of_work() as session:
+                    result = work(session)
+            except IntegrityError as exc:
+                if attempt == ATTEMPTS - 1:
+                    fut.set_exception(exc)
+                    return
+            except BaseException as exc:  # noqa: BLE001 - the caller's error, not the thread's
+                fut.set_exception(exc)
+                return
+            else:
+                self.batches += 1
+                self.pieces += 1
+                fut.set_result(result)
+                return
