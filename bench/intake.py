@@ -3,7 +3,8 @@
 For each database (SQLite, PostgreSQL) a live ``consult119 serve`` runs on loopback. Measured in
 the same run, as baselines: the database's raw insert-and-commit rate (one row, one commit,
 through SQLAlchemy — the floor every acknowledged message pays) and the same server's
-``/healthz`` rate (the HTTP stack alone). Prints a table.
+``/healthz`` rate (the HTTP stack alone). A second server with ``CONSULT119_GROUP_COMMIT_MAX=1``
+commits every intake alone, to show what group commit is worth. Prints a table.
 
     .venv/bin/python bench/intake.py [--seconds 10] [--concurrency 32] [--rate 100]
 
@@ -150,6 +151,15 @@ async def healthz(client: httpx.AsyncClient, _: int) -> httpx.Response:
     return await client.get("/healthz")
 
 
+def measure(use_wrk: bool, base: str, args: argparse.Namespace, make_request, path: str,
+            script: str | None = None) -> tuple[float, float, float]:
+    """A closed-loop run: (rate, p50 ms, p99 ms), with wrk when installed."""
+    if use_wrk:
+        return wrk_closed_loop(base, path, args.seconds, args.concurrency, script)
+    rate, lat = asyncio.run(closed_loop(base, args.requests, args.concurrency, make_request))
+    return rate, percentile(lat, 50), percentile(lat, 99)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=3000, help="requests per closed-loop run")
@@ -170,24 +180,21 @@ def main() -> None:
         with scratch_database(backend) as url, live_server(url) as base:
             raw = raw_commit_rate(url, args.raw)
             run = uuid.uuid4().hex[:6]
-            if use_wrk:
-                hz = wrk_closed_loop(base, "/healthz", args.seconds, args.concurrency)
-                new = wrk_closed_loop(base, "/", args.seconds, args.concurrency,
-                                      WRK_NEW_CASE % run)
-            else:
-                hz_rate, hz_lat = asyncio.run(
-                    closed_loop(base, args.requests, args.concurrency, healthz))
-                rate, lat = asyncio.run(
-                    closed_loop(base, args.requests, args.concurrency, new_case(run)))
-                hz = (hz_rate, percentile(hz_lat, 50), percentile(hz_lat, 99))
-                new = (rate, percentile(lat, 50), percentile(lat, 99))
+            hz = measure(use_wrk, base, args, healthz, "/healthz")
+            new = measure(use_wrk, base, args, new_case(run), "/", WRK_NEW_CASE % run)
             fixed = asyncio.run(open_loop(base, args.rate, args.seconds, new_case(run + "o")))
+        # The same server committing every intake alone: what group commit is worth.
+        with scratch_database(backend) as url, live_server(url, CONSULT119_GROUP_COMMIT_MAX="1") as base:
+            run = uuid.uuid4().hex[:6]
+            alone = measure(use_wrk, base, args, new_case(run), "/", WRK_NEW_CASE % run)
         table.add_row(backend, "raw insert+commit (baseline)", f"{raw:,.0f}", "", "", "1.00")
         table.add_row(backend, "GET /healthz (HTTP baseline)", f"{hz[0]:,.0f}",
                       f"{hz[1]:.1f}", f"{hz[2]:.1f}", f"{hz[0] / raw:.2f}")
         table.add_row(backend, f"new cases, {args.concurrency} concurrent", f"{new[0]:,.0f}",
                       f"{new[1]:.1f}", f"{new[2]:.1f}",
                       f"{new[0] / raw:.2f} raw, {new[0] / hz[0]:.2f} healthz")
+        table.add_row(backend, "  same, each committed alone", f"{alone[0]:,.0f}",
+                      f"{alone[1]:.1f}", f"{alone[2]:.1f}", f"{alone[0] / new[0]:.2f} grouped")
         table.add_row(backend, f"new cases at {args.rate:.0f}/s offered", f"{args.rate:.0f}",
                       f"{percentile(fixed, 50):.1f}", f"{percentile(fixed, 99):.1f}", "")
     Console().print(table)

@@ -155,3 +155,12 @@ def test_one_new_traveller_writing_twice_in_one_batch_opens_one_case(db):
     with db.read_session() as session:
         assert session.scalar(select(func.count()).select_from(Ticket)) == 1
         assert session.scalar(select(func.count()).select_from(Message)) == 3
+
+
+def test_work_that_waits_for_the_writer_fails_instead_of_hanging(db):
+    writer = GroupCommitWriter(db)
+    nested = writer.submit(lambda session: writer.run(_contact("inner")))
+    with pytest.raises(RuntimeError, match="cannot wait for the writer"):
+        nested.result(10)
+    writer.stop()
+    assert _names(db) == set()

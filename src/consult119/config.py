@@ -43,6 +43,11 @@ class Settings(BaseSettings):
         default="FULL", description="SQLite synchronous pragma (FULL survives power loss)"
     )
     pg_pool_size: int = Field(default=10, description="PostgreSQL connection pool size")
+    group_commit_max: int = Field(
+        default=64,
+        ge=1,
+        description="Intakes committed together at most (1 commits each alone; docs/architecture.md)",
+    )
 
     # Channels in (see docs/channels.md).
     kakao_skill_secret: SecretStr | None = Field(

@@ -111,7 +111,7 @@ class Database:
         self._write_lock = threading.Lock() if self.is_sqlite else None
         self._commit_hooks: list[CommitHook] = []
         #: Batched units of work (:mod:`consult119.groupcommit`); its thread starts on first use.
-        self.writer = GroupCommitWriter(self)
+        self.writer = GroupCommitWriter(self, max_batch=settings.group_commit_max)
 
     def add_commit_hook(self, hook: CommitHook) -> None:
         """Call ``hook(events)`` after each commit that appended events (e.g. wake the hub)."""

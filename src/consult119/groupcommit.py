@@ -80,6 +80,9 @@ class GroupCommitWriter:
 
     def run(self, work: Work[T]) -> T:
         """:meth:`submit` and wait: for callers in threads (SMTP, CLI, the thread pool)."""
+        if threading.current_thread() is self._thread:
+            # Waiting here for work queued behind this very piece would wait forever.
+            raise RuntimeError("work running in the writer cannot wait for the writer")
         return self.submit(work).result()
 
     async def run_async(self, work: Work[T]) -> T:
