@@ -15,12 +15,12 @@ PostgreSQL: psycopg 3 from a plain ``postgresql://`` URL.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, create_engine, event
+from sqlalchemy import DateTime, Engine, create_engine, event, literal_column
 from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
@@ -160,3 +160,72 @@ class Database:
     def dispose(self) -> None:
         self.writer.stop()
         self.engine.dispose()
+
+
+class Prepared:
+    """A Core statement compiled once per dialect and run straight on the DB-API cursor of the
+    session's connection (inside its transaction).
+
+    For the intake hot path only: there SQLAlchemy's per-execution work (execution context,
+    events, result wrapping) cost several times what SQLite takes to run the statement
+    (docs/performance.md). Bound values go through the same type processors SQLAlchemy applies;
+    rows come back as plain DB-API tuples, *unprocessed* — select only integers and text.
+    Write ``IN`` lists as literals (:func:`literal_in`): expanding parameters need SQLAlchemy's
+    per-execution rendering.
+    """
+
+    def __init__(self, statement: Any) -> None:
+        self.statement = statement
+        self._plans: dict[str, tuple[str, tuple[str, ...] | None, dict[str, Any], tuple]] = {}
+
+    def _plan(self, dialect: Dialect) -> tuple[str, tuple[str, ...] | None, dict[str, Any], tuple]:
+        compiled = self.statement.compile(dialect=dialect)
+        if compiled.post_compile_params:
+            raise ValueError("expanding parameters cannot be prepared; use literal_in()")
+        names = compiled.bind_names  # BindParameter -> the name it has in the SQL
+        defaults = {name: bp.value for bp, name in names.items() if not bp.required}
+        processors = tuple(
+            (name, proc)
+            for bp, name in names.items()
+            if (proc := bp.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+        )
+        order = tuple(compiled.positiontup) if dialect.positional else None  # type: ignore[arg-type]
+        plan = (compiled.string, order, defaults, processors)
+        self._plans[dialect.name] = plan
+        return plan
+
+    def cursor(self, session: Session, params: dict[str, Any]) -> Any:
+        """Run the statement with ``params``; returns the DB-API cursor to fetch from."""
+        conn = session.connection()
+        dialect = conn.dialect
+        sql, order, defaults, processors = self._plans.get(dialect.name) or self._plan(dialect)
+        values = {**defaults, **params}
+        for name, proc in processors:
+            if name in values:
+                values[name] = proc(values[name])
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor.execute(sql, [values[n] for n in order] if order is not None else values)
+        return cursor
+
+    def first(self, session: Session, params: dict[str, Any]) -> tuple | None:
+        """The first row (a plain tuple), or None."""
+        cursor = self.cursor(session, params)
+        try:
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        return tuple(row) if row is not None else None
+
+    def scalar(self, session: Session, params: dict[str, Any]) -> Any:
+        """The first column of the first row, or None."""
+        row = self.first(session, params)
+        return row[0] if row is not None else None
+
+
+def literal_in(column: Any, values: Iterable[str]) -> Any:
+    """``column IN ('a', 'b')`` with the values in the SQL text: for fixed code lists (statuses,
+    roles), never for user input."""
+    for v in values:
+        if not v.replace("_", "").isalnum():
+            raise ValueError(f"not a plain code: {v!r}")
+    return column.in_([literal_column(f"'{v}'") for v in values])

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
-from consult119.db import Database, UTCDateTime
+from consult119.db import Database, Prepared, UTCDateTime, literal_in
 from consult119.i18n import Translator, emergency_advice, negotiate_locale, translator
 from consult119.intake.service import IntakeResult
 from consult119.staff.models import Role, Staff
@@ -66,9 +66,9 @@ AHEAD_CAP = 100
 
 
 def _wait_statement(with_ticket: bool) -> Any:
-    """The two counts as one prebuilt statement (bound parameters only), so SQLAlchemy compiles
-    it once: building the comparison tree anew cost more than running the query."""
-    conds = [Ticket.status.in_(WAITING_STATUSES)]
+    """The two counts as one prepared statement (:class:`~consult119.db.Prepared`): building
+    the comparison tree anew, or SQLAlchemy's per-execution work, cost more than the query."""
+    conds = [literal_in(Ticket.status, WAITING_STATUSES)]
     if with_ticket:
         priority, created_at, ticket_id = (
             bindparam("priority"),
@@ -102,7 +102,7 @@ def _wait_statement(with_ticket: bool) -> Any:
         )
         .scalar_subquery()
     )
-    return select(ahead, doctors)
+    return Prepared(select(ahead, doctors))
 
 
 _WAIT_FOR_TICKET = _wait_statement(with_ticket=True)
@@ -118,7 +118,8 @@ def estimate_wait(session: Session, *, now: datetime, ticket: Ticket | None = No
         stmt = _WAIT_FOR_TICKET
     else:
         stmt = _WAIT_FOR_ALL
-    row = session.execute(stmt, params).one()
+    row = stmt.first(session, params)
+    assert row is not None
     return WaitEstimate(ahead=int(row[0] or 0), doctors=int(row[1] or 0))
 
 

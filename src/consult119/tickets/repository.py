@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, class_mapper
 
+from consult119.db import Prepared
 from consult119.tickets.codes import OPEN_STATUSES, Status
 from consult119.tickets.models import CaseCounter, ContactIdentity, Message, Ticket
 
@@ -22,20 +23,23 @@ def lock_sender(session: Session, source: str, sender_id: str) -> None:
     Two messages from one new traveller arriving at once must open one case, not two.
     """
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"{source}\x1f{sender_id}"}
-        )
+        _LOCK_SENDER.first(session, {"k": f"{source}\x1f{sender_id}"})
 
 
+_LOCK_SENDER = Prepared(text("SELECT pg_advisory_xact_lock(hashtext(:k))"))
 _counters = CaseCounter.__table__  # type: ignore[attr-defined]
 _messages = Message.__table__  # type: ignore[attr-defined]
 _identities = ContactIdentity.__table__  # type: ignore[attr-defined]
-_NEXT_SEQ: dict[str, Any] = {}
-_FIND_MESSAGE = select(_messages.c.id, _messages.c.ticket_id).where(
-    _messages.c.source == bindparam("source"), _messages.c.external_id == bindparam("ext")
+_NEXT_SEQ: dict[str, Prepared] = {}
+_FIND_MESSAGE = Prepared(
+    select(_messages.c.id, _messages.c.ticket_id).where(
+        _messages.c.source == bindparam("source"), _messages.c.external_id == bindparam("ext")
+    )
 )
-_FIND_CONTACT = select(_identities.c.contact_id).where(
-    _identities.c.source == bindparam("source"), _identities.c.external_id == bindparam("ext")
+_FIND_CONTACT = Prepared(
+    select(_identities.c.contact_id).where(
+        _identities.c.source == bindparam("source"), _identities.c.external_id == bindparam("ext")
+    )
 )
 
 
@@ -46,40 +50,56 @@ def next_case_seq(session: Session, year: int) -> int:
     stmt = _NEXT_SEQ.get(dialect)
     if stmt is None:
         ins = pg_insert(_counters) if dialect == "postgresql" else sqlite_insert(_counters)
-        stmt = _NEXT_SEQ[dialect] = (
+        stmt = _NEXT_SEQ[dialect] = Prepared(
             ins.values(year=bindparam("year"), last_seq=1)
             .on_conflict_do_update(
                 index_elements=[_counters.c.year], set_={"last_seq": _counters.c.last_seq + 1}
             )
             .returning(_counters.c.last_seq)
         )
-    return session.execute(stmt, {"year": year}).scalar_one()
+    return int(stmt.scalar(session, {"year": year}))
 
 
 def find_message_ref(session: Session, source: str, external_id: str) -> tuple[int, int] | None:
     """(message id, ticket id) of an already received message, if any."""
-    row = session.execute(_FIND_MESSAGE, {"source": source, "ext": external_id}).first()
+    row = _FIND_MESSAGE.first(session, {"source": source, "ext": external_id})
     return (row[0], row[1]) if row else None
 
 
 def find_contact_id(session: Session, source: str, external_id: str) -> int | None:
-    return session.execute(_FIND_CONTACT, {"source": source, "ext": external_id}).scalar()
+    return _FIND_CONTACT.scalar(session, {"source": source, "ext": external_id})  # type: ignore[no-any-return]
 
 
-_INSERT_RETURNING_ID: dict[type, Any] = {}
+_INSERT_RETURNING_ID: dict[tuple[type, frozenset[str]], tuple[Prepared, dict[str, Any]]] = {}
 
 
 def insert_returning_id(session: Session, model: type, values: dict[str, Any]) -> int:
     """A plain INSERT … RETURNING id: the intake hot path skips the ORM's flush machinery.
 
-    The statement is built once per table and the values go as parameters, so SQLAlchemy's
-    compiled cache serves every call.
+    Prepared once per table and set of columns (:class:`~consult119.db.Prepared`). Columns left
+    out get their scalar Python-side default, as SQLAlchemy would give them; a column whose
+    default is computed must be given.
     """
-    stmt = _INSERT_RETURNING_ID.get(model)
-    if stmt is None:
+    key = (model, frozenset(values))
+    entry = _INSERT_RETURNING_ID.get(key)
+    if entry is None:
         table = model.__table__  # type: ignore[attr-defined]
-        stmt = _INSERT_RETURNING_ID[model] = insert(table).returning(table.c.id)
-    return session.execute(stmt, values).scalar_one()
+        defaults: dict[str, Any] = {}
+        for column in table.columns:
+            if column.key in values or column.default is None:
+                continue
+            if not column.default.is_scalar:
+                raise ValueError(f"{table.name}.{column.key} has a computed default: give it")
+            defaults[column.key] = column.default.arg
+        names = [*values, *defaults]
+        stmt = (
+            insert(table)
+            .values({n: bindparam(n, type_=table.c[n].type) for n in names})
+            .returning(table.c.id)
+        )
+        entry = _INSERT_RETURNING_ID[key] = (Prepared(stmt), defaults)
+    prepared, defaults = entry
+    return int(prepared.scalar(session, {**defaults, **values}))
 
 
 def transient(model: type[M], values: dict[str, Any]) -> M:
