@@ -37,6 +37,7 @@ lint: $(DEVSTAMP)
 
 bench: $(DEVSTAMP)  ## run the benchmarks (prints tables)
 	$(BIN)/python bench/intake.py
+	$(BIN)/python bench/intake_core.py
 	$(BIN)/python bench/reports.py
 
 i18n: $(STAMP)  ## extract every wrapped string, update the ko/en catalogs, compile them

@@ -29,8 +29,9 @@ def free_port() -> int:
 
 
 def pg_admin():
-    return create_engine("postgresql+psycopg://" + PG_ADMIN_URL.split("://", 1)[1],
-                         isolation_level="AUTOCOMMIT")
+    return create_engine(
+        "postgresql+psycopg://" + PG_ADMIN_URL.split("://", 1)[1], isolation_level="AUTOCOMMIT"
+    )
 
 
 @contextlib.contextmanager
@@ -56,12 +57,28 @@ def scratch_database(backend: str) -> Iterator[str]:
 def live_server(database_url: str, **env_extra: str) -> Iterator[str]:
     """Run ``consult119 serve`` on a free loopback port; yields its base URL."""
     port = free_port()
-    env = {**os.environ, "CONSULT119_DATABASE_URL": database_url,
-           "CONSULT119_SECRET_KEY": SECRET, **env_extra}
+    env = {
+        **os.environ,
+        "CONSULT119_DATABASE_URL": database_url,
+        "CONSULT119_SECRET_KEY": SECRET,
+        **env_extra,
+    }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "consult119.cli", "serve", "--port", str(port), "--smtp-port", "0",
-         "--log-level", "warning"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "consult119.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--smtp-port",
+            "0",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -104,8 +104,9 @@ def main() -> None:
             sync_rate = asyncio.run(run_sync(url, args.transactions, args.concurrency))
         with scratch_database(backend) as url:
             async_rate = asyncio.run(run_async(url, args.transactions, args.concurrency))
-        table.add_row(backend, f"{sync_rate:,.0f}", f"{async_rate:,.0f}",
-                      f"{async_rate / sync_rate:.2f}")
+        table.add_row(
+            backend, f"{sync_rate:,.0f}", f"{async_rate:,.0f}", f"{async_rate / sync_rate:.2f}"
+        )
     Console().print(table)
 
 

@@ -155,8 +155,9 @@ class Result:
     cpu_ms_per_round: float = 0.0
 
 
-async def measure(system: str, pid: int, url: str, auth: str, n: int, rounds: int,
-                  trigger) -> Result:
+async def measure(
+    system: str, pid: int, url: str, auth: str, n: int, rounds: int, trigger
+) -> Result:
     await asyncio.sleep(0.5)
     before = rss_kb(pid)
     fleet = Fleet()
@@ -181,8 +182,11 @@ async def measure(system: str, pid: int, url: str, auth: str, n: int, rounds: in
     gc.unfreeze()
     if os.environ.get("FANOUT_DEBUG"):
         worst = sorted(range(rounds), key=lambda i: -fleet.trigger_ms[i])[:3]
-        print(system, "slowest triggers (round, ms, spread):",
-              [(i, round(fleet.trigger_ms[i], 1), round(spreads[i], 1)) for i in worst])
+        print(
+            system,
+            "slowest triggers (round, ms, spread):",
+            [(i, round(fleet.trigger_ms[i], 1), round(spreads[i], 1)) for i in worst],
+        )
     return Result(system, n, latencies, per_console, spreads, cpu_ms)
 
 
@@ -202,20 +206,41 @@ def start_consult119(tmp: Path, ws: str) -> tuple[subprocess.Popen[bytes], str, 
     engine.dispose()
     db = Database(settings)
     with db.unit_of_work() as s:
-        create_staff(s, email="doctor@bench.example", name="Bench Doctor", role="doctor",
-                     password=PASSWORD, now=utcnow())
+        create_staff(
+            s,
+            email="doctor@bench.example",
+            name="Bench Doctor",
+            role="doctor",
+            password=PASSWORD,
+            now=utcnow(),
+        )
     db.dispose()
     port = free_port()
     env = {**os.environ, "CONSULT119_DATABASE_URL": url, "CONSULT119_SECRET_KEY": SECRET}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "consult119.cli", "serve", "--port", str(port),
-         "--smtp-port", "0", "--log-level", "warning", "--ws", ws],
-        env=env, stdout=subprocess.DEVNULL, stderr=open(tmp / "server.log", "wb"),  # noqa: SIM115
+        [
+            sys.executable,
+            "-m",
+            "consult119.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--smtp-port",
+            "0",
+            "--log-level",
+            "warning",
+            "--ws",
+            ws,
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(tmp / "server.log", "wb"),  # noqa: SIM115
     )
     base = f"http://127.0.0.1:{port}"
     wait_http(f"{base}/healthz", proc)
-    token = httpx.post(f"{base}/api/v1/auth/token",
-                       data={"username": "doctor@bench.example", "password": PASSWORD}).json()
+    token = httpx.post(
+        f"{base}/api/v1/auth/token", data={"username": "doctor@bench.example", "password": PASSWORD}
+    ).json()
     return proc, base, token["access_token"]
 
 
@@ -264,19 +289,29 @@ async def run_size(tmp: Path, n: int, rounds: int, impls: list[str]) -> list[Res
             control = await connect(f"ws://127.0.0.1:{bport}", compression=None)
             await control.send('{"type":"hello"}')
             # The same frame size for the baseline: a ticket.created is ~1 kB.
-            payload = json.dumps({"type": "event", "name": "ticket.created",
-                                  "data": {"pad": "x" * 900}}, separators=(",", ":"))
+            payload = json.dumps(
+                {"type": "event", "name": "ticket.created", "data": {"pad": "x" * 900}},
+                separators=(",", ":"),
+            )
 
             async def trigger() -> None:
                 await control.send(json.dumps({"type": "trigger", "payload": payload}))
 
             baseline_url = f"ws://127.0.0.1:{bport}"
-            await measure("warm-up", baseline.pid, baseline_url, '{"type":"auth"}', 20, 3,
-                          trigger)
+            await measure("warm-up", baseline.pid, baseline_url, '{"type":"auth"}', 20, 3, trigger)
             for i, ws in enumerate(impls):
                 results.append(await run_consult119(tmp / f"{i}-{ws}", ws, n, rounds))
-            results.append(await measure("websockets baseline", baseline.pid, baseline_url,
-                                         '{"type":"auth"}', n, rounds, trigger))
+            results.append(
+                await measure(
+                    "websockets baseline",
+                    baseline.pid,
+                    baseline_url,
+                    '{"type":"auth"}',
+                    n,
+                    rounds,
+                    trigger,
+                )
+            )
             await control.close()
     finally:
         stop(baseline)
@@ -292,17 +327,24 @@ async def run_consult119(tmp: Path, ws: str, n: int, rounds: int) -> Result:
 
             async def intake() -> None:
                 seq = next(counter)
-                r = await http.post("/api/v1/intake/chat", json={
-                    "source": "kakao", "sender_id": f"bench-{seq}",
-                    "message_id": f"m-{seq}", "text": "가슴이 아파요"})
+                r = await http.post(
+                    "/api/v1/intake/chat",
+                    json={
+                        "source": "kakao",
+                        "sender_id": f"bench-{seq}",
+                        "message_id": f"m-{seq}",
+                        "text": "가슴이 아파요",
+                    },
+                )
                 assert r.status_code == 201, r.text
 
             console_url = f"{base.replace('http', 'ws')}/ws/console"
             console_auth = json.dumps({"type": "auth", "token": token})
             # Warm up (imports, thread pools, first queries).
             await measure("warm-up", server.pid, console_url, console_auth, 20, 3, intake)
-            return await measure(f"consult119 ws={ws}", server.pid, console_url, console_auth,
-                                 n, rounds, intake)
+            return await measure(
+                f"consult119 ws={ws}", server.pid, console_url, console_auth, n, rounds, intake
+            )
     finally:
         stop(server)
 
@@ -317,31 +359,40 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 def print_table(results: list[Result]) -> None:
     base = {r.consoles: r for r in results if r.system == "websockets baseline"}
-    print(f"\n{'system':<34}{'consoles':>9}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}"
-          f"{'spread':>9}{'CPU/rnd':>9}{'KB/idle':>9}{'p99 ×base':>11}{'spread ×base':>14}")
+    print(
+        f"\n{'system':<34}{'consoles':>9}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}"
+        f"{'spread':>9}{'CPU/rnd':>9}{'KB/idle':>9}{'p99 ×base':>11}{'spread ×base':>14}"
+    )
     for r in results:
         b = base[r.consoles]
         p99 = percentile(r.latencies, 0.99)
         ratio = p99 / max(percentile(b.latencies, 0.99), 1e-6)
         spread = statistics.median(r.spreads)
         spread_ratio = spread / max(statistics.median(b.spreads), 1e-6)
-        print(f"{r.system:<34}{r.consoles:>9}{statistics.median(r.latencies):>9.1f}{p99:>9.1f}"
-              f"{max(r.latencies):>9.1f}{spread:>9.1f}{r.cpu_ms_per_round:>9.1f}"
-              f"{r.kb_per_console:>9.1f}{ratio:>11.2f}"
-              f"{spread_ratio:>14.2f}")
-    print("\nlatency: intake request sent (baseline: trigger frame sent) → ticket.created "
-          "received, over every console and round; spread: median over rounds of last minus "
-          "first console's receipt (the fan-out alone); CPU/rnd: server CPU ms per round "
-          "(baseline: per broadcast); KB/idle: server RSS growth / consoles")
+        print(
+            f"{r.system:<34}{r.consoles:>9}{statistics.median(r.latencies):>9.1f}{p99:>9.1f}"
+            f"{max(r.latencies):>9.1f}{spread:>9.1f}{r.cpu_ms_per_round:>9.1f}"
+            f"{r.kb_per_console:>9.1f}{ratio:>11.2f}"
+            f"{spread_ratio:>14.2f}"
+        )
+    print(
+        "\nlatency: intake request sent (baseline: trigger frame sent) → ticket.created "
+        "received, over every console and round; spread: median over rounds of last minus "
+        "first console's receipt (the fan-out alone); CPU/rnd: server CPU ms per round "
+        "(baseline: per broadcast); KB/idle: server RSS growth / consoles"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="100,500,1000", help="console counts, comma-separated")
     parser.add_argument("--rounds", type=int, default=20, help="new cases per size")
-    parser.add_argument("--ws", default="websockets-sansio",
-                        help="consult119 serve --ws implementations to compare, comma-separated "
-                             "(websockets-sansio, websockets, wsproto)")
+    parser.add_argument(
+        "--ws",
+        default="websockets-sansio",
+        help="consult119 serve --ws implementations to compare, comma-separated "
+        "(websockets-sansio, websockets, wsproto)",
+    )
     parser.add_argument("--baseline-server", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.baseline_server:

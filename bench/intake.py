@@ -42,8 +42,9 @@ def raw_commit_rate(database_url: str, n: int) -> float:
     start = time.perf_counter()
     for i in range(n):
         with engine.begin() as conn:
-            conn.execute(text("INSERT INTO bench_raw (id, body) VALUES (:i, :b)"),
-                         {"i": i, "b": "x" * 64})
+            conn.execute(
+                text("INSERT INTO bench_raw (id, body) VALUES (:i, :b)"), {"i": i, "b": "x" * 64}
+            )
     rate = n / (time.perf_counter() - start)
     with engine.begin() as conn:
         conn.execute(text("DROP TABLE bench_raw"))
@@ -51,7 +52,9 @@ def raw_commit_rate(database_url: str, n: int) -> float:
     return rate
 
 
-async def closed_loop(url: str, n: int, concurrency: int, make_request) -> tuple[float, list[float]]:
+async def closed_loop(
+    url: str, n: int, concurrency: int, make_request
+) -> tuple[float, list[float]]:
     """``n`` requests from ``concurrency`` workers as fast as answered: (rate, latencies ms)."""
     latencies: list[float] = []
     counter = iter(range(n))
@@ -75,8 +78,9 @@ async def open_loop(url: str, rate: float, seconds: float, make_request) -> list
     """Requests sent at a fixed offered rate regardless of answers; latencies in ms."""
     latencies: list[float] = []
     total = int(rate * seconds)
-    async with httpx.AsyncClient(base_url=url, timeout=30,
-                                 limits=httpx.Limits(max_connections=200)) as client:
+    async with httpx.AsyncClient(
+        base_url=url, timeout=30, limits=httpx.Limits(max_connections=200)
+    ) as client:
 
         async def one(i: int) -> None:
             t0 = time.perf_counter()
@@ -114,8 +118,9 @@ end
 """
 
 
-def wrk_closed_loop(url: str, path: str, seconds: float, concurrency: int,
-                    script: str | None = None) -> tuple[float, float, float]:
+def wrk_closed_loop(
+    url: str, path: str, seconds: float, concurrency: int, script: str | None = None
+) -> tuple[float, float, float]:
     """Run wrk (C, two threads) as the load generator: (rate, p50 ms, p99 ms).
 
     A Python client tops out near the server's own rate on two cores; wrk does not.
@@ -125,8 +130,9 @@ def wrk_closed_loop(url: str, path: str, seconds: float, concurrency: int,
         if script:
             fh.write(script)
             cmd += ["-s", fh.name]
-    out = subprocess.run([*cmd, url + path], capture_output=True, text=True, timeout=seconds + 60,
-                         check=True).stdout
+    out = subprocess.run(
+        [*cmd, url + path], capture_output=True, text=True, timeout=seconds + 60, check=True
+    ).stdout
     Path(fh.name).unlink()
     if "Non-2xx" in out:
         raise RuntimeError(out)
@@ -141,9 +147,16 @@ def wrk_closed_loop(url: str, path: str, seconds: float, concurrency: int,
 
 def new_case(run: str):
     async def make(client: httpx.AsyncClient, i: int) -> httpx.Response:
-        return await client.post("/api/v1/intake/chat", json={
-            "source": "kakao", "sender_id": f"{run}-{i}", "message_id": f"{run}-m{i}",
-            "text": "배가 아프고 열이 나요 / stomach pain and fever"})
+        return await client.post(
+            "/api/v1/intake/chat",
+            json={
+                "source": "kakao",
+                "sender_id": f"{run}-{i}",
+                "message_id": f"{run}-m{i}",
+                "text": "배가 아프고 열이 나요 / stomach pain and fever",
+            },
+        )
+
     return make
 
 
@@ -151,8 +164,14 @@ async def healthz(client: httpx.AsyncClient, _: int) -> httpx.Response:
     return await client.get("/healthz")
 
 
-def measure(use_wrk: bool, base: str, args: argparse.Namespace, make_request, path: str,
-            script: str | None = None) -> tuple[float, float, float]:
+def measure(
+    use_wrk: bool,
+    base: str,
+    args: argparse.Namespace,
+    make_request,
+    path: str,
+    script: str | None = None,
+) -> tuple[float, float, float]:
     """A closed-loop run: (rate, p50 ms, p99 ms), with wrk when installed."""
     if use_wrk:
         return wrk_closed_loop(base, path, args.seconds, args.concurrency, script)
@@ -168,7 +187,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="length of the latency run")
     parser.add_argument("--raw", type=int, default=2000, help="raw insert-and-commit rows")
     parser.add_argument("--backends", default="sqlite,postgresql")
-    parser.add_argument("--no-wrk", action="store_true", help="use the Python client even if wrk exists")
+    parser.add_argument(
+        "--no-wrk", action="store_true", help="use the Python client even if wrk exists"
+    )
     args = parser.parse_args()
     use_wrk = shutil.which("wrk") is not None and not args.no_wrk
     client = "wrk" if use_wrk else "httpx (install wrk for a client that is not the bottleneck)"
@@ -184,19 +205,45 @@ def main() -> None:
             new = measure(use_wrk, base, args, new_case(run), "/", WRK_NEW_CASE % run)
             fixed = asyncio.run(open_loop(base, args.rate, args.seconds, new_case(run + "o")))
         # The same server committing every intake alone: what group commit is worth.
-        with scratch_database(backend) as url, live_server(url, CONSULT119_GROUP_COMMIT_MAX="1") as base:
+        with (
+            scratch_database(backend) as url,
+            live_server(url, CONSULT119_GROUP_COMMIT_MAX="1") as base,
+        ):
             run = uuid.uuid4().hex[:6]
             alone = measure(use_wrk, base, args, new_case(run), "/", WRK_NEW_CASE % run)
         table.add_row(backend, "raw insert+commit (baseline)", f"{raw:,.0f}", "", "", "1.00")
-        table.add_row(backend, "GET /healthz (HTTP baseline)", f"{hz[0]:,.0f}",
-                      f"{hz[1]:.1f}", f"{hz[2]:.1f}", f"{hz[0] / raw:.2f}")
-        table.add_row(backend, f"new cases, {args.concurrency} concurrent", f"{new[0]:,.0f}",
-                      f"{new[1]:.1f}", f"{new[2]:.1f}",
-                      f"{new[0] / raw:.2f} raw, {new[0] / hz[0]:.2f} healthz")
-        table.add_row(backend, "  same, each committed alone", f"{alone[0]:,.0f}",
-                      f"{alone[1]:.1f}", f"{alone[2]:.1f}", f"{alone[0] / new[0]:.2f} grouped")
-        table.add_row(backend, f"new cases at {args.rate:.0f}/s offered", f"{args.rate:.0f}",
-                      f"{percentile(fixed, 50):.1f}", f"{percentile(fixed, 99):.1f}", "")
+        table.add_row(
+            backend,
+            "GET /healthz (HTTP baseline)",
+            f"{hz[0]:,.0f}",
+            f"{hz[1]:.1f}",
+            f"{hz[2]:.1f}",
+            f"{hz[0] / raw:.2f}",
+        )
+        table.add_row(
+            backend,
+            f"new cases, {args.concurrency} concurrent",
+            f"{new[0]:,.0f}",
+            f"{new[1]:.1f}",
+            f"{new[2]:.1f}",
+            f"{new[0] / raw:.2f} raw, {new[0] / hz[0]:.2f} healthz",
+        )
+        table.add_row(
+            backend,
+            "  same, each committed alone",
+            f"{alone[0]:,.0f}",
+            f"{alone[1]:.1f}",
+            f"{alone[2]:.1f}",
+            f"{alone[0] / new[0]:.2f} grouped",
+        )
+        table.add_row(
+            backend,
+            f"new cases at {args.rate:.0f}/s offered",
+            f"{args.rate:.0f}",
+            f"{percentile(fixed, 50):.1f}",
+            f"{percentile(fixed, 99):.1f}",
+            "",
+        )
     Console().print(table)
     Console().print(f"closed-loop client: {client}; fixed-rate client: httpx")
 

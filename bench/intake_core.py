@@ -36,8 +36,12 @@ def intake_rate(url: str, cases: int, batch: int, label: str) -> float:
     ctx = create_app(settings).state.ctx
 
     def work(i: int):
-        inbound = InboundMessage(source="kakao", sender_id=f"{label}-{i}",
-                                 external_id=f"{label}-m{i}", text="stomach pain and fever")
+        inbound = InboundMessage(
+            source="kakao",
+            sender_id=f"{label}-{i}",
+            external_id=f"{label}-m{i}",
+            text="stomach pain and fever",
+        )
 
         def take(session):
             now = ctx.now()

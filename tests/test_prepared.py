@@ -19,9 +19,17 @@ def _ticket(session) -> int:
         session, Contact, {"created_at": SEOUL_NOON, "updated_at": SEOUL_NOON}
     )
     values = {
-        "case_number": "C119-2026-000001", "year": 2026, "seq": 1, "channel": "kakao",
-        "source": "kakao", "contact_id": contact_id, "status": "new", "priority": 2,
-        "created_at": SEOUL_NOON, "updated_at": SEOUL_NOON, "last_message_at": SEOUL_NOON,
+        "case_number": "C119-2026-000001",
+        "year": 2026,
+        "seq": 1,
+        "channel": "kakao",
+        "source": "kakao",
+        "contact_id": contact_id,
+        "status": "new",
+        "priority": 2,
+        "created_at": SEOUL_NOON,
+        "updated_at": SEOUL_NOON,
+        "last_message_at": SEOUL_NOON,
     }
     return repo.insert_returning_id(session, Ticket, values)
 
@@ -30,8 +38,15 @@ def _ticket(session) -> int:
 def test_an_insert_reads_back_as_the_orm_insert_does(db, meta):
     with db.unit_of_work() as session:
         ticket_id = _ticket(session)
-        row = {"ticket_id": ticket_id, "direction": "inbound", "channel": "kakao",
-               "source": "kakao", "text": "배가 아파요", "created_at": SEOUL_NOON, "meta": meta}
+        row = {
+            "ticket_id": ticket_id,
+            "direction": "inbound",
+            "channel": "kakao",
+            "source": "kakao",
+            "text": "배가 아파요",
+            "created_at": SEOUL_NOON,
+            "meta": meta,
+        }
         fast_id = repo.insert_returning_id(session, Message, {**row, "external_id": "fast"})
         core_id = session.execute(
             insert(Message.__table__).returning(Message.__table__.c.id),

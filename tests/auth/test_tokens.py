@@ -24,8 +24,9 @@ def _b64(obj) -> str:
 
 
 def _me(server, token):
-    return httpx.get(f"{server.url}/api/v1/staff/me",
-                     headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    return httpx.get(
+        f"{server.url}/api/v1/staff/me", headers={"Authorization": f"Bearer {token}"}, timeout=10
+    )
 
 
 def test_forged_tokens_of_every_kind_are_refused(live_server, db):
@@ -40,16 +41,20 @@ def test_forged_tokens_of_every_kind_are_refused(live_server, db):
     now = utcnow()
     head, body, sig = good.split(".")
     forged = {
-        "expired": issue_token(TEST_SECRET, staff_id=doctor.id, role="doctor",
-                               now=now - timedelta(hours=2), ttl=60),
+        "expired": issue_token(
+            TEST_SECRET, staff_id=doctor.id, role="doctor", now=now - timedelta(hours=2), ttl=60
+        ),
         "tampered": ".".join([head, _b64({**claims, "sub": str(admin.id), "role": "admin"}), sig]),
-        "alg_none": ".".join([_b64({"alg": "none", "typ": "JWT"}),
-                              _b64({**claims, "role": "admin"}), ""]),
-        "wrong_key": issue_token("another-key-" + "x" * 40, staff_id=doctor.id, role="doctor",
-                                 now=now, ttl=600),
+        "alg_none": ".".join(
+            [_b64({"alg": "none", "typ": "JWT"}), _b64({**claims, "role": "admin"}), ""]
+        ),
+        "wrong_key": issue_token(
+            "another-key-" + "x" * 40, staff_id=doctor.id, role="doctor", now=now, ttl=600
+        ),
         "other_alg": jwt.encode({**claims}, TEST_SECRET, algorithm="HS512"),
-        "no_exp": jwt.encode({k: v for k, v in claims.items() if k != "exp"}, TEST_SECRET,
-                             algorithm="HS256"),
+        "no_exp": jwt.encode(
+            {k: v for k, v in claims.items() if k != "exp"}, TEST_SECRET, algorithm="HS256"
+        ),
         "garbage": "not.a.token",
         "oversized": "a" * 5000,
     }
@@ -65,21 +70,30 @@ def test_a_disabled_account_loses_access_at_once(live_server, db):
     admin = make_staff(db, "admin")
     token = doctor.token(live_server.url)
     assert _me(live_server, token).status_code == 200
-    r = httpx.post(f"{live_server.url}/api/v1/staff/{doctor.id}/disable",
-                   headers=admin.headers(live_server.url), timeout=10)
+    r = httpx.post(
+        f"{live_server.url}/api/v1/staff/{doctor.id}/disable",
+        headers=admin.headers(live_server.url),
+        timeout=10,
+    )
     assert r.status_code == 200
     r = _me(live_server, token)  # the same, unexpired token
     assert r.status_code == 401 and r.json()["detail"]["code"] == "account_disabled"
-    r = httpx.post(f"{live_server.url}/api/v1/auth/token",
-                   data={"username": doctor.email, "password": doctor.password}, timeout=10)
+    r = httpx.post(
+        f"{live_server.url}/api/v1/auth/token",
+        data={"username": doctor.email, "password": doctor.password},
+        timeout=10,
+    )
     assert r.status_code == 401 and r.json()["detail"]["code"] == "bad_credentials"
 
 
 def test_wrong_password_and_unknown_account_look_the_same(live_server, db):
     doctor = make_staff(db, "doctor")
     for user, pw in ((doctor.email, "wrong-password"), ("nobody@example.org", "whatever-pw")):
-        r = httpx.post(f"{live_server.url}/api/v1/auth/token",
-                       data={"username": user, "password": pw}, timeout=10)
+        r = httpx.post(
+            f"{live_server.url}/api/v1/auth/token",
+            data={"username": user, "password": pw},
+            timeout=10,
+        )
         assert r.status_code == 401 and r.json()["detail"]["code"] == "bad_credentials"
 
 

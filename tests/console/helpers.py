@@ -24,7 +24,10 @@ async def open_socket(server, *, small_buffer: bool = False) -> ClientConnection
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         sock.connect(("127.0.0.1", server.port))
     return await connect(
-        f"{server.ws_url}/ws/console", sock=sock, open_timeout=TIMEOUT, max_size=None,
+        f"{server.ws_url}/ws/console",
+        sock=sock,
+        open_timeout=TIMEOUT,
+        max_size=None,
         max_queue=4 if small_buffer else 16,
     )
 
@@ -111,8 +114,12 @@ async def chat(server, sender_id: str, message_id: str, text: str = "가슴이 �
     async with httpx.AsyncClient(timeout=TIMEOUT) as client:
         r = await client.post(
             f"{server.url}/api/v1/intake/chat",
-            json={"source": "kakao", "sender_id": sender_id, "message_id": message_id,
-                  "text": text},
+            json={
+                "source": "kakao",
+                "sender_id": sender_id,
+                "message_id": message_id,
+                "text": text,
+            },
         )
     assert r.status_code in (200, 201), r.text
     return r.json()

@@ -28,10 +28,8 @@ def test_bad_token_unknown_first_frame_and_silence_are_refused(start_server, db)
             ({"type": "auth"}, (4401, "not_authenticated")),
             ({"type": "auth", "token": token[:-4] + "AAAA"}, (4401, "invalid_token")),
             ({"type": "ping"}, (4400, "auth_required")),
-            ({"type": "auth", "token": token, "resume_after": -1},
-             (4400, "invalid_resume_after")),
-            ({"type": "auth", "token": token, "resume_after": "7"},
-             (4400, "invalid_resume_after")),
+            ({"type": "auth", "token": token, "resume_after": -1}, (4400, "invalid_resume_after")),
+            ({"type": "auth", "token": token, "resume_after": "7"}, (4400, "invalid_resume_after")),
             ("not json", (4400, "invalid_json")),
             ([1, 2], (4400, "invalid_frame")),
         ]

@@ -24,8 +24,9 @@ def run(coro):
 
 async def disable_over_api(server, admin_headers: dict[str, str], staff_id: int) -> None:
     async with httpx.AsyncClient(timeout=20) as client:
-        r = await client.post(f"{server.url}/api/v1/staff/{staff_id}/disable",
-                              headers=admin_headers)
+        r = await client.post(
+            f"{server.url}/api/v1/staff/{staff_id}/disable", headers=admin_headers
+        )
     assert r.status_code == 200, r.text
 
 

@@ -48,8 +48,12 @@ def test_snapshot_before_plus_events_equals_snapshot_after(live_server, db):
         await chat(live_server, "p3", "m3", "열이 나요")  # a new case
         await chat(live_server, "p1", "m4", "아직도 아파요")  # joins a case
         await asyncio.to_thread(
-            change_ticket, db, kept["ticket_id"], "ticket.assigned",
-            assignee_id=doctor.id, status="assigned",
+            change_ticket,
+            db,
+            kept["ticket_id"],
+            "ticket.assigned",
+            assignee_id=doctor.id,
+            status="assigned",
         )
         await asyncio.to_thread(
             change_ticket, db, gone["ticket_id"], "ticket.status_changed", status="resolved"
@@ -57,8 +61,9 @@ def test_snapshot_before_plus_events_equals_snapshot_after(live_server, db):
         await before.send({"type": "presence", "status": "available"})
         await before.until(lambda f: f.get("name") == "presence.changed")
         head = await chat(live_server, "p4", "m5")
-        await before.until(lambda f: f.get("ticket_id") == head["ticket_id"]
-                           and f.get("name") == "message.created")
+        await before.until(
+            lambda f: f.get("ticket_id") == head["ticket_id"] and f.get("name") == "message.created"
+        )
         for event in before.events:
             state.apply(event)
 
@@ -199,8 +204,12 @@ def test_snapshot_lists_assigned_cases_as_mine(live_server, db):
     async def scenario():
         made = await chat(live_server, "a1", "m1")
         await asyncio.to_thread(
-            change_ticket, db, made["ticket_id"], "ticket.assigned",
-            assignee_id=doctor.id, status="assigned",
+            change_ticket,
+            db,
+            made["ticket_id"],
+            "ticket.assigned",
+            assignee_id=doctor.id,
+            status="assigned",
         )
         console = await open_console(live_server, doctor.token(live_server.url))
         mine = console.snapshot["my_cases"]

@@ -13,6 +13,7 @@ from tests.factories import make_staff
 
 pytestmark = [SQLITE_ONLY]
 
+
 def test_sign_in_keeps_the_token_out_of_urls_and_local_storage(live_server, db, page):
     doctor = make_staff(db, "doctor", name="Dr Kim", on_duty=True)
     page.goto(f"{live_server.url}/console/")

@@ -194,7 +194,9 @@ def test_estimate_wait_stops_counting_at_the_cap(db, settings, monkeypatch):
     ctx = AppContext(settings=settings, db=db, signing_key="k" * 40, clock=lambda: NOW)
     make_staff(db, "doctor", on_duty=True, now=NOW)
     results = [
-        ctx.receive(InboundMessage(source="kakao", sender_id=f"c{i}", external_id=f"c{i}", text="hi"))
+        ctx.receive(
+            InboundMessage(source="kakao", sender_id=f"c{i}", external_id=f"c{i}", text="hi")
+        )
         for i in range(6)
     ]
     with db.read_session() as session:

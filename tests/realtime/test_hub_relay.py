@@ -13,9 +13,15 @@ from consult119.realtime.relay import Relay
 
 
 def frame(i: int, **data):
-    return {"type": "event", "id": i, "name": "message.created", "at": "2024-01-01T00:00:00Z",
-            "ticket_id": 1, "actor_id": None,
-            "data": {"message": {"id": i, "direction": "inbound", "text": "secret"}, **data}}
+    return {
+        "type": "event",
+        "id": i,
+        "name": "message.created",
+        "at": "2024-01-01T00:00:00Z",
+        "ticket_id": 1,
+        "actor_id": None,
+        "data": {"message": {"id": i, "direction": "inbound", "text": "secret"}, **data},
+    }
 
 
 def ids(sub: Subscriber) -> list[int | None]:
@@ -46,8 +52,9 @@ def test_a_full_queue_flags_its_connection_once_and_spares_the_others():
     async def scenario():
         hub = Hub()
         kicked = []
-        slow = Subscriber(audience=FULL, staff_id=1, queue_size=2,
-                          on_overflow=lambda: kicked.append("slow"))
+        slow = Subscriber(
+            audience=FULL, staff_id=1, queue_size=2, on_overflow=lambda: kicked.append("slow")
+        )
         fast = Subscriber(audience=FULL, staff_id=2, queue_size=100, on_overflow=kicked.append)
         hub.subscribe(slow)
         hub.subscribe(fast)
@@ -69,8 +76,9 @@ def test_each_audience_gets_its_own_shape():
     async def scenario():
         hub = Hub()
         doctor = Subscriber(audience=FULL, staff_id=1, queue_size=9, on_overflow=lambda: None)
-        manager = Subscriber(audience=OPERATIONAL, staff_id=2, queue_size=9,
-                             on_overflow=lambda: None)
+        manager = Subscriber(
+            audience=OPERATIONAL, staff_id=2, queue_size=9, on_overflow=lambda: None
+        )
         hub.subscribe(doctor)
         hub.subscribe(manager)
         hub.publish([frame(1, patient_note="allergic to penicillin", staff_id=5)])
@@ -145,22 +153,37 @@ def test_staff_disabled_revokes_that_staff_members_connections_only():
         revoked: list[tuple[int, str]] = []
 
         def sub(staff_id: int) -> Subscriber:
-            return Subscriber(audience=FULL, staff_id=staff_id, queue_size=9,
-                              on_overflow=lambda: None,
-                              on_revoke=lambda reason: revoked.append((staff_id, reason)))
+            return Subscriber(
+                audience=FULL,
+                staff_id=staff_id,
+                queue_size=9,
+                on_overflow=lambda: None,
+                on_revoke=lambda reason: revoked.append((staff_id, reason)),
+            )
 
         a1, a2, b = sub(1), sub(1), sub(2)
         for s in (a1, a2, b):
             hub.subscribe(s)
-        disabled = {"type": "event", "id": 2, "name": "staff.disabled", "at": None,
-                    "ticket_id": None, "actor_id": None, "data": {"staff_id": 1}}
+        disabled = {
+            "type": "event",
+            "id": 2,
+            "name": "staff.disabled",
+            "at": None,
+            "ticket_id": None,
+            "actor_id": None,
+            "data": {"staff_id": 1},
+        }
         hub.publish([frame(1), disabled, frame(3)])
         assert revoked == [(1, "account_disabled"), (1, "account_disabled")]
         # Staff 1 got what came before the disable and nothing after; staff 2 got everything.
         assert ids(a1) == [1] and ids(a2) == [1] and ids(b) == [1, 2, 3]
         assert a1.stopped and a2.stopped and not b.stopped
-        role = {**disabled, "id": 4, "name": "staff.role_changed",
-                "data": {"staff_id": 2, "from": "emt", "to": "manager"}}
+        role = {
+            **disabled,
+            "id": 4,
+            "name": "staff.role_changed",
+            "data": {"staff_id": 2, "from": "emt", "to": "manager"},
+        }
         hub.publish([role])
         assert revoked[-1] == (2, "role_changed")
         assert hub.revoke(99, "account_disabled") == 0

@@ -30,7 +30,9 @@ def test_reader_following_after_n_never_skips_with_concurrent_writers(db):
         while True:
             done = stop.is_set()
             with db.read_session() as session:
-                ids = list(session.scalars(select(Event.id).where(Event.id > last).order_by(Event.id)))
+                ids = list(
+                    session.scalars(select(Event.id).where(Event.id > last).order_by(Event.id))
+                )
             for i in ids:
                 seen.append(i)
                 last = i

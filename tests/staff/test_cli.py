@@ -14,13 +14,28 @@ from consult119.staff.models import Shift, Staff
 
 def cli(database_url, *args, stdin=""):
     env = {**os.environ, "CONSULT119_DATABASE_URL": database_url, "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-m", "consult119.cli", *args], input=stdin,
-                          capture_output=True, text=True, env=env, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "consult119.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
 
 
 def test_staff_and_roster_commands(db, database_url):
-    r = cli(database_url, "staff", "add", "Kim@Example.org", "--name", "Kim Jiwoo", "--role",
-            "doctor", stdin="piped-password-1\n")
+    r = cli(
+        database_url,
+        "staff",
+        "add",
+        "Kim@Example.org",
+        "--name",
+        "Kim Jiwoo",
+        "--role",
+        "doctor",
+        stdin="piped-password-1\n",
+    )
     assert r.returncode == 0, r.stderr
     assert "piped-password-1" not in r.stdout + r.stderr
     with db.read_session() as s:
@@ -28,18 +43,52 @@ def test_staff_and_roster_commands(db, database_url):
     assert staff.email == "kim@example.org" and staff.role == "doctor"
     assert PasswordHasher().verify(staff.password_hash, "piped-password-1")
 
-    r = cli(database_url, "staff", "add", "kim@example.org", "--name", "Again", "--role",
-            "doctor", stdin="piped-password-1\n")
+    r = cli(
+        database_url,
+        "staff",
+        "add",
+        "kim@example.org",
+        "--name",
+        "Again",
+        "--role",
+        "doctor",
+        stdin="piped-password-1\n",
+    )
     assert r.returncode == 1 and "staff_exists" in r.stderr
-    r = cli(database_url, "staff", "add", "x@example.org", "--name", "X", "--role", "nurse",
-            stdin="piped-password-1\n")
+    r = cli(
+        database_url,
+        "staff",
+        "add",
+        "x@example.org",
+        "--name",
+        "X",
+        "--role",
+        "nurse",
+        stdin="piped-password-1\n",
+    )
     assert r.returncode == 2  # not a role: refused before anything is written
 
-    r = cli(database_url, "roster", "add", "kim@example.org", "--start", "2025-03-01T00:00Z",
-            "--end", "2025-03-01T21:00+09:00")
+    r = cli(
+        database_url,
+        "roster",
+        "add",
+        "kim@example.org",
+        "--start",
+        "2025-03-01T00:00Z",
+        "--end",
+        "2025-03-01T21:00+09:00",
+    )
     assert r.returncode == 0, r.stderr
-    r = cli(database_url, "roster", "add", "kim@example.org", "--start", "2025-03-01T09:00",
-            "--end", "2025-03-01T10:00Z")
+    r = cli(
+        database_url,
+        "roster",
+        "add",
+        "kim@example.org",
+        "--start",
+        "2025-03-01T09:00",
+        "--end",
+        "2025-03-01T10:00Z",
+    )
     assert r.returncode == 2 and "timezone" in r.stderr
     with db.read_session() as s:
         shift = s.scalars(select(Shift)).one()
@@ -59,7 +108,12 @@ def test_staff_and_roster_commands(db, database_url):
 
 
 def test_every_command_explains_itself(database_url):
-    for args in (("staff", "add"), ("staff", "list"), ("staff", "disable"), ("roster", "add"),
-                 ("roster", "show")):
+    for args in (
+        ("staff", "add"),
+        ("staff", "list"),
+        ("staff", "disable"),
+        ("roster", "add"),
+        ("roster", "show"),
+    ):
         r = cli(database_url, *args, "--help")
         assert r.returncode == 0 and "Usage" in r.stdout, args

@@ -17,19 +17,34 @@ def test_me_on_duty_list_and_presence(live_server, db):
     off = make_staff(db, "doctor", on_duty=False, name="Dr Off")
     h = on.headers(live_server.url)
     me = httpx.get(f"{live_server.url}/api/v1/staff/me", headers=h, timeout=10).json()
-    assert me == {"id": on.id, "email": on.email, "name": "Dr On", "role": "doctor",
-                  "on_duty": True, "presence": "offline"}
-    listed = httpx.get(f"{live_server.url}/api/v1/staff", params={"on_duty": "true"}, headers=h,
-                       timeout=10).json()
+    assert me == {
+        "id": on.id,
+        "email": on.email,
+        "name": "Dr On",
+        "role": "doctor",
+        "on_duty": True,
+        "presence": "offline",
+    }
+    listed = httpx.get(
+        f"{live_server.url}/api/v1/staff", params={"on_duty": "true"}, headers=h, timeout=10
+    ).json()
     assert [s["id"] for s in listed["items"]] == [on.id] and listed["total"] == 1
     everyone = httpx.get(f"{live_server.url}/api/v1/staff", headers=h, timeout=10).json()
     assert {s["id"] for s in everyone["items"]} == {on.id, off.id}
 
-    r = httpx.post(f"{live_server.url}/api/v1/staff/me/presence", json={"status": "busy"},
-                   headers=h, timeout=10)
+    r = httpx.post(
+        f"{live_server.url}/api/v1/staff/me/presence",
+        json={"status": "busy"},
+        headers=h,
+        timeout=10,
+    )
     assert r.status_code == 200 and r.json()["presence"] == "busy"
-    r = httpx.post(f"{live_server.url}/api/v1/staff/me/presence", json={"status": "asleep"},
-                   headers=h, timeout=10)
+    r = httpx.post(
+        f"{live_server.url}/api/v1/staff/me/presence",
+        json={"status": "asleep"},
+        headers=h,
+        timeout=10,
+    )
     assert r.status_code == 422 and r.json()["detail"]["code"] == "unknown_presence"
     with db.read_session() as s:
         events = s.scalars(select(Event).where(Event.name == "presence.changed")).all()
@@ -55,10 +70,14 @@ def test_admin_roster_api(live_server, db):
     assert r.status_code == 422
     now_on = httpx.get(f"{live_server.url}/api/v1/roster", headers=h, timeout=10).json()
     assert [s["staff_id"] for s in now_on["items"]] == [doctor.id]
-    me = httpx.get(f"{live_server.url}/api/v1/staff/me", headers=doctor.headers(live_server.url),
-                   timeout=10).json()
+    me = httpx.get(
+        f"{live_server.url}/api/v1/staff/me", headers=doctor.headers(live_server.url), timeout=10
+    ).json()
     assert me["on_duty"] is True
-    later = httpx.get(f"{live_server.url}/api/v1/roster",
-                      params={"at": (end + timedelta(minutes=1)).isoformat()}, headers=h,
-                      timeout=10).json()
+    later = httpx.get(
+        f"{live_server.url}/api/v1/roster",
+        params={"at": (end + timedelta(minutes=1)).isoformat()},
+        headers=h,
+        timeout=10,
+    ).json()
     assert later["total"] == 0

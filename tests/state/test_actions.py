@@ -23,8 +23,13 @@ def test_triage_then_auto_assignment(room):
         case = await new_case(room, "tr-1")
 
         async def triage():
-            await api(room, "emt", "POST", f"/api/v1/tickets/{case}/triage",
-                      {"acuity": 3, "category": "medical_consultation", "disposition": "self_care"})
+            await api(
+                room,
+                "emt",
+                "POST",
+                f"/api/v1/tickets/{case}/triage",
+                {"acuity": 3, "category": "medical_consultation", "disposition": "self_care"},
+            )
 
         names = await assert_follows(room, triage)
         # The available doctor gets the triaged case at once.
@@ -50,8 +55,13 @@ def test_assign(room):
         case = await new_case(room, "as-1")
 
         async def assign():
-            await api(room, "emt", "POST", f"/api/v1/tickets/{case}/assign",
-                      {"staff_id": room.colleague.id})
+            await api(
+                room,
+                "emt",
+                "POST",
+                f"/api/v1/tickets/{case}/assign",
+                {"staff_id": room.colleague.id},
+            )
 
         assert await assert_follows(room, assign) == ["ticket.assigned"]
 
@@ -77,8 +87,13 @@ def test_transfer(room):
         await api(room, "doctor", "POST", f"/api/v1/tickets/{case}/claim")
 
         async def transfer():
-            await api(room, "doctor", "POST", f"/api/v1/tickets/{case}/transfer",
-                      {"staff_id": room.colleague.id})
+            await api(
+                room,
+                "doctor",
+                "POST",
+                f"/api/v1/tickets/{case}/transfer",
+                {"staff_id": room.colleague.id},
+            )
 
         assert await assert_follows(room, transfer) == ["ticket.assigned"]
 
@@ -90,8 +105,13 @@ def test_reply_claims_and_starts_the_case(room):
         case = await new_case(room, "rp-1")
 
         async def reply():
-            await api(room, "doctor", "POST", f"/api/v1/tickets/{case}/messages",
-                      {"text": "119 상담 의사입니다. 언제부터 아프셨나요?"})
+            await api(
+                room,
+                "doctor",
+                "POST",
+                f"/api/v1/tickets/{case}/messages",
+                {"text": "119 상담 의사입니다. 언제부터 아프셨나요?"},
+            )
 
         assert await assert_follows(room, reply) == ["ticket.assigned", "message.created"]
 
@@ -104,8 +124,13 @@ def test_internal_note(room):
         await api(room, "doctor", "POST", f"/api/v1/tickets/{case}/claim")
 
         async def note():
-            await api(room, "emt", "POST", f"/api/v1/tickets/{case}/messages",
-                      {"text": "보호자 연락처 확인 중", "internal": True})
+            await api(
+                room,
+                "emt",
+                "POST",
+                f"/api/v1/tickets/{case}/messages",
+                {"text": "보호자 연락처 확인 중", "internal": True},
+            )
 
         assert await assert_follows(room, note) == ["message.created"]
 
@@ -115,12 +140,14 @@ def test_internal_note(room):
 def test_status_resolved_leaves_the_queue(room):
     async def scenario():
         case = await new_case(room, "st-1")
-        await api(room, "doctor", "POST", f"/api/v1/tickets/{case}/messages",
-                  {"text": "괜찮아지셨나요?"})
+        await api(
+            room, "doctor", "POST", f"/api/v1/tickets/{case}/messages", {"text": "괜찮아지셨나요?"}
+        )
 
         async def resolve():
-            await api(room, "doctor", "POST", f"/api/v1/tickets/{case}/status",
-                      {"status": "resolved"})
+            await api(
+                room, "doctor", "POST", f"/api/v1/tickets/{case}/status", {"status": "resolved"}
+            )
 
         assert await assert_follows(room, resolve) == ["ticket.status_changed"]
 
@@ -130,12 +157,18 @@ def test_status_resolved_leaves_the_queue(room):
 def test_status_waiting(room):
     async def scenario():
         case = await new_case(room, "sw-1")
-        await api(room, "doctor", "POST", f"/api/v1/tickets/{case}/messages",
-                  {"text": "사진을 보내 주시겠어요?"})
+        await api(
+            room,
+            "doctor",
+            "POST",
+            f"/api/v1/tickets/{case}/messages",
+            {"text": "사진을 보내 주시겠어요?"},
+        )
 
         async def wait():
-            await api(room, "doctor", "POST", f"/api/v1/tickets/{case}/status",
-                      {"status": "waiting"})
+            await api(
+                room, "doctor", "POST", f"/api/v1/tickets/{case}/status", {"status": "waiting"}
+            )
 
         assert await assert_follows(room, wait) == ["ticket.status_changed"]
 
@@ -145,8 +178,7 @@ def test_status_waiting(room):
 def test_presence_over_the_api(room):
     async def scenario():
         async def away():
-            await api(room, "colleague", "POST", "/api/v1/staff/me/presence",
-                      {"status": "away"})
+            await api(room, "colleague", "POST", "/api/v1/staff/me/presence", {"status": "away"})
 
         assert await assert_follows(room, away) == ["presence.changed"]
 
@@ -193,10 +225,10 @@ def test_chat_intake_joins_a_case(room):
 def test_chat_intake_reopens_a_resolved_case(room):
     async def scenario():
         case = await new_case(room, "ro-1")
-        await api(room, "doctor", "POST", f"/api/v1/tickets/{case}/messages",
-                  {"text": "괜찮아지셨나요?"})
-        await api(room, "doctor", "POST", f"/api/v1/tickets/{case}/status",
-                  {"status": "resolved"})
+        await api(
+            room, "doctor", "POST", f"/api/v1/tickets/{case}/messages", {"text": "괜찮아지셨나요?"}
+        )
+        await api(room, "doctor", "POST", f"/api/v1/tickets/{case}/status", {"status": "resolved"})
 
         async def reopen():
             await chat(room.server, "ro-1", "ro-1-m2", "다시 아파요")

@@ -13,8 +13,12 @@ def open_case(server, text="여행 중 배가 아파요", sender=None) -> int:
     n = next(_ids)
     r = httpx.post(
         f"{server.url}/api/v1/intake/chat",
-        json={"source": "kakao", "sender_id": sender or f"t-{n}", "message_id": f"m-{n}",
-              "text": text},
+        json={
+            "source": "kakao",
+            "sender_id": sender or f"t-{n}",
+            "message_id": f"m-{n}",
+            "text": text,
+        },
         timeout=10,
     )
     assert r.status_code in (200, 201), r.text

@@ -53,8 +53,10 @@ def test_triage_assign_reply_note_resolve(live_server, db):
     assert queued["total"] == 1 and queued["items"][0]["red_flags"] == ["breathing_difficulty"]
     assert queued["items"][0]["sla_due_at"] is not None
 
-    r = emt.post(f"/api/v1/tickets/{case}/triage",
-                 {"acuity": 2, "category": "medical_consultation", "disposition": "go_to_ed_now"})
+    r = emt.post(
+        f"/api/v1/tickets/{case}/triage",
+        {"acuity": 2, "category": "medical_consultation", "disposition": "go_to_ed_now"},
+    )
     assert r.status_code == 200, r.text
     t = r.json()
     assert (t["acuity"], t["status"], t["assignee_id"]) == (2, "assigned", doc.id)
@@ -62,7 +64,9 @@ def test_triage_assign_reply_note_resolve(live_server, db):
     r = doc.post(f"/api/v1/tickets/{case}/messages", {"text": "가까운 응급실로 가세요."})
     assert r.status_code == 201 and r.json()["direction"] == "outbound"
     assert r.json()["delivery"] == "queued"
-    note = doc.post(f"/api/v1/tickets/{case}/messages", {"text": "SpO2 확인 필요", "internal": True})
+    note = doc.post(
+        f"/api/v1/tickets/{case}/messages", {"text": "SpO2 확인 필요", "internal": True}
+    )
     assert note.status_code == 201 and note.json()["direction"] == "internal"
     detail = doc.get(f"/api/v1/tickets/{case}").json()
     assert [m["direction"] for m in detail["messages"]] == ["inbound", "outbound", "internal"]
@@ -77,8 +81,14 @@ def test_triage_assign_reply_note_resolve(live_server, db):
         names = [e.name for e in s.scalars(select(Event).order_by(Event.id))]
     assert len(outbox) == 1 and outbox[0].channel == "chat" and outbox[0].source == "kakao"
     assert names == [
-        "presence.changed", "ticket.created", "message.created", "ticket.triaged",
-        "ticket.assigned", "message.created", "message.created", "ticket.status_changed",
+        "presence.changed",
+        "ticket.created",
+        "message.created",
+        "ticket.triaged",
+        "ticket.assigned",
+        "message.created",
+        "message.created",
+        "ticket.status_changed",
     ]
 
 
@@ -130,7 +140,10 @@ def test_bad_input_gets_clear_refusals_and_changes_nothing(live_server, db):
     for client, action, body, status, code in cases:
         r = client.post(f"/api/v1/tickets/{case}/{action}", body)
         assert (r.status_code, r.json()["detail"]["code"]) == (status, code), (action, body, r.text)
-    for path, status in (("/api/v1/tickets/424242/claim", 404), ("/api/v1/tickets/99999999999/claim", 422)):
+    for path, status in (
+        ("/api/v1/tickets/424242/claim", 404),
+        ("/api/v1/tickets/99999999999/claim", 422),
+    ):
         assert doc.post(path).status_code == status
     with db.read_session() as s:
         assert s.get(Ticket, case).version == version

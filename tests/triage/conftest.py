@@ -35,7 +35,9 @@ class Desk:
     def do(self, fn, ticket_id, *, actor, **kwargs):
         with self.db.unit_of_work() as s:
             staff = s.get(Staff, actor)
-            names = fn.__code__.co_varnames[: fn.__code__.co_argcount + fn.__code__.co_kwonlyargcount]
+            names = fn.__code__.co_varnames[
+                : fn.__code__.co_argcount + fn.__code__.co_kwonlyargcount
+            ]
             key = "staff" if "staff" in names else "by"
             return fn(s, ticket_id, **{key: staff}, **kwargs)
 

@@ -207,9 +207,7 @@ def test_sla_warning_at_80_percent_and_breach_at_100_once_each(desk, policy):
     assert scheduler.tick(desk.db, now=T0 + 30 * MIN, policy=policy).breached == []
     warn, breach = desk.events("sla.warning"), desk.events("sla.breached")
     assert [(e.ticket_id, e.data["level"]) for e in warn] == [(tid, 2)]
-    assert [(e.ticket_id, e.data["due_at"]) for e in breach] == [
-        (tid, (T0 + 10 * MIN).isoformat())
-    ]
+    assert [(e.ticket_id, e.data["due_at"]) for e in breach] == [(tid, (T0 + 10 * MIN).isoformat())]
 
 
 def test_ktas1_breaches_at_once_without_a_warning(desk, policy):
@@ -253,7 +251,9 @@ def test_reopened_case_whose_doctor_left_goes_back_to_the_queue(desk, policy):
     desk.do(service.claim, tid, actor=doctor, now=T0 + MIN)
     desk.do(service.add_message, tid, actor=doctor, text="하루 두 번 드세요", now=T0 + 2 * MIN)
     desk.do(service.change_status, tid, actor=doctor, to="resolved", now=T0 + 3 * MIN)
-    make_ticket(desk.db, "다시 아파요", now=T0 + 20 * timedelta(hours=1), sender_id=_sender(desk, tid))
+    make_ticket(
+        desk.db, "다시 아파요", now=T0 + 20 * timedelta(hours=1), sender_id=_sender(desk, tid)
+    )
     t = desk.ticket(tid)
     assert t.reopen_count == 1 and t.assignee_id is None and t.status == "new"
     assert desk.events("ticket.assigned")[-1].data["reason"] == "handover"

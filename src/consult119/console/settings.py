@@ -46,7 +46,9 @@ class ConsoleSettings(BaseSettings):
         default=4, ge=1, description="Threads for the consoles' database work"
     )
     relay_poll_interval: float = Field(
-        default=1.0, gt=0, description="Seconds between event-log polls when nothing wakes the relay"
+        default=1.0,
+        gt=0,
+        description="Seconds between event-log polls when nothing wakes the relay",
     )
     relay_batch_size: int = Field(default=500, ge=1, description="Events read per relay query")
     gc_tuning: bool = Field(

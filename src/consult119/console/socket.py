@@ -121,7 +121,10 @@ class ConsoleConnection:
         assert staff.id is not None
         # Keep plain values, not the ORM row and the claims, for the life of the socket.
         staff_id, role, presence, expires_at = (
-            staff.id, claims.role, staff.presence, claims.expires_at
+            staff.id,
+            claims.role,
+            staff.presence,
+            claims.expires_at,
         )
         del auth, staff, claims
         hub = self.runtime.hub
@@ -180,9 +183,7 @@ class ConsoleConnection:
         """Close with ``code``; a client that reads nothing may never take the close frame,
         so give up after ``console_close_timeout`` and let the server drop the socket."""
         try:
-            await asyncio.wait_for(
-                self.ws.close(code, reason), self.settings.console_close_timeout
-            )
+            await asyncio.wait_for(self.ws.close(code, reason), self.settings.console_close_timeout)
         except (TimeoutError, *_DISCONNECTED):
             pass
 
@@ -196,9 +197,7 @@ class ConsoleConnection:
 
     async def _authenticate(self) -> tuple[Staff, TokenClaims, int | None] | None:
         try:
-            message = await asyncio.wait_for(
-                self.ws.receive(), self.settings.console_auth_timeout
-            )
+            message = await asyncio.wait_for(self.ws.receive(), self.settings.console_auth_timeout)
         except TimeoutError:
             await self._close(CLOSE_AUTH_TIMEOUT, "auth_timeout")
             return None
