@@ -101,6 +101,13 @@ def test_staff_and_roster_commands(db, database_url):
 
     listed = cli(database_url, "staff", "list")
     assert "kim@example.org" in listed.stdout
+    r = cli(database_url, "staff", "role", "kim@example.org", "emt")
+    assert r.returncode == 0 and "now emt (was doctor)" in r.stdout, r.stdout + r.stderr
+    assert "already emt" in cli(database_url, "staff", "role", "kim@example.org", "emt").stdout
+    assert cli(database_url, "staff", "role", "kim@example.org", "surgeon").returncode == 2
+    assert cli(database_url, "staff", "role", "ghost@example.org", "emt").returncode == 1
+    with db.read_session() as s:
+        assert s.scalars(select(Staff.role)).one() == "emt"
     assert cli(database_url, "staff", "disable", "kim@example.org").returncode == 0
     assert "kim@example.org" not in cli(database_url, "staff", "list").stdout
     assert "disabled" in cli(database_url, "staff", "list", "--all").stdout
@@ -112,6 +119,7 @@ def test_every_command_explains_itself(database_url):
         ("staff", "add"),
         ("staff", "list"),
         ("staff", "disable"),
+        ("staff", "role"),
         ("roster", "add"),
         ("roster", "show"),
     ):

@@ -81,3 +81,36 @@ def test_admin_roster_api(live_server, db):
         timeout=10,
     ).json()
     assert later["total"] == 0
+
+
+def test_admin_changes_a_role_and_the_old_token_stops_working(live_server, db):
+    admin = make_staff(db, "admin")
+    doctor = make_staff(db, "doctor", on_duty=True)
+    url = live_server.url
+    old_token = doctor.headers(url)
+    assert httpx.get(f"{url}/api/v1/staff/me", headers=old_token, timeout=10).status_code == 200
+
+    h = admin.headers(url)
+    r = httpx.post(
+        f"{url}/api/v1/staff/{doctor.id}/role", json={"role": "emt"}, headers=h, timeout=10
+    )
+    assert r.status_code == 200
+    assert (r.json()["role"], r.json()["on_duty"]) == ("emt", True)
+    assert httpx.get(f"{url}/api/v1/staff/me", headers=old_token, timeout=10).status_code == 401
+    with db.read_session() as s:
+        events = s.scalars(select(Event).where(Event.name == "staff.role_changed")).all()
+    assert [(e.data["from"], e.data["to"]) for e in events] == [("doctor", "emt")]
+
+    refusals = [
+        (f"/api/v1/staff/{doctor.id}/role", {"role": "surgeon"}, h, 422, "unknown_role"),
+        (f"/api/v1/staff/{admin.id}/role", {"role": "doctor"}, h, 409, "own_role"),
+        ("/api/v1/staff/999999/role", {"role": "emt"}, h, 404, "staff_not_found"),
+        (f"/api/v1/staff/{admin.id}/role", {"role": "doctor"}, doctor.headers(url), 403, None),
+    ]
+    for path, body, headers, status, code in refusals:
+        r = httpx.post(f"{url}{path}", json=body, headers=headers, timeout=10)
+        assert r.status_code == status, (path, r.text)
+        if code:
+            assert r.json()["detail"]["code"] == code
+    with db.read_session() as s:
+        assert len(s.scalars(select(Event).where(Event.name == "staff.role_changed")).all()) == 1

@@ -172,6 +172,29 @@ def staff_disable(email: str = typer.Argument(..., help="E-mail address of the a
         console.print(_("{email} was already disabled.", email=staff.email))
 
 
+@staff_app.command("role")
+def staff_role(
+    email: str = typer.Argument(..., help="E-mail address of the account."),
+    role: Role = typer.Argument(..., help="The new role: doctor, emt, manager or admin."),
+) -> None:
+    """Give an account another role. Its tokens for the old role stop working at once and its
+    open consoles close; it signs in again to work in the new role."""
+    with _database() as db, db.unit_of_work() as session:
+        staff = staff_repo.find_by_email(session, email)
+        if staff is None:
+            err.print(_("No account {email}.", email=email), style="red")
+            raise typer.Exit(code=1)
+        old = staff.role
+        changed = service.change_role(session, staff, role.value, now=utcnow())
+    if changed:
+        console.print(
+            _("{email} is now {role} (was {old}).", email=staff.email, role=role.value, old=old),
+            style="green",
+        )
+    else:
+        console.print(_("{email} is already {role}.", email=staff.email, role=role.value))
+
+
 @roster_app.command("add")
 def roster_add(
     email: str = typer.Argument(..., help="E-mail address of the staff member."),

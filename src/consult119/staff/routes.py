@@ -10,13 +10,14 @@ from pydantic import AwareDatetime
 
 from consult119.auth.deps import CurrentStaff, require_roles
 from consult119.context import ContextDep
-from consult119.errors import NotFound
+from consult119.errors import Conflict, NotFound
 from consult119.i18n import lazy_gettext as _l
 from consult119.staff import repository as staff_repo
 from consult119.staff import service
 from consult119.staff.models import Role, Staff
 from consult119.staff.schemas import (
     PresenceIn,
+    RoleIn,
     ShiftIn,
     ShiftPage,
     ShiftPublic,
@@ -103,6 +104,25 @@ def disable_staff(ctx: ContextDep, admin: AdminOnly, staff_id: int) -> StaffPubl
             )
         service.disable_staff(session, staff, now=ctx.now())
     return staff_public(staff, False)
+
+
+@router.post("/staff/{staff_id}/role", response_model=StaffPublic)
+def change_role(ctx: ContextDep, admin: AdminOnly, staff_id: int, body: RoleIn) -> StaffPublic:
+    """Give an account another role (admin). Its tokens for the old role stop working and its
+    open consoles close; an admin cannot change their own role (another admin, or the CLI,
+    can)."""
+    if staff_id == admin.id:
+        raise Conflict("own_role", _l("You cannot change your own role."))
+    now = ctx.now()
+    with ctx.db.unit_of_work() as session:
+        staff = session.get(Staff, staff_id)
+        if staff is None:
+            raise NotFound(
+                "staff_not_found", _l("No staff member with id {staff_id}.", staff_id=staff_id)
+            )
+        service.change_role(session, staff, body.role, now=now)
+        on_duty = staff_repo.is_on_duty(session, staff_id, now)
+    return staff_public(staff, on_duty)
 
 
 def _shift_public(shift, staff: Staff) -> ShiftPublic:

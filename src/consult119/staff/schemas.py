@@ -29,6 +29,10 @@ class StaffCreate(BaseModel):
     password: str = Field(max_length=1000)
 
 
+class RoleIn(BaseModel):
+    role: str = Field(max_length=10)
+
+
 class StaffPage(BaseModel):
     items: list[StaffPublic]
     total: int
