@@ -205,3 +205,37 @@ def test_flooding_sender_is_rate_limited_but_others_are_not(live_server, db):
     ]
     assert 429 in statuses
     assert chat(live_server, sender_id="calm", message_id="c1").status_code == 201
+
+
+def test_two_processes_taking_the_same_senders_lose_and_double_nothing(backend, start_server, db):
+    """Every message delivered to two server processes at once, senders interleaved, so their
+    group commits hold the same senders in different orders: batches that deadlock fall back
+    to one message per commit. Every delivery answers 2xx, each message is stored once and
+    each sender has one case."""
+    if backend != "postgresql":
+        pytest.skip("several processes share PostgreSQL; SQLite serves one process")
+    servers = [start_server(), start_server()]
+    senders, per_sender = 12, 6
+    jobs = [
+        (server, f"multi-{s}", f"multi-{s}-{m}")
+        for m in range(per_sender)
+        for s in range(senders)
+        for server in (servers if (s + m) % 2 else servers[::-1])
+    ]
+
+    def send(job):
+        server, sender, message = job
+        return chat(server, sender_id=sender, message_id=message, text=f"{message} 열이 나요")
+
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        results = list(pool.map(send, jobs))
+    assert all(r.status_code in (200, 201) for r in results), [
+        r.text for r in results if r.status_code not in (200, 201)
+    ]
+    assert sum(r.json()["created"] for r in results) == senders
+    by_message = {}
+    for r in results:
+        by_message.setdefault(r.json()["message_id"], set()).add(r.json()["ticket_id"])
+    assert len(by_message) == senders * per_sender
+    assert all(len(tickets) == 1 for tickets in by_message.values())
+    assert counts(db) == (senders, senders * per_sender)
