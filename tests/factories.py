@@ -68,6 +68,7 @@ def make_staff(
                     staff_id=staff.id,
                     starts_at=now - timedelta(hours=1),
                     ends_at=now + timedelta(hours=11),
+                    started_seen_at=now,  # on duty before the test began: nothing to announce
                 )
             )
         staff_id = staff.id

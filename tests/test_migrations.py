@@ -13,3 +13,56 @@ def test_models_and_migrations_agree(db):
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         diff = compare_metadata(context, metadata)
     assert diff == []
+
+
+def test_shifts_begun_before_the_upgrade_are_not_announced_again(tmp_path):
+    """0004 adds ``shifts.started_seen_at``: a shift that began before the upgrade counts as
+    announced (no flood of duty.started on the first tick), a future one does not."""
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from consult119.config import Settings
+    from consult119.db import UTCDateTime, build_engine, utcnow
+    from consult119.migrate import upgrade
+    from consult119.staff.models import Shift, Staff
+
+    engine = build_engine(Settings(database_url=f"sqlite:///{tmp_path / 'm.db'}"))
+    upgrade(engine, "0003_retention")
+    now = utcnow()
+    shifts = sa.table(
+        "shifts",
+        sa.column("staff_id", sa.Integer),
+        sa.column("starts_at", UTCDateTime()),
+        sa.column("ends_at", UTCDateTime()),
+    )
+    with engine.begin() as conn:
+        staff_id = conn.execute(
+            sa.insert(Staff.__table__).returning(Staff.__table__.c.id),
+            {
+                "email": "a@example.org",
+                "name": "A",
+                "role": "doctor",
+                "password_hash": "x",
+                "created_at": now,
+            },
+        ).scalar_one()
+        conn.execute(
+            sa.insert(shifts),
+            [
+                {"staff_id": staff_id, "starts_at": now - timedelta(hours=2), "ends_at": now},
+                {
+                    "staff_id": staff_id,
+                    "starts_at": now + timedelta(hours=1),
+                    "ends_at": now + timedelta(hours=9),
+                },
+            ],
+        )
+    upgrade(engine)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(Shift.starts_at, Shift.started_seen_at).order_by(Shift.starts_at)
+        ).all()
+    engine.dispose()
+    assert rows[0].started_seen_at == rows[0].starts_at
+    assert rows[1].started_seen_at is None

@@ -59,6 +59,19 @@ export function applyEvent(state, event) {
       }
       break;
     }
+    case "duty.started":
+    case "duty.ended": {
+      // A shift began or ended: the snapshot lists on-duty staff only, so do the same.
+      const member = data.staff;
+      const id = member?.id ?? data.staff_id;
+      if (id !== undefined && id !== null) {
+        const onDutyNow = event.name === "duty.started";
+        if (onDutyNow) next.staff[id] = { ...next.staff[id], ...member, id, on_duty: true };
+        else delete next.staff[id];
+        if (next.me && next.me.id === id) next.me = { ...next.me, on_duty: onDutyNow };
+      }
+      break;
+    }
     case "sla.warning":
     case "sla.breached": {
       const id = event.ticket_id ?? ticket?.id;

@@ -335,6 +335,10 @@ def _staff(
                             "handed_over_at": None,
                         }
                     )
+        for shift in shifts:  # the past is not announced when the demo server starts
+            began, ended = shift["starts_at"] <= now, shift["ends_at"] <= now
+            shift["started_seen_at"] = shift["starts_at"] if began else None
+            shift["handed_over_at"] = shift["ends_at"] if ended else None
         session.execute(insert(Shift.__table__), shifts)
     on_duty = {s["staff_id"] for s in shifts if s["starts_at"] <= now < s["ends_at"]}
     result = [

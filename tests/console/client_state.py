@@ -56,6 +56,15 @@ class ConsoleState:
             self.staff.pop(data["staff_id"], None)
         elif name == "staff.role_changed" and data["staff_id"] in self.staff:
             self.staff[data["staff_id"]]["role"] = data["to"]
+        elif name in ("duty.started", "duty.ended"):
+            # The snapshot lists on-duty staff only.
+            on_duty = name == "duty.started"
+            if on_duty:
+                self.staff[data["staff_id"]] = dict(data["staff"])
+            else:
+                self.staff.pop(data["staff_id"], None)
+            if self.me and data["staff_id"] == self.me["id"]:
+                self.me = {**self.me, "on_duty": on_duty}
 
     def view(self) -> dict[str, Any]:
         return {

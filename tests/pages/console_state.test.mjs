@@ -89,6 +89,20 @@ test("snapshot then events equals the snapshot taken after them", () => {
   assert.equal(replayed.lastEventId, 10);
 });
 
+test("shifts that begin and end keep the on-duty list equal to a fresh snapshot", () => {
+  const kim = { id: 7, email: "kim@example.org", name: "Dr Kim", role: "doctor", on_duty: true, presence: "available" };
+  const lee = { id: 8, email: "lee@example.org", name: "Dr Lee", role: "doctor", on_duty: true, presence: "offline" };
+  const before = applySnapshot({ last_event_id: 5, queue: [], staff: [kim], me: { ...lee, on_duty: false } });
+  const replayed = [
+    event(6, "duty.started", { staff_id: 8, staff: lee }),
+    event(7, "duty.ended", { staff_id: 7, staff: { ...kim, on_duty: false } }),
+  ].reduce(applyEvent, before);
+  const after = applySnapshot({ last_event_id: 7, queue: [], staff: [lee], me: lee });
+  assert.deepEqual(replayed.staff, after.staff);
+  assert.deepEqual(onDuty(replayed).map((s) => s.id), [8]);
+  assert.equal(replayed.me.on_duty, true);
+});
+
 test("an event already applied (id at or below the last) changes nothing", () => {
   const state = applySnapshot({ last_event_id: 5, queue: [ticket(1)] });
   const replay = event(5, "ticket.status_changed", { ticket: ticket(1, { status: "closed", version: 9 }) });

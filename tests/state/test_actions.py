@@ -6,11 +6,16 @@ colleague, an EMT and a manager. Actions go through the HTTP API of a live serve
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
+
+from sqlalchemy import select
 
 from consult119.db import utcnow
 from consult119.staff import service as staff_service
-from consult119.staff.models import Staff
+from consult119.staff.models import Shift, Staff
+from consult119.triage import scheduler
 from tests.console.helpers import chat, open_console
+from tests.factories import make_staff
 from tests.state.helpers import api, assert_follows, new_case
 
 
@@ -262,5 +267,38 @@ def test_changing_a_colleagues_role(room, db):
 
         watchers = ("doctor", "colleague", "manager")
         assert await assert_follows(room, promote, watchers) == ["staff.role_changed"]
+
+    run(scenario())
+
+
+def test_a_shift_beginning_now_and_a_shift_ending(room, db):
+    async def scenario():
+        newcomer = make_staff(db, "doctor")
+
+        async def begin():
+            now = utcnow()
+            body = {
+                "staff_id": newcomer.id,
+                "start": (now - timedelta(minutes=1)).isoformat(),
+                "end": (now + timedelta(hours=8)).isoformat(),
+            }
+            await api(room, "admin", "POST", "/api/v1/roster", body)
+
+        assert await assert_follows(room, begin) == ["duty.started"]
+
+        async def end():
+            def shift_over() -> None:
+                now = utcnow()
+                with db.unit_of_work() as s:
+                    shift = s.scalars(
+                        select(Shift).where(Shift.staff_id == room.colleague.id)
+                    ).one()
+                    shift.ends_at = now - timedelta(seconds=1)
+                scheduler.tick(db, now=now)
+
+            await asyncio.to_thread(shift_over)
+
+        watchers = ("doctor", "colleague", "emt", "manager")
+        assert await assert_follows(room, end, watchers) == ["duty.ended"]
 
     run(scenario())

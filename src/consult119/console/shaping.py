@@ -106,7 +106,8 @@ def shape_data(data: dict[str, Any], aud: str) -> dict[str, Any]:
             out[key] = _pick(value, MANAGER_TICKET_FIELDS)
         elif key == "message":
             out[key] = _pick(value, MANAGER_MESSAGE_FIELDS)
-        elif key in MANAGER_DATA_FIELDS and not isinstance(value, dict | list):
+        elif (key in MANAGER_DATA_FIELDS and not isinstance(value, dict | list)) or key == "staff":
+            # "staff": a colleague's public card (duty.*), as the snapshot shows it.
             out[key] = value
     return out
 

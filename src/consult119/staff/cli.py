@@ -212,7 +212,9 @@ def roster_add(
                 if staff is None:
                     err.print(_("No account {email}.", email=email), style="red")
                     raise typer.Exit(code=1)
-                shift = service.add_shift(session, staff, starts_at=starts_at, ends_at=ends_at)
+                shift = service.add_shift(
+                    session, staff, starts_at=starts_at, ends_at=ends_at, now=utcnow()
+                )
         except DomainError as exc:
             raise _fail(exc) from exc
     added = _(

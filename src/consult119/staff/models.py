@@ -55,3 +55,5 @@ class Shift(SQLModel, table=True):
     starts_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     ends_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     handed_over_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: When the scheduler announced the start (``duty.started``); see docs/realtime.md.
+    started_seen_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -168,6 +168,8 @@ def add_shift(ctx: ContextDep, _: AdminOnly, body: ShiftIn) -> ShiftPublic:
             raise NotFound(
                 "staff_not_found", _l("No staff member with id {staff_id}.", staff_id=body.staff_id)
             )
-        shift = service.add_shift(session, staff, starts_at=body.start, ends_at=body.end)
+        shift = service.add_shift(
+            session, staff, starts_at=body.start, ends_at=body.end, now=ctx.now()
+        )
         out = _shift_public(shift, staff)
     return out

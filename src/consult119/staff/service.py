@@ -117,9 +117,36 @@ def change_role(session: Session, staff: Staff, role: str, *, now: datetime) -> 
 MAX_SHIFT = 7 * 24 * 3600
 
 
-def add_shift(session: Session, staff: Staff, *, starts_at: datetime, ends_at: datetime):
+def duty_event(session: Session, name: str, staff: Staff, *, on_duty: bool, now: datetime) -> None:
+    """Append ``duty.started`` or ``duty.ended`` for ``staff``: consoles keep their list of
+    on-duty staff from these (docs/realtime.md)."""
+    from consult119.realtime import events
+    from consult119.staff.schemas import StaffPublic
+
+    public = StaffPublic(
+        id=staff.id or 0,
+        email=staff.email,
+        name=staff.name,
+        role=staff.role,
+        on_duty=on_duty,
+        presence=staff.presence,
+    ).model_dump(mode="json")
+    events.append(
+        session, name, actor_id=None, at=now, data={"staff_id": staff.id, "staff": public}
+    )
+
+
+def add_shift(
+    session: Session,
+    staff: Staff,
+    *,
+    starts_at: datetime,
+    ends_at: datetime,
+    now: datetime | None = None,
+):
     """Add a shift in UTC; refuses a shift that ends before it starts, is over a week long, or
-    overlaps another shift of the same person."""
+    overlaps another shift of the same person. A shift that covers ``now`` is announced at
+    once (``duty.started``) instead of at the scheduler's next tick."""
     from consult119.staff import repository as staff_repo
     from consult119.staff.models import Shift
 
@@ -147,6 +174,9 @@ def add_shift(session: Session, staff: Staff, *, starts_at: datetime, ends_at: d
             "shift_overlaps", _l("{email} already has a shift in that time.", email=staff.email)
         )
     shift = Shift(staff_id=staff.id, starts_at=starts_at, ends_at=ends_at)
+    if now is not None and starts_at <= now < ends_at:
+        shift.started_seen_at = now
+        duty_event(session, "duty.started", staff, on_duty=True, now=now)
     session.add(shift)
     session.flush()
     return shift

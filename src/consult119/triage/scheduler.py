@@ -21,11 +21,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from consult119.db import Database
 from consult119.staff import repository as staff_repo
+from consult119.staff import service as service_staff
 from consult119.staff.models import Shift, Staff
 from consult119.tickets import repository as repo
 from consult119.tickets import service
@@ -43,9 +44,11 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class TickReport:
-    """What one tick did (ticket ids), for logs and tests."""
+    """What one tick did (ticket ids; staff ids for duty), for logs and tests."""
 
     handed_over: list[int] = field(default_factory=list)
+    duty_started: list[int] = field(default_factory=list)
+    duty_ended: list[int] = field(default_factory=list)
     timed_out: list[int] = field(default_factory=list)
     auto_assigned: list[int] = field(default_factory=list)
     warned: list[int] = field(default_factory=list)
@@ -59,7 +62,8 @@ def tick(db: Database, *, now: datetime, policy: AssignmentPolicy | None = None)
     """One pass over everything that is due at ``now``."""
     policy = policy or AssignmentPolicy()
     report = TickReport()
-    report.handed_over = _handovers(db, now)
+    report.handed_over, report.duty_ended = _handovers(db, now)
+    report.duty_started = _duty_started(db, now)
     report.timed_out = _acceptance_timeouts(db, now, policy)
     report.auto_assigned = _auto_assign(db, now, policy)
     report.warned, report.breached = _sla(db, now)
@@ -84,10 +88,12 @@ def _each_locked(
     return done
 
 
-def _handovers(db: Database, now: datetime) -> list[int]:
+def _handovers(db: Database, now: datetime) -> tuple[list[int], list[int]]:
     """Open cases held by someone whose shift is over (or whose account was disabled) go to
     another doctor on duty, or back to the queue. This also covers a case that was reopened
-    while its doctor was away, and a handover a crashed process left half done."""
+    while its doctor was away, and a handover a crashed process left half done.
+
+    Returns the handed-over tickets and the staff whose duty ended (``duty.ended``)."""
     with db.read_session() as session:
         ids = repo.orphaned_ticket_ids(session, now)
 
@@ -108,15 +114,51 @@ def _handovers(db: Database, now: datetime) -> list[int]:
     done = _each_locked(db, ids, still_due, act)
     with db.read_session() as session:
         if not staff_repo.ended_shifts(session, now, limit=1):
-            return done
+            return done, []
     with db.unit_of_work() as session:
-        # Bookkeeping: when each ended shift's cases were seen to.
-        session.execute(
+        # Bookkeeping: when each ended shift's cases were seen to. The conditional update
+        # returns only the shifts this call stamped, so each end is announced once.
+        ended = session.execute(
             update(Shift)
             .where(Shift.ends_at <= now, Shift.handed_over_at.is_(None))
             .values(handed_over_at=now)
+            .returning(Shift.staff_id, Shift.started_seen_at)
+        ).all()
+        off_duty = []
+        for staff_id in sorted({staff_id for staff_id, seen in ended if seen is not None}):
+            staff = session.get(Staff, staff_id)
+            if staff is None or staff_repo.is_on_duty(session, staff_id, now):
+                continue  # a back-to-back shift: still on duty
+            service_staff.duty_event(session, "duty.ended", staff, on_duty=False, now=now)
+            off_duty.append(staff_id)
+    return done, off_duty
+
+
+def _duty_started(db: Database, now: datetime) -> list[int]:
+    """Announce the shifts that have begun since the last tick (``duty.started``), once each:
+    the conditional update returns only the shifts this call stamped. A shift that began and
+    ended between two ticks is stamped without a word."""
+    with db.read_session() as session:
+        due = session.scalar(
+            select(Shift.id).where(Shift.starts_at <= now, Shift.started_seen_at.is_(None)).limit(1)
         )
-    return done
+    if due is None:
+        return []
+    with db.unit_of_work() as session:
+        rows = session.execute(
+            update(Shift)
+            .where(Shift.starts_at <= now, Shift.started_seen_at.is_(None))
+            .values(started_seen_at=now)
+            .returning(Shift.staff_id, Shift.ends_at)
+        ).all()
+        on_duty = []
+        for staff_id in sorted({staff_id for staff_id, ends_at in rows if ends_at > now}):
+            staff = session.get(Staff, staff_id)
+            if staff is None or staff.disabled:
+                continue
+            service_staff.duty_event(session, "duty.started", staff, on_duty=True, now=now)
+            on_duty.append(staff_id)
+    return on_duty
 
 
 def _acceptance_timeouts(db: Database, now: datetime, policy: AssignmentPolicy) -> list[int]:
