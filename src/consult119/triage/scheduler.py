@@ -124,13 +124,14 @@ def _handovers(db: Database, now: datetime) -> tuple[list[int], list[int]]:
             .values(handed_over_at=now)
             .returning(Shift.staff_id, Shift.started_seen_at)
         ).all()
-        off_duty = []
-        for staff_id in sorted({staff_id for staff_id, seen in ended if seen is not None}):
-            staff = session.get(Staff, staff_id)
-            if staff is None or staff_repo.is_on_duty(session, staff_id, now):
-                continue  # a back-to-back shift: still on duty
-            service_staff.duty_event(session, "duty.ended", staff, on_duty=False, now=now)
-            off_duty.append(staff_id)
+        off_duty = _announce(
+            session,
+            "duty.ended",
+            [staff_id for staff_id, seen in ended if seen is not None],
+            now=now,
+            # A back-to-back shift keeps the person on duty: nothing ended for consoles.
+            still_on=lambda staff_id: staff_repo.is_on_duty(session, staff_id, now),
+        )
     return done, off_duty
 
 
@@ -151,14 +152,32 @@ def _duty_started(db: Database, now: datetime) -> list[int]:
             .values(started_seen_at=now)
             .returning(Shift.staff_id, Shift.ends_at)
         ).all()
-        on_duty = []
-        for staff_id in sorted({staff_id for staff_id, ends_at in rows if ends_at > now}):
-            staff = session.get(Staff, staff_id)
-            if staff is None or staff.disabled:
-                continue
-            service_staff.duty_event(session, "duty.started", staff, on_duty=True, now=now)
-            on_duty.append(staff_id)
-    return on_duty
+        return _announce(
+            session,
+            "duty.started",
+            [staff_id for staff_id, ends_at in rows if ends_at > now],
+            now=now,
+        )
+
+
+def _announce(
+    session: Session,
+    name: str,
+    staff_ids: list[int],
+    *,
+    now: datetime,
+    still_on: Callable[[int], bool] | None = None,
+) -> list[int]:
+    """Append ``name`` (``duty.started``/``duty.ended``) for each active account of
+    ``staff_ids``, except those ``still_on`` says are on duty anyway; returns who got one."""
+    announced = []
+    for staff_id in sorted(set(staff_ids)):
+        staff = session.get(Staff, staff_id)
+        if staff is None or staff.disabled or (still_on is not None and still_on(staff_id)):
+            continue
+        service_staff.duty_event(session, name, staff, on_duty=name == "duty.started", now=now)
+        announced.append(staff_id)
+    return announced
 
 
 def _acceptance_timeouts(db: Database, now: datetime, policy: AssignmentPolicy) -> list[int]:
