@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from consult119.context import AppContext
-from consult119.intake.ack import WaitEstimate, acknowledge, acknowledgement, estimate_wait
+from consult119.intake.ack import WaitEstimate, acknowledgement, estimate_wait, wait_for
 from consult119.intake.service import InboundMessage, IntakeResult
 from consult119.tickets.models import Contact, Message, Ticket
 from tests.factories import make_staff
@@ -179,12 +179,14 @@ def test_estimate_wait_counts_the_queue_ahead_and_doctors_on_duty(db, settings):
     assert everyone == WaitEstimate(ahead=4, doctors=2)
     assert last.minutes == 20 and first.minutes == 5
 
-    text = acknowledge(db, results[3], "en", now=NOW)
-    assert "about 20 minutes" in text and "call 119 now" in text
     follow = ctx.receive(
         InboundMessage(source="kakao", sender_id="s3", external_id="m3b", text="more", country="JP")
     )
-    assert acknowledge(db, follow, "en", now=NOW).startswith("Added to your case")
+    with db.read_session() as session:
+        text = acknowledgement(results[3], "en", wait=wait_for(session, results[3], now=NOW))
+        assert wait_for(session, follow, now=NOW) is None  # a follow-up gets no wait line
+    assert "about 20 minutes" in text and "call 119 now" in text
+    assert acknowledgement(follow, "en").startswith("Added to your case")
 
 
 def test_estimate_wait_stops_counting_at_the_cap(db, settings, monkeypatch):

@@ -6,8 +6,8 @@ waiting — within the channel's limit (Kakao: 1,000 characters). A follow-up ge
 with the emergency reminder. A redelivery gets what the first delivery got, since the first answer
 may never have reached the traveller.
 
-Every channel adapter calls ``acknowledgement(result, locale)``; a route with the database at
-hand calls :func:`acknowledge`, which adds the expected wait from the current queue.
+Every channel adapter calls ``acknowledgement(result, locale, wait=...)`` with the expected
+wait that :func:`wait_for` read from the queue in the intake's own transaction.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
-from consult119.db import Database, Prepared, UTCDateTime, literal_in
+from consult119.db import Prepared, UTCDateTime, literal_in
 from consult119.i18n import Translator, emergency_advice, negotiate_locale, translator
 from consult119.intake.service import IntakeResult
 from consult119.staff.models import Role, Staff
@@ -228,19 +228,3 @@ def wait_for(session: Session, result: IntakeResult, *, now: datetime) -> WaitEs
         return None
     return estimate_wait(session, now=now, ticket=result.ticket)
 
-
-def acknowledge(
-    db: Database,
-    result: IntakeResult,
-    locale: str | None,
-    *,
-    now: datetime,
-    max_chars: int | None = None,
-) -> str:
-    """:func:`acknowledgement` with the expected wait read from the queue (after the commit).
-
-    Blocking (one read query): call it from a thread pool in async code.
-    """
-    with db.read_session() as session:
-        wait = wait_for(session, result, now=now)
-    return acknowledgement(result, locale, wait=wait, max_chars=max_chars)
