@@ -20,17 +20,6 @@ from consult119.tickets import repository as ticket_repo
 from consult119.tickets.events import ticket_public
 
 
-def staff_public(staff: Staff, on_duty: bool) -> dict[str, Any]:
-    return StaffPublic(
-        id=staff.id or 0,
-        email=staff.email,
-        name=staff.name,
-        role=staff.role,
-        on_duty=on_duty,
-        presence=staff.presence,
-    ).model_dump(mode="json")
-
-
 def read_snapshot(
     db: Database, *, staff_id: int, audience: str, now: datetime, limit: int
 ) -> dict[str, Any]:
@@ -50,7 +39,7 @@ def read_snapshot(
     return {
         "type": "snapshot",
         "last_event_id": last_event_id,
-        "me": staff_public(me, me_on_duty) if me is not None else None,
+        "me": StaffPublic.json_of(me, me_on_duty) if me is not None else None,
         "queue": {
             "items": [shape_ticket(ticket_public(t), audience) for t in queue],
             "total": queue_total,
@@ -59,7 +48,7 @@ def read_snapshot(
             "items": [shape_ticket(ticket_public(t), audience) for t in mine],
             "total": mine_total,
         },
-        "staff": [staff_public(s, flag) for s, flag in on_duty],
+        "staff": [StaffPublic.json_of(s, flag) for s, flag in on_duty],
     }
 
 

@@ -227,4 +227,3 @@ def wait_for(session: Session, result: IntakeResult, *, now: datetime) -> WaitEs
     if not _opened_by_this_message(result):
         return None
     return estimate_wait(session, now=now, ticket=result.ticket)
-

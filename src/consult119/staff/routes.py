@@ -30,23 +30,12 @@ router = APIRouter(prefix="/api/v1", tags=["staff"])
 AdminOnly = Annotated[Staff, Depends(require_roles(Role.ADMIN))]
 
 
-def staff_public(staff: Staff, on_duty: bool) -> StaffPublic:
-    return StaffPublic(
-        id=staff.id,  # type: ignore[arg-type]
-        email=staff.email,
-        name=staff.name,
-        role=staff.role,
-        on_duty=on_duty,
-        presence=staff.presence,
-    )
-
-
 @router.get("/staff/me", response_model=StaffPublic)
 def me(ctx: ContextDep, staff: CurrentStaff) -> StaffPublic:
     """The signed-in staff member, with whether they are on duty now."""
     with ctx.db.read_session() as session:
         on_duty = staff_repo.is_on_duty(session, staff.id, ctx.now())  # type: ignore[arg-type]
-    return staff_public(staff, on_duty)
+    return StaffPublic.of(staff, on_duty)
 
 
 @router.post("/staff/me/presence", response_model=StaffPublic)
@@ -59,7 +48,7 @@ def set_presence(ctx: ContextDep, staff: CurrentStaff, body: PresenceIn) -> Staf
         assert row is not None
         service.set_presence(session, row, body.status, now=now)
         on_duty = staff_repo.is_on_duty(session, staff.id, now)  # type: ignore[arg-type]
-    return staff_public(row, on_duty)
+    return StaffPublic.of(row, on_duty)
 
 
 @router.get("/staff", response_model=StaffPage)
@@ -74,7 +63,7 @@ def list_staff(
         rows = staff_repo.list_staff(
             session, now=ctx.now(), on_duty=on_duty, role=role.value if role else None
         )
-    items = [staff_public(s, flag) for s, flag in rows]
+    items = [StaffPublic.of(s, flag) for s, flag in rows]
     return StaffPage(items=items, total=len(items))
 
 
@@ -90,7 +79,7 @@ def create_staff(ctx: ContextDep, _: AdminOnly, body: StaffCreate) -> StaffPubli
             password=body.password,
             now=ctx.now(),
         )
-    return staff_public(staff, False)
+    return StaffPublic.of(staff, False)
 
 
 @router.post("/staff/{staff_id}/disable", response_model=StaffPublic)
@@ -103,7 +92,7 @@ def disable_staff(ctx: ContextDep, admin: AdminOnly, staff_id: int) -> StaffPubl
                 "staff_not_found", _l("No staff member with id {staff_id}.", staff_id=staff_id)
             )
         service.disable_staff(session, staff, now=ctx.now())
-    return staff_public(staff, False)
+    return StaffPublic.of(staff, False)
 
 
 @router.post("/staff/{staff_id}/role", response_model=StaffPublic)
@@ -122,7 +111,7 @@ def change_role(ctx: ContextDep, admin: AdminOnly, staff_id: int, body: RoleIn) 
             )
         service.change_role(session, staff, body.role, now=now)
         on_duty = staff_repo.is_on_duty(session, staff_id, now)
-    return staff_public(staff, on_duty)
+    return StaffPublic.of(staff, on_duty)
 
 
 def _shift_public(shift, staff: Staff) -> ShiftPublic:

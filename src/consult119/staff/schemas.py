@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from consult119.staff.models import Staff
 
 
 class StaffPublic(BaseModel):
@@ -16,6 +20,23 @@ class StaffPublic(BaseModel):
     role: str
     on_duty: bool
     presence: str
+
+    @classmethod
+    def of(cls, staff: Staff, on_duty: bool) -> StaffPublic:
+        """The card the API, the console snapshot and ``duty.*`` events all show."""
+        return cls(
+            id=staff.id or 0,
+            email=staff.email,
+            name=staff.name,
+            role=staff.role,
+            on_duty=on_duty,
+            presence=staff.presence,
+        )
+
+    @classmethod
+    def json_of(cls, staff: Staff, on_duty: bool) -> dict[str, Any]:
+        """:meth:`of` as plain JSON values, for event data and WebSocket frames."""
+        return cls.of(staff, on_duty).model_dump(mode="json")
 
 
 class PresenceIn(BaseModel):

@@ -123,14 +123,7 @@ def duty_event(session: Session, name: str, staff: Staff, *, on_duty: bool, now:
     from consult119.realtime import events
     from consult119.staff.schemas import StaffPublic
 
-    public = StaffPublic(
-        id=staff.id or 0,
-        email=staff.email,
-        name=staff.name,
-        role=staff.role,
-        on_duty=on_duty,
-        presence=staff.presence,
-    ).model_dump(mode="json")
+    public = StaffPublic.json_of(staff, on_duty)
     events.append(
         session, name, actor_id=None, at=now, data={"staff_id": staff.id, "staff": public}
     )
