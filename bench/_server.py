@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import create_engine, text
@@ -53,9 +54,16 @@ def scratch_database(backend: str) -> Iterator[str]:
         admin.dispose()
 
 
-@contextlib.contextmanager
-def live_server(database_url: str, **env_extra: str) -> Iterator[str]:
-    """Run ``consult119 serve`` on a free loopback port; yields its base URL."""
+def spawn_server(
+    database_url: str,
+    *args: str,
+    smtp_port: int = 0,
+    stderr: Any = subprocess.DEVNULL,
+    **env_extra: str,
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start ``consult119 serve`` (plus ``args``) on a free loopback port and wait until
+    ``/healthz`` answers; returns the process and its base URL. The caller stops it
+    (:func:`stop_server`)."""
     port = free_port()
     env = {
         **os.environ,
@@ -63,42 +71,51 @@ def live_server(database_url: str, **env_extra: str) -> Iterator[str]:
         "CONSULT119_SECRET_KEY": SECRET,
         **env_extra,
     }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "consult119.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--smtp-port",
-            "0",
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "consult119.cli",
+        "serve",
+        "--port",
+        str(port),
+        "--smtp-port",
+        str(smtp_port),
+        "--log-level",
+        "warning",
+        *args,
+    ]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
     url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError("server exited during start-up")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return proc, url
+        if time.monotonic() > deadline:
+            stop_server(proc)
+            raise RuntimeError("server did not start")
+        time.sleep(0.1)
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError("server exited during start-up")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError("server did not start")
-            time.sleep(0.1)
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@contextlib.contextmanager
+def live_server(database_url: str, *args: str, **env_extra: Any) -> Iterator[str]:
+    """:func:`spawn_server` for the length of a ``with`` block; yields its base URL."""
+    proc, url = spawn_server(database_url, *args, **env_extra)
+    try:
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_server(proc)
 
 
 def percentile(values: list[float], p: float) -> float:

@@ -14,9 +14,7 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import smtplib
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,50 +29,20 @@ import websockets
 from rich.console import Console
 from rich.table import Table
 
+from _server import free_port, spawn_server, stop_server
+
 LINE_SECRET = "bench-line-secret"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def start_server(folder: Path) -> tuple[subprocess.Popen[bytes], str, int]:
-    port, smtp_port = free_port(), free_port()
-    env = {
-        **os.environ,
-        "CONSULT119_DATABASE_URL": f"sqlite:///{folder / 'bench.db'}",
-        "CONSULT119_SECRET_KEY": "bench-secret-key-0123456789-abcdefghijklmnop",
-        "CONSULT119_LINE_CHANNEL_SECRET": LINE_SECRET,
-    }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "consult119.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--smtp-port",
-            str(smtp_port),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    """A live server on SQLite in ``folder``, with LINE signatures on and SMTP intake open."""
+    smtp_port = free_port()
+    proc, url = spawn_server(
+        f"sqlite:///{folder / 'bench.db'}",
+        smtp_port=smtp_port,
+        CONSULT119_LINE_CHANNEL_SECRET=LINE_SECRET,
     )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return proc, url, smtp_port
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("server did not start")
+    return proc, url, smtp_port
 
 
 def timed(n: int, send: Callable[[int], None]) -> list[float]:
@@ -185,8 +153,7 @@ def main() -> None:
             results["web chat (socket, ack)"] = asyncio.run(webchat_all())
         finally:
             client.close()
-            proc.terminate()
-            proc.wait(10)
+            stop_server(proc)
 
     base = statistics.median(results["chat gateway (baseline)"])
     table = Table(title=f"Channel intake, {n} messages each, one at a time, SQLite, loopback")

@@ -39,16 +39,11 @@ from pathlib import Path
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
-SECRET = "bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+from _server import SECRET, free_port, spawn_server, stop_server
+
 PASSWORD = "bench-password-123"
 CREATED = '"name":"ticket.created"'
 DEADLINE = 600.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def rss_kb(pid: int) -> int:
@@ -215,46 +210,12 @@ def start_consult119(tmp: Path, ws: str) -> tuple[subprocess.Popen[bytes], str, 
             now=utcnow(),
         )
     db.dispose()
-    port = free_port()
-    env = {**os.environ, "CONSULT119_DATABASE_URL": url, "CONSULT119_SECRET_KEY": SECRET}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "consult119.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--smtp-port",
-            "0",
-            "--log-level",
-            "warning",
-            "--ws",
-            ws,
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(tmp / "server.log", "wb"),  # noqa: SIM115
-    )
-    base = f"http://127.0.0.1:{port}"
-    wait_http(f"{base}/healthz", proc)
+    log = open(tmp / "server.log", "wb")  # noqa: SIM115 - the server writes it until stopped
+    proc, base = spawn_server(url, "--ws", ws, stderr=log)
     token = httpx.post(
         f"{base}/api/v1/auth/token", data={"username": "doctor@bench.example", "password": PASSWORD}
     ).json()
     return proc, base, token["access_token"]
-
-
-def wait_http(url: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("server exited during start-up")
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer")
 
 
 def start_baseline() -> tuple[subprocess.Popen[bytes], int]:
@@ -314,7 +275,7 @@ async def run_size(tmp: Path, n: int, rounds: int, impls: list[str]) -> list[Res
             )
             await control.close()
     finally:
-        stop(baseline)
+        stop_server(baseline)
     return results
 
 
@@ -346,15 +307,7 @@ async def run_consult119(tmp: Path, ws: str, n: int, rounds: int) -> Result:
                 f"consult119 ws={ws}", server.pid, console_url, console_auth, n, rounds, intake
             )
     finally:
-        stop(server)
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        stop_server(server)
 
 
 def print_table(results: list[Result]) -> None:
