@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from concurrent.futures import Future
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from consult119.db import Database, utcnow
-from consult119.groupcommit import GroupCommitWriter, WriterStopped
+from consult119.db import Database, advisory_locks, lock_key, utcnow
+from consult119.groupcommit import ATTEMPTS, GroupCommitWriter, WriterStopped, retryable
 from consult119.intake.service import InboundMessage
 from consult119.tickets.models import Contact, ContactIdentity, Message, Ticket
 
@@ -114,7 +115,7 @@ def test_integrity_errors_are_retried_then_handed_to_the_caller(db):
     with pytest.raises(IntegrityError):
         writer.run(duplicate_identity)
     writer.stop()
-    assert len(runs) == 3
+    assert len(runs) == ATTEMPTS
     assert _names(db) == set()
 
 
@@ -164,3 +165,96 @@ def test_work_that_waits_for_the_writer_fails_instead_of_hanging(db):
         nested.result(10)
     writer.stop()
     assert _names(db) == set()
+
+
+def _pg_only(db: Database) -> None:
+    if db.is_sqlite:
+        pytest.skip("advisory locks and deadlocks are PostgreSQL's; SQLite has one writer")
+
+
+def test_batches_of_two_processes_holding_the_same_senders_do_not_deadlock(db):
+    """Two writers (two server processes) each batch two pieces that take the same two locks in
+    opposite order, the first piece lingering with its lock held. Taking the locks of the whole
+    batch first, in key order, makes the second batch wait for the first instead of deadlocking
+    with it — so each batch commits whole."""
+    _pg_only(db)
+    other = Database(db.settings)
+
+    def piece(name: str, lock: str, linger: float):
+        def work(session: Session) -> int:
+            advisory_locks(session, (lock,))
+            session.execute(text("SELECT pg_sleep(:s)"), {"s": linger})
+            return _contact(name)(session)
+
+        return work
+
+    writers = []
+    futures = []
+    for database, order in ((db, ("x", "y")), (other, ("y", "x"))):
+        writer, release, first = _blocked_writer(database)
+        writers.append((writer, release, first))
+        futures += [
+            writer.submit(piece(f"{order[0]}-{lock}", lock, 0.3 if i == 0 else 0), locks=(lock,))
+            for i, lock in enumerate(order)
+        ]
+    for _, release, _ in writers:
+        release.set()
+    ids = [f.result(20) for f in futures]
+    for writer, _, first in writers:
+        first.result(10)
+        writer.stop()
+        # The blocking piece, then the two together: a deadlock would have split the batch.
+        assert (writer.batches, writer.pieces) == (2, 3)
+    other.dispose()
+    assert len(set(ids)) == 4
+
+
+def test_a_deadlock_victim_is_run_again(db):
+    """A piece that another transaction deadlocks with is the victim (it waits first, so
+    PostgreSQL's check fires in its session first); it runs again and commits instead of
+    handing the caller a deadlock error."""
+    _pg_only(db)
+    runs = []
+    holding_a = threading.Event()
+
+    def piece(session: Session) -> int:
+        runs.append(1)
+        advisory_locks(session, ("a",))
+        holding_a.set()
+        advisory_locks(session, ("b",))  # held by the other transaction, which waits for "a"
+        return _contact(f"run{len(runs)}")(session)
+
+    def other_transaction() -> None:
+        with db.engine.connect() as conn:
+            conn.execute(text("SET deadlock_timeout = '10s'"))  # the piece detects it first
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_key("b")})
+            assert holding_a.wait(10)
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_key("a")})
+            conn.commit()
+
+    other = threading.Thread(target=other_transaction)
+    other.start()
+    writer = GroupCommitWriter(db)
+    contact_id = writer.run(piece)
+    other.join(10)
+    writer.stop()
+    assert contact_id
+    assert len(runs) == 2
+    assert _names(db) == {"run2"}
+
+
+def test_only_lost_races_are_retried():
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    class Orig(Exception):
+        def __init__(self, sqlstate: str) -> None:
+            self.sqlstate = sqlstate
+
+    assert retryable(IntegrityError("insert", {}, Orig("23505")))
+    assert retryable(Orig("23505"))  # a prepared statement's error comes from the driver
+    assert retryable(Orig("40P01"))
+    assert retryable(sqlite3.IntegrityError("UNIQUE constraint failed"))
+    assert retryable(OperationalError("select", {}, Orig("40P01")))
+    assert retryable(DBAPIError("update", {}, Orig("40001")))
+    assert not retryable(OperationalError("select", {}, Orig("57014")))  # statement timeout
+    assert not retryable(ValueError("bad input"))

@@ -46,11 +46,11 @@ class AppContext:
         (:mod:`consult119.groupcommit`); a redelivery racing in from another process is retried
         there and answers as a duplicate.
         """
-        return self.db.writer.run(self.intake_work(inbound))
+        return self.db.writer.run(self.intake_work(inbound), locks=inbound.locks)
 
     async def receive_async(self, inbound: InboundMessage) -> IntakeResult:
         """:meth:`receive` for async code: awaits the commit without holding a thread."""
-        return await self.db.writer.run_async(self.intake_work(inbound))
+        return await self.db.writer.run_async(self.intake_work(inbound), locks=inbound.locks)
 
     def intake_work(self, inbound: InboundMessage) -> Callable[[Session], IntakeResult]:
         """The unit of work of one intake, stamped with the time it runs."""

@@ -14,13 +14,14 @@ PostgreSQL: psycopg 3 from a plain ``postgresql://`` URL.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, create_engine, event, literal_column
+from sqlalchemy import DateTime, Engine, create_engine, event, literal_column, text
 from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
@@ -220,6 +221,33 @@ class Prepared:
         """The first column of the first row, or None."""
         row = self.first(session, params)
         return row[0] if row is not None else None
+
+
+_HELD_LOCKS = "consult119.advisory_locks"
+_TAKE_LOCKS = Prepared(
+    text("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(CAST(:keys AS bigint[])) AS k")
+)
+
+
+def lock_key(name: str) -> int:
+    """The 64-bit advisory-lock key of ``name`` (stable across processes and versions)."""
+    digest = hashlib.blake2b(name.encode(), digest_size=8, person=b"consult119").digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def advisory_locks(session: Session, names: Iterable[str]) -> None:
+    """Hold the named locks until the transaction ends (PostgreSQL; SQLite has one writer).
+
+    Locks are taken in key order, so transactions that each take theirs through this function
+    never deadlock on them; a name this transaction already holds costs nothing.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    held: set[int] = session.info.setdefault(_HELD_LOCKS, set())
+    keys = sorted({lock_key(n) for n in names} - held)
+    if keys:
+        _TAKE_LOCKS.first(session, {"keys": keys})
+        held.update(keys)
 
 
 def literal_in(column: Any, values: Iterable[str]) -> Any:

@@ -209,9 +209,9 @@ def test_flooding_sender_is_rate_limited_but_others_are_not(live_server, db):
 
 def test_two_processes_taking_the_same_senders_lose_and_double_nothing(backend, start_server, db):
     """Every message delivered to two server processes at once, senders interleaved, so their
-    group commits hold the same senders in different orders: batches that deadlock fall back
-    to one message per commit. Every delivery answers 2xx, each message is stored once and
-    each sender has one case."""
+    group commits hold the same senders and race for the same case-number counter. Every
+    delivery answers 2xx (no deadlock victim reaches the caller), each message is stored once
+    and each sender has one case."""
     if backend != "postgresql":
         pytest.skip("several processes share PostgreSQL; SQLite serves one process")
     servers = [start_server(), start_server()]

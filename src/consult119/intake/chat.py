@@ -71,7 +71,7 @@ async def intake_chat(request: Request, response: Response, ctx: ContextDep) -> 
         result = ctx.intake.receive(session, inbound, now=now)
         return result, wait_for(session, result, now=now)
 
-    result, wait = await ctx.db.writer.run_async(take)
+    result, wait = await ctx.db.writer.run_async(take, locks=inbound.locks)
     reply = acknowledgement(result, inbound.locale, wait=wait)
     response.status_code = 201 if result.created else 200
     return ChatIntakeOut(

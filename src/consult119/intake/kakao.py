@@ -248,7 +248,7 @@ async def intake_kakao(request: Request, ctx: ContextDep) -> dict[str, Any]:
         meta={"plusfriend_user_key": plusfriend} if plusfriend else None,
     )
     result, (replies, wait) = await ctx.db.writer.run_async(
-        intake_then(ctx, inbound, _replies_and_wait)
+        intake_then(ctx, inbound, _replies_and_wait), locks=inbound.locks
     )
     ack = _ack_text(result, locale, user_request.utterance, wait)
     return skill_response([*replies, ack], locale)

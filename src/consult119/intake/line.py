@@ -126,7 +126,9 @@ def to_inbound(event: LineEvent) -> InboundMessage | None:
 async def _take(ctx: AppContext, messages: list[InboundMessage]) -> list[str]:
     """Every message of the webhook queued for the writer at once (so they share a commit)."""
     ack = ctx.settings.line_channel_token is not None
-    futures = [ctx.db.writer.submit(intake_with_ack(ctx, m, ack=ack)) for m in messages]
+    futures = [
+        ctx.db.writer.submit(intake_with_ack(ctx, m, ack=ack), locks=m.locks) for m in messages
+    ]
     return [(await asyncio.wrap_future(f)).case_number for f in futures]
 
 

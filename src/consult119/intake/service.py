@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from consult119.db import advisory_locks
 from consult119.intake import repository as intake_repo
 from consult119.realtime import events
 from consult119.tickets import repository as repo
@@ -64,6 +65,11 @@ class InboundMessage:
     thread_refs: tuple[str, ...] = ()
     case_number_hint: str | None = None
     attachments: tuple[AttachmentIn, ...] = ()
+
+    @property
+    def locks(self) -> tuple[str, ...]:
+        """The advisory locks its intake takes: name them when queueing it for the writer."""
+        return (repo.sender_lock(self.source, self.sender_id),)
 
 
 @dataclass(frozen=True)
@@ -123,7 +129,7 @@ class IntakeService:
         The new-case path is plain INSERT … RETURNING statements (no ORM flushes): about eight
         statements for a message from a new traveller, including the event log.
         """
-        repo.lock_sender(session, msg.source, msg.sender_id)
+        advisory_locks(session, msg.locks)
         if msg.external_id is not None:
             ref = repo.find_message_ref(session, msg.source, msg.external_id)
             if ref is not None:

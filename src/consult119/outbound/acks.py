@@ -68,4 +68,4 @@ def intake_with_ack(ctx: AppContext, inbound: InboundMessage, *, ack: bool) -> W
 
 def receive_with_ack(ctx: AppContext, inbound: InboundMessage, *, ack: bool) -> IntakeResult:
     """:func:`intake_with_ack`, committed; blocking, so call it from a thread."""
-    return ctx.db.writer.run(intake_with_ack(ctx, inbound, ack=ack))
+    return ctx.db.writer.run(intake_with_ack(ctx, inbound, ack=ack), locks=inbound.locks)

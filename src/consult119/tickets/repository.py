@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, case, insert, select, text, update
+from sqlalchemy import bindparam, case, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, class_mapper
@@ -17,16 +17,14 @@ from consult119.tickets.models import CaseCounter, ContactIdentity, Message, Tic
 M = TypeVar("M")
 
 
-def lock_sender(session: Session, source: str, sender_id: str) -> None:
-    """Serialise intake per sender on PostgreSQL (SQLite already has one writer).
+def sender_lock(source: str, sender_id: str) -> str:
+    """The name of the advisory lock that serialises intake per sender on PostgreSQL (SQLite
+    has one writer): two messages from one new traveller arriving at once must open one case,
+    not two. The group-commit writer takes the locks of a whole batch up front, in key order,
+    so batches of two processes that hold the same senders do not deadlock on them."""
+    return f"sender\x1f{source}\x1f{sender_id}"
 
-    Two messages from one new traveller arriving at once must open one case, not two.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        _LOCK_SENDER.first(session, {"k": f"{source}\x1f{sender_id}"})
 
-
-_LOCK_SENDER = Prepared(text("SELECT pg_advisory_xact_lock(hashtext(:k))"))
 _counters = CaseCounter.__table__  # type: ignore[attr-defined]
 _messages = Message.__table__  # type: ignore[attr-defined]
 _identities = ContactIdentity.__table__  # type: ignore[attr-defined]
