@@ -69,6 +69,7 @@ def build_engine(settings: Settings) -> Engine:
             connect_args={"check_same_thread": False, "timeout": 30},
             pool_size=8,
             max_overflow=8,
+            hide_parameters=True,  # an error's text reaches logs; its parameters are personal data
         )
         synchronous = settings.sqlite_synchronous.upper()
         if synchronous not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
@@ -96,6 +97,7 @@ def build_engine(settings: Settings) -> Engine:
         pool_size=settings.pg_pool_size,
         max_overflow=settings.pg_pool_size,
         pool_pre_ping=True,
+        hide_parameters=True,
     )
 
 

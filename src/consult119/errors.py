@@ -16,17 +16,23 @@ standard sentence for its code (``STANDARD_MESSAGES``) when there is one.
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from typing import Any
 
+import psycopg
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from consult119.i18n.catalog import LazyText, translator
 from consult119.i18n.catalog import lazy_gettext as _l
 from consult119.i18n.negotiate import negotiate_locale
+
+log = logging.getLogger(__name__)
 
 #: The language plain-string messages are written in.
 SOURCE_LOCALE = "en"
@@ -54,6 +60,10 @@ STANDARD_MESSAGES: dict[str, LazyText] = {
     "invalid_json": _l("The body is not valid JSON."),
     "not_an_object": _l("The body must be a JSON object."),
     "invalid_field": _l("A field is invalid."),
+    "database_unavailable": _l(
+        "The service cannot reach its database right now. Send it again in a moment: "
+        "a repeated message is recognised and not stored twice."
+    ),
 }
 
 #: Pydantic error types, rendered in the reader's language (``ctx`` fills the placeholders).
@@ -255,8 +265,50 @@ def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=headers)
 
 
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database is out of reach or lost a race for now, not that the
+    request or the code is wrong: the connection failed or broke, or a transaction lost to a
+    concurrent one after its retries. Raised by SQLAlchemy or, for prepared statements, by the
+    driver itself."""
+    if isinstance(exc, sqlalchemy.exc.DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        exc = exc.orig  # type: ignore[assignment]
+    # SQLite: locked past the busy timeout, disk full, I/O error. PostgreSQL: connection refused
+    # or lost, database gone, deadlock, serialization failure.
+    return isinstance(exc, (sqlite3.OperationalError, psycopg.OperationalError))
+
+
+def _database_unavailable(request: Request, exc: Exception) -> Response:
+    if not database_unavailable(exc):
+        raise exc  # a bug, not an outage: the server error it is
+    orig = getattr(exc, "orig", exc)
+    # The type and SQLSTATE only: the statement's parameters are personal data.
+    log.warning(
+        "database unavailable for %s %s: %s %s",
+        request.method,
+        request.url.path,
+        type(orig).__name__,
+        getattr(orig, "sqlstate", "") or "",
+    )
+    locale = reader_locale(request)
+    detail = {
+        "code": "database_unavailable",
+        "message": message_for("database_unavailable", None, locale),
+    }
+    return JSONResponse(
+        {"detail": detail},
+        status_code=503,
+        headers={"Retry-After": "1", "Content-Language": locale},
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Render every refusal in one shape, in the reader's language."""
+    """Render every refusal in one shape, in the reader's language; a database that is out of
+    reach is a 503 with ``Retry-After`` (the caller may send again), never a 500."""
     app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(sqlalchemy.exc.DBAPIError, _database_unavailable)
+    app.add_exception_handler(sqlite3.OperationalError, _database_unavailable)
+    app.add_exception_handler(psycopg.OperationalError, _database_unavailable)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

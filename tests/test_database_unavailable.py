@@ -1,0 +1,84 @@
+"""A database that goes away mid-service: requests answer 503 with Retry-After in the reader's
+language, never a 500, and no statement parameter (personal data) reaches the log."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from consult119.config import Settings
+from consult119.db import build_engine
+from consult119.errors import database_unavailable
+from consult119.migrate import upgrade
+from tests.conftest import IN_CI, PG_ADMIN_URL, LiveServer, _pg_admin_engine, _pg_available
+
+
+@pytest.fixture
+def scratch_database():
+    """A PostgreSQL database of this test's own, so it can be dropped under a live server."""
+    reason = _pg_available()
+    if reason:
+        if IN_CI:
+            pytest.fail(f"CI must run the PostgreSQL suite: {reason}")
+        pytest.skip(reason)
+    name = f"c119_gone_{uuid.uuid4().hex[:10]}"
+    admin = _pg_admin_engine()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+    engine = build_engine(Settings(database_url=url))
+    upgrade(engine)
+    engine.dispose()
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    yield url, drop
+    drop()
+    admin.dispose()
+
+
+def test_intake_answers_503_while_the_database_is_gone(scratch_database, tmp_path):
+    url, drop = scratch_database
+    log_path = tmp_path / "server.log"
+    server = LiveServer(url).start(log_path)
+    try:
+        body = {"source": "kakao", "sender_id": "u1", "message_id": "m1", "text": "숨이 차요"}
+        intake = f"{server.url}/api/v1/intake/chat"
+        assert httpx.post(intake, json=body, timeout=10).status_code == 201
+
+        drop()
+        body = {**body, "message_id": "m2", "text": "PRIVATE-SYMPTOM-TEXT"}
+        for locale, words in (("ko", "데이터베이스"), ("en", "database")):
+            r = httpx.post(intake, json=body, headers={"Accept-Language": locale}, timeout=10)
+            assert r.status_code == 503, r.text
+            assert r.json()["detail"]["code"] == "database_unavailable"
+            assert words in r.json()["detail"]["message"]
+            assert r.headers["retry-after"] == "1"
+            assert r.headers["content-language"] == locale
+        assert httpx.get(f"{server.url}/healthz", timeout=10).status_code == 503
+    finally:
+        server.stop()
+    log = log_path.read_text()
+    assert "database unavailable for POST /api/v1/intake/chat" in log
+    assert "PRIVATE-SYMPTOM-TEXT" not in log
+    assert "Traceback" not in log
+
+
+def test_a_bug_is_not_taken_for_an_outage():
+    import sqlite3
+
+    from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+
+    assert database_unavailable(OperationalError("select", {}, sqlite3.OperationalError("locked")))
+    assert not database_unavailable(
+        ProgrammingError("select", {}, sqlite3.ProgrammingError("no such column"))
+    )
+    assert not database_unavailable(
+        IntegrityError("insert", {}, sqlite3.IntegrityError("NOT NULL constraint failed"))
+    )
+    assert not database_unavailable(ValueError("bad input"))
