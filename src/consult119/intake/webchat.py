@@ -29,6 +29,7 @@ from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from consult119.aio import wait_for_wake
 from consult119.context import AppContext, ContextDep
 from consult119.errors import DomainError, Invalid, RateLimited
 from consult119.i18n import lazy_gettext as _l
@@ -281,8 +282,7 @@ class ChatSocket:
     async def _push_replies(self) -> None:
         try:
             while not self.closed:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wake.wait(), POLL_SECONDS)
+                await wait_for_wake(self.wake, POLL_SECONDS)
                 self.wake.clear()
                 if self.contact_id is not None and not self.closed:
                     await self._push_round()

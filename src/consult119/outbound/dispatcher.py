@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 from starlette.concurrency import run_in_threadpool
 
+from consult119.aio import wait_for_wake
 from consult119.context import AppContext
 from consult119.outbound import delivery
 from consult119.outbound.delivery import Claimed
@@ -89,8 +90,7 @@ class Dispatcher:
                 raise
             except Exception:  # noqa: BLE001 - the loop must outlive a bad round
                 log.exception("outbox round failed; retrying at the next poll")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.settings.outbound_poll_seconds)
+            await wait_for_wake(self._wake, self.settings.outbound_poll_seconds)
             self._wake.clear()
 
     async def run_once(self) -> int:

@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
+from consult119.aio import wait_for_wake
 from consult119.db import Database
 from consult119.realtime.events import NOTIFY_CHANNEL
 from consult119.realtime.hub import Hub
@@ -152,8 +153,7 @@ class Relay:
 
     async def _pump(self) -> None:
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+            await wait_for_wake(self._wake, self.poll_interval)
             self._wake.clear()
             try:
                 await self.catch_up()
