@@ -280,8 +280,9 @@ def database_unavailable(exc: BaseException) -> bool:
 
 
 def _database_unavailable(request: Request, exc: Exception) -> Response:
-    if not database_unavailable(exc):
-        raise exc  # a bug, not an outage: the server error it is
+    if request.scope["type"] != "http" or not database_unavailable(exc):
+        # A bug, not an outage: the server error it is. A WebSocket closes as before (1011).
+        raise exc
     orig = getattr(exc, "orig", exc)
     # The type and SQLSTATE only: the statement's parameters are personal data.
     log.warning(
