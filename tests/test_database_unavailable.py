@@ -3,6 +3,7 @@ language, never a 500, and no statement parameter (personal data) reaches the lo
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import httpx
@@ -10,8 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from consult119.config import Settings
-from consult119.db import build_engine
-from consult119.errors import database_unavailable
+from consult119.db import build_engine, database_unavailable
 from consult119.migrate import upgrade
 from tests.conftest import IN_CI, PG_ADMIN_URL, LiveServer, _pg_admin_engine, _pg_available
 
@@ -45,7 +45,12 @@ def scratch_database():
 def test_intake_answers_503_while_the_database_is_gone(scratch_database, tmp_path):
     url, drop = scratch_database
     log_path = tmp_path / "server.log"
-    server = LiveServer(url).start(log_path)
+    # Background loops that poll often, so they meet the outage within the test too.
+    fast = {
+        "CONSULT119_OUTBOUND_POLL_SECONDS": "0.1",
+        "CONSULT119_SCHEDULER_INTERVAL_SECONDS": "0.1",
+    }
+    server = LiveServer(url, env_extra=fast).start(log_path)
     try:
         body = {"source": "kakao", "sender_id": "u1", "message_id": "m1", "text": "숨이 차요"}
         intake = f"{server.url}/api/v1/intake/chat"
@@ -61,12 +66,15 @@ def test_intake_answers_503_while_the_database_is_gone(scratch_database, tmp_pat
             assert r.headers["retry-after"] == "1"
             assert r.headers["content-language"] == locale
         assert httpx.get(f"{server.url}/healthz", timeout=10).status_code == 503
+        time.sleep(1)  # some rounds of the outbox and the scheduler
     finally:
         server.stop()
     log = log_path.read_text()
-    assert "database unavailable for POST /api/v1/intake/chat" in log
+    assert "POST /api/v1/intake/chat: database unavailable (OperationalError" in log
     assert "PRIVATE-SYMPTOM-TEXT" not in log
-    assert "Traceback" not in log
+    assert "outbox round failed: database unavailable" in log
+    assert "scheduler tick failed: database unavailable" in log
+    assert "Traceback" not in log  # an outage is one line, in the background loops too
 
 
 def test_a_bug_is_not_taken_for_an_outage():

@@ -15,14 +15,18 @@ PostgreSQL: psycopg 3 from a plain ``postgresql://`` URL.
 from __future__ import annotations
 
 import hashlib
+import logging
+import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
 from sqlalchemy import DateTime, Engine, create_engine, event, literal_column, text
 from sqlalchemy.engine.interfaces import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
@@ -250,6 +254,35 @@ def advisory_locks(session: Session, names: Iterable[str]) -> None:
     if keys:
         _TAKE_LOCKS.first(session, {"keys": keys})
         held.update(keys)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database is out of reach or lost a race for now, not that the
+    request or the code is wrong: the connection failed or broke, SQLite stayed locked past its
+    busy timeout, or a transaction lost to a concurrent one after its retries. Raised by
+    SQLAlchemy or, for prepared statements, by the driver itself."""
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        exc = exc.orig  # type: ignore[assignment]
+    return isinstance(exc, (sqlite3.OperationalError, psycopg.OperationalError))
+
+
+def outage(exc: BaseException) -> str:
+    """One log line's worth of a database outage: the error's type and SQLSTATE, never its text
+    (a statement's text can quote what was being written, and that is personal data)."""
+    orig = getattr(exc, "orig", None) or exc
+    state = getattr(orig, "sqlstate", None)
+    return f"database unavailable ({type(orig).__name__}{f' {state}' if state else ''})"
+
+
+def log_failure(logger: logging.Logger, what: str, exc: BaseException) -> None:
+    """Log a failed round of a background loop that will try again: one warning line while
+    the database is out of reach, the whole traceback for anything else (a bug)."""
+    if database_unavailable(exc):
+        logger.warning("%s: %s; retrying", what, outage(exc))
+    else:
+        logger.error("%s", what, exc_info=exc)
 
 
 def literal_in(column: Any, values: Iterable[str]) -> Any:

@@ -28,6 +28,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from consult119.db import database_unavailable, outage
 from consult119.i18n.catalog import LazyText, translator
 from consult119.i18n.catalog import lazy_gettext as _l
 from consult119.i18n.negotiate import negotiate_locale
@@ -265,33 +266,11 @@ def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=headers)
 
 
-def database_unavailable(exc: BaseException) -> bool:
-    """Whether ``exc`` says the database is out of reach or lost a race for now, not that the
-    request or the code is wrong: the connection failed or broke, or a transaction lost to a
-    concurrent one after its retries. Raised by SQLAlchemy or, for prepared statements, by the
-    driver itself."""
-    if isinstance(exc, sqlalchemy.exc.DBAPIError):
-        if exc.connection_invalidated:
-            return True
-        exc = exc.orig  # type: ignore[assignment]
-    # SQLite: locked past the busy timeout, disk full, I/O error. PostgreSQL: connection refused
-    # or lost, database gone, deadlock, serialization failure.
-    return isinstance(exc, (sqlite3.OperationalError, psycopg.OperationalError))
-
-
 def _database_unavailable(request: Request, exc: Exception) -> Response:
     if request.scope["type"] != "http" or not database_unavailable(exc):
         # A bug, not an outage: the server error it is. A WebSocket closes as before (1011).
         raise exc
-    orig = getattr(exc, "orig", exc)
-    # The type and SQLSTATE only: the statement's parameters are personal data.
-    log.warning(
-        "database unavailable for %s %s: %s %s",
-        request.method,
-        request.url.path,
-        type(orig).__name__,
-        getattr(orig, "sqlstate", "") or "",
-    )
+    log.warning("%s %s: %s", request.method, request.url.path, outage(exc))
     locale = reader_locale(request)
     detail = {
         "code": "database_unavailable",

@@ -16,6 +16,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from consult119.context import AppContext
+from consult119.db import log_failure
 from consult119.errors import DomainError, PayloadTooLarge
 from consult119.intake.email import receive_email
 
@@ -53,8 +54,8 @@ class IntakeHandler:
             return f"552 5.3.4 {exc.text('en')}"
         except DomainError as exc:
             return f"550 5.6.0 {exc.code}: {exc.text('en')}"
-        except Exception:  # noqa: BLE001 - the sender keeps the mail and tries again
-            log.exception("SMTP intake failed")
+        except Exception as exc:  # noqa: BLE001 - the sender keeps the mail and tries again
+            log_failure(log, "SMTP intake failed", exc)
             return "451 4.3.0 Temporary failure, please try again later"
         if outcome.result is None:
             return f"250 2.0.0 OK (not a case: {outcome.ignored})"

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from consult119.aio import wait_for_wake
 from consult119.context import AppContext
+from consult119.db import log_failure
 from consult119.outbound import delivery
 from consult119.outbound.delivery import Claimed
 from consult119.outbound.jobs import load_jobs
@@ -88,8 +89,8 @@ class Dispatcher:
                     pass
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - the loop must outlive a bad round
-                log.exception("outbox round failed; retrying at the next poll")
+            except Exception as exc:  # noqa: BLE001 - the loop must outlive a bad round
+                log_failure(log, "outbox round failed", exc)
             await wait_for_wake(self._wake, self.settings.outbound_poll_seconds)
             self._wake.clear()
 

@@ -28,7 +28,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from consult119.aio import wait_for_wake
-from consult119.db import Database
+from consult119.db import Database, log_failure
 from consult119.realtime.events import NOTIFY_CHANNEL
 from consult119.realtime.hub import Hub
 from consult119.realtime.models import Event, EventCounter
@@ -160,7 +160,7 @@ class Relay:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - the next poll retries
-                log.warning("relay: reading the event log failed (%s); retrying", exc)
+                log_failure(log, "relay: reading the event log failed", exc)
 
     async def catch_up(self) -> None:
         """Publish everything committed after :attr:`last_id`, batch by batch."""

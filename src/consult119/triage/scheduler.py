@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from consult119.db import Database
+from consult119.db import Database, log_failure
 from consult119.staff import repository as staff_repo
 from consult119.staff import service as service_staff
 from consult119.staff.models import Shift, Staff
@@ -281,8 +281,8 @@ def start(ctx: AppContext, *, policy: AssignmentPolicy | None = None) -> Schedul
                     log.info("scheduler: %s", report)
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("scheduler tick failed")
+            except Exception as exc:  # noqa: BLE001 - the next tick tries again
+                log_failure(log, "scheduler tick failed", exc)
             await asyncio.sleep(policy.scheduler_interval_seconds)
 
     runner: Awaitable[None] = loop()
