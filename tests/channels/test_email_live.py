@@ -92,6 +92,13 @@ def test_mail_opens_a_case_is_acknowledged_and_replies_thread(start_server, db, 
     reply_id = make_reply(db, ticket.id, "경구 수액을 조금씩 자주 드세요.")
     wait_for(lambda: len(smtp_sink.received) == 2, what="the staff reply mail")
     _, rcpts, reply = smtp_sink.received[1]
+
+    def reply_recorded() -> bool:  # the sink has the mail before the sender records the outcome
+        with db.read_session() as s:
+            status = select(OutboxItem.status).where(OutboxItem.message_id == reply_id)
+            return s.scalars(status).one() != "sending"
+
+    wait_for(reply_recorded, what="the reply's delivery recorded")
     with db.read_session() as s:
         stored = s.get(Message, reply_id)
         item = s.scalars(select(OutboxItem).where(OutboxItem.message_id == reply_id)).one()
