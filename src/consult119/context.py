@@ -12,10 +12,16 @@ from sqlalchemy.orm import Session
 
 from consult119.config import Settings
 from consult119.db import Database, utcnow
+from consult119.errors import RateLimited
+from consult119.i18n import lazy_gettext as _l
 from consult119.intake.service import InboundMessage, IntakeResult, IntakeService
 from consult119.ratelimit import RateLimiter
 
 Clock = Callable[[], datetime]
+
+#: Presence changes a person may make at once, and how fast the allowance comes back.
+PRESENCE_BURST = 10
+PRESENCE_PER_SECOND = 0.2
 
 
 @dataclass
@@ -28,6 +34,11 @@ class AppContext:
     clock: Clock = utcnow
     intake: IntakeService = field(init=False)
     limiter: RateLimiter = field(default_factory=RateLimiter)
+    #: Presence changes per staff member, from the API and the console alike: each change is
+    #: an event to every console, so a loop posting presence must not flood them.
+    presence_limiter: RateLimiter = field(
+        default_factory=lambda: RateLimiter(burst=PRESENCE_BURST, per_second=PRESENCE_PER_SECOND)
+    )
     extras: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -38,6 +49,15 @@ class AppContext:
 
     def now(self) -> datetime:
         return self.clock()
+
+    def check_presence_rate(self, staff_id: int) -> None:
+        """Take one presence change for ``staff_id``, or raise 429 ``presence_rate_limited``."""
+        try:
+            self.presence_limiter.check(str(staff_id))
+        except RateLimited:
+            raise RateLimited(
+                "presence_rate_limited", _l("Presence changes too often; wait a moment.")
+            ) from None
 
     def receive(self, inbound: InboundMessage) -> IntakeResult:
         """Run one intake and return once it is committed (blocking: call it from a thread).

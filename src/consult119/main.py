@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from consult119 import __version__
+from consult119.apidocs import install_api_docs
 from consult119.audit.routes import router as audit_router
 from consult119.auth.routes import router as auth_router
 from consult119.auth.security import signing_key
@@ -66,6 +67,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         version=__version__,
         description="Case system for emergency medical consultation of Koreans abroad.",
         lifespan=lifespan,
+        docs_url=None,  # served by install_api_docs from this origin, not a CDN
+        redoc_url=None,
     )
     app.state.ctx = ctx
     install_error_handlers(app)
@@ -83,6 +86,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(webchat_router)
     app.include_router(merge_router)
     app.include_router(reports_router)
+    install_api_docs(app)
     install_pages(app)
 
     @app.get("/healthz", tags=["ops"])

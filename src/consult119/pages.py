@@ -49,9 +49,6 @@ COMMON_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"x-frame-options", b"DENY"),
 )
 
-#: The API documentation loads its assets from a CDN; it keeps its own rules.
-_DOCS_PREFIXES = ("/docs", "/redoc", "/openapi.json")
-
 
 class PageSettings(BaseSettings):
     """Where the pages come from (``CONSULT119_FRONTEND_DIR`` overrides the search)."""
@@ -92,7 +89,6 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         path: str = scope.get("path", "")
-        is_docs = path.startswith(_DOCS_PREFIXES)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -101,9 +97,10 @@ class SecurityHeaders:
                 for name, value in COMMON_HEADERS:
                     if name not in present:
                         headers.append((name, value))
-                if not is_docs and b"content-security-policy" not in present:
+                # A page with needs of its own (the API docs) sets its policy itself.
+                if b"content-security-policy" not in present:
                     headers.append((b"content-security-policy", CONTENT_SECURITY_POLICY.encode()))
-                if not path.startswith("/api/") and not is_docs and b"cache-control" not in present:
+                if not path.startswith("/api/") and b"cache-control" not in present:
                     # Modules without a build step: always revalidate (ETag), never stale.
                     headers.append((b"cache-control", b"no-cache"))
                 message["headers"] = headers

@@ -80,13 +80,22 @@ def test_nothing_outside_the_frontend_is_served(client, path):
     assert client.get(path).status_code == 404
 
 
-def test_api_answers_get_the_common_headers_but_docs_keep_working(client):
+def test_api_answers_get_the_common_headers_and_docs_load_nothing_from_elsewhere(client):
     response = client.get("/healthz")
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["x-frame-options"] == "DENY"
-    docs = client.get("/docs")
-    assert docs.status_code == 200
-    assert "content-security-policy" not in docs.headers  # Swagger UI loads from its CDN
+    for path in ("/docs", "/redoc"):
+        docs = client.get(path)
+        assert docs.status_code == 200
+        csp = docs.headers["content-security-policy"]
+        assert "script-src 'self';" in csp and "frame-ancestors 'none'" in csp
+        sources = re.findall(r'(?:src|href)="([^"]+)"', docs.text)
+        assert sources and all(s.startswith("/") for s in sources), sources
+        assert "<script>" not in docs.text  # no inline script: the policy would refuse it
+        for source in sources:
+            asset = client.get(source)
+            assert asset.status_code == 200, source
+            assert asset.headers["x-content-type-options"] == "nosniff"
 
 
 def test_the_frontend_folder_can_be_overridden(tmp_path):

@@ -18,6 +18,7 @@ from consult119.db import utcnow
 #: Actions recorded (codes, not text).
 VIEW_CASE = "ticket.view"
 EXPORT = "export"
+CONSOLE_REPLAY = "console.replay"
 
 
 def record(

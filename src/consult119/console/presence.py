@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 def apply_presence(ctx: AppContext, staff_id: int, status: str) -> bool:
     """Set presence in its own unit of work (emits ``presence.changed`` when it moves)."""
+    ctx.check_presence_rate(staff_id)
     with ctx.db.unit_of_work() as session:
         staff = session.get(Staff, staff_id, with_for_update=True)
         if staff is None:

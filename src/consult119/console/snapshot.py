@@ -10,9 +10,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from consult119.audit import service as audit
 from consult119.console.shaping import FULL, shape_ticket
 from consult119.db import Database
-from consult119.realtime.relay import head_event_id, oldest_event_id, read_events_after
+from consult119.realtime.relay import (
+    count_personal_events,
+    head_event_id,
+    oldest_event_id,
+    read_events_after,
+)
 from consult119.staff import repository as staff_repo
 from consult119.staff.models import Staff
 from consult119.staff.schemas import StaffPublic
@@ -80,3 +86,36 @@ def plan_resume(db: Database, resume_after: int, max_replay: int) -> ResumePlan:
 def read_replay(db: Database, after: int, limit: int) -> list[dict[str, Any]]:
     with db.read_session() as session:
         return read_events_after(session, after, limit)
+
+
+def record_replay_access(
+    db: Database,
+    *,
+    staff_id: int,
+    audience: str,
+    after: int,
+    head: int,
+    client_ip: str | None,
+    now: datetime,
+) -> int:
+    """Before a replay goes out, write one access-log row when it carries message text the
+    reader may see: the range and the counts, never the contents. Returns the message count.
+
+    A snapshot needs no row: it holds the queue as ``GET /api/v1/tickets`` shows it, with no
+    message text and no patient details. Live events after ``ready`` are the console at work,
+    as a screen showing a case is; the replay is a bulk read of what was missed.
+    """
+    if audience != FULL or head <= after:
+        return 0
+    with db.unit_of_work() as session:
+        messages, cases = count_personal_events(session, after, head)
+        if messages:
+            audit.record(
+                session,
+                staff_id=staff_id,
+                action=audit.CONSOLE_REPLAY,
+                client_ip=client_ip,
+                detail={"after": after, "upto": head, "messages": messages, "cases": cases},
+                at=now,
+            )
+    return messages

@@ -26,7 +26,12 @@ from consult119.auth.security import TokenClaims
 from consult119.console.presence import apply_presence
 from consult119.console.runtime import ConsoleRuntime, get_runtime
 from consult119.console.shaping import audience, shape_event
-from consult119.console.snapshot import plan_resume, read_replay, read_snapshot
+from consult119.console.snapshot import (
+    plan_resume,
+    read_replay,
+    read_snapshot,
+    record_replay_access,
+)
 from consult119.db import Database
 from consult119.errors import DomainError, Unauthorized
 from consult119.realtime.hub import Subscriber, encode
@@ -238,6 +243,18 @@ class ConsoleConnection:
                 plan_resume, db, resume_after, settings.console_max_replay
             )
             if plan.kind == "replay":
+                client = self.ws.client
+                await self.runtime.run(
+                    lambda: record_replay_access(
+                        db,
+                        staff_id=staff_id,
+                        audience=sub.audience,
+                        after=resume_after,
+                        head=plan.head,
+                        client_ip=client.host if client else None,
+                        now=self.ctx.now(),
+                    )
+                )
                 after, replayed = resume_after, 0
                 while True:
                     frames = await self.runtime.run(

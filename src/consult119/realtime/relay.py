@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, distinct, func, select
 from sqlalchemy.orm import Session
 
 from consult119.aio import wait_for_wake
@@ -74,6 +74,20 @@ _READ_AFTER = (
     .order_by(_events.c.id)
     .limit(bindparam("limit"))
 )
+
+
+#: Events whose data carries a traveller's words (message text).
+PERSONAL_EVENTS = ("message.created",)
+
+
+def count_personal_events(session: Session, after: int, upto: int) -> tuple[int, int]:
+    """How many events in ``(after, upto]`` carry message text, and on how many cases."""
+    row = session.execute(
+        select(func.count(), func.count(distinct(Event.ticket_id))).where(
+            Event.id > after, Event.id <= upto, Event.name.in_(PERSONAL_EVENTS)
+        )
+    ).one()
+    return int(row[0]), int(row[1])
 
 
 def read_events_after(session: Session, after: int, limit: int) -> list[dict[str, Any]]:

@@ -41,7 +41,8 @@ def me(ctx: ContextDep, staff: CurrentStaff) -> StaffPublic:
 @router.post("/staff/me/presence", response_model=StaffPublic)
 def set_presence(ctx: ContextDep, staff: CurrentStaff, body: PresenceIn) -> StaffPublic:
     """Set presence: ``available``, ``busy``, ``away`` or ``offline``. Only available (then
-    busy) doctors receive cases automatically."""
+    busy) doctors receive cases automatically. At most a few changes a minute (429)."""
+    ctx.check_presence_rate(staff.id)  # type: ignore[arg-type]
     now = ctx.now()
     with ctx.db.unit_of_work() as session:
         row = session.get(Staff, staff.id)

@@ -28,6 +28,7 @@ from consult119.tickets import repository as repo
 from consult119.tickets.codes import TRANSITIONS, Delivery, Status, status_label
 from consult119.tickets.events import ticket_event, ticket_public
 from consult119.tickets.models import Message, Ticket, TicketLink
+from consult119.tickets.service import require_on_duty_if_doctor
 
 router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
 
@@ -161,6 +162,7 @@ async def merge(ticket_id: int, body: MergeIn, ctx: ContextDep, staff: CaseStaff
 
     def _merge() -> dict[str, Any]:
         with ctx.db.unit_of_work() as session:
+            require_on_duty_if_doctor(session, staff, ctx.now())
             target, moved = merge_tickets(
                 session,
                 ticket_id,

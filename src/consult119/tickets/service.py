@@ -239,8 +239,10 @@ def triage(
             _l("Unknown disposition: {disposition}.", disposition=disposition),
             field="disposition",
         )
+    require_on_duty_if_doctor(session, staff, now)
     ticket = get_open_or_any(session, ticket_id)
     _require_open(ticket)
+    _require_may_triage(session, ticket, staff, now)
     previous = ticket.acuity
     ticket.acuity = acuity
     ticket.category = category
@@ -331,6 +333,7 @@ def transfer(
     session: Session, ticket_id: int, *, staff_id: int, by: Staff, now: datetime
 ) -> Ticket:
     """Hand a held case to another on-duty doctor. A doctor may transfer only their own."""
+    require_on_duty_if_doctor(session, by, now)
     ticket = get_open_or_any(session, ticket_id)
     _require_open(ticket)
     if ticket.assignee_id is None:
@@ -345,6 +348,7 @@ def transfer(
 
 def release(session: Session, ticket_id: int, *, by: Staff, now: datetime) -> Ticket:
     """Put a held case back in the queue. A doctor may release only their own."""
+    require_on_duty_if_doctor(session, by, now)
     ticket = get_open_or_any(session, ticket_id)
     _require_open(ticket)
     if ticket.assignee_id is None:
@@ -352,6 +356,48 @@ def release(session: Session, ticket_id: int, *, by: Staff, now: datetime) -> Ti
     _require_holder_or_coordinator(ticket, by)
     _set_assignee(session, ticket, None, by=by.id, reason=RELEASE, now=now)
     return ticket
+
+
+def require_on_duty_if_doctor(session: Session, staff: Staff, now: datetime) -> None:
+    """A doctor off duty may act on no case (409 ``doctor_off_duty``); reading stays open."""
+    assert staff.id is not None
+    if staff.role == Role.DOCTOR and not staff_repo.is_on_duty(session, staff.id, now):
+        raise Conflict("doctor_off_duty", _l("You are not on duty now."), staff_id=staff.id)
+
+
+def _require_may_triage(session: Session, ticket: Ticket, staff: Staff, now: datetime) -> None:
+    """On a held case only the holder or an EMT on duty changes the triage: an EMT must be able
+    to raise a level at any time, but another doctor moves the case by transfer, not by
+    re-triaging it."""
+    if ticket.assignee_id is None or ticket.assignee_id == staff.id:
+        return
+    assert staff.id is not None
+    if staff.role == Role.EMT and staff_repo.is_on_duty(session, staff.id, now):
+        return
+    raise Conflict(
+        "ticket_taken",
+        _l(
+            "Case {case_number} is held by another doctor; only they or an EMT on duty may "
+            "change its triage.",
+            case_number=ticket.case_number,
+        ),
+        assignee_id=ticket.assignee_id,
+    )
+
+
+def _require_holder_to_finish(ticket: Ticket, by: Staff) -> None:
+    """Only the holder resolves or closes a held case; others transfer or release it first."""
+    if ticket.assignee_id is None or ticket.assignee_id == by.id:
+        return
+    raise Conflict(
+        "ticket_taken",
+        _l(
+            "Case {case_number} is held by another doctor; only they may resolve or close it. "
+            "Transfer or release it first.",
+            case_number=ticket.case_number,
+        ),
+        assignee_id=ticket.assignee_id,
+    )
 
 
 def _require_holder_or_coordinator(ticket: Ticket, by: Staff) -> None:
@@ -390,6 +436,7 @@ def add_message(
     note (never sent). A doctor's reply accepts the case for them (claiming it when nobody
     holds it), and the first one stops the SLA clock."""
     text = clean_text(text, max_chars=max_chars)
+    require_on_duty_if_doctor(session, staff, now)
     ticket = get_open_or_any(session, ticket_id)
     if ticket.status in (Status.CLOSED, Status.MERGED):
         _require_open(ticket)
@@ -442,11 +489,14 @@ def change_status(session: Session, ticket_id: int, *, to: str, by: Staff, now: 
     """Move the case along ``TRANSITIONS``; anything else is 409 ``transition_forbidden``."""
     if to not in {s.value for s in Status}:
         raise Invalid("unknown_status", _l("Unknown status: {status}.", status=to), field="status")
+    require_on_duty_if_doctor(session, by, now)
     ticket = get_open_or_any(session, ticket_id)
     current = Status(ticket.status)
     if current == to:
         return ticket
     target = Status(to)
+    if target in (Status.RESOLVED, Status.CLOSED):
+        _require_holder_to_finish(ticket, by)
     why: LazyText | None = None
     if target not in TRANSITIONS[current]:
         why = _l(
