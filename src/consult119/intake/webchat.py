@@ -34,6 +34,7 @@ from consult119.context import AppContext, ContextDep
 from consult119.errors import DomainError, Invalid, RateLimited
 from consult119.i18n import lazy_gettext as _l
 from consult119.intake.ack import acknowledgement
+from consult119.intake.admission import admit, settle
 from consult119.intake.chat import invalid_from
 from consult119.intake.http import parse_json_object, read_body
 from consult119.intake.schemas import ShortText, Text, clean_country, clean_locale, clean_timezone
@@ -249,7 +250,6 @@ class ChatSocket:
             error.extra["client_id"] = str(frame.get("client_id", ""))[:200]
             raise error from exc
         sid = self.claims["sid"]
-        self.ctx.limiter.check(f"{SOURCE}:{sid}")
         external_id = f"{sid}:{msg.client_id}"
         if len(external_id) > 200:
             external_id = f"{sid}:sha256:{hashlib.sha256(msg.client_id.encode()).hexdigest()}"
@@ -265,7 +265,9 @@ class ChatSocket:
             phone_e164=self.claims.get("phone"),
             email=self.claims.get("email"),
         )
+        admission = await admit(self.ctx, inbound)  # a frame resent after a reconnect is free
         result = await self.ctx.receive_async(inbound)
+        settle(self.ctx, admission, result)
         self.contact_id = result.contact.id
         await self.send(
             {
