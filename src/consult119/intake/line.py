@@ -4,6 +4,8 @@
 (the webhook is refused while no secret is configured). ``webhookEventId`` is the message id, so
 LINE's redeliveries make nothing new. Every event is validated before any is stored; each is then
 taken in its own unit of work (each is idempotent, so a partial failure is safely redelivered).
+The rate limit applies per event, by sender: what is over it is skipped and counted, the rest is
+stored, and LINE still gets its 200 (a refusal would bring the whole delivery back, forever).
 Text messages are taken as they are; photos, files and locations as a short line naming them, so
 staff know one came. Replies go out through the LINE push API when a channel token is set.
 """

@@ -98,18 +98,22 @@ def issue_session(session: Session, claims: dict[str, Any], *, now: datetime, tt
     return token
 
 
+def _session_row(session: Session, digest: str, now: datetime) -> WebchatSession | None:
+    """The session of a token hash while it is unexpired and unrevoked."""
+    row = session.scalars(select(WebchatSession).where(WebchatSession.token_hash == digest)).first()
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
+        return None
+    return row
+
+
 def read_session(session: Session, token: object, *, now: datetime) -> dict[str, Any] | None:
     """The claims of a known, unexpired, unrevoked token, else None."""
     if not isinstance(token, str) or not token.startswith(TOKEN_PREFIX):
         return None
     if len(token) > MAX_TOKEN_CHARS:
         return None
-    row = session.scalars(
-        select(WebchatSession).where(WebchatSession.token_hash == token_hash(token))
-    ).first()
-    if row is None or row.revoked_at is not None or row.expires_at <= now:
-        return None
-    return dict(row.claims)
+    row = _session_row(session, token_hash(token), now)
+    return None if row is None else dict(row.claims)
 
 
 def revoke_contact_sessions(
@@ -281,10 +285,7 @@ class ChatSocket:
 
     def session_live(self, session: Session) -> bool:
         """Whether the token is still unexpired and unrevoked (staff may have ended it)."""
-        row = session.scalars(
-            select(WebchatSession).where(WebchatSession.token_hash == self.token_digest)
-        ).first()
-        return row is not None and row.revoked_at is None and row.expires_at > self.ctx.now()
+        return _session_row(session, self.token_digest, self.ctx.now()) is not None
 
     def _session_live(self) -> bool:
         with self.ctx.db.read_session() as session:
