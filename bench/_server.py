@@ -69,6 +69,8 @@ def spawn_server(
         **os.environ,
         "CONSULT119_DATABASE_URL": database_url,
         "CONSULT119_SECRET_KEY": SECRET,
+        # Benches measure intake, not signing: the gateway and Kakao take unsigned posts.
+        "CONSULT119_ALLOW_UNSIGNED_CHANNELS": "true",
         **env_extra,
     }
     cmd = [

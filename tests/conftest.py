@@ -101,9 +101,14 @@ def _truncate(db: Database) -> None:
         conn.exec_driver_sql("UPDATE event_counter SET last_id = 0")
 
 
+#: Tests that do not test signing post to every channel unsigned; those that do turn it off
+#: (``CONSULT119_ALLOW_UNSIGNED_CHANNELS="false"`` for a live server).
+ALLOW_UNSIGNED = {"CONSULT119_ALLOW_UNSIGNED_CHANNELS": "true"}
+
+
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(database_url=database_url, secret_key=TEST_SECRET)
+    return Settings(database_url=database_url, secret_key=TEST_SECRET, allow_unsigned_channels=True)
 
 
 @pytest.fixture
@@ -148,6 +153,7 @@ class LiveServer:
             **os.environ,
             "CONSULT119_DATABASE_URL": self.database_url,
             "CONSULT119_SECRET_KEY": TEST_SECRET,
+            **ALLOW_UNSIGNED,
             **self.env_extra,
         }
         with open(log_path, "ab") as log:

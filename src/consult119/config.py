@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     intake_secret: SecretStr | None = Field(
         default=None, description="HMAC-SHA256 key for X-Consult119-Signature on chat intake"
     )
+    allow_unsigned_channels: bool = Field(
+        default=False,
+        description="Take chat gateway, Kakao and e-mail intake with no secret set (local demo "
+        "only; off: such a channel answers 503 channel_not_configured)",
+    )
     report_timezone: str = Field(default="Asia/Seoul", description="IANA zone for report periods")
     smtp_relay: str | None = Field(default=None, description="host:port of the outgoing mail relay")
     mail_from: str = Field(default="consult119@localhost", description="From address of replies")
@@ -51,7 +56,8 @@ class Settings(BaseSettings):
 
     # Channels in (see docs/channels.md).
     kakao_skill_secret: SecretStr | None = Field(
-        default=None, description="When set, Kakao skill calls must carry it in the header below"
+        default=None,
+        description="Kakao skill calls must carry it in the header below (unset: Kakao off)",
     )
     kakao_skill_secret_header: str = Field(
         default="X-Consult119-Skill-Secret", description="Header the Kakao skill secret comes in"

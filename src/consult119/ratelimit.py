@@ -22,20 +22,38 @@ class RateLimiter:
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
 
-    def check(self, key: str) -> None:
-        """Take one token for ``key`` or raise 429."""
+    def take(self, key: str) -> bool:
+        """Take one token for ``key``; False when its bucket is empty (nothing taken)."""
         now = time.monotonic()
         with self._lock:
             tokens, last = self._buckets.get(key, (float(self.burst), now))
             tokens = min(float(self.burst), tokens + (now - last) * self.per_second)
             if tokens < 1.0:
                 self._buckets[key] = (tokens, now)
-                raise RateLimited("rate_limited", _l("Too many messages at once; wait a moment."))
+                return False
             self._buckets[key] = (tokens - 1.0, now)
             if len(self._buckets) > self.max_keys:
                 self._prune(now)
+            return True
+
+    def check(self, key: str) -> None:
+        """Take one token for ``key`` or raise 429."""
+        if not self.take(key):
+            raise too_many()
+
+    def refund(self, key: str) -> None:
+        """Give back a token taken for something that turned out to cost nothing (a redelivery)."""
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._buckets.get(key, (float(self.burst), now))
+            self._buckets[key] = (min(float(self.burst), tokens + 1.0), last)
 
     def _prune(self, now: float) -> None:
         full_after = self.burst / self.per_second
         for key in [k for k, (_, last) in self._buckets.items() if now - last > full_after]:
             del self._buckets[key]
+
+
+def too_many() -> RateLimited:
+    """The 429 a sender over its limit gets."""
+    return RateLimited("rate_limited", _l("Too many messages at once; wait a moment."))

@@ -4,6 +4,10 @@ now; a safe re-run. Built on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
 
 import httpx
 import pytest
@@ -15,6 +19,7 @@ from consult119.realtime.models import Event
 from consult119.reports import service as svc
 from consult119.staff.models import Shift, Staff
 from consult119.tickets.models import Ticket
+from tests.conftest import TEST_SECRET, free_port
 from tests.factories import make_staff
 from tests.reports.conftest import run_cli, ticket_count
 
@@ -161,3 +166,45 @@ def test_published_figures_through_the_cli_and_the_api(
         str(xlsx),
     )
     assert made.returncode == 0 and xlsx.stat().st_size > 0
+
+
+def test_the_demo_server_takes_unsigned_intake(tmp_path):
+    """``consult119 demo`` serves a local demo: its channels take messages with no secret set,
+    where ``serve`` would answer 503 channel_not_configured (SQLite only: a file of its own)."""
+    port = free_port()
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("CONSULT119_")
+    }  # nothing allowed by the environment: the demo must do it
+    env |= {
+        "CONSULT119_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}",
+        "CONSULT119_SECRET_KEY": TEST_SECRET,
+    }
+    log = tmp_path / "demo.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "consult119.cli", "demo", "--port", str(port)]
+            + ["--smtp-port", "0", "--password", PASSWORD],
+            env=env,
+            cwd=tmp_path,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 180
+        while True:
+            assert proc.poll() is None, log.read_text()[-3000:]
+            assert time.monotonic() < deadline, log.read_text()[-3000:]
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        body = {"source": "telegram", "sender_id": "demo-t", "message_id": "1", "text": "help"}
+        r = httpx.post(f"{url}/api/v1/intake/chat", json=body, timeout=10)
+        assert r.status_code == 201, r.text
+        assert "channels open unsigned" in log.read_text()
+    finally:
+        proc.terminate()
+        proc.wait(20)

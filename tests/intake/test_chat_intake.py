@@ -184,7 +184,7 @@ def test_bad_input_is_refused_and_stores_nothing(live_server, db, body, ctype, s
 def test_signature_required_when_secret_set(start_server, db):
     server = start_server(CONSULT119_INTAKE_SECRET="s3cret")
     body = json.dumps(
-        {"source": "line", "sender_id": "L1", "message_id": "1", "text": "help"}
+        {"source": "telegram", "sender_id": "T1", "message_id": "1", "text": "help"}
     ).encode()
     url = f"{server.url}/api/v1/intake/chat"
     headers = {"content-type": "application/json"}

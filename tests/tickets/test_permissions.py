@@ -45,6 +45,7 @@ MATRIX = [
     ("POST", f"/api/v1/tickets/{MISSING}/release", None, {"doctor", "emt", "admin"}),
     ("POST", f"/api/v1/tickets/{MISSING}/messages", {"text": "hi"}, {"doctor", "emt"}),
     ("POST", f"/api/v1/tickets/{MISSING}/status", {"status": "resolved"}, {"doctor", "emt"}),
+    ("POST", f"/api/v1/tickets/{MISSING}/webchat/revoke", None, {"doctor", "emt", "admin"}),
 ]
 
 

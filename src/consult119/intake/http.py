@@ -9,7 +9,14 @@ from typing import Any
 
 from fastapi import Request
 
-from consult119.errors import Invalid, PayloadTooLarge, Unauthorized, UnsupportedMediaType
+from consult119.config import Settings
+from consult119.errors import (
+    DomainError,
+    Invalid,
+    PayloadTooLarge,
+    Unauthorized,
+    UnsupportedMediaType,
+)
 from consult119.i18n import lazy_gettext as _l
 
 SIGNATURE_HEADER = "X-Consult119-Signature"
@@ -67,3 +74,59 @@ def parse_json_object(body: bytes) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise Invalid("not_an_object", _l("The body must be a JSON object."))
     return value
+
+
+# -- channels off while their secret is unset ---------------------------------------------------
+class ChannelNotConfigured(DomainError):
+    """503: the channel has no secret configured, so it takes nothing."""
+
+    status_code = 503
+
+
+#: Channels checked with a shared secret that ``allow_unsigned_channels`` may open without one:
+#: (the name logged at start, the ``Settings`` field holding the secret). LINE and telephony
+#: events are not here: they are refused while their secret is unset, whatever that setting.
+UNSIGNED_CAPABLE = (
+    ("chat gateway", "intake_secret"),
+    ("kakao", "kakao_skill_secret"),
+    ("email", "intake_secret"),
+)
+
+
+def setting_name(field: str) -> str:
+    """The environment variable of a ``Settings`` field."""
+    return "CONSULT119_" + field.upper()
+
+
+def channel_secret(settings: Settings, field: str) -> str | None:
+    """The secret the channel checks; ``None`` when it is unset and unsigned channels are
+    allowed (the local demo); ``503 channel_not_configured`` when it is unset otherwise.
+
+    An unset secret used to mean "accept anyone": a forgotten setting opened a channel to forged
+    messages joining a real traveller's case. Off is the safe reading of a missing secret.
+    """
+    value = getattr(settings, field)
+    if value is not None:
+        return str(value.get_secret_value())
+    if settings.allow_unsigned_channels:
+        return None
+    raise ChannelNotConfigured(
+        "channel_not_configured",
+        _l("This channel is off until {setting} is set.", setting=setting_name(field)),
+    )
+
+
+def require_intake_secret(request: Request) -> None:
+    """Dependency for routes signed with the intake secret: 503 while the channel is off."""
+    channel_secret(request.app.state.ctx.settings, "intake_secret")
+
+
+def unsigned_channels(settings: Settings) -> list[str]:
+    """``name (SETTING unset)`` of each channel open without its secret, for the start-up log."""
+    if not settings.allow_unsigned_channels:
+        return []
+    return [
+        f"{name} ({setting_name(field)} unset)"
+        for name, field in UNSIGNED_CAPABLE
+        if getattr(settings, field) is None
+    ]

@@ -31,8 +31,9 @@ from consult119.errors import Unauthorized
 from consult119.i18n import LazyText
 from consult119.i18n import lazy_gettext as _l
 from consult119.intake.ack import WaitEstimate, acknowledgement, wait_for
+from consult119.intake.admission import admit, settle
 from consult119.intake.chat import invalid_from
-from consult119.intake.http import parse_json_object, read_body
+from consult119.intake.http import channel_secret, parse_json_object, read_body
 from consult119.intake.schemas import Id, Text, clean_locale, clean_timezone
 from consult119.intake.service import InboundMessage, IntakeResult
 from consult119.outbound import delivery
@@ -214,9 +215,9 @@ def _take_replies(session: Session, result: IntakeResult, now: datetime) -> list
 async def intake_kakao(request: Request, ctx: ContextDep) -> dict[str, Any]:
     """One skill call: the utterance recorded, then the skill response (version 2.0)."""
     settings = ctx.settings
-    if settings.kakao_skill_secret is not None:
+    expected = channel_secret(settings, "kakao_skill_secret")
+    if expected is not None:
         given = request.headers.get(settings.kakao_skill_secret_header, "")
-        expected = settings.kakao_skill_secret.get_secret_value()
         if not hmac.compare_digest(given.encode(), expected.encode()):
             raise Unauthorized("bad_signature", _l("The skill secret header is missing or wrong."))
     body = await read_body(
@@ -228,7 +229,6 @@ async def intake_kakao(request: Request, ctx: ContextDep) -> dict[str, Any]:
         raise invalid_from(exc) from exc
     user_request = skill.userRequest
     bot_user_key = user_request.user.id
-    ctx.limiter.check(f"{SOURCE}:{bot_user_key}")
     locale = _locale(user_request.lang)
     id_header = settings.kakao_request_id_header
     request_id = (request.headers.get(id_header) or "").strip() if id_header else ""
@@ -247,8 +247,10 @@ async def intake_kakao(request: Request, ctx: ContextDep) -> dict[str, Any]:
         timezone=clean_timezone(user_request.timezone),
         meta={"plusfriend_user_key": plusfriend} if plusfriend else None,
     )
+    admission = await admit(ctx, inbound)
     result, (replies, wait) = await ctx.db.writer.run_async(
         intake_then(ctx, inbound, _replies_and_wait), locks=inbound.locks
     )
+    settle(ctx, admission, result)
     ack = _ack_text(result, locale, user_request.utterance, wait)
     return skill_response([*replies, ack], locale)

@@ -4,6 +4,8 @@
 (the webhook is refused while no secret is configured). ``webhookEventId`` is the message id, so
 LINE's redeliveries make nothing new. Every event is validated before any is stored; each is then
 taken in its own unit of work (each is idempotent, so a partial failure is safely redelivered).
+The rate limit applies per event, by sender: what is over it is skipped and counted, the rest is
+stored, and LINE still gets its 200 (a refusal would bring the whole delivery back, forever).
 Text messages are taken as they are; photos, files and locations as a short line naming them, so
 staff know one came. Replies go out through the LINE push API when a channel token is set.
 """
@@ -14,30 +16,29 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import logging
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from consult119.context import AppContext, ContextDep
-from consult119.errors import DomainError, Unauthorized
+from consult119.errors import Unauthorized
 from consult119.i18n import lazy_gettext as _l
+from consult119.intake.admission import admit_all, settle
 from consult119.intake.chat import invalid_from
-from consult119.intake.http import parse_json_object, read_body
+from consult119.intake.http import ChannelNotConfigured, parse_json_object, read_body
 from consult119.intake.schemas import Id, Text
-from consult119.intake.service import InboundMessage
+from consult119.intake.service import InboundMessage, IntakeResult
 from consult119.outbound.acks import intake_with_ack
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/intake", tags=["intake"])
 
 SOURCE = "line"
 SIGNATURE = "X-Line-Signature"
 MAX_EVENTS = 100
-
-
-class ChannelNotConfigured(DomainError):
-    status_code = 503
 
 
 class LineSource(BaseModel):
@@ -80,6 +81,8 @@ class LineWebhook(BaseModel):
 class LineOut(BaseModel):
     taken: int
     cases: list[str]
+    #: Messages over their sender's rate limit, not stored (LINE is still answered 200).
+    skipped: int = 0
     status: Literal["ok"] = "ok"
 
 
@@ -123,13 +126,13 @@ def to_inbound(event: LineEvent) -> InboundMessage | None:
     )
 
 
-async def _take(ctx: AppContext, messages: list[InboundMessage]) -> list[str]:
+async def _take(ctx: AppContext, messages: list[InboundMessage]) -> list[IntakeResult]:
     """Every message of the webhook queued for the writer at once (so they share a commit)."""
     ack = ctx.settings.line_channel_token is not None
     futures = [
         ctx.db.writer.submit(intake_with_ack(ctx, m, ack=ack), locks=m.locks) for m in messages
     ]
-    return [(await asyncio.wrap_future(f)).case_number for f in futures]
+    return [await asyncio.wrap_future(f) for f in futures]
 
 
 @router.post("/line", response_model=LineOut)
@@ -152,7 +155,19 @@ async def intake_line(request: Request, ctx: ContextDep) -> LineOut:
     except ValidationError as exc:
         raise invalid_from(exc) from exc
     messages = [m for m in (to_inbound(e) for e in webhook.events) if m is not None]
-    for m in messages:
-        ctx.limiter.check(f"{SOURCE}:{m.sender_id}")
-    cases: list[Any] = await _take(ctx, messages)
-    return LineOut(taken=len(messages), cases=cases)
+    # Limited per sender and per event: one flooding user must not cost the others in the same
+    # delivery their messages. What is over the limit is skipped, yet LINE gets its 200: a
+    # refusal would only bring the whole delivery back, again and again.
+    admissions = await admit_all(ctx, messages)
+    taken = [(m, a) for m, a in zip(messages, admissions, strict=True) if a is not None]
+    skipped = len(messages) - len(taken)
+    if skipped:
+        log.warning(
+            "LINE webhook: %d of %d messages over their sender's rate limit, not stored",
+            skipped,
+            len(messages),
+        )
+    results = await _take(ctx, [m for m, _ in taken])
+    for (_, admission), result in zip(taken, results, strict=True):
+        settle(ctx, admission, result)
+    return LineOut(taken=len(taken), cases=[r.case_number for r in results], skipped=skipped)

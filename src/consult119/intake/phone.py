@@ -16,14 +16,15 @@ from consult119.auth.deps import require_roles
 from consult119.context import ContextDep
 from consult119.errors import Invalid
 from consult119.i18n import lazy_gettext as _l
+from consult119.intake.admission import admit, settle
 from consult119.intake.chat import invalid_from
 from consult119.intake.http import (
     SIGNATURE_HEADER,
+    ChannelNotConfigured,
     parse_json_object,
     read_body,
     verify_signature,
 )
-from consult119.intake.line import ChannelNotConfigured
 from consult119.intake.schemas import (
     Id,
     ShortText,
@@ -143,7 +144,6 @@ async def call_event(request: Request, response: Response, ctx: ContextDep) -> d
         return {"taken": False, "event": event.event}
     country = clean_country(event.country)
     e164 = normalise_phone(event.caller_number, country, field="caller_number")
-    ctx.limiter.check(f"phone:{e164}")
     text = f"[{event.event}] {event.transcript or ''}".strip()
     inbound = InboundMessage(
         source="phone",
@@ -154,7 +154,9 @@ async def call_event(request: Request, response: Response, ctx: ContextDep) -> d
         phone_e164=e164,
         meta={"call_id": event.call_id, "call_event": event.event},
     )
+    admission = await admit(ctx, inbound)
     result = await ctx.receive_async(inbound)
+    settle(ctx, admission, result)
     response.status_code = 201 if result.created else 200
     return {
         "taken": True,

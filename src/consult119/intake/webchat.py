@@ -1,7 +1,9 @@
 """Web chat for travellers: ``POST /api/v1/webchat/sessions`` and the ``/ws/chat`` socket.
 
-A session token is signed by the server and names an opaque session id (the traveller's web-chat
-identity) with what they told us (name, locale, country, timezone, optionally phone and e-mail).
+A session token is random and opaque; the server keeps only its SHA-256 (``webchat_sessions``)
+with the session id (the traveller's web-chat identity) and what they told us (name, locale,
+country, timezone, optionally phone and e-mail). Staff may revoke a case's sessions: a revoked
+or expired token is refused, and its open sockets are closed (4401).
 On the socket, each ``message`` frame is one intake call; its ``client_id`` is the message id, so
 a frame resent after a reconnect is recognised. Staff replies are pulled from the outbox by the
 socket itself: woken in-process by the commit, and by a short poll for replies written by another
@@ -13,34 +15,41 @@ client drops ids it already shows.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import hashlib
-import hmac
 import json
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Annotated, Any
 
 import phonenumbers
-from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from consult119.aio import wait_for_wake
+from consult119.audit import service as audit
+from consult119.auth.deps import client_ip, require_roles
 from consult119.context import AppContext, ContextDep
 from consult119.errors import DomainError, Invalid, RateLimited
 from consult119.i18n import lazy_gettext as _l
 from consult119.intake.ack import acknowledgement
+from consult119.intake.admission import admit, settle
 from consult119.intake.chat import invalid_from
 from consult119.intake.http import parse_json_object, read_body
+from consult119.intake.models import WebchatSession
 from consult119.intake.schemas import ShortText, Text, clean_country, clean_locale, clean_timezone
 from consult119.intake.service import InboundMessage
 from consult119.outbound import delivery
+from consult119.staff.models import Role, Staff
 from consult119.tickets import repository as repo
-from consult119.tickets.models import Message
+from consult119.tickets import service as tickets_service
+from consult119.tickets.models import ContactIdentity, Message
+from consult119.tickets.routes import TicketId
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["webchat"])
@@ -50,41 +59,83 @@ AUTH_TIMEOUT = 5.0
 POLL_SECONDS = 2.0
 MAX_FRAME_CHARS = 16_000
 LEASE = timedelta(seconds=30)
+#: Close code of a socket whose session is unknown, expired or revoked.
+CLOSE_SESSION = 4401
+#: Audit action of staff ending a traveller's web-chat sessions.
+REVOKE_ACTION = "webchat.revoke"
 
 
 # -- session tokens ----------------------------------------------------------------------------
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+#: Prefix of a web-chat token; the rest is 32 random bytes. Nothing else is in it.
+TOKEN_PREFIX = "wct_"
+MAX_TOKEN_CHARS = 200
 
 
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+def token_hash(token: str) -> str:
+    """What the database keeps of a token: its SHA-256 (the token itself is never stored)."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _mac(ctx: AppContext, payload: str) -> str:
-    key = hashlib.sha256(("webchat:" + ctx.signing_key).encode()).digest()
-    return _b64(hmac.new(key, payload.encode(), hashlib.sha256).digest())
+def issue_session(session: Session, claims: dict[str, Any], *, now: datetime, ttl: int) -> str:
+    """A new opaque token for ``claims`` (which hold ``sid``), valid ``ttl`` seconds.
+
+    Sessions expired for a day or more are deleted here: they hold what travellers told us,
+    and nothing reads them any more.
+    """
+    session.execute(
+        delete(WebchatSession).where(WebchatSession.expires_at < now - timedelta(days=1))
+    )
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(
+        WebchatSession(
+            token_hash=token_hash(token),
+            sid=claims["sid"],
+            claims=claims,
+            created_at=now,
+            expires_at=now + timedelta(seconds=ttl),
+        )
+    )
+    return token
 
 
-def issue_session(ctx: AppContext, claims: dict[str, Any]) -> str:
-    payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
-    return f"wc1.{payload}.{_mac(ctx, payload)}"
-
-
-def read_session(ctx: AppContext, token: object) -> dict[str, Any] | None:
-    """The claims of a valid, unexpired token, else None."""
-    if not isinstance(token, str) or len(token) > 4000 or token.count(".") != 2:
+def _session_row(session: Session, digest: str, now: datetime) -> WebchatSession | None:
+    """The session of a token hash while it is unexpired and unrevoked."""
+    row = session.scalars(select(WebchatSession).where(WebchatSession.token_hash == digest)).first()
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
         return None
-    version, payload, mac = token.split(".")
-    if version != "wc1" or not hmac.compare_digest(mac, _mac(ctx, payload)):
+    return row
+
+
+def read_session(session: Session, token: object, *, now: datetime) -> dict[str, Any] | None:
+    """The claims of a known, unexpired, unrevoked token, else None."""
+    if not isinstance(token, str) or not token.startswith(TOKEN_PREFIX):
         return None
-    try:
-        claims = json.loads(_unb64(payload))
-    except ValueError:
+    if len(token) > MAX_TOKEN_CHARS:
         return None
-    if not isinstance(claims, dict) or claims.get("exp", 0) < ctx.now().timestamp():
-        return None
-    return claims
+    row = _session_row(session, token_hash(token), now)
+    return None if row is None else dict(row.claims)
+
+
+def revoke_contact_sessions(
+    session: Session, contact_id: int, *, now: datetime, by: int | None
+) -> tuple[list[str], int]:
+    """Revoke every live web-chat session of a contact: its session ids (``sid``) and how many
+    sessions were revoked now."""
+    sids = list(
+        session.scalars(
+            select(ContactIdentity.external_id).where(
+                ContactIdentity.contact_id == contact_id, ContactIdentity.source == SOURCE
+            )
+        )
+    )
+    if not sids:
+        return [], 0
+    done = session.execute(
+        update(WebchatSession)
+        .where(WebchatSession.sid.in_(sids), WebchatSession.revoked_at.is_(None))
+        .values(revoked_at=now, revoked_by=by)
+    )
+    return sids, int(done.rowcount or 0)  # type: ignore[attr-defined]
 
 
 class SessionIn(BaseModel):
@@ -134,9 +185,13 @@ async def create_session(request: Request, ctx: ContextDep) -> SessionOut:
         "tz": clean_timezone(data.timezone),
         "phone": normalise_phone(data.phone, country) if data.phone else None,
         "email": email,
-        "exp": int(ctx.now().timestamp()) + ttl,
     }
-    return SessionOut(token=issue_session(ctx, claims), expires_in=ttl)
+
+    def store() -> str:
+        with ctx.db.unit_of_work() as session:
+            return issue_session(session, claims, now=ctx.now(), ttl=ttl)
+
+    return SessionOut(token=await run_in_threadpool(store), expires_in=ttl)
 
 
 # -- the socket ---------------------------------------------------------------------------------
@@ -146,7 +201,18 @@ class WebchatHub:
     def __init__(self, ctx: AppContext, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self.wakers: set[asyncio.Event] = set()
+        #: Open sockets by session id, so a revocation in this process closes them at once.
+        self.sockets: dict[str, set[ChatSocket]] = {}
         ctx.db.add_commit_hook(self._on_commit)
+
+    async def end_sessions(self, sids: list[str]) -> int:
+        """Close this process's sockets of ``sids`` (4401); how many were open. Sockets held by
+        other processes find out at their next frame or reply (``ChatSocket.session_live``)."""
+        sockets = [s for sid in sids for s in self.sockets.get(sid, ())]
+        for socket in sockets:
+            with contextlib.suppress(Exception):
+                await socket.ws.close(code=CLOSE_SESSION, reason="session ended")
+        return len(sockets)
 
     def _on_commit(self, committed: list[dict[str, Any]]) -> None:
         if any(
@@ -176,12 +242,13 @@ class MessageFrame(BaseModel):
     client_id: str = Field(min_length=1, max_length=200)
 
 
-@dataclass
+@dataclass(eq=False)  # compared and hashed by identity: the hub keeps a set of them
 class ChatSocket:
     ctx: AppContext
     ws: WebSocket
     claims: dict[str, Any]
     cursor: int
+    token_digest: str
     contact_id: int | None = None
 
     def __post_init__(self) -> None:
@@ -196,6 +263,7 @@ class ChatSocket:
     async def run(self) -> None:
         hub = _hub(self.ctx)
         hub.wakers.add(self.wake)
+        hub.sockets.setdefault(self.claims["sid"], set()).add(self)
         self.contact_id = await run_in_threadpool(self._find_contact)
         pusher = asyncio.create_task(self._push_replies())
         try:
@@ -204,12 +272,24 @@ class ChatSocket:
             await self._read_frames()
         finally:
             hub.wakers.discard(self.wake)
+            own = hub.sockets.get(self.claims["sid"], set())
+            own.discard(self)
+            if not own:
+                hub.sockets.pop(self.claims["sid"], None)
             # Let the pusher finish its round rather than cancel it mid-transaction: a claim
             # whose outcome was never recorded would wait for its lease to run out.
             self.closed = True
             self.wake.set()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(pusher, 10)
+
+    def session_live(self, session: Session) -> bool:
+        """Whether the token is still unexpired and unrevoked (staff may have ended it)."""
+        return _session_row(session, self.token_digest, self.ctx.now()) is not None
+
+    def _session_live(self) -> bool:
+        with self.ctx.db.read_session() as session:
+            return self.session_live(session)
 
     def _find_contact(self) -> int | None:
         with self.ctx.db.read_session() as session:
@@ -249,7 +329,8 @@ class ChatSocket:
             error.extra["client_id"] = str(frame.get("client_id", ""))[:200]
             raise error from exc
         sid = self.claims["sid"]
-        self.ctx.limiter.check(f"{SOURCE}:{sid}")
+        if not await run_in_threadpool(self._session_live):
+            raise SessionEnded
         external_id = f"{sid}:{msg.client_id}"
         if len(external_id) > 200:
             external_id = f"{sid}:sha256:{hashlib.sha256(msg.client_id.encode()).hexdigest()}"
@@ -265,7 +346,9 @@ class ChatSocket:
             phone_e164=self.claims.get("phone"),
             email=self.claims.get("email"),
         )
+        admission = await admit(self.ctx, inbound)  # a frame resent after a reconnect is free
         result = await self.ctx.receive_async(inbound)
+        settle(self.ctx, admission, result)
         self.contact_id = result.contact.id
         await self.send(
             {
@@ -293,7 +376,13 @@ class ChatSocket:
                     await self.ws.close(code=1011)
 
     async def _push_round(self) -> None:
-        claims, messages = await run_in_threadpool(self._pending)
+        pending = await run_in_threadpool(self._pending)
+        if pending is None:  # the session ended: nothing more reaches this socket
+            self.closed = True
+            with contextlib.suppress(Exception):
+                await self.ws.close(code=CLOSE_SESSION, reason="session ended")
+            return
+        claims, messages = pending
         pushed = False
         try:
             for m in messages:
@@ -312,13 +401,16 @@ class ChatSocket:
             if claims:  # delivered, or handed back at once for the next socket
                 await run_in_threadpool(self._settle, claims, pushed)
 
-    def _pending(self) -> tuple[list[delivery.Claimed], list[Message]]:
+    def _pending(self) -> tuple[list[delivery.Claimed], list[Message]] | None:
+        """Replies to push and their claims; ``None`` when the session has ended."""
         assert self.contact_id is not None
         with self.ctx.db.read_session() as session:
             if not delivery.anything_for_contact(
                 session, contact_id=self.contact_id, source=SOURCE, after_id=self.cursor
             ):
                 return [], []  # the idle poll: one indexed read, no write lock
+            if not self.session_live(session):
+                return None  # a revoked session gets no more replies, in any process
         with self.ctx.db.unit_of_work() as session:
             claims = delivery.claim_for_contact(
                 session, contact_id=self.contact_id, source=SOURCE, now=self.ctx.now(), lease=LEASE
@@ -339,6 +431,10 @@ class ChatSocket:
                 delivery.release(session, claims, now=self.ctx.now())
 
 
+class SessionEnded(Exception):
+    """The socket's session was revoked or expired while it was open."""
+
+
 @router.websocket("/ws/chat")
 async def chat_socket(ws: WebSocket) -> None:
     """First frame ``{"type": "auth", "token", "resume_after"?}`` within 5 s; 4401 if refused."""
@@ -352,20 +448,77 @@ async def chat_socket(ws: WebSocket) -> None:
         return
     except WebSocketDisconnect:
         return
-    claims = read_session(ctx, frame.get("token")) if isinstance(frame, dict) else None
-    if claims is None or frame.get("type") != "auth":
-        await ws.close(code=4401, reason="invalid session token")
+    token = frame.get("token") if isinstance(frame, dict) else None
+    claims = None
+    if isinstance(token, str) and frame.get("type") == "auth":
+
+        def lookup() -> dict[str, Any] | None:
+            with ctx.db.read_session() as session:
+                return read_session(session, token, now=ctx.now())
+
+        claims = await run_in_threadpool(lookup)
+    if claims is None or not isinstance(token, str):
+        await ws.close(code=CLOSE_SESSION, reason="invalid session token")
         return
     resume_after = frame.get("resume_after")
     cursor = resume_after if isinstance(resume_after, int) and resume_after >= 0 else 0
-    socket = ChatSocket(ctx, ws, claims, cursor)
+    socket = ChatSocket(ctx, ws, claims, cursor, token_digest=token_hash(token))
     try:
         await socket.run()
     except WebSocketDisconnect:
         pass
+    except SessionEnded:
+        with contextlib.suppress(Exception):
+            await ws.close(code=CLOSE_SESSION, reason="session ended")
     except RateLimited:
         await ws.close(code=4429)
     except Exception:  # noqa: BLE001 - one broken socket must not leak an error page
         log.exception("web chat socket failed")
         with contextlib.suppress(Exception):
             await ws.close(code=1011)
+
+
+# -- staff end a traveller's sessions ------------------------------------------------------------
+Revoker = Annotated[Staff, Depends(require_roles(Role.DOCTOR, Role.EMT, Role.ADMIN))]
+
+
+class RevokeOut(BaseModel):
+    #: Sessions revoked now (already revoked or expired ones are not counted).
+    revoked: int
+    #: Sockets of them this process closed at once; others close at their next frame or reply.
+    closed: int
+
+
+@router.post(
+    "/api/v1/tickets/{ticket_id}/webchat/revoke", response_model=RevokeOut, tags=["tickets"]
+)
+async def revoke_webchat(
+    ticket_id: TicketId, request: Request, ctx: ContextDep, staff: Revoker
+) -> RevokeOut:
+    """End every web-chat session of the case's contact (doctor, EMT, admin); audited.
+
+    For a token that leaked, or a device the traveller lost: from now on it is refused, over
+    HTTP and on ``/ws/chat``. The traveller can start a new session from the chat page.
+    """
+
+    def work() -> tuple[list[str], int]:
+        now = ctx.now()
+        with ctx.db.unit_of_work() as session:
+            ticket = tickets_service.get_open_or_any(session, ticket_id, lock=False)
+            sids, revoked = revoke_contact_sessions(
+                session, ticket.contact_id, now=now, by=staff.id
+            )
+            audit.record(
+                session,
+                staff_id=staff.id,
+                action=REVOKE_ACTION,
+                ticket_id=ticket_id,
+                client_ip=client_ip(request),
+                detail={"case_number": ticket.case_number, "sessions": revoked},
+                at=now,
+            )
+            return sids, revoked
+
+    sids, revoked = await run_in_threadpool(work)
+    closed = await _hub(ctx).end_sessions(sids)
+    return RevokeOut(revoked=revoked, closed=closed)
