@@ -153,6 +153,32 @@ def test_gateway_refuses_sources_with_their_own_adapter(signed_server, db):
     assert r.status_code == 201, r.text
 
 
+def test_an_unsigned_gateway_speaks_only_for_a_channel_open_anyway(start_server, db):
+    """Even in a demo with unsigned channels allowed, the gateway never takes a request the
+    source's own adapter would refuse: LINE checks its secret, a web chat its session, and Kakao
+    its skill secret once one is set. Only Kakao with no secret (open anyway) goes through."""
+    base = {"sender_id": "U4af4980629e2b1c8a3e5c2a9f0b7d6e5", "text": "help"}
+    demo = start_server(CONSULT119_LINE_CHANNEL_SECRET=LINE_SECRET)
+    kakao_signed = start_server(CONSULT119_KAKAO_SKILL_SECRET="kakao-secret")
+    for n, (server, source) in enumerate(
+        [(demo, "line"), (demo, "webchat"), (kakao_signed, "kakao")]
+    ):
+        r = httpx.post(
+            f"{server.url}/api/v1/intake/chat",
+            json={**base, "source": source, "message_id": f"demo-{n}"},
+            timeout=10,
+        )
+        assert r.status_code == 422, r.text
+        assert r.json()["detail"]["code"] == "source_has_own_adapter"
+    assert count(db, Message) == 0
+    r = httpx.post(
+        f"{demo.url}/api/v1/intake/chat",
+        json={**base, "source": "kakao", "message_id": "demo-kakao"},
+        timeout=10,
+    )
+    assert r.status_code == 201, r.text
+
+
 def test_unsigned_channels_are_named_once_at_start(start_server, db):
     server = start_server(CONSULT119_KAKAO_SKILL_SECRET="kakao-secret")
     [line] = [x for x in server.log_path.read_text().splitlines() if "open unsigned" in x]

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from consult119.config import Settings
 from consult119.context import ContextDep
 from consult119.errors import Invalid
 from consult119.i18n import lazy_gettext as _l
@@ -33,6 +34,19 @@ router = APIRouter(prefix="/api/v1/intake", tags=["intake"])
 #: Sources with their own signed adapter: the gateway's secret must not let its holder speak as
 #: a LINE, Kakao or web-chat traveller and join their case.
 OWN_ADAPTER_SOURCES = frozenset({"line", "kakao", "webchat"})
+
+
+def _adapter_open_anyway(settings: Settings, source: str, *, gateway_signed: bool) -> bool:
+    """Whether the source's own adapter would take this same request unsigned, so the gateway
+    taking it gives nobody a way in they do not already have. Only Kakao, in a local demo run
+    with every channel unsigned and no skill secret: LINE always checks its channel secret and
+    a web chat its session token, and a gateway secret never speaks for another channel."""
+    return (
+        source == "kakao"
+        and not gateway_signed
+        and settings.allow_unsigned_channels
+        and settings.kakao_skill_secret is None
+    )
 
 
 def invalid_from(exc: ValidationError) -> Invalid:
@@ -63,8 +77,9 @@ async def intake_chat(request: Request, response: Response, ctx: ContextDep) -> 
         payload = ChatIntakeIn.model_validate(parse_json_object(body))
     except ValidationError as exc:
         raise invalid_from(exc) from exc
-    if secret is not None and payload.source in OWN_ADAPTER_SOURCES:
-        # Only a local demo running the gateway unsigned (every channel open anyway) takes them.
+    if payload.source in OWN_ADAPTER_SOURCES and not _adapter_open_anyway(
+        settings, payload.source, gateway_signed=secret is not None
+    ):
         raise Invalid(
             "source_has_own_adapter",
             _l(
