@@ -29,6 +29,7 @@ from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from consult119 import jsonsafe
 from consult119.aio import wait_for_wake
 from consult119.context import AppContext, ContextDep
 from consult119.errors import DomainError, Invalid, RateLimited
@@ -233,8 +234,8 @@ class ChatSocket:
                 ),
             )
         try:
-            frame = json.loads(raw)
-        except ValueError as exc:
+            frame = jsonsafe.loads(raw)
+        except ValueError as exc:  # malformed, or nested past jsonsafe.MAX_JSON_DEPTH
             raise Invalid("invalid_json", _l("The frame is not valid JSON.")) from exc
         kind = frame.get("type") if isinstance(frame, dict) else None
         if kind == "ping":
@@ -346,7 +347,7 @@ async def chat_socket(ws: WebSocket) -> None:
     await ws.accept()
     try:
         first = await asyncio.wait_for(ws.receive_text(), AUTH_TIMEOUT)
-        frame = json.loads(first) if len(first) <= MAX_FRAME_CHARS else None
+        frame = jsonsafe.loads(first) if len(first) <= MAX_FRAME_CHARS else None
     except (TimeoutError, ValueError):
         await ws.close(code=4401, reason="auth frame expected")
         return
