@@ -25,8 +25,6 @@ MAX_OFFSET = 2**31 - 1
 #: range for dates).
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)
-#: Years a report accepts, matching :data:`EARLIEST` and :data:`LATEST`.
-MIN_YEAR, MAX_YEAR = EARLIEST.year, LATEST.year
 
 
 def to_bounded_utc(value: datetime) -> datetime:
@@ -65,8 +63,6 @@ PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 #: How many rows to skip in a list.
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
-#: A calendar year for a report.
-Year = Annotated[int, Query(ge=MIN_YEAR, le=MAX_YEAR)]
 #: A report year as typed, which the report itself checks (``invalid_date``): bounded in
 #: length, so 5,000 digits are a 422 and never reach ``int()``'s digit limit (a ValueError).
 YearText = Annotated[str, Query(max_length=20, description="YYYY")]
@@ -82,7 +78,6 @@ __all__ = [
     "Offset",
     "PathId",
     "QueryId",
-    "Year",
     "YearText",
     "to_bounded_utc",
 ]
