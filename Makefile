@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint bench i18n clean
+.PHONY: demo test test-fast lint bench i18n clean
 
 I18N_DIR      := src/consult119/i18n
 I18N_POT      := $(I18N_DIR)/locale/messages.pot
@@ -30,6 +30,10 @@ demo: $(STAMP)  ## build a demo database and serve http://127.0.0.1:8119
 test: $(DEVSTAMP)  ## run the whole suite (SQLite and PostgreSQL, browser tests)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: $(DEVSTAMP)  ## the suite without the browser tests and the API fuzzing
+	$(BIN)/ruff check src tests bench
+	$(BIN)/python -m pytest -m "not browser and not fuzz" $(PYTEST_ARGS)
 
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check src tests bench

@@ -119,6 +119,7 @@ def run_server(
     from consult119.db import build_engine
     from consult119.main import create_app
     from consult119.migrate import upgrade
+    from consult119.serving import forwarded_settings, guarded_http_protocol
 
     engine = build_engine(settings)
     upgrade(engine)
@@ -138,6 +139,16 @@ def run_server(
             # than a thousand idle consoles need, and no client frame is anywhere near 1 MiB.
             ws_per_message_deflate=False,
             ws_max_size=1024 * 1024,
+            # Limits uvicorn leaves open (docs/security.md, "Input limits"): a deadline and a
+            # size for the request headers, idle keep-alive, connections at once, and
+            # X-Forwarded-For believed only from the proxies configured.
+            http=guarded_http_protocol(
+                header_timeout=settings.header_timeout_seconds,
+                max_header_bytes=settings.max_header_bytes,
+            ),
+            timeout_keep_alive=settings.keep_alive_seconds,
+            limit_concurrency=settings.max_connections,
+            **forwarded_settings(settings.trusted_proxies),
         )
 
 

@@ -124,6 +124,28 @@ class Settings(BaseSettings):
         default=500, ge=1, le=10_000, description="Cases (or rows) per purge transaction"
     )
 
+    # The HTTP server's own limits (docs/security.md, "Input limits").
+    header_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="A connection's request line and headers must arrive within this (else closed)",
+    )
+    max_header_bytes: int = Field(
+        default=65536, ge=1024, description="Largest request line plus headers (431 above it)"
+    )
+    keep_alive_seconds: int = Field(
+        default=5, ge=1, description="An idle keep-alive connection is closed after this"
+    )
+    max_connections: int = Field(
+        default=4096,
+        ge=1,
+        description="Connections and requests at once per process (503 above it; consoles count)",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma list of proxy addresses whose X-Forwarded-For is believed (none: off)",
+    )
+
     @field_validator("retention_audit_days")
     @classmethod
     def _two_years_of_access_log(cls, value: int) -> int:

@@ -79,6 +79,7 @@ VALIDATION_MESSAGES: dict[str, LazyText] = {
     "int_parsing": _l("Must be a whole number."),
     "int_type": _l("Must be a whole number."),
     "int_from_float": _l("Must be a whole number."),
+    "int_parsing_size": _l("The number is too large."),
     "float_parsing": _l("Must be a number."),
     "float_type": _l("Must be a number."),
     "bool_parsing": _l("Must be true or false."),
@@ -94,6 +95,7 @@ VALIDATION_MESSAGES: dict[str, LazyText] = {
     "datetime_type": _l("Must be a date and time (ISO 8601)."),
     "date_parsing": _l("Must be a date (YYYY-MM-DD)."),
     "date_from_datetime_parsing": _l("Must be a date (YYYY-MM-DD)."),
+    "datetime_out_of_range": _l("Must be between {earliest} and {latest}."),
     "json_invalid": _l("The body is not valid JSON."),
     "model_type": _l("Must be a JSON object."),
     "dict_type": _l("Must be a JSON object."),
@@ -231,8 +233,9 @@ def _invalid_detail(errors: list[dict[str, str]], locale: str) -> dict[str, Any]
     }
 
 
-def _domain_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, DomainError)
+def render_refusal(request: Request, exc: DomainError) -> JSONResponse:
+    """The response for ``exc`` in the reader's language (also for middleware, which runs
+    outside the exception handlers)."""
     locale = reader_locale(request)
     headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
     return JSONResponse(
@@ -240,6 +243,11 @@ def _domain_error(request: Request, exc: Exception) -> JSONResponse:
         status_code=exc.status_code,
         headers={**(headers or {}), "Content-Language": locale},
     )
+
+
+def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    return render_refusal(request, exc)
 
 
 def _validation_error(request: Request, exc: Exception) -> JSONResponse:

@@ -6,12 +6,13 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict
 
 from consult119.audit import service
 from consult119.auth.deps import require_roles
 from consult119.context import ContextDep
 from consult119.staff.models import Role, Staff
+from consult119.types import Moment, Offset, QueryId
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 AdminOnly = Annotated[Staff, Depends(require_roles(Role.ADMIN))]
@@ -38,13 +39,13 @@ class AuditPage(BaseModel):
 def list_audit(
     ctx: ContextDep,
     _: AdminOnly,
-    staff_id: int | None = None,
-    ticket_id: int | None = None,
+    staff_id: QueryId = None,
+    ticket_id: QueryId = None,
     action: Annotated[str | None, Query(max_length=40)] = None,
-    since: AwareDatetime | None = None,
-    until: AwareDatetime | None = None,
+    since: Moment | None = None,
+    until: Moment | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> AuditPage:
     """Who saw or exported which case's personal data, when and from where (newest first)."""
     with ctx.db.read_session() as session:

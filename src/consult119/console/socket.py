@@ -13,7 +13,6 @@ threads in short sessions; the socket never holds one.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import Any
 
@@ -21,6 +20,7 @@ from fastapi import APIRouter, WebSocket
 from sqlalchemy import select
 from starlette.websockets import WebSocketDisconnect
 
+from consult119 import jsonsafe
 from consult119.auth.deps import authenticate_token
 from consult119.auth.security import TokenClaims
 from consult119.console.presence import apply_presence
@@ -67,8 +67,8 @@ def parse_frame(message: dict[str, Any], max_bytes: int) -> dict[str, Any]:
     if len(text) > max_bytes or len(text.encode("utf-8")) > max_bytes:
         raise FrameError("frame_too_large", f"A frame may hold at most {max_bytes} bytes.")
     try:
-        frame = json.loads(text)
-    except ValueError:
+        frame = jsonsafe.loads(text)
+    except ValueError:  # malformed, or nested past jsonsafe.MAX_JSON_DEPTH
         raise FrameError("invalid_json", "The frame is not valid JSON.") from None
     if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
         raise FrameError("invalid_frame", 'A frame is a JSON object with a string "type".')

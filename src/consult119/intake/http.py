@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from typing import Any
 
 from fastapi import Request
 
+from consult119 import jsonsafe
 from consult119.config import Settings
 from consult119.errors import (
     DomainError,
@@ -18,6 +18,7 @@ from consult119.errors import (
     UnsupportedMediaType,
 )
 from consult119.i18n import lazy_gettext as _l
+from consult119.jsonsafe import MAX_JSON_DEPTH, JSONTooDeep
 
 SIGNATURE_HEADER = "X-Consult119-Signature"
 
@@ -67,8 +68,18 @@ def verify_signature(secret: str | None, body: bytes, header: str | None) -> Non
 
 
 def parse_json_object(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object: ``invalid_json`` when it does not parse or nests deeper than
+    ``consult119.jsonsafe.MAX_JSON_DEPTH``, ``not_an_object`` for any other JSON value."""
     try:
-        value = json.loads(body)
+        value = jsonsafe.loads(body)
+    except JSONTooDeep as exc:
+        raise Invalid(
+            "invalid_json",
+            _l(
+                "The body is not valid JSON: it nests deeper than {max_depth} levels.",
+                max_depth=MAX_JSON_DEPTH,
+            ),
+        ) from exc
     except (UnicodeDecodeError, ValueError) as exc:
         raise Invalid("invalid_json", _l("The body is not valid JSON.")) from exc
     if not isinstance(value, dict):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -12,8 +11,9 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    field_validator,
 )
+
+from consult119.types import MomentAssumeUtc
 
 CHAT_SOURCES = ("kakao", "line", "telegram", "whatsapp", "webchat")
 
@@ -71,18 +71,11 @@ class ChatIntakeIn(BaseModel):
     sender_id: Id
     message_id: Id
     text: Text
-    sent_at: datetime | None = None
+    sent_at: MomentAssumeUtc | None = None
     sender_name: ShortText | None = None
     locale: str | None = Field(default=None, max_length=100)
     country: str | None = Field(default=None, max_length=100)
     timezone: str | None = Field(default=None, max_length=200)
-
-    @field_validator("sent_at")
-    @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value
 
 
 class Reply(BaseModel):

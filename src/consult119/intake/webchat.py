@@ -31,6 +31,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from consult119 import jsonsafe
 from consult119.aio import wait_for_wake
 from consult119.audit import service as audit
 from consult119.auth.deps import client_ip, require_roles
@@ -313,8 +314,8 @@ class ChatSocket:
                 ),
             )
         try:
-            frame = json.loads(raw)
-        except ValueError as exc:
+            frame = jsonsafe.loads(raw)
+        except ValueError as exc:  # malformed, or nested past jsonsafe.MAX_JSON_DEPTH
             raise Invalid("invalid_json", _l("The frame is not valid JSON.")) from exc
         kind = frame.get("type") if isinstance(frame, dict) else None
         if kind == "ping":
@@ -442,7 +443,7 @@ async def chat_socket(ws: WebSocket) -> None:
     await ws.accept()
     try:
         first = await asyncio.wait_for(ws.receive_text(), AUTH_TIMEOUT)
-        frame = json.loads(first) if len(first) <= MAX_FRAME_CHARS else None
+        frame = jsonsafe.loads(first) if len(first) <= MAX_FRAME_CHARS else None
     except (TimeoutError, ValueError):
         await ws.close(code=4401, reason="auth frame expected")
         return

@@ -25,6 +25,7 @@ from consult119.reports.schemas import (
     Workload,
 )
 from consult119.staff.models import Role, Staff
+from consult119.types import YearText
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 
@@ -85,7 +86,7 @@ def channel_share(
 
 @router.get("/monthly", response_model=MonthlySeries)
 def monthly(
-    ctx: ContextDep, _: Reader, year: str, by: str = "channel", format: Format = "json"
+    ctx: ContextDep, _: Reader, year: YearText, by: str = "channel", format: Format = "json"
 ) -> Any:
     """Cases per month of a year (reporting timezone) per channel or source."""
     fmt = _format(format)

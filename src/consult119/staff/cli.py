@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import typer
+from pydantic_core import PydanticCustomError
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -20,6 +21,7 @@ from consult119.i18n import gettext as _
 from consult119.staff import repository as staff_repo
 from consult119.staff import service
 from consult119.staff.models import Role, Staff
+from consult119.types import EARLIEST, LATEST, to_bounded_utc
 
 staff_app = typer.Typer(
     help="Staff accounts: doctors, EMTs, managers and admins.", no_args_is_help=True
@@ -67,7 +69,18 @@ def _parse_time(value: str, name: str) -> datetime:
         raise typer.BadParameter(
             _("give a timezone, e.g. 2025-03-01T09:00Z or +09:00"), param_hint=name
         )
-    return parsed.astimezone(UTC)
+    try:
+        return to_bounded_utc(parsed)
+    except PydanticCustomError as exc:
+        raise typer.BadParameter(
+            _(
+                "{value} is outside {earliest}..{latest} (UTC)",
+                value=repr(value),
+                earliest=EARLIEST.isoformat(),
+                latest=LATEST.isoformat(),
+            ),
+            param_hint=name,
+        ) from exc
 
 
 def _when(value: datetime | None) -> str:

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import AwareDatetime
 
 from consult119.auth.deps import CurrentStaff, require_roles
 from consult119.context import ContextDep
@@ -25,6 +24,7 @@ from consult119.staff.schemas import (
     StaffPage,
     StaffPublic,
 )
+from consult119.types import Moment, PathId, QueryId
 
 router = APIRouter(prefix="/api/v1", tags=["staff"])
 AdminOnly = Annotated[Staff, Depends(require_roles(Role.ADMIN))]
@@ -84,7 +84,7 @@ def create_staff(ctx: ContextDep, _: AdminOnly, body: StaffCreate) -> StaffPubli
 
 
 @router.post("/staff/{staff_id}/disable", response_model=StaffPublic)
-def disable_staff(ctx: ContextDep, admin: AdminOnly, staff_id: int) -> StaffPublic:
+def disable_staff(ctx: ContextDep, admin: AdminOnly, staff_id: PathId) -> StaffPublic:
     """Disable an account (admin): its tokens stop working at once."""
     with ctx.db.unit_of_work() as session:
         staff = session.get(Staff, staff_id)
@@ -97,7 +97,7 @@ def disable_staff(ctx: ContextDep, admin: AdminOnly, staff_id: int) -> StaffPubl
 
 
 @router.post("/staff/{staff_id}/role", response_model=StaffPublic)
-def change_role(ctx: ContextDep, admin: AdminOnly, staff_id: int, body: RoleIn) -> StaffPublic:
+def change_role(ctx: ContextDep, admin: AdminOnly, staff_id: PathId, body: RoleIn) -> StaffPublic:
     """Give an account another role (admin). Its tokens for the old role stop working and its
     open consoles close; an admin cannot change their own role (another admin, or the CLI,
     can)."""
@@ -130,10 +130,10 @@ def _shift_public(shift, staff: Staff) -> ShiftPublic:
 def roster(
     ctx: ContextDep,
     _: CurrentStaff,
-    at: AwareDatetime | None = None,
-    start: AwareDatetime | None = None,
-    end: AwareDatetime | None = None,
-    staff_id: int | None = None,
+    at: Moment | None = None,
+    start: Moment | None = None,
+    end: Moment | None = None,
+    staff_id: QueryId = None,
 ) -> ShiftPage:
     """Shifts (UTC): those running ``at`` a moment (default now), or overlapping ``start``–``end``."""
     with ctx.db.read_session() as session:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from consult119.types import Id, Moment
 
 if TYPE_CHECKING:
     from consult119.staff.models import Staff
@@ -60,9 +62,9 @@ class StaffPage(BaseModel):
 
 
 class ShiftIn(BaseModel):
-    staff_id: int
-    start: AwareDatetime
-    end: AwareDatetime
+    staff_id: Id
+    start: Moment
+    end: Moment
 
 
 class ShiftPublic(BaseModel):

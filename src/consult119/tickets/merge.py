@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -29,6 +29,7 @@ from consult119.tickets.codes import TRANSITIONS, Delivery, Status, status_label
 from consult119.tickets.events import ticket_event, ticket_public
 from consult119.tickets.models import Message, Ticket, TicketLink
 from consult119.tickets.service import require_on_duty_if_doctor
+from consult119.types import Id, PathId
 
 router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
 
@@ -38,7 +39,7 @@ CaseStaff = Annotated[Staff, Depends(require_roles(Role.EMT, Role.DOCTOR, Role.A
 class MergeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    into_ticket_id: int = Field(ge=1)
+    into_ticket_id: Id
 
 
 def suggested_links(session: Session, ticket_id: int) -> list[dict[str, Any]]:
@@ -143,7 +144,7 @@ def merge_tickets(
 
 
 @router.get("/{ticket_id}/links")
-async def list_links(ticket_id: int, ctx: ContextDep, staff: CaseStaff) -> dict[str, Any]:
+async def list_links(ticket_id: PathId, ctx: ContextDep, staff: CaseStaff) -> dict[str, Any]:
     """Cases that may be the same traveller's (same phone or e-mail), for a person to judge."""
 
     def _read() -> list[dict[str, Any]]:
@@ -157,7 +158,9 @@ async def list_links(ticket_id: int, ctx: ContextDep, staff: CaseStaff) -> dict[
 
 
 @router.post("/{ticket_id}/merge")
-async def merge(ticket_id: int, body: MergeIn, ctx: ContextDep, staff: CaseStaff) -> dict[str, Any]:
+async def merge(
+    ticket_id: PathId, body: MergeIn, ctx: ContextDep, staff: CaseStaff
+) -> dict[str, Any]:
     """Merge this case into ``into_ticket_id`` (EMT, doctor, admin). Never done automatically."""
 
     def _merge() -> dict[str, Any]:

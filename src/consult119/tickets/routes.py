@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from consult119.audit import service as audit
@@ -23,6 +23,7 @@ from consult119.tickets import service
 from consult119.tickets.codes import Channel, Status
 from consult119.tickets.models import Ticket
 from consult119.tickets.schemas import MessagePublic, Page, TicketDetail, TicketPublic
+from consult119.types import Id, Offset, PathId
 
 router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
 
@@ -34,8 +35,7 @@ Coordinator = Annotated[Staff, Depends(require_roles(Role.EMT, Role.ADMIN))]
 Mover = Annotated[Staff, Depends(require_roles(Role.DOCTOR, Role.EMT, Role.ADMIN))]
 
 
-# Ids beyond a 32-bit integer cannot exist; refusing them early keeps PostgreSQL from erroring.
-TicketId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+TicketId = PathId
 
 
 class TriageIn(BaseModel):
@@ -45,7 +45,7 @@ class TriageIn(BaseModel):
 
 
 class StaffRef(BaseModel):
-    staff_id: int = Field(ge=1, le=2**31 - 1)
+    staff_id: Id
 
 
 class MessageIn(BaseModel):
@@ -86,7 +86,7 @@ def queue(
         str | None, Query(description="a staff id, `me`, or `none` for unassigned")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> Page[TicketPublic]:
     """The queue: most urgent first (untriaged, red-flagged and KTAS 1–2), then by level, then
     longest waiting. No patient details or message text."""
