@@ -24,16 +24,22 @@ class RateLimiter:
 
     def check(self, key: str) -> None:
         """Take one token for ``key`` or raise 429."""
+        if not self.take(key):
+            raise RateLimited("rate_limited", _l("Too many messages at once; wait a moment."))
+
+    def take(self, key: str) -> bool:
+        """Take one token for ``key``; False (nothing taken) when its bucket is empty."""
         now = time.monotonic()
         with self._lock:
             tokens, last = self._buckets.get(key, (float(self.burst), now))
             tokens = min(float(self.burst), tokens + (now - last) * self.per_second)
             if tokens < 1.0:
                 self._buckets[key] = (tokens, now)
-                raise RateLimited("rate_limited", _l("Too many messages at once; wait a moment."))
+                return False
             self._buckets[key] = (tokens - 1.0, now)
             if len(self._buckets) > self.max_keys:
                 self._prune(now)
+            return True
 
     def _prune(self, now: float) -> None:
         full_after = self.burst / self.per_second
