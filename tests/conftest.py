@@ -136,6 +136,7 @@ class LiveServer:
     smtp_port: int = 0
     proc: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    log_level: str = "warning"
 
     @property
     def url(self) -> str:
@@ -168,7 +169,7 @@ class LiveServer:
                     "--smtp-port",
                     str(self.smtp_port),
                     "--log-level",
-                    "warning",
+                    self.log_level,
                 ],
                 env=env,
                 stdout=log,

@@ -566,6 +566,7 @@ function renderCase() {
                 m.author_staff_id ? ` · ${staffName(m.author_staff_id)}` : "",
                 ` · ${timeText(m.created_at, "Asia/Seoul")}`,
                 m.delivery ? ` · ${t(`case.delivery.${m.delivery}`)}` : "",
+                m.ack_withheld ? ` · ${t(`case.ack_withheld.${m.ack_withheld}`)}` : "",
               ),
               // Traveller text is text: textContent only, never parsed as HTML.
               h("p", { class: "message-text" }, m.text),

@@ -87,6 +87,19 @@ class Settings(BaseSettings):
         default=5 * 1024 * 1024, description="Largest single attachment kept (larger: dropped)"
     )
     max_attachments: int = Field(default=10, description="Most attachments kept per message")
+    # Acknowledgement mails: a forged From must not turn the service into a mail cannon.
+    ack_address_burst: int = Field(
+        default=5, ge=0, description="Acknowledgement mails one address gets at once"
+    )
+    ack_address_per_hour: float = Field(
+        default=5.0, gt=0, description="Acknowledgement mails one address gets per hour after"
+    )
+    ack_domain_burst: int = Field(
+        default=60, ge=0, description="Acknowledgement mails one domain gets at once"
+    )
+    ack_domain_per_hour: float = Field(
+        default=120.0, gt=0, description="Acknowledgement mails one domain gets per hour after"
+    )
     webchat_session_hours: int = Field(default=72, description="Lifetime of a web-chat token")
 
     # Channels out: the outbox dispatcher.

@@ -179,7 +179,6 @@ def test_duplicates_machines_and_bad_mail(live_server, db):
     for body, status in [
         (b"", 422),
         (b"\x00\x01 not mail", 422),
-        (b"From: x@example.com\r\nContent-Type: text/plain; charset=x-bad\r\n\r\n\xb0\xa1", 422),
     ]:
         r = httpx.post(
             f"{live_server.url}/api/v1/intake/email",

@@ -74,11 +74,11 @@ def test_html_to_text_drops_scripts_and_styles():
     assert html_to_text("<style>p{}</style><p>Hi&nbsp;there</p><script>x()</script>") == "Hi there"
 
 
-def test_unknown_charset_that_is_not_utf8_is_refused():
+def test_unknown_charset_is_read_as_utf8_or_cp949_never_refused():
     raw = mail("Content-Type: text/plain; charset=x-klingon\r\n", "나".encode("cp949"))
-    with pytest.raises(Invalid) as exc:
-        parse_email(raw, SETTINGS)
-    assert exc.value.code == "unknown_charset"
+    assert parse_email(raw, SETTINGS).text == "나"
+    raw = mail("Content-Type: text/plain; charset=x-klingon\r\n", b"help \xff\xfe\xff")
+    assert parse_email(raw, SETTINGS).text == "help \ufffd\ufffd\ufffd"
 
 
 def test_unknown_charset_label_on_utf8_bytes_is_read():

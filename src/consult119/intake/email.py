@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import html
+import logging
 import re
+import string
 from dataclasses import dataclass, field
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesParser
-from html.parser import HTMLParser
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -27,18 +29,27 @@ from starlette.concurrency import run_in_threadpool
 
 from consult119.config import Settings
 from consult119.context import AppContext, ContextDep
-from consult119.errors import Invalid, PayloadTooLarge
+from consult119.errors import DomainError, Invalid, PayloadTooLarge
 from consult119.i18n import lazy_gettext as _l
 from consult119.intake.http import SIGNATURE_HEADER, read_body, verify_signature
 from consult119.intake.service import AttachmentIn, InboundMessage, IntakeResult
+from consult119.mailaddress import address_of, one_line
 from consult119.outbound.acks import receive_with_ack
 from consult119.outbound.delivery import mark_bounced
 from consult119.outbound.jobs import CASE_TOKEN_RE
+from consult119.ratelimit import RateLimiter
 
 router = APIRouter(prefix="/api/v1/intake", tags=["intake"])
+log = logging.getLogger(__name__)
 
 #: Longest text kept from one mail; a long thread pasted below is cut, not refused.
 MAX_MAIL_TEXT = 20_000
+#: Longest body text scanned for quoted earlier mail (the kept text comes from its start).
+MAX_BODY_CHARS = 10 * MAX_MAIL_TEXT
+#: Most characters of an HTML part made plain; the rest is cut before conversion.
+MAX_HTML_CHARS = 1_000_000
+#: Longest subject stored, single line; replies copy at most REPLY_SUBJECT_CHARS of it.
+MAX_SUBJECT_CHARS = 500
 _MSGID_RE = re.compile(r"<[^<>\s]{1,250}>")
 _HANGUL_RE = re.compile(r"[\uac00-\ud7a3]")
 _AUTO_PRECEDENCE = {"bulk", "junk", "list", "auto_reply", "auto-reply"}
@@ -69,6 +80,9 @@ class ParsedEmail:
     dropped: list[dict[str, Any]] = field(default_factory=list)
     auto_reason: str | None = None
     truncated: bool = False
+    #: The one plain address that may be answered; None when the From header is not exactly
+    #: one plain address (the case is still opened, but nothing is ever sent to it).
+    reply_to: str | None = None
 
 
 # -- parsing ------------------------------------------------------------------------------------
@@ -86,24 +100,35 @@ def parse_email(raw: bytes, settings: Settings, *, envelope_from: str | None = N
     except Exception as exc:  # noqa: BLE001 - the stdlib parser is lenient; be sure anyway
         raise Invalid("broken_mime", _l("The mail cannot be parsed.")) from exc
     assert isinstance(mail, EmailMessage)
-    sender, sender_name = _sender(mail)
-    subject = _header(mail, "Subject")[:500]
+    sender, sender_name, reply_to = _sender(mail)
+    subject = one_line(_header(mail, "Subject"), MAX_SUBJECT_CHARS)
     auto = _auto_reason(mail, sender, envelope_from)
     message_id = _message_id(mail, raw)
     refs = _refs(mail)
     if auto is not None:
         return ParsedEmail(
-            message_id, sender, sender_name, subject, "", "en", refs, auto_reason=auto
+            message_id,
+            sender,
+            sender_name,
+            subject,
+            "",
+            "en",
+            refs,
+            auto_reason=auto,
+            reply_to=reply_to,
         )
 
     body = _body_text(mail)
-    text = strip_quoted(body)
+    # The new words come first and at most MAX_MAIL_TEXT of them are kept: a long thread
+    # below them need not go through the quote scan.
+    cut_body = len(body) > MAX_BODY_CHARS
+    text = strip_quoted(body[:MAX_BODY_CHARS])
     attachments, dropped = _attachments(mail, settings)
     if not text:
         text = subject
     if not text and not attachments:
         raise Invalid("empty_message", _l("The mail has no text, subject or attachment."))
-    truncated = len(text) > MAX_MAIL_TEXT
+    truncated = len(text) > MAX_MAIL_TEXT or cut_body
     token = CASE_TOKEN_RE.search(subject)
     language = _header(mail, "Content-Language").split(",")[0].strip()[:20]
     if not language:
@@ -120,6 +145,7 @@ def parse_email(raw: bytes, settings: Settings, *, envelope_from: str | None = N
         attachments=attachments,
         dropped=dropped,
         truncated=truncated,
+        reply_to=reply_to,
     )
 
 
@@ -131,18 +157,33 @@ def _header(mail: EmailMessage, name: str) -> str:
     return " ".join(str(value).split()) if value is not None else ""
 
 
-def _sender(mail: EmailMessage) -> tuple[str, str | None]:
+def _sender(mail: EmailMessage) -> tuple[str, str | None, str | None]:
+    """``(sender id, display name, address to answer or None)`` from the From header.
+
+    Parsed by the header registry (``policy.default``), never ``email.utils.parseaddr``, which
+    reads ``"<victim@x>"@attacker`` as ``victim@x``. Only a From of exactly one plain address,
+    without parse defects, is ever answered; any other From still opens a case under the
+    addresses as written (so a second mail from it joins the same case).
+    """
     try:
         header = mail.get("From")
         addresses = list(getattr(header, "addresses", ()) or ())
+        defects = list(getattr(header, "defects", ()) or ())
     except Exception:  # noqa: BLE001
-        addresses = []
-    for addr in addresses:
-        if isinstance(addr, Address) and addr.username and addr.domain:
-            email = f"{addr.username}@{addr.domain}".lower()
-            if len(email) <= 200 and "\x00" not in email:
-                return email, (addr.display_name or None) and addr.display_name[:200]
-    raise Invalid("missing_sender", _l("The mail has no usable From address."), field="From")
+        addresses, defects = [], []
+    specs = [
+        a.addr_spec.lower()
+        for a in addresses
+        if isinstance(a, Address) and a.username and a.domain and "\x00" not in a.addr_spec
+    ]
+    if not specs:
+        raise Invalid("missing_sender", _l("The mail has no usable From address."), field="From")
+    first = addresses[0]
+    reply_to = address_of(first) if len(addresses) == 1 and not defects else None
+    name = one_line(first.display_name, 200) or None
+    if reply_to is not None:
+        return reply_to, name, reply_to
+    return ", ".join(specs)[:200], name, None
 
 
 def _auto_reason(mail: EmailMessage, sender: str, envelope_from: str | None) -> str | None:
@@ -183,26 +224,37 @@ def _refs(mail: EmailMessage) -> tuple[str, ...]:
     return tuple(list(seen)[:50])
 
 
+#: Text codecs that are no mail charset: their decoders refuse ``errors="replace"`` or turn
+#: escapes in the bytes into other characters.
+_NOT_MAIL_CHARSETS = {"idna", "punycode", "undefined", "unicode-escape", "raw-unicode-escape"}
+
+
+def mail_codec(label: str) -> str | None:
+    """The codec to decode a part labelled ``charset=label``, or None when the label names no
+    text encoding (unknown, or a bytes-to-bytes codec such as ``rot13``, ``hex``, ``zlib``)."""
+    try:
+        info = codecs.lookup(label)
+    except (LookupError, ValueError):
+        return None
+    # Bytes-to-bytes and str-to-str codecs (base64, zlib, rot13, ...) say they are not text.
+    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_MAIL_CHARSETS:
+        return None
+    return "cp949" if info.name == "euc_kr" else info.name  # real EUC-KR mail uses CP949's
+
+
 def _decode(part: EmailMessage) -> str:
+    """The part's text. A charset that names no text encoding, or that fails, is ignored:
+    the bytes are read as UTF-8 or CP949, else UTF-8 with replacement characters, so an odd
+    label never loses the mail."""
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes):
         return ""
-    charset = (part.get_content_charset() or "").strip().lower()
-    if charset:
+    name = mail_codec((part.get_content_charset() or "").strip().lower()[:40])
+    if name is not None:
         try:
-            name = codecs.lookup(charset).name
-        except LookupError:
-            # An unknown label: UTF-8 if the bytes are UTF-8, else refuse rather than guess.
-            try:
-                return payload.decode("utf-8")
-            except UnicodeDecodeError:
-                raise Invalid(
-                    "unknown_charset",
-                    _l("The mail's charset {charset} is unknown.", charset=ascii(charset[:40])),
-                ) from None
-        if name == "euc_kr":  # real-world EUC-KR mail uses CP949's extra syllables
-            name = "cp949"
-        return payload.decode(name, errors="replace")
+            return payload.decode(name, errors="replace")
+        except (UnicodeError, LookupError, ValueError):
+            pass
     for guess in ("utf-8", "cp949"):
         try:
             return payload.decode(guess)
@@ -256,42 +308,54 @@ def _attachments(
     return kept, dropped
 
 
-class _TextOfHtml(HTMLParser):
-    _BLOCKS = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "blockquote", "table"}
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.out: list[str] = []
-        self._skip = 0
-        self._quote = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        classes = dict(attrs).get("class") or ""
-        if tag in ("script", "style", "head"):
-            self._skip += 1
-        elif tag == "blockquote" or "gmail_quote" in classes:
-            self._quote += 1  # quoted earlier mail: dropped like "> " lines
-        if tag in self._BLOCKS:
-            self.out.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style", "head"):
-            self._skip = max(0, self._skip - 1)
-        elif tag == "blockquote":
-            self._quote = max(0, self._quote - 1)
-        if tag in self._BLOCKS:
-            self.out.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip and not self._quote:
-            self.out.append(data)
+_HTML_BLOCKS = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "blockquote", "table"}
+# One token of markup. No alternative reads past the next "<" unless it consumes what it read
+# (comments, declarations), so a search that fails costs time linear in the text it skipped.
+_MARKUP = re.compile(
+    r"<!--.*?(?:-->|\Z)"  # a comment, maybe never closed
+    r"|<[!?][^>]*(?:>|\Z)"  # a declaration or processing instruction
+    r"|<(/?)([A-Za-z][A-Za-z0-9:-]*+)((?:[^<>\"']|\"[^\"<]*+\"|'[^'<]*+')*+)/?>",
+    re.S,
+)
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
-def html_to_text(html: str) -> str:
-    parser = _TextOfHtml()
-    parser.feed(html)
-    parser.close()
-    lines = [" ".join(line.split()) for line in "".join(parser.out).splitlines()]
+def html_to_text(markup: str) -> str:
+    """The text of an HTML part: blocks as line breaks, scripts, styles, the head and quoted
+    earlier mail (``<blockquote>``, Gmail's ``gmail_quote``) dropped, entities decoded.
+
+    One left-to-right pass over at most :data:`MAX_HTML_CHARS` characters, each read a bounded
+    number of times: time is linear in the input whatever its shape (the stdlib's
+    ``html.parser`` takes quadratic time on unclosed tags).
+    """
+    markup = markup[:MAX_HTML_CHARS]
+    lower = markup.translate(_ASCII_LOWER)  # ASCII-only: the same length, so offsets agree
+    out: list[str] = []
+    skip = quote = 0
+    i, n = 0, len(markup)
+    while i < n:
+        token = _MARKUP.search(markup, i)
+        end = token.start() if token else n
+        if end > i and not skip and not quote:
+            out.append(html.unescape(markup[i:end]))
+        if token is None:
+            break
+        i = token.end()
+        if token.group(2) is None:
+            continue  # comment or declaration
+        closing, tag = token.group(1) == "/", token.group(2).translate(_ASCII_LOWER)
+        if not closing and tag in ("script", "style"):
+            close = lower.find("</" + tag, i)  # their content is not markup
+            i = n if close < 0 else close
+        elif tag == "head":
+            skip = max(0, skip + (-1 if closing else 1))
+        elif tag == "blockquote" and closing:
+            quote = max(0, quote - 1)
+        elif not closing and (tag == "blockquote" or "gmail_quote" in token.group(3)):
+            quote += 1  # quoted earlier mail: dropped like "> " lines
+        if tag in _HTML_BLOCKS:
+            out.append("\n")
+    lines = [" ".join(line.split()) for line in "".join(out).splitlines()]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
@@ -327,6 +391,8 @@ class EmailOutcome:
 
 def to_inbound(parsed: ParsedEmail) -> InboundMessage:
     meta: dict[str, Any] = {"subject": parsed.subject}
+    if parsed.reply_to is None:
+        meta["ack_withheld"] = "invalid_sender"
     if parsed.dropped:
         meta["attachments_dropped"] = parsed.dropped
     if parsed.truncated:
@@ -338,7 +404,8 @@ def to_inbound(parsed: ParsedEmail) -> InboundMessage:
         text=parsed.text,
         sender_name=parsed.sender_name,
         locale=parsed.locale,
-        email=parsed.sender,
+        # Only a plain address becomes the contact's e-mail, the one replies are sent to.
+        email=parsed.reply_to,
         meta=meta,
         thread_refs=parsed.refs,
         case_number_hint=parsed.case_token,
@@ -349,12 +416,57 @@ def to_inbound(parsed: ParsedEmail) -> InboundMessage:
 def receive_email(ctx: AppContext, raw: bytes, *, envelope_from: str | None = None) -> EmailOutcome:
     """Parse and take one mail (sync: run it in a worker thread); a new case is acknowledged
     by mail. Bounces and auto-replies are dropped before the intake."""
-    parsed = parse_email(raw, ctx.settings, envelope_from=envelope_from)
+    try:
+        parsed = parse_email(raw, ctx.settings, envelope_from=envelope_from)
+    except DomainError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - parsing is pure: whatever fails, the mail caused it
+        # A permanent refusal (422 / 550), never a 500 or a 451 the sender would retry forever.
+        log.warning("unreadable mail refused (%s)", type(exc).__name__)
+        raise Invalid("broken_mime", _l("The mail cannot be parsed.")) from exc
     if parsed.auto_reason is not None:
         if parsed.auto_reason in BOUNCE_REASONS:
             _record_bounce(ctx, raw)
         return EmailOutcome(None, ignored=parsed.auto_reason)
-    return EmailOutcome(receive_with_ack(ctx, to_inbound(parsed), ack=True))
+    limits = ack_limits(ctx)
+
+    def gate(_: IntakeResult) -> str | None:
+        if parsed.reply_to is None:
+            return "invalid_sender"
+        return None if limits.take(parsed.reply_to) else "rate_limited"
+
+    return EmailOutcome(receive_with_ack(ctx, to_inbound(parsed), ack=True, gate=gate))
+
+
+class AckLimits:
+    """Token buckets on acknowledgement mails, per recipient address and per domain.
+
+    Anyone can put any address in From, so without them a loop of forged mail would have
+    the service write to one victim (or one provider) without end. The case is opened either
+    way; only the acknowledgement is withheld. Per process, like :mod:`consult119.ratelimit`.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.address = RateLimiter(
+            burst=settings.ack_address_burst, per_second=settings.ack_address_per_hour / 3600
+        )
+        self.domain = RateLimiter(
+            burst=settings.ack_domain_burst, per_second=settings.ack_domain_per_hour / 3600
+        )
+
+    def take(self, address: str) -> bool:
+        """One acknowledgement to ``address`` allowed (and counted), or False."""
+        # The address first: a flood naming one address spends only that address's tokens,
+        # so it cannot starve everyone else at a large provider.
+        return self.address.take(address) and self.domain.take(address.rpartition("@")[2])
+
+
+def ack_limits(ctx: AppContext) -> AckLimits:
+    """The process's acknowledgement limits (made on first use)."""
+    limits = ctx.extras.get("ack_limits")
+    if limits is None:
+        limits = ctx.extras.setdefault("ack_limits", AckLimits(ctx.settings))
+    return limits
 
 
 #: Machine mail that may report one of our replies as undeliverable.

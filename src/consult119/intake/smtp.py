@@ -21,6 +21,31 @@ from consult119.errors import DomainError, PayloadTooLarge
 from consult119.intake.email import receive_email
 
 log = logging.getLogger(__name__)
+#: aiosmtpd's loggers: at INFO it writes every envelope address, at DEBUG every line of mail.
+SMTP_LIBRARY_LOGGERS = ("mail.log", "mail.debug")
+
+
+class WithoutDetails(logging.Filter):
+    """Keep aiosmtpd's warnings and errors, but never what they are about.
+
+    Its messages put the peer, the envelope addresses, commands and mail lines in their
+    arguments; the bare format string ("%r unrecognised: %s") still says what happened.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.args = None
+        return True
+
+
+def quiet_library_log() -> None:
+    """No personal data from the SMTP library reaches the process log: nothing below
+    WARNING, and no message arguments at any level. Idempotent."""
+    for name in SMTP_LIBRARY_LOGGERS:
+        library = logging.getLogger(name)
+        library.setLevel(logging.WARNING)
+        if not any(isinstance(f, WithoutDetails) for f in library.filters):
+            library.addFilter(WithoutDetails())
+
 
 #: Most recipients one mail may name; intake needs one.
 MAX_RECIPIENTS = 20
@@ -67,6 +92,7 @@ def start_smtp_listener(ctx: AppContext) -> Controller | None:
     settings = ctx.settings
     if not settings.smtp_port:
         return None
+    quiet_library_log()
     kwargs: dict[str, Any] = {
         "data_size_limit": settings.max_mail_bytes,
         "enable_SMTPUTF8": True,

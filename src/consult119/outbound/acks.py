@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from consult119.context import AppContext
@@ -40,12 +41,24 @@ def intake_then(
     return work
 
 
-def intake_with_ack(ctx: AppContext, inbound: InboundMessage, *, ack: bool) -> Work[IntakeResult]:
+#: Decides, once a case is opened, whether its acknowledgement may go out: None to send it,
+#: else the code of why not (stored on the inbound message as ``meta["ack_withheld"]``).
+AckGate = Callable[[IntakeResult], str | None]
+
+
+def intake_with_ack(
+    ctx: AppContext, inbound: InboundMessage, *, ack: bool, gate: AckGate | None = None
+) -> Work[IntakeResult]:
     """The unit of work of one intake plus, when ``ack`` and a case was opened, its queued
-    acknowledgement (with the expected wait, read in the same transaction)."""
+    acknowledgement (with the expected wait, read in the same transaction), unless ``gate``
+    withholds it."""
 
     def acknowledge(session: Session, result: IntakeResult, now: datetime) -> None:
         if not (ack and result.created):
+            return
+        withheld = gate(result) if gate is not None else None
+        if withheld is not None:
+            _record_withheld(session, result.message, withheld)
             return
         wait = wait_for(session, result, now=now)
         message = Message(
@@ -66,6 +79,23 @@ def intake_with_ack(ctx: AppContext, inbound: InboundMessage, *, ack: bool) -> W
     return lambda session: work(session)[0]
 
 
-def receive_with_ack(ctx: AppContext, inbound: InboundMessage, *, ack: bool) -> IntakeResult:
+def _record_withheld(session: Session, message: Message, reason: str) -> None:
+    """Mark the inbound message so staff see that no acknowledgement went out, and why."""
+    meta = dict(message.meta or {})
+    if meta.get("ack_withheld") == reason:
+        return  # known before the intake (an unusable From): already stored with the message
+    meta["ack_withheld"] = reason
+    session.execute(
+        update(Message)
+        .where(Message.id == message.id)
+        .values(meta=meta)
+        .execution_options(synchronize_session=False)
+    )
+    message.meta = meta
+
+
+def receive_with_ack(
+    ctx: AppContext, inbound: InboundMessage, *, ack: bool, gate: AckGate | None = None
+) -> IntakeResult:
     """:func:`intake_with_ack`, committed; blocking, so call it from a thread."""
-    return ctx.db.writer.run(intake_with_ack(ctx, inbound, ack=ack), locks=inbound.locks)
+    return ctx.db.writer.run(intake_with_ack(ctx, inbound, ack=ack, gate=gate), locks=inbound.locks)

@@ -11,6 +11,7 @@ from dataclasses import replace
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from consult119.mailaddress import one_line
 from consult119.outbound.delivery import Claimed
 from consult119.outbound.senders import Job
 from consult119.tickets.codes import Direction
@@ -128,9 +129,17 @@ def _email_job(
     )
 
 
+#: Most characters of the traveller's subject copied into a reply's subject.
+REPLY_SUBJECT_CHARS = 120
+
+
 def reply_subject(original: str | None, case_number: str) -> str:
-    """``[C119-YYYY-NNNNNN] Re: <their subject>``, with the case token exactly once."""
-    subject = " ".join(CASE_TOKEN_RE.sub("", original or "").split())
+    """``[C119-YYYY-NNNNNN] Re: <their subject>``, with the case token exactly once.
+
+    Their subject is someone else's text in our mail: only a single-line copy without control
+    characters, cut at :data:`REPLY_SUBJECT_CHARS`, is echoed.
+    """
+    subject = one_line(CASE_TOKEN_RE.sub("", original or ""), REPLY_SUBJECT_CHARS)
     if subject and not subject.lower().startswith("re:"):
         subject = "Re: " + subject
-    return f"[{case_number}] {subject}".strip()[:250]
+    return f"[{case_number}] {subject}".strip()

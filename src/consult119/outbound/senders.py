@@ -14,6 +14,7 @@ from email.utils import format_datetime, formataddr
 import httpx
 
 from consult119.config import Settings
+from consult119.mailaddress import one_line, plain_address
 
 
 class SendError(Exception):
@@ -57,7 +58,7 @@ def build_email(job: Job, settings: Settings) -> EmailMessage:
     """The reply as an RFC 5322 message, threaded and tagged with the case token."""
     mail = EmailMessage()
     mail["From"] = settings.mail_from
-    mail["To"] = formataddr((job.recipient_name or "", job.recipient or ""))
+    mail["To"] = formataddr((one_line(job.recipient_name, 200), job.recipient or ""))
     mail["Subject"] = job.subject or f"[{job.case_number}]"
     mail["Message-ID"] = job.email_message_id
     if job.in_reply_to:
@@ -79,11 +80,17 @@ def send_email(job: Job, settings: Settings) -> str:
         raise SendError("smtp_relay_not_configured")
     if not job.recipient:
         raise SendError("no_email_address", permanent=True)
+    # Only a plain address is written to (consult119.mailaddress): smtplib would read the
+    # recipients from the To header with the lenient getaddresses, which takes
+    # '"<victim@x>"@attacker' for victim@x.
+    recipient = plain_address(job.recipient)
+    if recipient is None:
+        raise SendError("bad_email_address", permanent=True)
     host, port = relay_address(settings.smtp_relay)
     mail = build_email(job, settings)
     try:
         with smtplib.SMTP(host, port, timeout=settings.outbound_timeout_seconds) as smtp:
-            refused = smtp.send_message(mail)
+            refused = smtp.send_message(mail, to_addrs=[recipient])
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _ in exc.recipients.values()]
         raise SendError(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AliasPath, BaseModel, ConfigDict, Field
 
 T = TypeVar("T")
 
@@ -26,6 +26,11 @@ class MessagePublic(BaseModel):
     created_at: datetime
     author_staff_id: int | None = None
     delivery: str | None = None
+    #: On an inbound message that opened a case without its acknowledgement: why
+    #: (``invalid_sender``: the From was not one plain address; ``rate_limited``).
+    ack_withheld: str | None = Field(
+        default=None, validation_alias=AliasPath("meta", "ack_withheld")
+    )
 
 
 class TicketPublic(BaseModel):
