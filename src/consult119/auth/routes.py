@@ -38,6 +38,11 @@ def token(ctx: ContextDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
     ttl = ctx.settings.token_ttl_seconds
     assert staff.id is not None
     access = issue_token(
-        ctx.signing_key, staff_id=staff.id, role=staff.role, now=ctx.now(), ttl=ttl
+        ctx.signing_key,
+        staff_id=staff.id,
+        role=staff.role,
+        now=ctx.now(),
+        ttl=ttl,
+        version=staff.security_version,
     )
     return TokenOut(access_token=access, expires_in=ttl)

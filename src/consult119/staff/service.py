@@ -42,6 +42,17 @@ def create_staff(
     return staff
 
 
+def end_sessions(staff: Staff, *, now: datetime) -> None:
+    """End every token issued to ``staff`` so far: its security version goes up, and a token
+    carrying an older one is refused (:func:`consult119.auth.deps.authenticate_token`).
+
+    A version, not a time: ``iat`` has whole-second resolution and process clocks differ, so a
+    time would either let a token from the same second as the change live or refuse one issued
+    just after it; a counter compares exactly, whatever the clocks say."""
+    staff.security_version = (staff.security_version or 0) + 1
+    staff.security_changed_at = now
+
+
 def set_presence(session: Session, staff: Staff, presence: str, *, now: datetime) -> bool:
     """Record presence from the console or the API; appends ``presence.changed`` when it moves."""
     from consult119.realtime import events
@@ -78,6 +89,7 @@ def disable_staff(session: Session, staff: Staff, *, now: datetime) -> bool:
     if staff.disabled:
         return False
     staff.disabled = True
+    end_sessions(staff, now=now)
     staff.presence = "offline"
     staff.presence_at = now
     session.add(staff)
@@ -103,6 +115,7 @@ def change_role(session: Session, staff: Staff, role: str, *, now: datetime) -> 
         return False
     old = staff.role
     staff.role = role
+    end_sessions(staff, now=now)
     session.add(staff)
     events.append(
         session,
