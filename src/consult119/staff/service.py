@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from consult119.auth.passwords import check_new_password
 from consult119.auth.security import hash_password
 from consult119.errors import Conflict, Invalid
 from consult119.i18n import lazy_gettext as _l
@@ -24,10 +25,7 @@ def create_staff(
         )
     if role not in {r.value for r in Role}:
         raise Invalid("unknown_role", _l("Unknown role: {role}", role=role), field="role")
-    if len(password) < 8:
-        raise Invalid(
-            "weak_password", _l("A password needs at least 8 characters."), field="password"
-        )
+    check_new_password(password)
     if session.scalars(select(Staff.id).where(func.lower(Staff.email) == email)).first():
         raise Conflict("staff_exists", _l("{email} already has an account.", email=email))
     staff = Staff(
