@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     token_ttl_seconds: int = Field(
         default=12 * 3600, ge=60, le=31 * 24 * 3600, description="Lifetime of a staff token"
     )
+    demo_password: SecretStr | None = Field(
+        default=None,
+        description="Password of every `consult119 demo` account (default: a random one)",
+    )
     # Sign-in limits (docs/security.md, "Sign-in limits").
     login_concurrency: int = Field(
         default=2,

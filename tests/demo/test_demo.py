@@ -96,11 +96,15 @@ def test_demo_refuses_a_database_it_did_not_make(db):
 def test_published_figures_through_the_cli_and_the_api(
     start_server, database_url, demo_db, tmp_path
 ):
-    built = run_cli(database_url, "demo", "--no-serve", "--password", PASSWORD, cwd=str(tmp_path))
+    built = run_cli(
+        database_url, "demo", "--no-serve", cwd=str(tmp_path), CONSULT119_DEMO_PASSWORD=PASSWORD
+    )
     assert built.returncode == 0, built.stderr
     assert f"manager@{DEMO_DOMAIN}" in built.stdout and PASSWORD in built.stdout
     # Running it again rebuilds the demo: same figures, nothing doubled.
-    again = run_cli(database_url, "demo", "--no-serve", "--password", PASSWORD, cwd=str(tmp_path))
+    again = run_cli(
+        database_url, "demo", "--no-serve", "--password", cwd=str(tmp_path), stdin=PASSWORD + "\n"
+    )
     assert again.returncode == 0, again.stderr
 
     cli = run_cli(
@@ -161,3 +165,18 @@ def test_published_figures_through_the_cli_and_the_api(
         str(xlsx),
     )
     assert made.returncode == 0 and xlsx.stat().st_size > 0
+
+
+def test_the_demo_password_is_never_an_argument(db, database_url, tmp_path):
+    """It would land in shell history and process lists: ``--password`` takes no value (the
+    password comes from stdin, a prompt or CONSULT119_DEMO_PASSWORD), and a weak one is
+    refused before anything is built."""
+    r = run_cli(
+        database_url, "demo", "--no-serve", "--password", "secret-pw-119", cwd=str(tmp_path)
+    )
+    assert r.returncode == 2 and "secret-pw-119" in r.stderr  # "unexpected extra argument"
+    r = run_cli(
+        database_url, "demo", "--no-serve", cwd=str(tmp_path), CONSULT119_DEMO_PASSWORD="12345678"
+    )
+    assert r.returncode == 1 and "weak_password" in r.stderr, r.stdout + r.stderr
+    assert ticket_count(db) == 0
