@@ -25,7 +25,7 @@ def test_shifts_begun_before_the_upgrade_are_not_announced_again(tmp_path):
     from consult119.config import Settings
     from consult119.db import UTCDateTime, build_engine, utcnow
     from consult119.migrate import upgrade
-    from consult119.staff.models import Shift, Staff
+    from consult119.staff.models import Shift
 
     engine = build_engine(Settings(database_url=f"sqlite:///{tmp_path / 'm.db'}"))
     upgrade(engine, "0003_retention")
@@ -36,14 +36,32 @@ def test_shifts_begun_before_the_upgrade_are_not_announced_again(tmp_path):
         sa.column("starts_at", UTCDateTime()),
         sa.column("ends_at", UTCDateTime()),
     )
+    # The staff table as 0003 left it (the model has columns of later revisions).
+    staff_0003 = sa.table(
+        "staff",
+        sa.column("id", sa.Integer),
+        sa.column("email", sa.String),
+        sa.column("name", sa.String),
+        sa.column("role", sa.String),
+        sa.column("password_hash", sa.String),
+        sa.column("disabled", sa.Boolean),
+        sa.column("locale", sa.String),
+        sa.column("presence", sa.String),
+        sa.column("capacity", sa.Integer),
+        sa.column("created_at", UTCDateTime()),
+    )
     with engine.begin() as conn:
         staff_id = conn.execute(
-            sa.insert(Staff.__table__).returning(Staff.__table__.c.id),
+            sa.insert(staff_0003).returning(staff_0003.c.id),
             {
                 "email": "a@example.org",
                 "name": "A",
                 "role": "doctor",
                 "password_hash": "x",
+                "disabled": False,
+                "locale": "ko",
+                "presence": "offline",
+                "capacity": 8,
                 "created_at": now,
             },
         ).scalar_one()
@@ -63,6 +81,9 @@ def test_shifts_begun_before_the_upgrade_are_not_announced_again(tmp_path):
         rows = conn.execute(
             sa.select(Shift.starts_at, Shift.started_seen_at).order_by(Shift.starts_at)
         ).all()
+        # 0005: an account made before it starts at security version 0 (what its tokens carry).
+        version = conn.execute(sa.text("SELECT security_version FROM staff")).scalar_one()
     engine.dispose()
+    assert version == 0
     assert rows[0].started_seen_at == rows[0].starts_at
     assert rows[1].started_seen_at is None

@@ -40,7 +40,29 @@ class Settings(BaseSettings):
     mail_from: str = Field(default="consult119@localhost", description="From address of replies")
     smtp_port: int = Field(default=2525, description="SMTP intake listener port (0: off)")
     smtp_host: str = Field(default="127.0.0.1", description="Address the SMTP listener binds")
-    token_ttl_seconds: int = Field(default=12 * 3600, description="Lifetime of a staff token")
+    token_ttl_seconds: int = Field(
+        default=12 * 3600, ge=60, le=31 * 24 * 3600, description="Lifetime of a staff token"
+    )
+    demo_password: SecretStr | None = Field(
+        default=None,
+        description="Password of every `consult119 demo` account (default: a random one)",
+    )
+    # Sign-in limits (docs/security.md, "Sign-in limits").
+    login_concurrency: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="Passwords checked at once (Argon2, 64 MiB each); more answer 429 at once",
+    )
+    login_account_failures: int = Field(
+        default=5, ge=1, description="Wrong passwords for one account before lockouts begin"
+    )
+    login_address_failures: int = Field(
+        default=20, ge=1, description="Wrong passwords from one client address before lockouts"
+    )
+    login_lockout_max_seconds: int = Field(
+        default=900, ge=1, description="Longest lockout (they double from 1 s up to this)"
+    )
     max_body_bytes: int = Field(default=64 * 1024, description="Largest JSON body accepted")
     max_text_chars: int = Field(default=5000, description="Longest message text accepted")
     reopen_window_hours: int = Field(default=72, description="A message this soon reopens a case")

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from consult119.auth.throttle import LoginGuard
 from consult119.config import Settings
 from consult119.db import Database, utcnow
 from consult119.errors import RateLimited
@@ -39,12 +40,19 @@ class AppContext:
     presence_limiter: RateLimiter = field(
         default_factory=lambda: RateLimiter(burst=PRESENCE_BURST, per_second=PRESENCE_PER_SECOND)
     )
+    login: LoginGuard = field(init=False)
     extras: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.intake = IntakeService(
             report_zone=self.settings.report_zone,
             reopen_window=timedelta(hours=self.settings.reopen_window_hours),
+        )
+        self.login = LoginGuard(
+            concurrency=self.settings.login_concurrency,
+            account_failures=self.settings.login_account_failures,
+            address_failures=self.settings.login_address_failures,
+            max_lockout=self.settings.login_lockout_max_seconds,
         )
 
     def now(self) -> datetime:

@@ -101,11 +101,15 @@ def test_demo_refuses_a_database_it_did_not_make(db):
 def test_published_figures_through_the_cli_and_the_api(
     start_server, database_url, demo_db, tmp_path
 ):
-    built = run_cli(database_url, "demo", "--no-serve", "--password", PASSWORD, cwd=str(tmp_path))
+    built = run_cli(
+        database_url, "demo", "--no-serve", cwd=str(tmp_path), CONSULT119_DEMO_PASSWORD=PASSWORD
+    )
     assert built.returncode == 0, built.stderr
     assert f"manager@{DEMO_DOMAIN}" in built.stdout and PASSWORD in built.stdout
     # Running it again rebuilds the demo: same figures, nothing doubled.
-    again = run_cli(database_url, "demo", "--no-serve", "--password", PASSWORD, cwd=str(tmp_path))
+    again = run_cli(
+        database_url, "demo", "--no-serve", "--password", cwd=str(tmp_path), stdin=PASSWORD + "\n"
+    )
     assert again.returncode == 0, again.stderr
 
     cli = run_cli(
@@ -178,12 +182,13 @@ def test_the_demo_server_takes_unsigned_intake(tmp_path):
     env |= {
         "CONSULT119_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}",
         "CONSULT119_SECRET_KEY": TEST_SECRET,
+        "CONSULT119_DEMO_PASSWORD": PASSWORD,
     }
     log = tmp_path / "demo.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "consult119.cli", "demo", "--port", str(port)]
-            + ["--smtp-port", "0", "--password", PASSWORD],
+            + ["--smtp-port", "0"],
             env=env,
             cwd=tmp_path,
             stdout=out,
@@ -208,3 +213,18 @@ def test_the_demo_server_takes_unsigned_intake(tmp_path):
     finally:
         proc.terminate()
         proc.wait(20)
+
+
+def test_the_demo_password_is_never_an_argument(db, database_url, tmp_path):
+    """It would land in shell history and process lists: ``--password`` takes no value (the
+    password comes from stdin, a prompt or CONSULT119_DEMO_PASSWORD), and a weak one is
+    refused before anything is built."""
+    r = run_cli(
+        database_url, "demo", "--no-serve", "--password", "secret-pw-119", cwd=str(tmp_path)
+    )
+    assert r.returncode == 2 and "secret-pw-119" in r.stderr  # "unexpected extra argument"
+    r = run_cli(
+        database_url, "demo", "--no-serve", cwd=str(tmp_path), CONSULT119_DEMO_PASSWORD="12345678"
+    )
+    assert r.returncode == 1 and "weak_password" in r.stderr, r.stdout + r.stderr
+    assert ticket_count(db) == 0

@@ -18,19 +18,21 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=F
 
 
 def authenticate_token(ctx: AppContext, token: str | None) -> tuple[Staff, TokenClaims]:
-    """The active staff member a token belongs to; a disabled account loses access at once."""
+    """The active staff member a token belongs to; a disabled account loses access at once, and
+    a token issued before the account's last security change (its ``ver`` is older) is refused."""
     if not token:
         raise Unauthorized("not_authenticated", _l("Sign in first: a bearer token is required."))
     try:
-        claims = decode_token(ctx.signing_key, token)
+        claims = decode_token(ctx.signing_key, token, now=ctx.now())
     except InvalidToken as exc:
         raise Unauthorized("invalid_token", _l("The token is invalid or has expired.")) from exc
     with ctx.db.read_session() as session:
         staff = session.get(Staff, claims.staff_id)
     if staff is None or staff.disabled:
         raise Unauthorized("account_disabled", _l("This account is disabled or no longer exists."))
-    if staff.role != claims.role:
-        # A role change invalidates earlier tokens.
+    if staff.role != claims.role or staff.security_version != claims.version:
+        # A role change, disabling the account (and enabling it again) or a new password ends
+        # every token issued before it, even when the role is later changed back.
         raise Unauthorized("invalid_token", _l("The token is invalid or has expired."))
     return staff, claims
 

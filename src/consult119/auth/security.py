@@ -1,8 +1,11 @@
 """Tokens and passwords. The only module that imports python-jose.
 
-Tokens are HS256 JWTs carrying ``sub`` (staff id), ``role``, ``iat``, ``exp`` and ``jti``. The
-allowed algorithm list is explicit on every decode, so ``alg: none`` and algorithm-confusion
-tokens are refused. The key comes from ``CONSULT119_SECRET_KEY``; when unset, a random key is
+Tokens are HS256 JWTs carrying ``sub`` (staff id), ``role``, ``ver`` (the account's security
+version, see :attr:`consult119.staff.models.Staff.security_version`), ``iat``, ``exp`` and
+``jti``. The allowed algorithm list is explicit on every decode, so ``alg: none`` and
+algorithm-confusion tokens are refused; every claim is then checked for its type and range here,
+so a validly signed but odd token (a float or text ``exp``, an ``iat`` in the future, a huge
+``sub``) is an :class:`InvalidToken`, never an error further in. The key comes from ``CONSULT119_SECRET_KEY``; when unset, a random key is
 made once, stored beside the database with owner-only permissions, and a warning says so.
 """
 
@@ -10,11 +13,13 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -31,6 +36,16 @@ KEY_FILE = ".consult119-secret-key"
 _hasher = PasswordHasher()
 
 
+#: An ``iat`` this far ahead of our clock is still taken (clocks of several processes differ).
+IAT_LEEWAY_SECONDS = 30
+#: The longest lifetime a token may claim (``exp - iat``); ``CONSULT119_TOKEN_TTL_SECONDS`` is
+#: bounded by it too.
+MAX_TOKEN_LIFETIME = 31 * 24 * 3600
+#: Staff ids and security versions are positive 63-bit integers (the databases' BIGINT).
+MAX_ID = 2**63 - 1
+_SUB = re.compile(r"[1-9][0-9]{0,18}")
+
+
 @dataclass(frozen=True)
 class TokenClaims:
     staff_id: int
@@ -38,6 +53,8 @@ class TokenClaims:
     jti: str
     issued_at: datetime
     expires_at: datetime
+    #: The account's security version when the token was issued.
+    version: int = 0
 
 
 class InvalidToken(Exception):
@@ -91,10 +108,14 @@ def signing_key(settings: Settings) -> str:
     return key
 
 
-def issue_token(key: str, *, staff_id: int, role: str, now: datetime, ttl: int) -> str:
+def issue_token(
+    key: str, *, staff_id: int, role: str, now: datetime, ttl: int, version: int = 0
+) -> str:
+    """A signed token for ``staff_id``; ``version`` is the account's security version."""
     claims = {
         "sub": str(staff_id),
         "role": role,
+        "ver": version,
         "iat": int(now.timestamp()),
         "exp": int((now + timedelta(seconds=ttl)).timestamp()),
         "jti": uuid.uuid4().hex,
@@ -102,8 +123,17 @@ def issue_token(key: str, *, staff_id: int, role: str, now: datetime, ttl: int) 
     return jwt.encode(claims, key, algorithm=ALGORITHM)
 
 
-def decode_token(key: str, token: str) -> TokenClaims:
-    """Verify signature, algorithm and expiry; raise :class:`InvalidToken` otherwise."""
+def _whole_number(claims: dict[str, Any], name: str) -> int:
+    value = claims.get(name)
+    # bool is an int in Python; a JWT's true is not a number.
+    if type(value) is not int:
+        raise InvalidToken(f"{name} must be a whole number")
+    return value
+
+
+def decode_token(key: str, token: str, *, now: datetime | None = None) -> TokenClaims:
+    """Verify signature, algorithm, expiry and every claim's type and range; raise
+    :class:`InvalidToken` otherwise. ``now`` is the app clock (default: the current time)."""
     if not token or len(token) > 4096:
         raise InvalidToken("missing or oversized token")
     try:
@@ -111,22 +141,37 @@ def decode_token(key: str, token: str) -> TokenClaims:
             token,
             key,
             algorithms=ALLOWED_ALGORITHMS,
-            options={
-                "require_exp": True,
-                "require_iat": True,
-                "require_sub": True,
-                "require_jti": True,
-            },
-        )
-        staff_id = int(claims["sub"])
-        role = str(claims["role"])
-
-        return TokenClaims(
-            staff_id=staff_id,
-            role=role,
-            jti=str(claims["jti"]),
-            issued_at=datetime.fromtimestamp(int(claims["iat"]), UTC),
-            expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+            # Times are checked below, against the app clock and with strict types.
+            options={"verify_exp": False, "verify_iat": False, "verify_nbf": False},
         )
     except (JWTError, KeyError, ValueError, TypeError) as exc:
         raise InvalidToken(str(exc)) from exc
+    if not isinstance(claims, dict):
+        raise InvalidToken("claims are not an object")
+    sub, role, jti = claims.get("sub"), claims.get("role"), claims.get("jti")
+    if not isinstance(sub, str) or not _SUB.fullmatch(sub) or int(sub) > MAX_ID:
+        raise InvalidToken("sub must be a staff id")
+    if not isinstance(role, str) or not 0 < len(role) <= 20:
+        raise InvalidToken("role must be a role code")
+    if not isinstance(jti, str) or not 0 < len(jti) <= 64:
+        raise InvalidToken("jti must be an id")
+    iat, exp = _whole_number(claims, "iat"), _whole_number(claims, "exp")
+    # Tokens issued before security versions existed carry none: version 0, like their rows.
+    version = _whole_number(claims, "ver") if "ver" in claims else 0
+    if not 0 <= version <= MAX_ID:
+        raise InvalidToken("ver out of range")
+    clock = int((now or datetime.now(UTC)).timestamp())
+    if iat > clock + IAT_LEEWAY_SECONDS:
+        raise InvalidToken("issued in the future")
+    if not iat < exp <= iat + MAX_TOKEN_LIFETIME:
+        raise InvalidToken("exp out of range")
+    if exp <= clock:
+        raise InvalidToken("expired")
+    return TokenClaims(
+        staff_id=int(sub),
+        role=role,
+        jti=jti,
+        issued_at=datetime.fromtimestamp(iat, UTC),
+        expires_at=datetime.fromtimestamp(exp, UTC),
+        version=version,
+    )

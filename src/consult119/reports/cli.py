@@ -413,8 +413,11 @@ def demo(
     reset: bool = typer.Option(
         False, "--reset", help="Erase a database that holds data the demo did not make."
     ),
-    password: str | None = typer.Option(
-        None, "--password", help="Password for every demo account (default: a random one)."
+    ask_password: bool = typer.Option(
+        False,
+        "--password",
+        help="Set the demo accounts' password: read from stdin when piped, else asked twice "
+        "without echo (default: CONSULT119_DEMO_PASSWORD, else a random one).",
     ),
 ) -> None:
     """Build a demo database (published 2021–2024 figures, live cases, a roster covering now),
@@ -422,14 +425,27 @@ def demo(
 
     Safe to run again: a database the demo made is rebuilt; any other is left alone unless
     --reset. The database is CONSULT119_DATABASE_URL (default: the SQLite file here). The demo
-    server takes chat, Kakao and e-mail intake unsigned when their secrets are unset.
+    server takes chat, Kakao and e-mail intake unsigned when their secrets are unset. The
+    password is never an argument (it would land in shell history and process lists).
     """
     import time
 
+    from consult119.auth.passwords import check_new_password
     from consult119.cli import run_server
     from consult119.demo import DemoRefused, build_demo
+    from consult119.staff.cli import read_password
 
     settings = get_settings()
+    password: str | None = None
+    if ask_password:
+        password = read_password()
+    elif settings.demo_password is not None:
+        password = settings.demo_password.get_secret_value()
+    if password is not None:
+        try:  # before anything is built or wiped
+            check_new_password(password)
+        except DomainError as exc:
+            _fail(f"{exc.text(get_locale())} ({exc.code})", code=1)
     if smtp_port is not None:
         settings = settings.model_copy(update={"smtp_port": smtp_port})
     db = Database(settings)

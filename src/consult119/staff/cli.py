@@ -51,7 +51,7 @@ def _fail(exc: DomainError) -> typer.Exit:
     return typer.Exit(code=1)
 
 
-def _read_password() -> str:
+def read_password() -> str:
     """From stdin when piped (first line), else a hidden prompt asked twice."""
     if not sys.stdin.isatty():
         return sys.stdin.readline().rstrip("\r\n")
@@ -99,7 +99,7 @@ def staff_add(
     """Add a staff account. The password is read from stdin when piped
     (`echo "$PW" | consult119 staff add …`), otherwise asked twice without echo.
     It is stored only as an Argon2 hash."""
-    password = _read_password()
+    password = read_password()
     with _database() as db:
         try:
             with db.unit_of_work() as session:

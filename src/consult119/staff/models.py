@@ -42,6 +42,11 @@ class Staff(SQLModel, table=True):
     capacity: int = Field(default=8, description="Most open cases auto-assigned at once")
     last_assigned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    #: Goes up by one on every change that ends the account's sessions (role, disabled, password);
+    #: a token carries the version it was issued under and is refused once they differ.
+    security_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    #: When ``security_version`` last went up.
+    security_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Shift(SQLModel, table=True):

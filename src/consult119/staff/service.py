@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from consult119.auth.passwords import check_new_password
 from consult119.auth.security import hash_password
 from consult119.errors import Conflict, Invalid
 from consult119.i18n import lazy_gettext as _l
@@ -24,10 +25,7 @@ def create_staff(
         )
     if role not in {r.value for r in Role}:
         raise Invalid("unknown_role", _l("Unknown role: {role}", role=role), field="role")
-    if len(password) < 8:
-        raise Invalid(
-            "weak_password", _l("A password needs at least 8 characters."), field="password"
-        )
+    check_new_password(password)
     if session.scalars(select(Staff.id).where(func.lower(Staff.email) == email)).first():
         raise Conflict("staff_exists", _l("{email} already has an account.", email=email))
     staff = Staff(
@@ -40,6 +38,17 @@ def create_staff(
     session.add(staff)
     session.flush()
     return staff
+
+
+def end_sessions(staff: Staff, *, now: datetime) -> None:
+    """End every token issued to ``staff`` so far: its security version goes up, and a token
+    carrying an older one is refused (:func:`consult119.auth.deps.authenticate_token`).
+
+    A version, not a time: ``iat`` has whole-second resolution and process clocks differ, so a
+    time would either let a token from the same second as the change live or refuse one issued
+    just after it; a counter compares exactly, whatever the clocks say."""
+    staff.security_version = (staff.security_version or 0) + 1
+    staff.security_changed_at = now
 
 
 def set_presence(session: Session, staff: Staff, presence: str, *, now: datetime) -> bool:
@@ -78,6 +87,7 @@ def disable_staff(session: Session, staff: Staff, *, now: datetime) -> bool:
     if staff.disabled:
         return False
     staff.disabled = True
+    end_sessions(staff, now=now)
     staff.presence = "offline"
     staff.presence_at = now
     session.add(staff)
@@ -103,6 +113,7 @@ def change_role(session: Session, staff: Staff, role: str, *, now: datetime) -> 
         return False
     old = staff.role
     staff.role = role
+    end_sessions(staff, now=now)
     session.add(staff)
     events.append(
         session,

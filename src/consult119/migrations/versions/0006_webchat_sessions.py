@@ -5,7 +5,7 @@ A web-chat token used to be a signed blob carrying the traveller's name, phone a
 this revision are no longer accepted: the traveller's page starts a new session.
 
 Revision ID: 0006_webchat_sessions
-Revises: 0004_shift_started
+Revises: 0005_staff_security_changed
 """
 
 from collections.abc import Sequence
@@ -17,7 +17,7 @@ from alembic import op
 import consult119.db
 
 revision: str = "0006_webchat_sessions"
-down_revision: str | None = "0004_shift_started"
+down_revision: str | None = "0005_staff_security_changed"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
