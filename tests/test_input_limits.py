@@ -9,6 +9,7 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -166,7 +167,13 @@ def test_overflowing_dates_are_422(server, db, moment):
     admin = make_staff(db, "admin")
     headers = admin.headers(server.url)
     body = json.dumps(
-        {"source": "line", "sender_id": "u1", "message_id": "m1", "text": "hi", "sent_at": moment}
+        {
+            "source": "telegram",
+            "sender_id": "u1",
+            "message_id": "m1",
+            "text": "hi",
+            "sent_at": moment,
+        }
     ).encode()
     path = "/api/v1/intake/chat"
     r = httpx.post(server.url + path, content=body, headers=signed_headers(path, body), timeout=10)
@@ -203,7 +210,7 @@ def test_cli_roster_add_refuses_overflowing_times(server, db, moment, tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "consult119.cli", "roster", "add", doctor.email]
         + ["--start", moment, "--end", "2030-01-01T08:00:00Z"],
-        env={**__import__("os").environ, **env},
+        env={**os.environ, **env},
         capture_output=True,
         text=True,
         timeout=60,
