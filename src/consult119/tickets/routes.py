@@ -10,7 +10,8 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
 from consult119.audit import service as audit
 from consult119.auth.deps import client_ip, require_roles
@@ -20,7 +21,7 @@ from consult119.i18n import lazy_gettext as _l
 from consult119.staff.models import Role, Staff
 from consult119.tickets import repository as repo
 from consult119.tickets import service
-from consult119.tickets.codes import Channel, Status
+from consult119.tickets.codes import Channel, LocationType, Sex, Status
 from consult119.tickets.models import Ticket
 from consult119.tickets.schemas import MessagePublic, Page, TicketDetail, TicketPublic
 
@@ -55,6 +56,28 @@ class MessageIn(BaseModel):
 
 class StatusIn(BaseModel):
     status: str = Field(max_length=20)
+
+
+class RecordIn(BaseModel):
+    """``PATCH /api/v1/tickets/{id}``: the version read, and any record fields to change
+    (``null`` or blank text clears one). Lengths are the columns'; unknown keys are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(ge=1, le=2**31 - 1)
+    patient_age: int | None = Field(default=None, ge=0, le=130)
+    patient_sex: Sex | None = None
+    symptoms_onset: str | None = Field(default=None, max_length=200)
+    conditions: str | None = Field(default=None, max_length=2000)
+    medication: str | None = Field(default=None, max_length=2000)
+    allergies: str | None = Field(default=None, max_length=2000)
+    country: str | None = Field(default=None, max_length=8)
+    timezone: str | None = Field(default=None, max_length=64)
+    location_type: LocationType | None = None
+    vessel_or_flight: str | None = Field(default=None, max_length=100)
+    chief_complaint: str | None = Field(default=None, max_length=500)
+    assessment: str | None = Field(default=None, max_length=5000)
+    plan: str | None = Field(default=None, max_length=5000)
 
 
 def _public(ticket: Ticket) -> TicketPublic:
@@ -125,16 +148,48 @@ def detail(
     now = ctx.now()
     with ctx.db.unit_of_work() as session:
         ticket = service.get_open_or_any(session, ticket_id, lock=False)
-        messages = repo.messages_of(session, ticket_id)
-        out = TicketDetail.model_validate(ticket)
-        out.messages = [MessagePublic.model_validate(m) for m in messages]
+        out = _detail(session, ticket)
         audit.record(
             session,
             staff_id=staff.id,
             action=audit.VIEW_CASE,
             ticket_id=ticket_id,
             client_ip=client_ip(request),
-            detail={"case_number": ticket.case_number, "messages": len(messages)},
+            detail={"case_number": ticket.case_number, "messages": len(out.messages)},
+            at=now,
+        )
+    return out
+
+
+def _detail(session: Session, ticket: Ticket) -> TicketDetail:
+    """The case as its detail shows it: the ticket, the patient and every message."""
+    out = TicketDetail.model_validate(ticket)
+    assert ticket.id is not None
+    out.messages = [MessagePublic.model_validate(m) for m in repo.messages_of(session, ticket.id)]
+    return out
+
+
+@router.patch("/{ticket_id}", response_model=TicketDetail)
+def update_record(
+    ctx: ContextDep, staff: Clinician, ticket_id: TicketId, body: RecordIn, request: Request
+) -> TicketDetail:
+    """Edit the case record (patient, location, clinical summary) at the ``version`` read.
+    409 ``stale_version`` with the current values when someone saved first. The write and the
+    detail it answers are audited: field names only, never values."""
+    now = ctx.now()
+    values = body.model_dump(mode="json", include=body.model_fields_set - {"version"})
+    with ctx.db.unit_of_work() as session:
+        ticket, fields = service.update_record(
+            session, ticket_id, staff=staff, version=body.version, values=values, now=now
+        )
+        out = _detail(session, ticket)
+        audit.record(
+            session,
+            staff_id=staff.id,
+            action=audit.UPDATE_CASE,
+            ticket_id=ticket_id,
+            client_ip=client_ip(request),
+            detail={"case_number": ticket.case_number, "fields": fields},
             at=now,
         )
     return out

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from consult119.tickets.codes import SEX_OF_STORED
 
 T = TypeVar("T")
 
@@ -56,6 +58,8 @@ class TicketPublic(BaseModel):
 
 
 class PatientDetails(BaseModel):
+    """The patient and the clinical summary: what ``PATCH /api/v1/tickets/{id}`` edits."""
+
     model_config = ConfigDict(from_attributes=True)
 
     patient_age: int | None = None
@@ -64,6 +68,15 @@ class PatientDetails(BaseModel):
     conditions: str | None = None
     medication: str | None = None
     allergies: str | None = None
+    chief_complaint: str | None = None
+    assessment: str | None = None
+    plan: str | None = None
+
+    @field_validator("patient_sex", mode="before")
+    @classmethod
+    def _sex_word(cls, value: object) -> object:
+        # Stored as the one-letter code reports use; the API speaks the word both ways.
+        return SEX_OF_STORED.get(value, value) if isinstance(value, str) else value
 
 
 class TicketDetail(TicketPublic, PatientDetails):
