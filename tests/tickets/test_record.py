@@ -1,3 +1,4 @@
+# ruff: noqa: F811 (the module fixtures imported from tests.tickets.live are parameters)
 """Editing the case record: ``PATCH /api/v1/tickets/{ticket_id}`` over a real socket, on both
 databases — roles and duty, the version check, bad values, the event and the access log, and the
 emergency number of later acknowledgements."""
@@ -11,13 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from consult119.audit.models import AuditEntry
-from consult119.config import Settings
-from consult119.db import Database
 from consult119.realtime.models import Event
 from consult119.tickets.models import Ticket
-from tests.conftest import TEST_SECRET, LiveServer, _truncate
-from tests.factories import make_staff
 from tests.tickets.conftest import Client, open_case
+from tests.tickets.live import mdb, people, server  # noqa: F401 (module fixtures)
 
 RECORD = {
     "patient_age": 58,
@@ -34,38 +32,6 @@ RECORD = {
     "assessment": "급성 관상동맥 증후군 의심",
     "plan": "선장에게 아스피린 투여 안내, 가까운 항구로 회항",
 }
-
-
-@pytest.fixture(scope="module")
-def mdb(database_url):
-    """One database for the module's server, emptied once: each test opens its own cases."""
-    database = Database(Settings(database_url=database_url, secret_key=TEST_SECRET))
-    _truncate(database)
-    yield database
-    database.dispose()
-
-
-@pytest.fixture(scope="module")
-def server(mdb, database_url, tmp_path_factory):
-    live = LiveServer(database_url).start(tmp_path_factory.mktemp("record") / "server.log")
-    yield live
-    live.stop()
-
-
-@pytest.fixture(scope="module")
-def people(mdb, server):
-    roles = {
-        "doctor": ("doctor", True),
-        "colleague": ("doctor", True),
-        "off_doctor": ("doctor", False),
-        "emt": ("emt", True),
-        "manager": ("manager", True),
-        "admin": ("admin", True),
-    }
-    return {
-        who: Client(server, make_staff(mdb, role, on_duty=on_duty))
-        for who, (role, on_duty) in roles.items()
-    }
 
 
 def version_of(client: Client, case: int) -> int:

@@ -179,6 +179,53 @@ def list_tickets(
     return list(rows), total
 
 
+def timeline(session: Session, ticket_id: int, *, limit: int, offset: int) -> tuple[list[Any], int]:
+    """One page of the case's events, oldest first, each with its actor's id, name and role
+    (an outer join to staff: one query for the page, whatever its length), and the total."""
+    from sqlalchemy import func
+
+    from consult119.realtime.models import Event
+    from consult119.staff.models import Staff
+
+    total = session.scalar(select(func.count()).where(Event.ticket_id == ticket_id)) or 0
+    rows = session.execute(
+        select(
+            Event.id,
+            Event.name,
+            Event.at,
+            Event.data,
+            Event.actor_id,
+            Staff.name.label("actor_name"),
+            Staff.role.label("actor_role"),
+        )
+        .outerjoin(Staff, Staff.id == Event.actor_id)
+        .where(Event.ticket_id == ticket_id)
+        .order_by(Event.id)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return list(rows), total
+
+
+def contact_history(session: Session, ticket: Ticket, *, limit: int) -> list[Any]:
+    """The same contact's other cases, newest first, at most ``limit`` (the contact index)."""
+    return list(
+        session.execute(
+            select(
+                Ticket.id,
+                Ticket.case_number,
+                Ticket.created_at,
+                Ticket.status,
+                Ticket.acuity,
+                Ticket.category,
+            )
+            .where(Ticket.contact_id == ticket.contact_id, Ticket.id != ticket.id)
+            .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+            .limit(limit)
+        ).all()
+    )
+
+
 def messages_of(session: Session, ticket_id: int) -> list[Message]:
     return list(
         session.scalars(select(Message).where(Message.ticket_id == ticket_id).order_by(Message.id))

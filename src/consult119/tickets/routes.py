@@ -23,7 +23,15 @@ from consult119.tickets import repository as repo
 from consult119.tickets import service
 from consult119.tickets.codes import Channel, LocationType, Sex, Status
 from consult119.tickets.models import Ticket
-from consult119.tickets.schemas import MessagePublic, Page, TicketDetail, TicketPublic
+from consult119.tickets.schemas import (
+    Actor,
+    CaseSummary,
+    MessagePublic,
+    Page,
+    TicketDetail,
+    TicketPublic,
+    TimelineItem,
+)
 
 router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
 
@@ -34,6 +42,9 @@ Doctor = Annotated[Staff, Depends(require_roles(Role.DOCTOR))]
 Coordinator = Annotated[Staff, Depends(require_roles(Role.EMT, Role.ADMIN))]
 Mover = Annotated[Staff, Depends(require_roles(Role.DOCTOR, Role.EMT, Role.ADMIN))]
 
+
+#: Other cases of the traveller a detail lists, newest first.
+CONTACT_HISTORY_LIMIT = 20
 
 # Ids beyond a 32-bit integer cannot exist; refusing them early keeps PostgreSQL from erroring.
 TicketId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -166,7 +177,51 @@ def _detail(session: Session, ticket: Ticket) -> TicketDetail:
     out = TicketDetail.model_validate(ticket)
     assert ticket.id is not None
     out.messages = [MessagePublic.model_validate(m) for m in repo.messages_of(session, ticket.id)]
+    out.contact_history = [
+        CaseSummary.model_validate(r)
+        for r in repo.contact_history(session, ticket, limit=CONTACT_HISTORY_LIMIT)
+    ]
     return out
+
+
+@router.get("/{ticket_id}/timeline", response_model=Page[TimelineItem])
+def timeline(
+    ctx: ContextDep,
+    staff: Clinician,
+    ticket_id: TicketId,
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=500)] = 200,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+) -> Page[TimelineItem]:
+    """The case's history from the event log, oldest first: triage, assignments, status,
+    edits, messages, deliveries, SLA alarms, each with who did it. Audited (it carries message
+    text and patient details)."""
+    now = ctx.now()
+    with ctx.db.unit_of_work() as session:
+        ticket = service.get_open_or_any(session, ticket_id, lock=False)
+        rows, total = repo.timeline(session, ticket_id, limit=limit, offset=offset)
+        items = [
+            TimelineItem(
+                id=r.id,
+                name=r.name,
+                at=r.at,
+                actor=Actor(id=r.actor_id, name=r.actor_name, role=r.actor_role)
+                if r.actor_name is not None
+                else None,
+                data=r.data or {},
+            )
+            for r in rows
+        ]
+        audit.record(
+            session,
+            staff_id=staff.id,
+            action=audit.VIEW_TIMELINE,
+            ticket_id=ticket_id,
+            client_ip=client_ip(request),
+            detail={"case_number": ticket.case_number, "events": len(items), "offset": offset},
+            at=now,
+        )
+    return Page[TimelineItem](items=items, total=total)
 
 
 @router.patch("/{ticket_id}", response_model=TicketDetail)

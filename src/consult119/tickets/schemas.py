@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
@@ -79,6 +79,36 @@ class PatientDetails(BaseModel):
         return SEX_OF_STORED.get(value, value) if isinstance(value, str) else value
 
 
+class CaseSummary(BaseModel):
+    """Another case of the same traveller, as the detail's ``contact_history`` lists it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    case_number: str
+    created_at: datetime
+    status: str
+    acuity: int | None = None
+    category: str | None = None
+
+
+class Actor(BaseModel):
+    id: int
+    name: str
+    role: str
+
+
+class TimelineItem(BaseModel):
+    """One event of the case's history: what happened, when, by whom (None: the system or the
+    traveller), and the event's data as the console received it."""
+
+    id: int
+    name: str
+    at: datetime
+    actor: Actor | None = None
+    data: dict[str, Any]
+
+
 class TicketDetail(TicketPublic, PatientDetails):
     """One case with its conversation: personal data, so every read is audited."""
 
@@ -92,3 +122,4 @@ class TicketDetail(TicketPublic, PatientDetails):
     closed_at: datetime | None = None
     reopen_count: int = 0
     messages: list[MessagePublic] = []
+    contact_history: list[CaseSummary] = []
