@@ -19,6 +19,7 @@ from consult119.db import utcnow
 VIEW_CASE = "ticket.view"
 UPDATE_CASE = "ticket.update"
 VIEW_TIMELINE = "ticket.timeline"
+SEARCH = "ticket.search"
 EXPORT = "export"
 CONSOLE_REPLAY = "console.replay"
 

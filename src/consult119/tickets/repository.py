@@ -159,13 +159,17 @@ def list_tickets(
     channel: str | None = None,
     assignee_id: int | None = None,
     unassigned: bool = False,
+    matching: Any = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[Ticket], int]:
-    """One page of tickets in queue order and the total matching. Open tickets by default."""
+    """One page of tickets in queue order and the total matching. Open tickets by default;
+    ``matching`` is a further condition (a search, see ``tickets/search.py``)."""
     from sqlalchemy import func
 
     conds = [Ticket.status.in_(statuses or [s.value for s in OPEN_STATUSES])]
+    if matching is not None:
+        conds.append(matching)
     if channel is not None:
         conds.append(Ticket.channel == channel)
     if assignee_id is not None:

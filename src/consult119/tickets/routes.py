@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 from consult119.audit import service as audit
 from consult119.auth.deps import client_ip, require_roles
 from consult119.context import AppContext, ContextDep
-from consult119.errors import Invalid
+from consult119.errors import Forbidden, Invalid
 from consult119.i18n import lazy_gettext as _l
 from consult119.staff.models import Role, Staff
 from consult119.tickets import repository as repo
-from consult119.tickets import service
+from consult119.tickets import search, service
 from consult119.tickets.codes import Channel, LocationType, Sex, Status
 from consult119.tickets.models import Ticket
 from consult119.tickets.schemas import (
@@ -99,6 +99,8 @@ def _parse_statuses(value: str | None) -> list[str] | None:
     if value is None or value == "":
         return None
     known = {s.value for s in Status}
+    if value == "all":
+        return sorted(known)
     parts = [p.strip() for p in value.split(",") if p.strip()]
     for part in parts:
         if part not in known:
@@ -112,8 +114,14 @@ def _parse_statuses(value: str | None) -> list[str] | None:
 def queue(
     ctx: ContextDep,
     staff: Reader,
+    request: Request,
     status: Annotated[
-        str | None, Query(description="comma-separated; default: every open status")
+        str | None,
+        Query(description="comma-separated, or `all`; default: every open status", max_length=200),
+    ] = None,
+    q: Annotated[
+        str | None,
+        Query(description="search: case number, name, phone, e-mail, message text", max_length=200),
     ] = None,
     channel: Channel | None = None,
     assignee: Annotated[
@@ -123,8 +131,16 @@ def queue(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Page[TicketPublic]:
     """The queue: most urgent first (untriaged, red-flagged and KTAS 1–2), then by level, then
-    longest waiting. No patient details or message text."""
+    longest waiting. No patient details or message text. With ``q``, the cases whose number,
+    traveller or messages hold it (doctors and EMTs: a hit would tell an admin what a
+    conversation says); each search writes one access-log row with its hit count, never the
+    words."""
     statuses = _parse_statuses(status)
+    query = None
+    if q is not None:
+        if staff.role not in (Role.DOCTOR, Role.EMT):
+            raise Forbidden("forbidden_role", _l("Your role may not do this."))
+        query = search.clean_query(q)
     assignee_id: int | None = None
     unassigned = False
     if assignee == "me":
@@ -137,17 +153,27 @@ def queue(
                 "invalid_field", _l("assignee is a staff id, me or none."), field="assignee"
             )
         assignee_id = int(assignee)
-    with ctx.db.read_session() as session:
+    with ctx.db.unit_of_work() if query else ctx.db.read_session() as session:
         rows, total = repo.list_tickets(
             session,
             statuses=statuses,
             channel=channel.value if channel else None,
             assignee_id=assignee_id,
             unassigned=unassigned,
+            matching=search.matching(session, query) if query else None,
             limit=limit,
             offset=offset,
         )
         items = [_public(t) for t in rows]
+        if query:
+            audit.record(
+                session,
+                staff_id=staff.id,
+                action=audit.SEARCH,
+                client_ip=client_ip(request),
+                detail={"hits": total, "status": status or "open"},
+                at=ctx.now(),
+            )
     return Page[TicketPublic](items=items, total=total)
 
 
