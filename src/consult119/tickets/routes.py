@@ -21,13 +21,14 @@ from consult119.i18n import lazy_gettext as _l
 from consult119.staff.models import Role, Staff
 from consult119.tickets import repository as repo
 from consult119.tickets import search, service
-from consult119.tickets.codes import Channel, LocationType, Sex, Status
+from consult119.tickets.codes import OPEN_STATUSES, Channel, LocationType, Sex, Status
 from consult119.tickets.models import Ticket
 from consult119.tickets.schemas import (
     Actor,
     CaseSummary,
     MessagePublic,
     Page,
+    QueueRow,
     TicketDetail,
     TicketPublic,
     TimelineItem,
@@ -42,6 +43,17 @@ Doctor = Annotated[Staff, Depends(require_roles(Role.DOCTOR))]
 Coordinator = Annotated[Staff, Depends(require_roles(Role.EMT, Role.ADMIN))]
 Mover = Annotated[Staff, Depends(require_roles(Role.DOCTOR, Role.EMT, Role.ADMIN))]
 
+
+#: A queue row's preview: the last inbound message's first line, at most this long.
+PREVIEW_CHARS = 120
+ELLIPSIS = "…"
+#: ``?view=``: the console's tabs, each a filter on top of the others.
+VIEWS = {
+    "mine": lambda staff: Ticket.assignee_id == staff.id,
+    "unassigned": lambda staff: Ticket.assignee_id.is_(None),
+    "waiting": lambda staff: Ticket.status == Status.WAITING.value,
+    "all_open": lambda staff: Ticket.status.in_([s.value for s in OPEN_STATUSES]),
+}
 
 #: Other cases of the traveller a detail lists, newest first.
 CONTACT_HISTORY_LIMIT = 20
@@ -91,6 +103,27 @@ class RecordIn(BaseModel):
     plan: str | None = Field(default=None, max_length=5000)
 
 
+def first_line(text: str | None) -> str | None:
+    """The first non-blank line of ``text``, cut to ``PREVIEW_CHARS`` with an ellipsis."""
+    if not text:
+        return None
+    line = next((part.strip() for part in text.splitlines() if part.strip()), "")
+    if len(line) > PREVIEW_CHARS:
+        line = line[: PREVIEW_CHARS - len(ELLIPSIS)].rstrip() + ELLIPSIS
+    return line or None
+
+
+def _row(row: Any, *, personal: bool) -> QueueRow:
+    out = QueueRow.model_validate(row.Ticket)
+    out.unread = int(row.unread or 0)
+    if personal:
+        out.traveller_name = row.traveller_name
+        out.preview = first_line(row.preview)
+    else:
+        out.patient_age = out.patient_sex = None
+    return out
+
+
 def _public(ticket: Ticket) -> TicketPublic:
     return TicketPublic.model_validate(ticket)
 
@@ -110,7 +143,7 @@ def _parse_statuses(value: str | None) -> list[str] | None:
     return parts
 
 
-@router.get("", response_model=Page[TicketPublic])
+@router.get("", response_model=Page[QueueRow])
 def queue(
     ctx: ContextDep,
     staff: Reader,
@@ -124,18 +157,27 @@ def queue(
         Query(description="search: case number, name, phone, e-mail, message text", max_length=200),
     ] = None,
     channel: Channel | None = None,
+    view: Annotated[
+        str | None, Query(description="mine, unassigned, waiting or all_open", max_length=20)
+    ] = None,
     assignee: Annotated[
         str | None, Query(description="a staff id, `me`, or `none` for unassigned")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> Page[TicketPublic]:
+) -> Page[QueueRow]:
     """The queue: most urgent first (untriaged, red-flagged and KTAS 1–2), then by level, then
     longest waiting. No patient details or message text. With ``q``, the cases whose number,
     traveller or messages hold it (doctors and EMTs: a hit would tell an admin what a
     conversation says); each search writes one access-log row with its hit count, never the
-    words."""
+    words. ``view`` is a console tab, applied on top of the other filters."""
     statuses = _parse_statuses(status)
+    if view is not None and view not in VIEWS:
+        raise Invalid(
+            "unknown_view",
+            _l("Unknown view: {view}. Use mine, unassigned, waiting or all_open.", view=view),
+            field="view",
+        )
     query = None
     if q is not None:
         if staff.role not in (Role.DOCTOR, Role.EMT):
@@ -154,17 +196,19 @@ def queue(
             )
         assignee_id = int(assignee)
     with ctx.db.unit_of_work() if query else ctx.db.read_session() as session:
-        rows, total = repo.list_tickets(
-            session,
+        conds = repo.queue_conditions(
             statuses=statuses,
             channel=channel.value if channel else None,
             assignee_id=assignee_id,
             unassigned=unassigned,
             matching=search.matching(session, query) if query else None,
-            limit=limit,
-            offset=offset,
         )
-        items = [_public(t) for t in rows]
+        if view is not None:
+            conds.append(VIEWS[view](staff))
+        rows, total = repo.queue_rows(session, conds=conds, limit=limit, offset=offset)
+        # Admins see the queue to coordinate, never a conversation or patient details
+        # (docs/security.md): their rows carry no name, age, sex or message text.
+        items = [_row(r, personal=staff.role != Role.ADMIN) for r in rows]
         if query:
             audit.record(
                 session,
@@ -174,7 +218,7 @@ def queue(
                 detail={"hits": total, "status": status or "open"},
                 at=ctx.now(),
             )
-    return Page[TicketPublic](items=items, total=total)
+    return Page[QueueRow](items=items, total=total)
 
 
 @router.get("/{ticket_id}", response_model=TicketDetail)

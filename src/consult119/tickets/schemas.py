@@ -57,6 +57,23 @@ class TicketPublic(BaseModel):
     version: int
 
 
+class QueueRow(TicketPublic):
+    """A row of ``GET /api/v1/tickets``: the case plus who and what waits, on one line. Not in
+    events or the console snapshot (which carry TicketPublic); admins get it without
+    ``preview`` (message text)."""
+
+    traveller_name: str | None = None
+    patient_age: int | None = None
+    patient_sex: str | None = None
+    preview: str | None = None
+    unread: int = 0
+
+    @field_validator("patient_sex", mode="before")
+    @classmethod
+    def _sex_word(cls, value: object) -> object:
+        return SEX_OF_STORED.get(value, value) if isinstance(value, str) else value
+
+
 class PatientDetails(BaseModel):
     """The patient and the clinical summary: what ``PATCH /api/v1/tickets/{id}`` edits."""
 
