@@ -152,6 +152,15 @@ class LocationType(StrEnum):
     AIR = "air"
 
 
+class ResolveReason(StrEnum):
+    """Why a case is resolved although no staff reply was sent to the traveller."""
+
+    HANDLED_BY_PHONE = "handled_by_phone"
+    UNREACHABLE = "unreachable"
+    DUPLICATE = "duplicate"
+    NO_REPLY_NEEDED = "no_reply_needed"
+
+
 class Sex(StrEnum):
     """The patient's sex as the API names it."""
 

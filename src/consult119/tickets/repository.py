@@ -305,6 +305,20 @@ def contact_history(session: Session, ticket: Ticket, *, limit: int) -> list[Any
     )
 
 
+def has_reply(session: Session, ticket_id: int) -> bool:
+    """True when staff sent the traveller at least one message (not a note) on the case."""
+    from consult119.tickets.codes import Direction
+
+    return (
+        session.scalar(
+            select(Message.id)
+            .where(Message.ticket_id == ticket_id, Message.direction == Direction.OUTBOUND.value)
+            .limit(1)
+        )
+        is not None
+    )
+
+
 def messages_of(session: Session, ticket_id: int) -> list[Message]:
     return list(
         session.scalars(select(Message).where(Message.ticket_id == ticket_id).order_by(Message.id))

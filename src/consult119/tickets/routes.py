@@ -79,6 +79,8 @@ class MessageIn(BaseModel):
 
 class StatusIn(BaseModel):
     status: str = Field(max_length=20)
+    #: Why a case no reply reached is resolved (``ResolveReason``); recorded in the event.
+    reason: str | None = Field(default=None, max_length=40)
 
 
 class RecordIn(BaseModel):
@@ -388,5 +390,6 @@ def add_message(
 def change_status(
     ctx: ContextDep, staff: Clinician, ticket_id: TicketId, body: StatusIn
 ) -> TicketPublic:
-    """Move the case to another status; 409 ``transition_forbidden`` when the table forbids it."""
-    return _act(ctx, service.change_status, ticket_id, to=body.status, by=staff)
+    """Move the case to another status; 409 ``transition_forbidden`` when the table forbids it,
+    ``no_response`` when resolving a case no reply reached without a ``reason``."""
+    return _act(ctx, service.change_status, ticket_id, to=body.status, by=staff, reason=body.reason)

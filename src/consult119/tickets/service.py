@@ -32,6 +32,7 @@ from consult119.tickets.codes import (
     Category,
     Direction,
     Disposition,
+    ResolveReason,
     Sex,
     Status,
     status_label,
@@ -490,10 +491,25 @@ def _doctor_replies(session: Session, ticket: Ticket, doctor: Staff, now: dateti
         ticket.first_response_at = now  # the SLA clock stops here
 
 
-def change_status(session: Session, ticket_id: int, *, to: str, by: Staff, now: datetime) -> Ticket:
-    """Move the case along ``TRANSITIONS``; anything else is 409 ``transition_forbidden``."""
+def change_status(
+    session: Session,
+    ticket_id: int,
+    *,
+    to: str,
+    by: Staff,
+    now: datetime,
+    reason: str | None = None,
+) -> Ticket:
+    """Move the case along ``TRANSITIONS``; anything else is 409 ``transition_forbidden``.
+
+    Resolving is a decision: a case no staff reply reached answers 409 ``no_response`` unless
+    ``reason`` says why none was needed (``ResolveReason``); the reason is in the event."""
     if to not in {s.value for s in Status}:
         raise Invalid("unknown_status", _l("Unknown status: {status}.", status=to), field="status")
+    if reason is not None and reason not in {r.value for r in ResolveReason}:
+        raise Invalid(
+            "unknown_reason", _l("Unknown reason: {reason}.", reason=reason), field="reason"
+        )
     require_on_duty_if_doctor(session, by, now)
     ticket = get_open_or_any(session, ticket_id)
     current = Status(ticket.status)
@@ -502,6 +518,21 @@ def change_status(session: Session, ticket_id: int, *, to: str, by: Staff, now: 
     target = Status(to)
     if target in (Status.RESOLVED, Status.CLOSED):
         _require_holder_to_finish(ticket, by)
+    if (
+        target == Status.RESOLVED
+        and reason is None
+        and target in TRANSITIONS[current]
+        and not repo.has_reply(session, ticket_id)
+    ):
+        raise Conflict(
+            "no_response",
+            _l(
+                "No reply was sent on case {case_number}. Reply first, or give the reason "
+                "it is resolved without one.",
+                case_number=ticket.case_number,
+            ),
+            reasons=[r.value for r in ResolveReason],
+        )
     why: LazyText | None = None
     if target not in TRANSITIONS[current]:
         why = _l(
@@ -536,6 +567,7 @@ def change_status(session: Session, ticket_id: int, *, to: str, by: Staff, now: 
         actor_id=by.id,
         by=by.id,
         **{"from": current.value, "to": target.value},
+        **({"reason": reason} if reason is not None else {}),
     )
     return ticket
 
