@@ -75,13 +75,20 @@ def test_only_the_holder_resolves_or_closes_a_held_case(db, people):
             assert state(db, ticket_id) == before
     # Others may still move it: waiting on the traveller is not finishing it.
     act(db, people["emt"], service.change_status, ticket_id, to="waiting")
-    act(db, people["holder"], service.change_status, ticket_id, to="resolved")
+    act(
+        db,
+        people["holder"],
+        service.change_status,
+        ticket_id,
+        to="resolved",
+        reason="no_reply_needed",  # nobody replied on this case: resolving needs a reason
+    )
     assert state(db, ticket_id)[1] == "resolved"
 
 
 def test_an_unheld_case_may_be_resolved_by_an_emt(db, people):
     ticket_id = make_ticket(db, "약을 잃어버렸어요")
-    act(db, people["emt"], service.change_status, ticket_id, to="resolved")
+    act(db, people["emt"], service.change_status, ticket_id, to="resolved", reason="duplicate")
     assert state(db, ticket_id)[1] == "resolved"
 
 

@@ -295,7 +295,14 @@ def test_closing_a_resolved_case_is_not_a_reopen(desk):
     doctor = desk.doctor()
     tid = make_ticket(desk.db, now=T0)
     desk.do(service.claim, tid, actor=doctor, now=T0)
-    desk.do(service.change_status, tid, actor=doctor, to="resolved", now=T0 + MIN)
+    desk.do(
+        service.change_status,
+        tid,
+        actor=doctor,
+        to="resolved",
+        reason="no_reply_needed",  # no reply on this case: resolving needs a reason
+        now=T0 + MIN,
+    )
     desk.do(service.change_status, tid, actor=doctor, to="closed", now=T0 + 2 * MIN)
     t = desk.ticket(tid)
     assert (t.status, t.reopen_count) == ("closed", 0)

@@ -17,6 +17,9 @@ from consult119.db import utcnow
 
 #: Actions recorded (codes, not text).
 VIEW_CASE = "ticket.view"
+UPDATE_CASE = "ticket.update"
+VIEW_TIMELINE = "ticket.timeline"
+SEARCH = "ticket.search"
 EXPORT = "export"
 CONSOLE_REPLAY = "console.replay"
 

@@ -96,6 +96,10 @@ def shape_data(data: dict[str, Any], aud: str) -> dict[str, Any]:
     if aud == FULL:
         return data
     if aud == COORDINATION:
+        # ``changes`` (ticket.updated) carries the record's values: patient details admins
+        # never read (they see which fields changed, not what they say).
+        if "changes" in data:
+            data = {k: v for k, v in data.items() if k != "changes"}
         message = data.get("message")
         if not isinstance(message, dict) or "text" not in message:
             return data

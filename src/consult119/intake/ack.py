@@ -186,8 +186,10 @@ def acknowledgement(
     list of what to send is shortened first.
     """
     t = translator(negotiate_locale(locale, result.contact.locale, result.ticket.locale))
-    country = result.contact.country or result.ticket.country
-    location_type = result.contact.location_type or result.ticket.location_type
+    # The case's record first: staff may have set where the patient is (PATCH), and every
+    # acknowledgement from then on names that country's number; the contact's word otherwise.
+    country = result.ticket.country or result.contact.country
+    location_type = result.ticket.location_type or result.contact.location_type
     limit = max_chars if max_chars is not None else CHANNEL_LIMITS.get(result.ticket.source)
     number = result.case_number
 

@@ -152,6 +152,29 @@ class LocationType(StrEnum):
     AIR = "air"
 
 
+class ResolveReason(StrEnum):
+    """Why a case is resolved although no staff reply was sent to the traveller."""
+
+    HANDLED_BY_PHONE = "handled_by_phone"
+    UNREACHABLE = "unreachable"
+    DUPLICATE = "duplicate"
+    NO_REPLY_NEEDED = "no_reply_needed"
+
+
+class Sex(StrEnum):
+    """The patient's sex as the API names it."""
+
+    FEMALE = "female"
+    MALE = "male"
+    OTHER = "other"
+    UNKNOWN = "unknown"
+
+
+#: ``tickets.patient_sex`` stores one letter, the code reports and imports already use (M/F).
+SEX_STORED = {Sex.FEMALE: "F", Sex.MALE: "M", Sex.OTHER: "O", Sex.UNKNOWN: "U"}
+SEX_OF_STORED = {code: sex.value for sex, code in SEX_STORED.items()}
+
+
 class Direction(StrEnum):
     INBOUND = "inbound"
     OUTBOUND = "outbound"

@@ -90,6 +90,10 @@ class Ticket(SQLModel, table=True):
     conditions: str | None = Field(default=None, max_length=2000)
     medication: str | None = Field(default=None, max_length=2000)
     allergies: str | None = Field(default=None, max_length=2000)
+    # The clinical summary staff write (the record's own words, not the traveller's).
+    chief_complaint: str | None = Field(default=None, max_length=500)
+    assessment: str | None = Field(default=None, max_length=5000)
+    plan: str | None = Field(default=None, max_length=5000)
     country: str | None = Field(default=None, max_length=2)
     timezone: str | None = Field(default=None, max_length=64)
     locale: str | None = Field(default=None, max_length=20)

@@ -159,24 +159,164 @@ def list_tickets(
     channel: str | None = None,
     assignee_id: int | None = None,
     unassigned: bool = False,
+    matching: Any = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[Ticket], int]:
-    """One page of tickets in queue order and the total matching. Open tickets by default."""
+    """One page of tickets in queue order and the total matching. Open tickets by default;
+    ``matching`` is a further condition (a search, see ``tickets/search.py``)."""
     from sqlalchemy import func
 
+    conds = queue_conditions(
+        statuses=statuses,
+        channel=channel,
+        assignee_id=assignee_id,
+        unassigned=unassigned,
+        matching=matching,
+    )
+    total = session.scalar(select(func.count()).select_from(Ticket).where(*conds)) or 0
+    rows = session.scalars(
+        select(Ticket).where(*conds).order_by(*queue_order()).limit(limit).offset(offset)
+    ).all()
+    return list(rows), total
+
+
+#: Characters of the last inbound message read for a queue row's preview (its first line is
+#: cut shorter; this only bounds what the database sends).
+PREVIEW_READ = 400
+
+
+def queue_rows(
+    session: Session, *, conds: list[Any], limit: int, offset: int
+) -> tuple[list[Any], int]:
+    """A queue page with what a row shows beyond the ticket, in the same query: the contact's
+    name, the start of the last inbound message, and the unread count (inbound messages after
+    the last message a staff member wrote). Correlated subqueries on ``ix_messages_ticket``,
+    never a query per row."""
+    from sqlalchemy import func
+
+    from consult119.tickets.codes import Direction
+    from consult119.tickets.models import Contact
+
+    inbound = Message.direction == Direction.INBOUND.value
+    preview = (
+        select(func.substr(Message.text, 1, PREVIEW_READ))
+        .where(Message.ticket_id == Ticket.id, inbound)
+        .order_by(Message.id.desc())
+        .limit(1)
+        .correlate(Ticket)
+        .scalar_subquery()
+    )
+    last_staff = (
+        select(func.max(Message.id))
+        .where(Message.ticket_id == Ticket.id, Message.author_staff_id.is_not(None))
+        .correlate(Ticket)
+        .scalar_subquery()
+    )
+    unread = (
+        select(func.count())
+        .select_from(Message)
+        .where(Message.ticket_id == Ticket.id, inbound, Message.id > func.coalesce(last_staff, 0))
+        .correlate(Ticket)
+        .scalar_subquery()
+    )
+    total = session.scalar(select(func.count()).select_from(Ticket).where(*conds)) or 0
+    rows = session.execute(
+        select(
+            Ticket,
+            Contact.display_name.label("traveller_name"),
+            preview.label("preview"),
+            unread.label("unread"),
+        )
+        .join(Contact, Contact.id == Ticket.contact_id)
+        .where(*conds)
+        .order_by(*queue_order())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return list(rows), total
+
+
+def queue_conditions(
+    *,
+    statuses: list[str] | None = None,
+    channel: str | None = None,
+    assignee_id: int | None = None,
+    unassigned: bool = False,
+    matching: Any = None,
+) -> list[Any]:
+    """The queue's filters as conditions on ``Ticket`` (open cases unless ``statuses``)."""
     conds = [Ticket.status.in_(statuses or [s.value for s in OPEN_STATUSES])]
+    if matching is not None:
+        conds.append(matching)
     if channel is not None:
         conds.append(Ticket.channel == channel)
     if assignee_id is not None:
         conds.append(Ticket.assignee_id == assignee_id)
     if unassigned:
         conds.append(Ticket.assignee_id.is_(None))
-    total = session.scalar(select(func.count()).select_from(Ticket).where(*conds)) or 0
-    rows = session.scalars(
-        select(Ticket).where(*conds).order_by(*queue_order()).limit(limit).offset(offset)
+    return conds
+
+
+def timeline(session: Session, ticket_id: int, *, limit: int, offset: int) -> tuple[list[Any], int]:
+    """One page of the case's events, oldest first, each with its actor's id, name and role
+    (an outer join to staff: one query for the page, whatever its length), and the total."""
+    from sqlalchemy import func
+
+    from consult119.realtime.models import Event
+    from consult119.staff.models import Staff
+
+    total = session.scalar(select(func.count()).where(Event.ticket_id == ticket_id)) or 0
+    rows = session.execute(
+        select(
+            Event.id,
+            Event.name,
+            Event.at,
+            Event.data,
+            Event.actor_id,
+            Staff.name.label("actor_name"),
+            Staff.role.label("actor_role"),
+        )
+        .outerjoin(Staff, Staff.id == Event.actor_id)
+        .where(Event.ticket_id == ticket_id)
+        .order_by(Event.id)
+        .limit(limit)
+        .offset(offset)
     ).all()
     return list(rows), total
+
+
+def contact_history(session: Session, ticket: Ticket, *, limit: int) -> list[Any]:
+    """The same contact's other cases, newest first, at most ``limit`` (the contact index)."""
+    return list(
+        session.execute(
+            select(
+                Ticket.id,
+                Ticket.case_number,
+                Ticket.created_at,
+                Ticket.status,
+                Ticket.acuity,
+                Ticket.category,
+            )
+            .where(Ticket.contact_id == ticket.contact_id, Ticket.id != ticket.id)
+            .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+            .limit(limit)
+        ).all()
+    )
+
+
+def has_reply(session: Session, ticket_id: int) -> bool:
+    """True when staff sent the traveller at least one message (not a note) on the case."""
+    from consult119.tickets.codes import Direction
+
+    return (
+        session.scalar(
+            select(Message.id)
+            .where(Message.ticket_id == ticket_id, Message.direction == Direction.OUTBOUND.value)
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def messages_of(session: Session, ticket_id: int) -> list[Message]:

@@ -10,19 +10,29 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
 from consult119.audit import service as audit
 from consult119.auth.deps import client_ip, require_roles
 from consult119.context import AppContext, ContextDep
-from consult119.errors import Invalid
+from consult119.errors import Forbidden, Invalid
 from consult119.i18n import lazy_gettext as _l
 from consult119.staff.models import Role, Staff
 from consult119.tickets import repository as repo
-from consult119.tickets import service
-from consult119.tickets.codes import Channel, Status
+from consult119.tickets import search, service
+from consult119.tickets.codes import OPEN_STATUSES, Channel, LocationType, Sex, Status
 from consult119.tickets.models import Ticket
-from consult119.tickets.schemas import MessagePublic, Page, TicketDetail, TicketPublic
+from consult119.tickets.schemas import (
+    Actor,
+    CaseSummary,
+    MessagePublic,
+    Page,
+    QueueRow,
+    TicketDetail,
+    TicketPublic,
+    TimelineItem,
+)
 from consult119.types import Id, Offset, PathId
 
 router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
@@ -34,6 +44,20 @@ Doctor = Annotated[Staff, Depends(require_roles(Role.DOCTOR))]
 Coordinator = Annotated[Staff, Depends(require_roles(Role.EMT, Role.ADMIN))]
 Mover = Annotated[Staff, Depends(require_roles(Role.DOCTOR, Role.EMT, Role.ADMIN))]
 
+
+#: A queue row's preview: the last inbound message's first line, at most this long.
+PREVIEW_CHARS = 120
+ELLIPSIS = "…"
+#: ``?view=``: the console's tabs, each a filter on top of the others.
+VIEWS = {
+    "mine": lambda staff: Ticket.assignee_id == staff.id,
+    "unassigned": lambda staff: Ticket.assignee_id.is_(None),
+    "waiting": lambda staff: Ticket.status == Status.WAITING.value,
+    "all_open": lambda staff: Ticket.status.in_([s.value for s in OPEN_STATUSES]),
+}
+
+#: Other cases of the traveller a detail lists, newest first.
+CONTACT_HISTORY_LIMIT = 20
 
 TicketId = PathId
 
@@ -55,6 +79,51 @@ class MessageIn(BaseModel):
 
 class StatusIn(BaseModel):
     status: str = Field(max_length=20)
+    #: Why a case no reply reached is resolved (``ResolveReason``); recorded in the event.
+    reason: str | None = Field(default=None, max_length=40)
+
+
+class RecordIn(BaseModel):
+    """``PATCH /api/v1/tickets/{id}``: the version read, and any record fields to change
+    (``null`` or blank text clears one). Lengths are the columns'; unknown keys are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(ge=1, le=2**31 - 1)
+    patient_age: int | None = Field(default=None, ge=0, le=130)
+    patient_sex: Sex | None = None
+    symptoms_onset: str | None = Field(default=None, max_length=200)
+    conditions: str | None = Field(default=None, max_length=2000)
+    medication: str | None = Field(default=None, max_length=2000)
+    allergies: str | None = Field(default=None, max_length=2000)
+    country: str | None = Field(default=None, max_length=8)
+    timezone: str | None = Field(default=None, max_length=64)
+    location_type: LocationType | None = None
+    vessel_or_flight: str | None = Field(default=None, max_length=100)
+    chief_complaint: str | None = Field(default=None, max_length=500)
+    assessment: str | None = Field(default=None, max_length=5000)
+    plan: str | None = Field(default=None, max_length=5000)
+
+
+def first_line(text: str | None) -> str | None:
+    """The first non-blank line of ``text``, cut to ``PREVIEW_CHARS`` with an ellipsis."""
+    if not text:
+        return None
+    line = next((part.strip() for part in text.splitlines() if part.strip()), "")
+    if len(line) > PREVIEW_CHARS:
+        line = line[: PREVIEW_CHARS - len(ELLIPSIS)].rstrip() + ELLIPSIS
+    return line or None
+
+
+def _row(row: Any, *, personal: bool) -> QueueRow:
+    out = QueueRow.model_validate(row.Ticket)
+    out.unread = int(row.unread or 0)
+    if personal:
+        out.traveller_name = row.traveller_name
+        out.preview = first_line(row.preview)
+    else:
+        out.patient_age = out.patient_sex = None
+    return out
 
 
 def _public(ticket: Ticket) -> TicketPublic:
@@ -65,6 +134,8 @@ def _parse_statuses(value: str | None) -> list[str] | None:
     if value is None or value == "":
         return None
     known = {s.value for s in Status}
+    if value == "all":
+        return sorted(known)
     parts = [p.strip() for p in value.split(",") if p.strip()]
     for part in parts:
         if part not in known:
@@ -74,23 +145,46 @@ def _parse_statuses(value: str | None) -> list[str] | None:
     return parts
 
 
-@router.get("", response_model=Page[TicketPublic])
+@router.get("", response_model=Page[QueueRow])
 def queue(
     ctx: ContextDep,
     staff: Reader,
+    request: Request,
     status: Annotated[
-        str | None, Query(description="comma-separated; default: every open status")
+        str | None,
+        Query(description="comma-separated, or `all`; default: every open status", max_length=200),
+    ] = None,
+    q: Annotated[
+        str | None,
+        Query(description="search: case number, name, phone, e-mail, message text", max_length=200),
     ] = None,
     channel: Channel | None = None,
+    view: Annotated[
+        str | None, Query(description="mine, unassigned, waiting or all_open", max_length=20)
+    ] = None,
     assignee: Annotated[
         str | None, Query(description="a staff id, `me`, or `none` for unassigned")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Offset = 0,
-) -> Page[TicketPublic]:
+) -> Page[QueueRow]:
     """The queue: most urgent first (untriaged, red-flagged and KTAS 1–2), then by level, then
-    longest waiting. No patient details or message text."""
+    longest waiting. No patient details or message text. With ``q``, the cases whose number,
+    traveller or messages hold it (doctors and EMTs: a hit would tell an admin what a
+    conversation says); each search writes one access-log row with its hit count, never the
+    words. ``view`` is a console tab, applied on top of the other filters."""
     statuses = _parse_statuses(status)
+    if view is not None and view not in VIEWS:
+        raise Invalid(
+            "unknown_view",
+            _l("Unknown view: {view}. Use mine, unassigned, waiting or all_open.", view=view),
+            field="view",
+        )
+    query = None
+    if q is not None:
+        if staff.role not in (Role.DOCTOR, Role.EMT):
+            raise Forbidden("forbidden_role", _l("Your role may not do this."))
+        query = search.clean_query(q)
     assignee_id: int | None = None
     unassigned = False
     if assignee == "me":
@@ -103,18 +197,30 @@ def queue(
                 "invalid_field", _l("assignee is a staff id, me or none."), field="assignee"
             )
         assignee_id = int(assignee)
-    with ctx.db.read_session() as session:
-        rows, total = repo.list_tickets(
-            session,
+    with ctx.db.unit_of_work() if query else ctx.db.read_session() as session:
+        conds = repo.queue_conditions(
             statuses=statuses,
             channel=channel.value if channel else None,
             assignee_id=assignee_id,
             unassigned=unassigned,
-            limit=limit,
-            offset=offset,
+            matching=search.matching(session, query) if query else None,
         )
-        items = [_public(t) for t in rows]
-    return Page[TicketPublic](items=items, total=total)
+        if view is not None:
+            conds.append(VIEWS[view](staff))
+        rows, total = repo.queue_rows(session, conds=conds, limit=limit, offset=offset)
+        # Admins see the queue to coordinate, never a conversation or patient details
+        # (docs/security.md): their rows carry no name, age, sex or message text.
+        items = [_row(r, personal=staff.role != Role.ADMIN) for r in rows]
+        if query:
+            audit.record(
+                session,
+                staff_id=staff.id,
+                action=audit.SEARCH,
+                client_ip=client_ip(request),
+                detail={"hits": total, "status": status or "open"},
+                at=ctx.now(),
+            )
+    return Page[QueueRow](items=items, total=total)
 
 
 @router.get("/{ticket_id}", response_model=TicketDetail)
@@ -125,16 +231,92 @@ def detail(
     now = ctx.now()
     with ctx.db.unit_of_work() as session:
         ticket = service.get_open_or_any(session, ticket_id, lock=False)
-        messages = repo.messages_of(session, ticket_id)
-        out = TicketDetail.model_validate(ticket)
-        out.messages = [MessagePublic.model_validate(m) for m in messages]
+        out = _detail(session, ticket)
         audit.record(
             session,
             staff_id=staff.id,
             action=audit.VIEW_CASE,
             ticket_id=ticket_id,
             client_ip=client_ip(request),
-            detail={"case_number": ticket.case_number, "messages": len(messages)},
+            detail={"case_number": ticket.case_number, "messages": len(out.messages)},
+            at=now,
+        )
+    return out
+
+
+def _detail(session: Session, ticket: Ticket) -> TicketDetail:
+    """The case as its detail shows it: the ticket, the patient and every message."""
+    out = TicketDetail.model_validate(ticket)
+    assert ticket.id is not None
+    out.messages = [MessagePublic.model_validate(m) for m in repo.messages_of(session, ticket.id)]
+    out.contact_history = [
+        CaseSummary.model_validate(r)
+        for r in repo.contact_history(session, ticket, limit=CONTACT_HISTORY_LIMIT)
+    ]
+    return out
+
+
+@router.get("/{ticket_id}/timeline", response_model=Page[TimelineItem])
+def timeline(
+    ctx: ContextDep,
+    staff: Clinician,
+    ticket_id: TicketId,
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=500)] = 200,
+    offset: Offset = 0,
+) -> Page[TimelineItem]:
+    """The case's history from the event log, oldest first: triage, assignments, status,
+    edits, messages, deliveries, SLA alarms, each with who did it. Audited (it carries message
+    text and patient details)."""
+    now = ctx.now()
+    with ctx.db.unit_of_work() as session:
+        ticket = service.get_open_or_any(session, ticket_id, lock=False)
+        rows, total = repo.timeline(session, ticket_id, limit=limit, offset=offset)
+        items = [
+            TimelineItem(
+                id=r.id,
+                name=r.name,
+                at=r.at,
+                actor=Actor(id=r.actor_id, name=r.actor_name, role=r.actor_role)
+                if r.actor_name is not None
+                else None,
+                data=r.data or {},
+            )
+            for r in rows
+        ]
+        audit.record(
+            session,
+            staff_id=staff.id,
+            action=audit.VIEW_TIMELINE,
+            ticket_id=ticket_id,
+            client_ip=client_ip(request),
+            detail={"case_number": ticket.case_number, "events": len(items), "offset": offset},
+            at=now,
+        )
+    return Page[TimelineItem](items=items, total=total)
+
+
+@router.patch("/{ticket_id}", response_model=TicketDetail)
+def update_record(
+    ctx: ContextDep, staff: Clinician, ticket_id: TicketId, body: RecordIn, request: Request
+) -> TicketDetail:
+    """Edit the case record (patient, location, clinical summary) at the ``version`` read.
+    409 ``stale_version`` with the current values when someone saved first. The write and the
+    detail it answers are audited: field names only, never values."""
+    now = ctx.now()
+    values = body.model_dump(mode="json", include=body.model_fields_set - {"version"})
+    with ctx.db.unit_of_work() as session:
+        ticket, fields = service.update_record(
+            session, ticket_id, staff=staff, version=body.version, values=values, now=now
+        )
+        out = _detail(session, ticket)
+        audit.record(
+            session,
+            staff_id=staff.id,
+            action=audit.UPDATE_CASE,
+            ticket_id=ticket_id,
+            client_ip=client_ip(request),
+            detail={"case_number": ticket.case_number, "fields": fields},
             at=now,
         )
     return out
@@ -208,5 +390,6 @@ def add_message(
 def change_status(
     ctx: ContextDep, staff: Clinician, ticket_id: TicketId, body: StatusIn
 ) -> TicketPublic:
-    """Move the case to another status; 409 ``transition_forbidden`` when the table forbids it."""
-    return _act(ctx, service.change_status, ticket_id, to=body.status, by=staff)
+    """Move the case to another status; 409 ``transition_forbidden`` when the table forbids it,
+    ``no_response`` when resolving a case no reply reached without a ``reason``."""
+    return _act(ctx, service.change_status, ticket_id, to=body.status, by=staff, reason=body.reason)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from pydantic import AliasPath, BaseModel, ConfigDict, Field
+from pydantic import AliasPath, BaseModel, ConfigDict, Field, field_validator
+
+from consult119.tickets.codes import SEX_OF_STORED
 
 T = TypeVar("T")
 
@@ -60,7 +62,26 @@ class TicketPublic(BaseModel):
     version: int
 
 
+class QueueRow(TicketPublic):
+    """A row of ``GET /api/v1/tickets``: the case plus who and what waits, on one line. Not in
+    events or the console snapshot (which carry TicketPublic); admins get it without
+    ``preview`` (message text)."""
+
+    traveller_name: str | None = None
+    patient_age: int | None = None
+    patient_sex: str | None = None
+    preview: str | None = None
+    unread: int = 0
+
+    @field_validator("patient_sex", mode="before")
+    @classmethod
+    def _sex_word(cls, value: object) -> object:
+        return SEX_OF_STORED.get(value, value) if isinstance(value, str) else value
+
+
 class PatientDetails(BaseModel):
+    """The patient and the clinical summary: what ``PATCH /api/v1/tickets/{id}`` edits."""
+
     model_config = ConfigDict(from_attributes=True)
 
     patient_age: int | None = None
@@ -69,6 +90,45 @@ class PatientDetails(BaseModel):
     conditions: str | None = None
     medication: str | None = None
     allergies: str | None = None
+    chief_complaint: str | None = None
+    assessment: str | None = None
+    plan: str | None = None
+
+    @field_validator("patient_sex", mode="before")
+    @classmethod
+    def _sex_word(cls, value: object) -> object:
+        # Stored as the one-letter code reports use; the API speaks the word both ways.
+        return SEX_OF_STORED.get(value, value) if isinstance(value, str) else value
+
+
+class CaseSummary(BaseModel):
+    """Another case of the same traveller, as the detail's ``contact_history`` lists it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    case_number: str
+    created_at: datetime
+    status: str
+    acuity: int | None = None
+    category: str | None = None
+
+
+class Actor(BaseModel):
+    id: int
+    name: str
+    role: str
+
+
+class TimelineItem(BaseModel):
+    """One event of the case's history: what happened, when, by whom (None: the system or the
+    traveller), and the event's data as the console received it."""
+
+    id: int
+    name: str
+    at: datetime
+    actor: Actor | None = None
+    data: dict[str, Any]
 
 
 class TicketDetail(TicketPublic, PatientDetails):
@@ -84,3 +144,4 @@ class TicketDetail(TicketPublic, PatientDetails):
     closed_at: datetime | None = None
     reopen_count: int = 0
     messages: list[MessagePublic] = []
+    contact_history: list[CaseSummary] = []

@@ -10,12 +10,14 @@ Lock order is always ticket first, then staff row, so concurrent actions cannot 
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
+from zoneinfo import available_timezones
 
 from sqlalchemy.orm import Session
 
 from consult119.errors import Conflict, Forbidden, Invalid, NotFound
-from consult119.i18n import LazyText
+from consult119.i18n import LazyText, emergency_numbers
 from consult119.i18n import lazy_gettext as _l
 from consult119.outbound import service as outbound
 from consult119.staff import repository as staff_repo
@@ -23,11 +25,15 @@ from consult119.staff.models import Role, Staff
 from consult119.tickets import repository as repo
 from consult119.tickets.codes import (
     OPEN_STATUSES,
+    SEX_OF_STORED,
+    SEX_STORED,
     STATUS_TIMESTAMP,
     TRANSITIONS,
     Category,
     Direction,
     Disposition,
+    ResolveReason,
+    Sex,
     Status,
     status_label,
 )
@@ -485,10 +491,25 @@ def _doctor_replies(session: Session, ticket: Ticket, doctor: Staff, now: dateti
         ticket.first_response_at = now  # the SLA clock stops here
 
 
-def change_status(session: Session, ticket_id: int, *, to: str, by: Staff, now: datetime) -> Ticket:
-    """Move the case along ``TRANSITIONS``; anything else is 409 ``transition_forbidden``."""
+def change_status(
+    session: Session,
+    ticket_id: int,
+    *,
+    to: str,
+    by: Staff,
+    now: datetime,
+    reason: str | None = None,
+) -> Ticket:
+    """Move the case along ``TRANSITIONS``; anything else is 409 ``transition_forbidden``.
+
+    Resolving is a decision: a case no staff reply reached answers 409 ``no_response`` unless
+    ``reason`` says why none was needed (``ResolveReason``); the reason is in the event."""
     if to not in {s.value for s in Status}:
         raise Invalid("unknown_status", _l("Unknown status: {status}.", status=to), field="status")
+    if reason is not None and reason not in {r.value for r in ResolveReason}:
+        raise Invalid(
+            "unknown_reason", _l("Unknown reason: {reason}.", reason=reason), field="reason"
+        )
     require_on_duty_if_doctor(session, by, now)
     ticket = get_open_or_any(session, ticket_id)
     current = Status(ticket.status)
@@ -497,6 +518,21 @@ def change_status(session: Session, ticket_id: int, *, to: str, by: Staff, now: 
     target = Status(to)
     if target in (Status.RESOLVED, Status.CLOSED):
         _require_holder_to_finish(ticket, by)
+    if (
+        target == Status.RESOLVED
+        and reason is None
+        and target in TRANSITIONS[current]
+        and not repo.has_reply(session, ticket_id)
+    ):
+        raise Conflict(
+            "no_response",
+            _l(
+                "No reply was sent on case {case_number}. Reply first, or give the reason "
+                "it is resolved without one.",
+                case_number=ticket.case_number,
+            ),
+            reasons=[r.value for r in ResolveReason],
+        )
     why: LazyText | None = None
     if target not in TRANSITIONS[current]:
         why = _l(
@@ -531,6 +567,7 @@ def change_status(session: Session, ticket_id: int, *, to: str, by: Staff, now: 
         actor_id=by.id,
         by=by.id,
         **{"from": current.value, "to": target.value},
+        **({"reason": reason} if reason is not None else {}),
     )
     return ticket
 
@@ -565,3 +602,142 @@ def reopen(
         **{"from": old, "to": ticket.status},
         **extra,
     )
+
+
+# ---- the case record ------------------------------------------------------------------------
+
+#: What ``update_record`` edits, in the detail's names: the patient, where they are, and the
+#: clinical summary. Everything else on a case changes through its own action.
+RECORD_FIELDS = (
+    "patient_age",
+    "patient_sex",
+    "symptoms_onset",
+    "conditions",
+    "medication",
+    "allergies",
+    "country",
+    "timezone",
+    "location_type",
+    "vessel_or_flight",
+    "chief_complaint",
+    "assessment",
+    "plan",
+)
+
+
+@lru_cache(maxsize=1)
+def _zones() -> frozenset[str]:
+    # The IANA names the system's tz database knows: ZoneInfo() alone also opens any file.
+    return frozenset(available_timezones())
+
+
+def record_value(ticket: Ticket, name: str) -> Any:
+    """``name`` of ``ticket`` as the API shows it (the sex as its word, not the stored code)."""
+    value = getattr(ticket, name)
+    return SEX_OF_STORED.get(value, value) if name == "patient_sex" else value
+
+
+def _stored(name: str, value: Any) -> Any:
+    """One record value as stored, or 422 with its ``field``. Blank text clears the field."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise Invalid("invalid_text", _l("The text contains a NUL character."), field=name)
+        value = value.strip() or None
+    if value is None:
+        return None
+    if name == "patient_sex":
+        return SEX_STORED[Sex(value)]
+    if name == "country":
+        # The emergency-number table lists every ISO 3166-1 alpha-2 country: a code it does
+        # not know is one no acknowledgement could give a number for.
+        if emergency_numbers(value) is None:
+            raise Invalid(
+                "unknown_country",
+                _l("{country} is not an ISO 3166 alpha-2 country code.", country=value),
+                field=name,
+            )
+        return value.upper()
+    if name == "timezone" and value not in _zones():
+        raise Invalid(
+            "unknown_timezone",
+            _l("{timezone} is not an IANA time zone.", timezone=value),
+            field=name,
+        )
+    return value
+
+
+def _stale(ticket: Ticket, names: list[str]) -> Conflict:
+    return Conflict(
+        "stale_version",
+        _l(
+            "Case {case_number} was changed by someone else meanwhile; check its current "
+            "values and save again.",
+            case_number=ticket.case_number,
+        ),
+        version=ticket.version,
+        current={name: record_value(ticket, name) for name in names},
+    )
+
+
+def _require_may_edit(ticket: Ticket, staff: Staff) -> None:
+    """An EMT fills in any open case; a doctor only an unheld case or their own."""
+    if staff.role != Role.DOCTOR or ticket.assignee_id in (None, staff.id):
+        return
+    raise Conflict(
+        "ticket_taken",
+        _l(
+            "Case {case_number} is held by another doctor; only they or an EMT may edit its "
+            "record.",
+            case_number=ticket.case_number,
+        ),
+        assignee_id=ticket.assignee_id,
+    )
+
+
+def update_record(
+    session: Session,
+    ticket_id: int,
+    *,
+    staff: Staff,
+    version: int,
+    values: dict[str, Any],
+    now: datetime,
+) -> tuple[Ticket, list[str]]:
+    """Write ``values`` (a subset of ``RECORD_FIELDS``) to the case if it is still at
+    ``version``; returns the ticket and the names of the fields that changed.
+
+    The version check is the conditional update of :func:`repo.bump_version`, so of two
+    people saving the same version one wins and the other gets 409 ``stale_version`` with the
+    current values of the fields they sent. Nothing is written unless every value is valid. A
+    resolved case's record may still be completed; a closed or merged one is final.
+    """
+    unknown = set(values) - set(RECORD_FIELDS)
+    if unknown:
+        raise Invalid("invalid_field", _l("A field is invalid."), field=sorted(unknown)[0])
+    stored = {name: _stored(name, value) for name, value in values.items()}
+    require_on_duty_if_doctor(session, staff, now)
+    ticket = get_open_or_any(session, ticket_id, lock=False)
+    if ticket.status in (Status.CLOSED, Status.MERGED):
+        _require_open(ticket)
+    _require_may_edit(ticket, staff)
+    names = sorted(values)
+    if ticket.version != version:
+        raise _stale(ticket, names)
+    changed = {name: value for name, value in stored.items() if getattr(ticket, name) != value}
+    if not changed:
+        return ticket, []
+    if not repo.bump_version(session, ticket, now, **changed):
+        session.refresh(ticket)  # someone's write reached the row first: show theirs
+        raise _stale(ticket, names)
+    fields = sorted(changed)
+    ticket_event(
+        session,
+        "ticket.updated",
+        ticket,
+        at=now,
+        actor_id=staff.id,
+        by=staff.id,
+        fields=fields,
+        changes={name: record_value(ticket, name) for name in fields},
+    )
+    return ticket, fields
