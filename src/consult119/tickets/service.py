@@ -314,10 +314,11 @@ def claim(session: Session, ticket_id: int, *, staff: Staff, now: datetime) -> T
     return ticket
 
 
-def _taken(ticket: Ticket) -> Conflict:
+def _taken(ticket: Ticket, why: LazyText | None = None) -> Conflict:
+    """409 ``ticket_taken``: another doctor holds the case (``why`` says what that rules out)."""
     return Conflict(
         "ticket_taken",
-        _l("Case {case_number} is held by another doctor.", case_number=ticket.case_number),
+        why or _l("Case {case_number} is held by another doctor.", case_number=ticket.case_number),
         assignee_id=ticket.assignee_id,
     )
 
@@ -380,14 +381,13 @@ def _require_may_triage(session: Session, ticket: Ticket, staff: Staff, now: dat
     assert staff.id is not None
     if staff.role == Role.EMT and staff_repo.is_on_duty(session, staff.id, now):
         return
-    raise Conflict(
-        "ticket_taken",
+    raise _taken(
+        ticket,
         _l(
             "Case {case_number} is held by another doctor; only they or an EMT on duty may "
             "change its triage.",
             case_number=ticket.case_number,
         ),
-        assignee_id=ticket.assignee_id,
     )
 
 
@@ -395,14 +395,13 @@ def _require_holder_to_finish(ticket: Ticket, by: Staff) -> None:
     """Only the holder resolves or closes a held case; others transfer or release it first."""
     if ticket.assignee_id is None or ticket.assignee_id == by.id:
         return
-    raise Conflict(
-        "ticket_taken",
+    raise _taken(
+        ticket,
         _l(
             "Case {case_number} is held by another doctor; only they may resolve or close it. "
             "Transfer or release it first.",
             case_number=ticket.case_number,
         ),
-        assignee_id=ticket.assignee_id,
     )
 
 
