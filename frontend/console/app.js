@@ -523,7 +523,7 @@ function renderCase() {
       "dl",
       { class: "facts" },
       field("case.age", c.patient_age),
-      field("case.sex", c.patient_sex),
+      field("case.sex", c.patient_sex ? t(`sex.${c.patient_sex}`) : null),
       field("case.onset", c.symptoms_onset),
       field("case.conditions", c.conditions),
       field("case.medication", c.medication),
