@@ -237,11 +237,15 @@ def render_refusal(request: Request, exc: DomainError) -> JSONResponse:
     """The response for ``exc`` in the reader's language (also for middleware, which runs
     outside the exception handlers)."""
     locale = reader_locale(request)
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+    headers = {"Content-Language": locale}
+    if exc.status_code == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    retry_after = exc.extra.get("retry_after")
+    if isinstance(retry_after, int):
+        # A refusal that knows when to try again says it in the header clients read.
+        headers["Retry-After"] = str(retry_after)
     return JSONResponse(
-        {"detail": exc.detail(locale)},
-        status_code=exc.status_code,
-        headers={**(headers or {}), "Content-Language": locale},
+        {"detail": exc.detail(locale)}, status_code=exc.status_code, headers=headers
     )
 
 

@@ -19,15 +19,13 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from starlette.exceptions import HTTPException
 
 from consult119.audit import service as audit
 from consult119.auth.deps import client_ip
 from consult119.auth.passwords import MAX_LENGTH
 from consult119.auth.security import burn_password_check, issue_token, verify_password
 from consult119.context import AppContext, ContextDep
-from consult119.errors import Unauthorized, message_for, reader_locale
-from consult119.i18n import LazyText
+from consult119.errors import RateLimited, Unauthorized
 from consult119.i18n import lazy_gettext as _l
 from consult119.staff.models import Staff
 
@@ -72,16 +70,6 @@ def _check(ctx: AppContext, email: str, password: str) -> _Outcome:
     return _Outcome(staff, staff.id, "ok")
 
 
-def _too_many(request: Request, code: str, message: LazyText, retry_after: int) -> HTTPException:
-    """429 with ``Retry-After`` and the stable code, in the reader's language."""
-    detail = {
-        "code": code,
-        "message": message_for(code, message, reader_locale(request)),
-        "retry_after": retry_after,
-    }
-    return HTTPException(429, detail=detail, headers={"Retry-After": str(retry_after)})
-
-
 async def _record(ctx: AppContext, **entry: Any) -> None:
     """One access-log row, committed with whatever the writer batches next (no thread held)."""
     now = ctx.now()
@@ -124,9 +112,9 @@ async def token(
             )
         wait = lockout.retry_after
         message = _l("Too many failed sign-ins; try again in {seconds} s.", seconds=wait)
-        raise _too_many(request, "login_throttled", message, wait)
+        raise RateLimited("login_throttled", message, retry_after=wait)
     if not guard.slots.try_acquire():
-        raise _too_many(request, "login_busy", _BUSY, 1)
+        raise RateLimited("login_busy", _BUSY, retry_after=1)
     try:
         outcome = await anyio.to_thread.run_sync(
             partial(_check, ctx, email, form.password), limiter=guard.threads
