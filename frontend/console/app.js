@@ -566,8 +566,11 @@ function renderCase() {
                 m.author_staff_id ? ` · ${staffName(m.author_staff_id)}` : "",
                 ` · ${timeText(m.created_at, "Asia/Seoul")}`,
                 m.delivery ? ` · ${t(`case.delivery.${m.delivery}`)}` : "",
-                m.ack_withheld ? ` · ${t(`case.ack_withheld.${m.ack_withheld}`)}` : "",
               ),
+              // The traveller got no case number or emergency number: say so where it is seen.
+              m.ack_withheld
+                ? h("p", { class: "ack-withheld" }, `⚠ ${t(`case.ack_withheld.${m.ack_withheld}`)}`)
+                : null,
               // Traveller text is text: textContent only, never parsed as HTML.
               h("p", { class: "message-text" }, m.text),
             ),
