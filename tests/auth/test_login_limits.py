@@ -81,9 +81,11 @@ def test_the_right_password_after_300_wrong_ones_does_not_sign_in(server, client
     assert {(e.staff_id, e.client_ip) for e in failed} == {(doctor.id, client.address)}
     assert [e.detail["failures"] for e in failed] == list(range(1, checked + 1))
     # One entry per lockout (and per place it was met), not one per refusal: a flood of
-    # refusals writes nothing more.
+    # refusals writes nothing more. How many lockouts the 300 tries outlast depends on how fast
+    # the machine sends them (all within the first second on a fast one), so: at least the
+    # first, and at most one per checked guess after the free ones.
     throttled = _audit(db, "auth.throttled")
-    assert 2 <= len(throttled) <= checked - 4 + 1, len(throttled)
+    assert 1 <= len(throttled) <= checked - 4 + 1, len(throttled)
     assert {e.detail["scope"] for e in throttled} == {"account"}
     with db.read_session() as s:
         logged = " ".join(repr((e.detail, e.client_ip)) for e in s.scalars(select(AuditEntry)))
