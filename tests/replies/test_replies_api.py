@@ -14,6 +14,7 @@ from consult119.config import Settings
 from consult119.db import build_engine
 from consult119.i18n import emergency_numbers
 from consult119.migrate import upgrade
+from consult119.realtime.models import Event
 from consult119.replies.defaults import DEFAULT_REPLIES, default_rows
 from consult119.replies.models import CannedReply
 from tests.replies.conftest import open_case
@@ -236,6 +237,19 @@ def test_an_admin_adds_changes_hides_and_deletes_a_reply(server, people, mdb):
     assert updates == [{**expected, "fields": ["title"]}, {**expected, "fields": ["active"]}]
     (deleted,) = [e for e in audit_rows(mdb, "reply.delete") if e.detail["reply_id"] == made["id"]]
     assert deleted.detail == expected and deleted.ticket_id is None
+    # Each write told the consoles, in the same transaction.
+    with mdb.read_session() as session:
+        changes = [
+            (e.actor_id, e.ticket_id, e.data)
+            for e in session.scalars(select(Event).where(Event.name == "reply.changed"))
+            if e.data["reply_id"] == made["id"]
+        ]
+    assert changes == [
+        (admin.id, None, {**expected, "change": "created"}),
+        (admin.id, None, {**expected, "change": "updated", "fields": ["title"]}),
+        (admin.id, None, {**expected, "change": "updated", "fields": ["active"]}),
+        (admin.id, None, {**expected, "change": "deleted"}),
+    ]
 
 
 @pytest.mark.parametrize(

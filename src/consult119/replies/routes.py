@@ -82,7 +82,7 @@ def create_reply(
     """Add a canned reply (admin). ``409 reply_exists`` when its key is taken in its language."""
     now = ctx.now()
     with ctx.db.unit_of_work() as session:
-        reply = service.create_reply(session, values=body.model_dump(), now=now)
+        reply = service.create_reply(session, values=body.model_dump(), by=staff.id, now=now)
         audit.record(
             session,
             staff_id=staff.id,
@@ -104,7 +104,7 @@ def update_reply(
     values = body.model_dump(include=body.model_fields_set - {"version"})
     with ctx.db.unit_of_work() as session:
         reply, fields = service.update_reply(
-            session, reply_id, version=body.version, values=values, now=now
+            session, reply_id, version=body.version, values=values, by=staff.id, now=now
         )
         if fields:
             audit.record(
@@ -123,7 +123,7 @@ def delete_reply(ctx: ContextDep, staff: AdminOnly, reply_id: PathId, request: R
     """Remove a canned reply for good (admin); ``active: false`` only hides it."""
     now = ctx.now()
     with ctx.db.unit_of_work() as session:
-        reply = service.delete_reply(session, reply_id)
+        reply = service.delete_reply(session, reply_id, by=staff.id, now=now)
         audit.record(
             session,
             staff_id=staff.id,

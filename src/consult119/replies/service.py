@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from consult119.errors import Conflict, Invalid, NotFound
 from consult119.i18n import emergency_numbers, translator
 from consult119.i18n import lazy_gettext as _l
+from consult119.realtime import events
 from consult119.replies import repository as repo
 from consult119.replies.defaults import default_rows
 from consult119.replies.models import MAX_BODY_CHARS, MAX_TITLE_CHARS, CannedReply
@@ -84,6 +85,24 @@ def list_replies(
     return repo.list_replies(
         session, include_inactive=include_inactive, first_language=first_language
     )
+
+
+#: The event every write appends (``data.change``: created, updated or deleted): a console
+#: holding the list of replies knows to fetch it again.
+CHANGED = "reply.changed"
+
+
+def _changed(
+    session: Session,
+    reply: CannedReply,
+    change: str,
+    *,
+    by: int | None,
+    now: datetime,
+    **extra: Any,
+) -> None:
+    data = {"reply_id": reply.id, "key": reply.key, "language": reply.language, "change": change}
+    events.append(session, CHANGED, actor_id=by, at=now, data={**data, **extra})
 
 
 def _not_found(reply_id: int) -> NotFound:
@@ -164,13 +183,18 @@ def _require_free_key(
         )
 
 
-def create_reply(session: Session, *, values: dict[str, Any], now: datetime) -> CannedReply:
+def create_reply(
+    session: Session, *, values: dict[str, Any], by: int | None, now: datetime
+) -> CannedReply:
     """A new reply from ``values`` (every field of ``FIELDS``; ``position``, ``active``
     optional). 409 ``reply_exists`` when its key is taken in its language."""
     stored = _checked(values)
     _require_free_key(session, stored["key"], stored["language"])
-    reply = CannedReply(**stored, created_at=now, updated_at=now, version=1)
-    return repo.add_reply(session, reply)
+    reply = repo.add_reply(
+        session, CannedReply(**stored, created_at=now, updated_at=now, version=1)
+    )
+    _changed(session, reply, "created", by=by, now=now)
+    return reply
 
 
 def _current(reply: CannedReply) -> dict[str, Any]:
@@ -190,7 +214,13 @@ def _stale(reply: CannedReply) -> Conflict:
 
 
 def update_reply(
-    session: Session, reply_id: int, *, version: int, values: dict[str, Any], now: datetime
+    session: Session,
+    reply_id: int,
+    *,
+    version: int,
+    values: dict[str, Any],
+    by: int | None,
+    now: datetime,
 ) -> tuple[CannedReply, list[str]]:
     """Write ``values`` (a subset of ``FIELDS``) if the reply is still at ``version``; returns
     the reply and the names of the fields that changed. Of two admins saving the same version
@@ -215,13 +245,16 @@ def update_reply(
         if current is None:
             raise _not_found(reply_id)
         raise _stale(current)
-    return reply, sorted(changed)
+    fields = sorted(changed)
+    _changed(session, reply, "updated", by=by, now=now, fields=fields)
+    return reply, fields
 
 
-def delete_reply(session: Session, reply_id: int) -> CannedReply:
+def delete_reply(session: Session, reply_id: int, *, by: int | None, now: datetime) -> CannedReply:
     """Remove the reply for good (an admin who only wants it hidden sets ``active`` false)."""
     reply = get_reply(session, reply_id)
     repo.delete_reply(session, reply)
+    _changed(session, reply, "deleted", by=by, now=now)
     return reply
 
 
