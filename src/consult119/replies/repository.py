@@ -5,10 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import case, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from consult119.replies.models import CannedReply
 from consult119.tickets.models import Contact, Ticket
+
+
+class KeyTaken(Exception):
+    """The unique (key, language) refused a write: another transaction took the key between
+    the service's check and this write (PostgreSQL; SQLite has one writer at a time)."""
 
 
 def list_replies(
@@ -58,20 +64,30 @@ def key_taken(session: Session, key: str, language: str, *, other_than: int | No
 
 
 def add_reply(session: Session, reply: CannedReply) -> CannedReply:
-    session.add(reply)
-    session.flush()
+    """Insert ``reply`` (in a savepoint: a refusal leaves the transaction usable); raises
+    :class:`KeyTaken` when its key is taken in its language."""
+    try:
+        with session.begin_nested():
+            session.add(reply)
+            session.flush()
+    except IntegrityError:
+        raise KeyTaken from None
     return reply
 
 
 def bump_version(session: Session, reply: CannedReply, now: datetime, **values: object) -> bool:
     """Conditional update on ``version``: True when this writer won, False when someone else
-    saved the reply first (or deleted it)."""
-    result = session.execute(
-        update(CannedReply)
-        .where(CannedReply.id == reply.id, CannedReply.version == reply.version)
-        .values(version=CannedReply.version + 1, updated_at=now, **values)
-        .execution_options(synchronize_session=False)
-    )
+    saved the reply first (or deleted it); :class:`KeyTaken` as for :func:`add_reply`."""
+    try:
+        with session.begin_nested():
+            result = session.execute(
+                update(CannedReply)
+                .where(CannedReply.id == reply.id, CannedReply.version == reply.version)
+                .values(version=CannedReply.version + 1, updated_at=now, **values)
+                .execution_options(synchronize_session=False)
+            )
+    except IntegrityError:
+        raise KeyTaken from None
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return False
     session.refresh(reply)

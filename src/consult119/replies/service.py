@@ -172,15 +172,19 @@ def check_body(body: str) -> str:
     return body
 
 
+def _exists(key: str, language: str) -> Conflict:
+    return Conflict(
+        "reply_exists",
+        _l("A canned reply {key} in {language} exists already.", key=key, language=language),
+        field="key",
+    )
+
+
 def _require_free_key(
     session: Session, key: str, language: str, *, other_than: int | None = None
 ) -> None:
     if repo.key_taken(session, key, language, other_than=other_than):
-        raise Conflict(
-            "reply_exists",
-            _l("A canned reply {key} in {language} exists already.", key=key, language=language),
-            field="key",
-        )
+        raise _exists(key, language)
 
 
 def create_reply(
@@ -190,9 +194,12 @@ def create_reply(
     optional). 409 ``reply_exists`` when its key is taken in its language."""
     stored = _checked(values)
     _require_free_key(session, stored["key"], stored["language"])
-    reply = repo.add_reply(
-        session, CannedReply(**stored, created_at=now, updated_at=now, version=1)
-    )
+    try:
+        reply = repo.add_reply(
+            session, CannedReply(**stored, created_at=now, updated_at=now, version=1)
+        )
+    except repo.KeyTaken:  # taken by a concurrent write since the check
+        raise _exists(stored["key"], stored["language"]) from None
     _changed(session, reply, "created", by=by, now=now)
     return reply
 
@@ -239,7 +246,12 @@ def update_reply(
             changed.get("language", reply.language),
             other_than=reply.id,
         )
-    if not repo.bump_version(session, reply, now, **changed):
+    try:
+        won = repo.bump_version(session, reply, now, **changed)
+    except repo.KeyTaken:  # taken by a concurrent write since the check
+        key, language = changed.get("key", reply.key), changed.get("language", reply.language)
+        raise _exists(key, language) from None
+    if not won:
         # Someone's write reached the row first: show theirs (or that it is gone).
         current = repo.reload_reply(session, reply)
         if current is None:
