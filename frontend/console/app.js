@@ -66,6 +66,17 @@ let replyLimit = REPLY_MAX_CHARS;
 const REASONS = ["handled_by_phone", "unreachable", "duplicate", "no_reply_needed"];
 const PRESENCE_ORDER = { available: 0, busy: 1, away: 2, offline: 3 };
 
+const recordDrafts = new Map(); // ticket id → {edit, values} of a record left unsaved
+let pendingRecord = null; // those values, to put back once the case is rendered
+
+function stashRecord() {
+  const form = $("#record-form");
+  if (!form || openId === null) return;
+  const values = {};
+  for (const el of form.querySelectorAll("[data-dirty][id]")) values[el.id] = el.value;
+  if (Object.keys(values).length) recordDrafts.set(openId, { edit: recordEdit, values });
+}
+
 function freshRecordEdit(ticketId) {
   return { ticketId, version: null, base: {} };
 }
@@ -138,6 +149,7 @@ function showSignedIn(signedIn, { manager = false } = {}) {
   $("#signin").hidden = signedIn;
   $("#workspace").hidden = !signedIn || manager;
   $("#manager-note").hidden = !(signedIn && manager);
+  $("#connection").hidden = signedIn && manager; // no socket for a manager: nothing to show
   for (const id of ["#presence-box", "#sound", "#help-open"]) $(id).hidden = !signedIn || manager;
   $("#sign-out").hidden = !signedIn;
   $("#search").hidden = me?.role === "admin"; // admins may not search what conversations say
@@ -332,7 +344,6 @@ function renderQueue() {
             ticket.unread
               ? h("span", { class: "unread", title: t("queue.unread", { count: ticket.unread }), "aria-label": t("queue.unread", { count: ticket.unread }) }, String(ticket.unread))
               : null,
-            h("span", { class: "case-number" }, ticket.case_number),
           ),
           ticket.preview ? h("span", { class: "preview" }, ticket.preview) : null,
           hasRedFlags(ticket)
@@ -341,7 +352,8 @@ function renderQueue() {
           h(
             "span",
             { class: "ticket-meta muted" },
-            `${t(`source.${ticket.source}`)} · ${t(`status.${ticket.status}`)}`,
+            h("span", { class: "case-number" }, ticket.case_number),
+            ` · ${t(`source.${ticket.source}`)} · ${t(`status.${ticket.status}`)}`,
             ticket.assignee_id ? ` · ${staffName(ticket.assignee_id)}` : "",
           ),
         ),
@@ -563,7 +575,12 @@ function tick() {
 async function openCase(id) {
   if (id === undefined || id === null) return;
   if (Number(id) !== openId) {
-    recordEdit = freshRecordEdit(Number(id));
+    // Unsaved record edits wait for their case, as reply drafts do.
+    stashRecord();
+    const stashed = recordDrafts.get(Number(id));
+    recordDrafts.delete(Number(id));
+    recordEdit = stashed?.edit ?? freshRecordEdit(Number(id));
+    pendingRecord = stashed?.values ?? null;
     recordConflicts = [];
     changedBy = {};
     timeline = null;
@@ -742,8 +759,8 @@ function renderCase() {
   const conversation = h(
     "section",
     { class: "conversation" },
-    h("h3", {}, t("case.conversation")),
     timelineSection(c),
+    h("h3", {}, t("case.conversation")),
     c.messages.length
       ? h(
           "ol",
@@ -807,6 +824,10 @@ function renderCase() {
     $("#reply-text").dataset.dirty = "1";
   }
   restoreEdits(edits);
+  if (pendingRecord && recordEdit.ticketId === c.id) {
+    restoreEdits({ values: pendingRecord, focus: null });
+    pendingRecord = null;
+  }
   decorateReply();
   const list = $("#messages");
   if (list) list.scrollTop = list.scrollHeight;
@@ -877,7 +898,7 @@ function recordControl(f, c, marks) {
   const by = changedBy[f.name] !== undefined ? staffName(changedBy[f.name]) : null;
   return h(
     "div",
-    { class: `record-field record-${f.kind}`, dataset: { field: f.name } },
+    { class: `record-field record-${f.kind}${f.wide ? " wide" : ""}`, dataset: { field: f.name } },
     h(
       "label",
       { for: id },
@@ -1253,6 +1274,7 @@ async function sendReply(event) {
     current.text.dataset.dirty = "1";
     drafts.set(id, text);
   }
+  updateReplyCount(); // the limit may have come with a refusal
 }
 
 let toastTimer = null;

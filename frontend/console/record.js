@@ -7,22 +7,23 @@ export const LOCATIONS = ["land", "sea", "air"];
 
 /**
  * The fields PATCH /api/v1/tickets/{id} edits, in the form's order. `kind`: number, choice,
- * text (one line) or area (several lines); `max`: the API's limit (characters, or the age).
+ * text (one line) or area (several lines); `max`: the API's limit (characters, or the age);
+ * `wide`: the field takes the form's whole width.
  */
 export const RECORD_FIELDS = [
   { name: "patient_age", kind: "number", min: 0, max: 130, label: "case.age" },
   { name: "patient_sex", kind: "choice", choices: SEXES, prefix: "sex.", label: "case.sex" },
   { name: "symptoms_onset", kind: "text", max: 200, label: "case.onset" },
-  { name: "conditions", kind: "area", max: 2000, label: "case.conditions" },
-  { name: "medication", kind: "area", max: 2000, label: "case.medication" },
-  { name: "allergies", kind: "area", max: 2000, label: "case.allergies" },
+  { name: "conditions", wide: true, kind: "area", max: 2000, label: "case.conditions" },
+  { name: "medication", wide: true, kind: "area", max: 2000, label: "case.medication" },
+  { name: "allergies", wide: true, kind: "area", max: 2000, label: "case.allergies" },
   { name: "country", kind: "text", max: 2, label: "case.country", hint: "record.country_hint" },
   { name: "timezone", kind: "text", max: 64, label: "case.timezone", hint: "record.timezone_hint" },
   { name: "location_type", kind: "choice", choices: LOCATIONS, prefix: "location.", label: "case.location" },
   { name: "vessel_or_flight", kind: "text", max: 100, label: "case.vessel" },
-  { name: "chief_complaint", kind: "text", max: 500, label: "case.chief_complaint" },
-  { name: "assessment", kind: "area", max: 5000, label: "case.assessment" },
-  { name: "plan", kind: "area", max: 5000, label: "case.plan" },
+  { name: "chief_complaint", wide: true, kind: "text", max: 500, label: "case.chief_complaint" },
+  { name: "assessment", wide: true, kind: "area", max: 5000, label: "case.assessment" },
+  { name: "plan", wide: true, kind: "area", max: 5000, label: "case.plan" },
 ];
 
 const BY_NAME = Object.fromEntries(RECORD_FIELDS.map((f) => [f.name, f]));

@@ -311,3 +311,21 @@ def test_a_manager_is_pointed_to_the_reports(server, people, new_page):
     shoot(page, "manager")
     link.click()
     expect(page).to_have_url(re.compile(r"/reports/$"))
+
+
+def test_unsaved_record_edits_wait_for_their_case(server, people, new_page):
+    first = new_case(server, "벌에 쏘였어요")
+    second = new_case(server, "배가 아파요")
+    page = new_page(locale="en-US")
+    open_in_console(page, server, people["emt"], first)
+    page.fill("#rec-allergies", "bee stings")
+    page.locator(f'.ticket[data-case-number="{second["case_number"]}"]').click()
+    expect(page.locator("#case .case-number")).to_have_text(second["case_number"])
+    expect(page.locator("#rec-allergies")).to_have_value("")
+    page.locator(f'.ticket[data-case-number="{first["case_number"]}"]').click()
+    expect(page.locator("#case .case-number")).to_have_text(first["case_number"])
+    expect(page.locator("#rec-allergies")).to_have_value("bee stings")
+    page.click("#record-save")
+    expect(page.locator("#toast")).to_have_text("Record saved.")
+    stored = api(server, people["emt"], "GET", f"/api/v1/tickets/{first['ticket_id']}").json()
+    assert stored["allergies"] == "bee stings"
