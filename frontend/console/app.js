@@ -374,7 +374,8 @@ function whoText(ticket) {
   const parts = [ticket.traveller_name || t("queue.no_name")];
   const age = ticket.patient_age ?? null;
   const sex = ticket.patient_sex ? t(`sex.${ticket.patient_sex}`) : null;
-  if (age !== null || sex) parts.push([age, sex].filter((x) => x !== null).join(" "));
+  const ageText = age === null ? null : t("queue.age", { age });
+  if (age !== null || sex) parts.push([ageText, sex].filter((x) => x !== null).join(" "));
   if (ticket.country) parts.push(ticket.country);
   return parts.join(" · ");
 }
@@ -853,8 +854,9 @@ function recordForm(c) {
     "form",
     { class: "record", id: "record-form", onsubmit: saveRecord, novalidate: true },
     h("h3", {}, t("record.title")),
-    conflictPanel(),
     RECORD_FIELDS.map((f) => recordControl(f, c, marks)),
+    // Beside the button just pressed: what the other person saved, theirs against yours.
+    conflictPanel(),
     h(
       "div",
       { class: "record-actions" },
@@ -898,7 +900,10 @@ function recordControl(f, c, marks) {
   const by = changedBy[f.name] !== undefined ? staffName(changedBy[f.name]) : null;
   return h(
     "div",
-    { class: `record-field record-${f.kind}${f.wide ? " wide" : ""}`, dataset: { field: f.name } },
+    {
+      class: `record-field record-${f.kind}${f.wide ? " wide" : ""}${recordConflicts.some((x) => x.name === f.name) ? " conflicted" : ""}`,
+      dataset: { field: f.name },
+    },
     h(
       "label",
       { for: id },
@@ -922,25 +927,20 @@ function conflictPanel() {
     h("strong", {}, t("record.conflict_title")),
     h("p", {}, t("record.conflict_text")),
     h(
-      "table",
-      {},
-      h(
-        "thead",
-        {},
-        h("tr", {}, h("th", { scope: "col" }, t("record.conflict_field")), h("th", { scope: "col" }, t("record.conflict_theirs")), h("th", { scope: "col" }, t("record.conflict_yours")), h("th", {}, "")),
-      ),
-      h(
-        "tbody",
-        {},
-        recordConflicts.map((x) =>
+      "ul",
+      { class: "conflict-list" },
+      recordConflicts.map((x) =>
+        h(
+          "li",
+          { dataset: { field: x.name } },
           h(
-            "tr",
-            { dataset: { field: x.name } },
-            h("th", { scope: "row" }, fieldName(x.name), changedBy[x.name] !== undefined ? h("span", { class: "muted" }, ` (${staffName(changedBy[x.name])})`) : null),
-            h("td", { class: "theirs" }, displayValue(x.name, x.theirs, t)),
-            h("td", { class: "yours" }, displayValue(x.name, x.yours, t)),
-            h("td", {}, h("button", { type: "button", class: "use-theirs", onclick: () => useTheirs(x.name) }, t("record.use_theirs"))),
+            "strong",
+            { class: "conflict-field" },
+            fieldName(x.name),
+            changedBy[x.name] !== undefined ? h("span", { class: "muted" }, ` (${staffName(changedBy[x.name])})`) : null,
           ),
+          h("dl", {}, h("dt", {}, t("record.conflict_theirs")), h("dd", { class: "theirs" }, displayValue(x.name, x.theirs, t)), h("dt", {}, t("record.conflict_yours")), h("dd", { class: "yours" }, displayValue(x.name, x.yours, t))),
+          h("button", { type: "button", class: "use-theirs", onclick: () => useTheirs(x.name) }, t("record.use_theirs")),
         ),
       ),
     ),

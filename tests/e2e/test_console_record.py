@@ -161,12 +161,13 @@ def test_a_stale_save_keeps_the_input_and_shows_what_changed(server, people, new
     conflict = page.locator("#record-conflict")
     expect(conflict).to_be_visible()
     expect(conflict).to_contain_text("Someone else saved this record meanwhile")
-    changed = conflict.locator('tr[data-field="medication"]')
-    expect(changed.locator("th")).to_contain_text("Medication")
+    changed = conflict.locator('li[data-field="medication"]')
+    expect(changed.locator(".conflict-field")).to_contain_text("Medication")
     expect(changed.locator(".theirs")).to_have_text("ibuprofen 400 mg")
     expect(changed.locator(".yours")).to_have_text("aspirin 100 mg")
     expect(page.locator("#rec-medication")).to_have_value("aspirin 100 mg")
     assert "stale_version" not in page.locator("body").inner_text()
+    shoot(page, "conflict")
 
     page.click("#record-save")  # "Save mine again", over the new version
     expect(conflict).to_be_hidden()
@@ -263,6 +264,7 @@ def test_resolving_an_urgent_case_without_a_reply_needs_a_reason(server, people,
     error = page.locator("#resolve-error")
     expect(error).to_contain_text("No reply reached the traveller")
     assert "no_response" not in error.inner_text()
+    shoot(page, "resolve")
     expect(dialog).to_be_visible()
     stored = api(server, people["doctor"], "GET", f"/api/v1/tickets/{case['ticket_id']}").json()
     assert stored["status"] not in ("resolved", "closed")
