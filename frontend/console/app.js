@@ -371,7 +371,8 @@ function renderQueue() {
 
 /** "김민수 · 34 · 여성 · JP": who the case is about, from the queue row (and the ticket). */
 function whoText(ticket) {
-  const parts = [ticket.traveller_name || t("queue.no_name")];
+  // Admins get no names or patient details (docs/security.md): nothing to say "no name" about.
+  const parts = me?.role === "admin" ? [] : [ticket.traveller_name || t("queue.no_name")];
   const age = ticket.patient_age ?? null;
   const sex = ticket.patient_sex ? t(`sex.${ticket.patient_sex}`) : null;
   const ageText = age === null ? null : t("queue.age", { age });
@@ -849,23 +850,26 @@ function timeZoneList() {
 
 function recordForm(c) {
   const marks = selfReported(c);
+  // A doctor edits an unheld case or their own; an EMT any (the API's rule, shown before a save).
+  const locked = me?.role === "doctor" && Boolean(c.assignee_id) && c.assignee_id !== me.id;
   timeZoneList();
   return h(
     "form",
     { class: "record", id: "record-form", onsubmit: saveRecord, novalidate: true },
     h("h3", {}, t("record.title")),
-    RECORD_FIELDS.map((f) => recordControl(f, c, marks)),
+    locked ? h("p", { class: "muted wide-note" }, t("record.locked")) : null,
+    RECORD_FIELDS.map((f) => recordControl(f, c, marks, locked)),
     // Beside the button just pressed: what the other person saved, theirs against yours.
     conflictPanel(),
     h(
       "div",
       { class: "record-actions" },
-      h("button", { type: "submit", id: "record-save", class: recordConflicts.length ? "primary" : "" }, t(recordConflicts.length ? "record.save_mine" : "record.save")),
+      h("button", { type: "submit", id: "record-save", disabled: locked, class: recordConflicts.length ? "primary" : "" }, t(recordConflicts.length ? "record.save_mine" : "record.save")),
     ),
   );
 }
 
-function recordControl(f, c, marks) {
+function recordControl(f, c, marks, locked) {
   const id = `rec-${f.name}`;
   const value = formText(f.name, c[f.name]);
   const hint = f.hint ? t(f.hint) : undefined;
@@ -894,9 +898,11 @@ function recordControl(f, c, marks) {
       size: f.name === "country" ? "4" : undefined,
     });
   }
+  if (locked) control.disabled = true;
   // A field edited here that someone else changed meanwhile: say what they saved.
   const started = recordEdit.ticketId === c.id && f.name in recordEdit.base;
-  const moved = started && !sameValue(c[f.name], recordEdit.base[f.name]);
+  const mine = me && changedBy[f.name] === me.id; // my own save, echoed back by the socket
+  const moved = started && !mine && !sameValue(c[f.name], recordEdit.base[f.name]);
   const by = changedBy[f.name] !== undefined ? staffName(changedBy[f.name]) : null;
   return h(
     "div",
