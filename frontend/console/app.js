@@ -427,8 +427,12 @@ function selectView(next) {
 // live state says which cases are open and where. Refreshed shortly after events.
 let rowsTimer = null;
 function scheduleRows(delay = 400) {
+  if (rowsTimer !== null && delay > 0) return; // a refresh is already coming: one is enough
   clearTimeout(rowsTimer);
-  rowsTimer = setTimeout(refreshRows, delay);
+  rowsTimer = setTimeout(() => {
+    rowsTimer = null;
+    refreshRows();
+  }, delay);
 }
 
 async function refreshRows() {
@@ -1064,8 +1068,11 @@ function timelineSection(c) {
 
 let timelineTimer = null;
 function scheduleTimeline() {
-  clearTimeout(timelineTimer);
-  timelineTimer = setTimeout(() => openId !== null && loadTimeline(openId), 800);
+  if (timelineTimer !== null) return;
+  timelineTimer = setTimeout(() => {
+    timelineTimer = null;
+    if (openId !== null && timelineOpen) loadTimeline(openId);
+  }, 800);
 }
 
 async function loadTimeline(id) {

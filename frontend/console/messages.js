@@ -363,6 +363,8 @@ register({
     "error.unknown_category": "분류를 고르세요.",
     "error.presence_rate_limited": "상태를 너무 자주 바꿨습니다. 잠시 후 다시 하세요.",
     "error.rate_limited": "요청이 너무 많습니다. 잠시 후 다시 하세요.",
+    "error.login_throttled": "로그인 실패가 잦아 잠시 잠겼습니다. 조금 뒤 다시 시도하세요.",
+    "error.login_busy": "로그인이 몰리고 있습니다. 잠시 후 다시 시도하세요.",
   },
   en: {
     "console.manager_title": "Reports are on another page",
@@ -476,6 +478,8 @@ register({
     "error.unknown_category": "Choose a category.",
     "error.presence_rate_limited": "Status changed too often; try again in a moment.",
     "error.rate_limited": "Too many requests; try again in a moment.",
+    "error.login_throttled": "Sign-in is locked for a while after repeated failures. Try again later.",
+    "error.login_busy": "Many people are signing in at once. Try again in a moment.",
   },
 });
 
