@@ -463,29 +463,34 @@ async function runSearch() {
     clearSearch();
     return;
   }
-  const status = $("#search-status");
   if (charCount(q) < 2) {
     // The API refuses one character (422 query_too_short): say so instead of sending it.
     search.q = "";
     search.results = null;
-    status.textContent = t("search.too_short");
+    noteSearch(() => t("search.too_short"));
     renderQueue();
     return;
   }
   const seq = ++search.seq;
-  status.textContent = t("search.searching");
+  noteSearch(() => t("search.searching"));
   try {
     const page = await api.get("/api/v1/tickets", { q, status: search.finished ? "all" : undefined, limit: 200 });
     if (seq !== search.seq) return; // a newer search is on its way
     search.q = q;
     search.results = page.items;
     search.total = page.total;
-    status.textContent = t("search.hits", { count: page.total });
+    noteSearch(() => t("search.hits", { count: page.total }));
   } catch (err) {
     if (seq !== search.seq) return;
-    status.textContent = refusalText(err);
+    noteSearch(() => refusalText(err));
   }
   renderQueue();
+}
+
+let searchNote = null; // () => the line under the search box, in the current language
+function noteSearch(fn) {
+  searchNote = fn;
+  $("#search-status").textContent = fn ? fn() : "";
 }
 
 function clearSearch() {
@@ -494,7 +499,7 @@ function clearSearch() {
   search.results = null;
   $("#search-q").value = "";
   $("#search-clear").hidden = true;
-  $("#search-status").textContent = "";
+  noteSearch(null);
   renderQueue();
 }
 
@@ -974,6 +979,13 @@ async function saveRecord(event, attempt = 0) {
   const id = detail.id;
   const base = {};
   for (const f of RECORD_FIELDS) base[f.name] = f.name in recordEdit.base ? recordEdit.base[f.name] : detail[f.name] ?? null;
+  // A number box holding letters reads as empty: never let that clear the age.
+  const unreadable = RECORD_FIELDS.map((f) => form.elements[f.name]).find((el) => el?.validity?.badInput);
+  if (unreadable) {
+    toast(t("error.invalid_field", { field: fieldName(unreadable.name) }), true);
+    unreadable.focus();
+    return;
+  }
   const body = changedValues(base, recordInput(form));
   if (!Object.keys(body).length) {
     forgetEdits(form);
@@ -1382,6 +1394,7 @@ function applyLocale() {
   renderMe();
   render();
   renderCase();
+  noteSearch(searchNote);
 }
 
 function init() {

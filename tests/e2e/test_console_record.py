@@ -211,6 +211,8 @@ def test_search_finds_a_case_by_a_korean_word(server, people, new_page):
     expect(page.locator("#search-status")).to_have_text("검색 결과 2건")
     expect(page.locator(f'.ticket[data-case-number="{finished["case_number"]}"]')).to_be_visible()
     shoot(page, "search")
+    page.click("#lang")  # the line under the box follows the language
+    expect(page.locator("#search-status")).to_have_text("2 found")
 
     page.click("#search-clear")
     expect(page.locator("#search-q")).to_have_value("")
