@@ -1,7 +1,7 @@
 // The triage console: sign-in, the live queue, the case view, presence and alerts.
 // State comes from /ws/console (snapshot, then events applied by state.js); actions go through
 // the HTTP API and come back as events, so every console shows the same thing.
-import { Api, describeError, wsUrl } from "../shared/api.js";
+import { Api, wsUrl } from "../shared/api.js";
 import { $, h, replace } from "../shared/dom.js";
 import {
   CATEGORIES,
@@ -16,9 +16,32 @@ import { clearToken, decodeToken, loadToken, saveToken } from "../shared/session
 import { Alarm } from "./alarm.js";
 import { cannedReply, fillCanned, replyLanguage } from "./canned.js";
 import { ConsoleConnection } from "./connection.js";
-import { SHORTCUTS } from "./messages.js";
+import { REPLY_MAX_CHARS, SHORTCUTS, charCount, refusalText } from "./messages.js";
+import {
+  RECORD_FIELDS,
+  changedValues,
+  conflicts,
+  displayValue,
+  formText,
+  recordField,
+  sameValue,
+  selfReported,
+} from "./record.js";
 import { formatCountdown, formatWaited, slaStatus } from "./sla.js";
-import { alertFor, applyEvent, applySnapshot, emptyState, hasRedFlags, onDuty, queue } from "./state.js";
+import {
+  VIEWS,
+  alertFor,
+  applyEvent,
+  applySnapshot,
+  emptyState,
+  hasRedFlags,
+  inView,
+  onDuty,
+  queue,
+  viewCounts,
+} from "./state.js";
+import { describeItem } from "./timeline.js";
+import { zonedTime } from "./when.js";
 
 let token = loadToken();
 let me = null;
@@ -30,6 +53,33 @@ let openId = null; // shown in the case view
 let detail = null; // GET /tickets/{id} of the open case
 const alarm = new Alarm();
 const alerts = [];
+let view = "all_open"; // the queue tab shown
+let displayed = []; // the queue rows on screen, in order (for j/k)
+const rows = new Map(); // id → QueueRow extras (name, age/sex, preview, unread) from GET /tickets
+const search = { q: "", finished: false, results: null, total: 0, seq: 0 };
+let recordEdit = freshRecordEdit(null); // the record form's edits: version and values started from
+let recordConflicts = []; // after a 409 stale_version: [{name, theirs, yours}]
+let changedBy = {}; // field → staff id of the last ticket.updated seen for the open case
+let timelineOpen = false;
+let timeline = null; // {ticketId, items, total} of the open case
+let replyLimit = REPLY_MAX_CHARS;
+const REASONS = ["handled_by_phone", "unreachable", "duplicate", "no_reply_needed"];
+const PRESENCE_ORDER = { available: 0, busy: 1, away: 2, offline: 3 };
+
+const recordDrafts = new Map(); // ticket id → {edit, values} of a record left unsaved
+let pendingRecord = null; // those values, to put back once the case is rendered
+
+function stashRecord() {
+  const form = $("#record-form");
+  if (!form || openId === null) return;
+  const values = {};
+  for (const el of form.querySelectorAll("[data-dirty][id]")) values[el.id] = el.value;
+  if (Object.keys(values).length) recordDrafts.set(openId, { edit: recordEdit, values });
+}
+
+function freshRecordEdit(ticketId) {
+  return { ticketId, version: null, base: {} };
+}
 
 const api = new Api({ getToken: () => token, onUnauthorized: () => signOut("signin.expired") });
 
@@ -49,7 +99,7 @@ async function signIn(event) {
     form.reset();
     await start();
   } catch (err) {
-    $("#signin-error").textContent = err.status === 401 ? t("signin.failed") : describeError(err);
+    $("#signin-error").textContent = err.status === 401 ? t("signin.failed") : refusalText(err);
   }
 }
 
@@ -76,6 +126,12 @@ async function start() {
     if (err.status === 401) return;
     // Without the profile the console still works from the token's claims.
   }
+  if (me.role === "manager") {
+    // Managers read aggregates on /reports/; the console has nothing for them to work.
+    showSignedIn(true, { manager: true });
+    renderMe();
+    return;
+  }
   showSignedIn(true);
   renderMe();
   connection = new ConsoleConnection({
@@ -89,10 +145,14 @@ async function start() {
   connection.start();
 }
 
-function showSignedIn(signedIn) {
+function showSignedIn(signedIn, { manager = false } = {}) {
   $("#signin").hidden = signedIn;
-  $("#workspace").hidden = !signedIn;
-  for (const id of ["#sign-out", "#presence-box", "#sound", "#help-open"]) $(id).hidden = !signedIn;
+  $("#workspace").hidden = !signedIn || manager;
+  $("#manager-note").hidden = !(signedIn && manager);
+  $("#connection").hidden = signedIn && manager; // no socket for a manager: nothing to show
+  for (const id of ["#presence-box", "#sound", "#help-open"]) $(id).hidden = !signedIn || manager;
+  $("#sign-out").hidden = !signedIn;
+  $("#search").hidden = me?.role === "admin"; // admins may not search what conversations say
   if (!signedIn) {
     replace($("#me"));
     $("#signin [name=username]").focus();
@@ -142,6 +202,7 @@ function onFrame(frame) {
   }
   render();
   if (frame.type === "snapshot" && openId !== null) loadCase(openId);
+  if (frame.type === "ready") scheduleRows(0);
 }
 
 function onEvent(event) {
@@ -152,9 +213,24 @@ function onEvent(event) {
     renderMe();
   }
   if (alert) raise(alert);
+  if (event.data?.ticket || event.data?.message) scheduleRows();
+  if (search.results && event.data?.ticket) {
+    // A found case changed: show its new state in the results without searching again.
+    const ticket = event.data.ticket;
+    search.results = search.results.map((r) => (r.id === ticket.id && (ticket.version ?? 0) >= (r.version ?? 0) ? { ...r, ...ticket } : r));
+  }
   if (detail && event.ticket_id === detail.id) {
     const ticket = event.data?.ticket;
-    if (ticket && (ticket.version ?? 0) >= (detail.version ?? 0)) detail = { ...detail, ...ticket };
+    if (ticket && (ticket.version ?? 0) >= (detail.version ?? 0)) {
+      detail = { ...detail, ...ticket };
+      // Someone edited the record: their values go into the panel; a field being edited
+      // here keeps what is typed (renderCase carries dirty controls over).
+      if (event.name === "ticket.updated" && event.data.changes) {
+        detail = { ...detail, ...event.data.changes };
+        for (const name of event.data.fields || []) changedBy[name] = event.data.by ?? event.actor_id;
+      }
+    }
+    if (timelineOpen) scheduleTimeline();
     const message = event.data?.message;
     if (message && !detail.messages.some((m) => m.id === message.id)) {
       detail = { ...detail, messages: [...detail.messages, message] };
@@ -230,11 +306,15 @@ function slaBadge(ticket) {
 }
 
 function renderQueue() {
+  renderTabs();
   const list = $("#queue");
-  const items = queue(state);
+  const items = displayedItems();
+  displayed = items;
   $("#queue-count").textContent = `(${items.length})`;
-  $("#queue-empty").hidden = items.length > 0;
-  if (selectedId === null && items.length) selectedId = items[0].id;
+  const empty = $("#queue-empty");
+  empty.hidden = items.length > 0;
+  empty.textContent = search.results ? t("search.none") : t("console.queue_empty");
+  if ((selectedId === null || !items.some((i) => i.id === selectedId)) && items.length) selectedId = items[0].id;
   replace(
     list,
     items.map((ticket) =>
@@ -257,15 +337,23 @@ function renderQueue() {
         h(
           "span",
           { class: "ticket-main" },
-          h("span", { class: "case-number" }, ticket.case_number),
+          h(
+            "span",
+            { class: "ticket-line" },
+            h("span", { class: "who" }, whoText(ticket)),
+            ticket.unread
+              ? h("span", { class: "unread", title: t("queue.unread", { count: ticket.unread }), "aria-label": t("queue.unread", { count: ticket.unread }) }, String(ticket.unread))
+              : null,
+          ),
+          ticket.preview ? h("span", { class: "preview" }, ticket.preview) : null,
           hasRedFlags(ticket)
             ? h("span", { class: "flags", title: t("case.red_flags") }, `⚑ ${flagLabels(ticket.red_flags)}`)
             : null,
           h(
             "span",
             { class: "ticket-meta muted" },
-            `${t(`source.${ticket.source}`)} · ${t(`status.${ticket.status}`)}`,
-            ticket.country ? ` · ${ticket.country}` : "",
+            h("span", { class: "case-number" }, ticket.case_number),
+            ` · ${t(`source.${ticket.source}`)} · ${t(`status.${ticket.status}`)}`,
             ticket.assignee_id ? ` · ${staffName(ticket.assignee_id)}` : "",
           ),
         ),
@@ -279,6 +367,140 @@ function renderQueue() {
     ),
   );
   tick();
+}
+
+/** "김민수 · 34 · 여성 · JP": who the case is about, from the queue row (and the ticket). */
+function whoText(ticket) {
+  // Admins get no names or patient details (docs/security.md): nothing to say "no name" about.
+  const parts = me?.role === "admin" ? [] : [ticket.traveller_name || t("queue.no_name")];
+  const age = ticket.patient_age ?? null;
+  const sex = ticket.patient_sex ? t(`sex.${ticket.patient_sex}`) : null;
+  const ageText = age === null ? null : t("queue.age", { age });
+  if (age !== null || sex) parts.push([ageText, sex].filter((x) => x !== null).join(" "));
+  if (ticket.country) parts.push(ticket.country);
+  return parts.join(" · ");
+}
+
+/** The rows on screen: the search's hits, or the tab's open cases from the live state. */
+function displayedItems() {
+  if (search.results) return search.results;
+  return queue(state)
+    .filter((ticket) => inView(ticket, view, me?.id))
+    .map((ticket) => ({ ...rows.get(ticket.id), ...ticket }));
+}
+
+function renderTabs() {
+  const counts = viewCounts(state, me?.id);
+  const tabs = $("#tabs");
+  tabs.setAttribute("aria-label", t("tabs.label"));
+  replace(
+    tabs,
+    VIEWS.map((v) =>
+      h(
+        "button",
+        {
+          type: "button",
+          role: "tab",
+          id: `tab-${v}`,
+          class: "tab",
+          "aria-selected": String(v === view && !search.results),
+          "aria-controls": "queue",
+          dataset: { view: v },
+          onclick: () => selectView(v),
+        },
+        t(`tabs.${v}`),
+        " ",
+        h("span", { class: "tab-count" }, String(counts[v])),
+      ),
+    ),
+  );
+}
+
+function selectView(next) {
+  view = next;
+  if (search.results || search.q) clearSearch();
+  renderQueue();
+  scheduleRows(0);
+}
+
+// The queue rows' extras (name, age/sex, preview, unread) come from GET /api/v1/tickets; the
+// live state says which cases are open and where. Refreshed shortly after events.
+let rowsTimer = null;
+function scheduleRows(delay = 400) {
+  if (rowsTimer !== null && delay > 0) return; // a refresh is already coming: one is enough
+  clearTimeout(rowsTimer);
+  rowsTimer = setTimeout(() => {
+    rowsTimer = null;
+    refreshRows();
+  }, delay);
+}
+
+async function refreshRows() {
+  if (!token || !me || me.role === "manager") return;
+  try {
+    const page = await api.get("/api/v1/tickets", { view, limit: 200 });
+    for (const row of page.items) rows.set(row.id, row);
+    renderQueue();
+  } catch (err) {
+    console.warn("queue rows not refreshed", err);
+  }
+}
+
+// ---------------------------------------------------------------- search
+
+let searchTimer = null;
+function onSearchInput() {
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(runSearch, 300);
+}
+
+async function runSearch() {
+  clearTimeout(searchTimer);
+  const q = $("#search-q").value.trim();
+  search.finished = $("#search-finished").checked;
+  $("#search-clear").hidden = !$("#search-q").value;
+  if (!q) {
+    clearSearch();
+    return;
+  }
+  if (charCount(q) < 2) {
+    // The API refuses one character (422 query_too_short): say so instead of sending it.
+    search.q = "";
+    search.results = null;
+    noteSearch(() => t("search.too_short"));
+    renderQueue();
+    return;
+  }
+  const seq = ++search.seq;
+  noteSearch(() => t("search.searching"));
+  try {
+    const page = await api.get("/api/v1/tickets", { q, status: search.finished ? "all" : undefined, limit: 200 });
+    if (seq !== search.seq) return; // a newer search is on its way
+    search.q = q;
+    search.results = page.items;
+    search.total = page.total;
+    noteSearch(() => t("search.hits", { count: page.total }));
+  } catch (err) {
+    if (seq !== search.seq) return;
+    noteSearch(() => refusalText(err));
+  }
+  renderQueue();
+}
+
+let searchNote = null; // () => the line under the search box, in the current language
+function noteSearch(fn) {
+  searchNote = fn;
+  $("#search-status").textContent = fn ? fn() : "";
+}
+
+function clearSearch() {
+  search.seq += 1;
+  search.q = "";
+  search.results = null;
+  $("#search-q").value = "";
+  $("#search-clear").hidden = true;
+  noteSearch(null);
+  renderQueue();
 }
 
 function staffName(id) {
@@ -308,7 +530,7 @@ function renderAlerts() {
       h(
         "li",
         { class: `alert-item alert-${alert.kind}` },
-        h("time", { class: "muted" }, timeText(alert.at, undefined, false)),
+        h("time", { class: "muted", datetime: alert.at.toISOString() }, zonedTime(alert.at, "Asia/Seoul", { date: false })),
         " ",
         h("a", { href: "#", onclick: (e) => { e.preventDefault(); openCase(alert.ticketId); } }, alert.text),
       ),
@@ -343,12 +565,13 @@ function tick() {
     const ticket = state.tickets[el.dataset.ticketId] || (detail && String(detail.id) === el.dataset.ticketId ? detail : null);
     if (!ticket) continue;
     const sla = slaStatus(ticket, now, OPEN_STATUSES.includes(ticket.status));
-    el.dataset.state = sla.state;
+    // "answered" only when a reply reached the traveller; a case closed without one says so.
+    el.dataset.state = sla.state === "stopped" && !sla.answered ? "ended" : sla.state;
     el.textContent =
       sla.state === "none"
         ? ""
         : sla.state === "stopped"
-          ? t("case.sla_stopped")
+          ? t(sla.answered ? "case.sla_stopped" : "case.sla_no_reply")
           : sla.state === "breached"
             ? `⚠ ${t("case.sla_breached", { time: formatCountdown(-sla.remainingMs) })}`
             : `⏱ ${t("case.sla", { time: formatCountdown(sla.remainingMs) })}`;
@@ -362,6 +585,17 @@ function tick() {
 
 async function openCase(id) {
   if (id === undefined || id === null) return;
+  if (Number(id) !== openId) {
+    // Unsaved record edits wait for their case, as reply drafts do.
+    stashRecord();
+    const stashed = recordDrafts.get(Number(id));
+    recordDrafts.delete(Number(id));
+    recordEdit = stashed?.edit ?? freshRecordEdit(Number(id));
+    pendingRecord = stashed?.values ?? null;
+    recordConflicts = [];
+    changedBy = {};
+    timeline = null;
+  }
   selectedId = openId = Number(id);
   dismissAlert();
   renderQueue();
@@ -378,21 +612,14 @@ async function loadCase(id) {
   } catch (err) {
     if (id !== openId) return;
     detail = null;
-    replace($("#case"), h("p", { class: "error" }, t("case.load_failed", { error: describeError(err) })));
+    replace($("#case"), h("p", { class: "error" }, t("case.load_failed", { error: refusalText(err, fieldName) })));
   }
 }
 
-function timeText(value, timeZone, withDate = true) {
-  if (!value) return "";
-  const date = value instanceof Date ? value : new Date(value);
-  const options = withDate
-    ? { dateStyle: "short", timeStyle: "short", timeZone }
-    : { timeStyle: "short", timeZone };
-  try {
-    return new Intl.DateTimeFormat(getLocale(), options).format(date);
-  } catch {
-    return new Intl.DateTimeFormat(getLocale(), { ...options, timeZone: undefined }).format(date);
-  }
+/** A record field's name in the reader's language (for refusals that name a field). */
+function fieldName(name) {
+  const f = recordField(name);
+  return f ? t(f.label) : name;
 }
 
 function field(label, value) {
@@ -449,6 +676,13 @@ function markDirty(event) {
   const el = event.target;
   if (el instanceof HTMLElement && el.id) el.dataset.dirty = "1";
   if (el.id === "reply-text" && detail) drafts.set(detail.id, el.value);
+  if (el.form?.id === "record-form" && detail && recordField(el.name)) {
+    // The first keystroke fixes what this edit started from: a save checks it is still so.
+    if (recordEdit.ticketId !== detail.id) recordEdit = freshRecordEdit(detail.id);
+    if (recordEdit.version === null) recordEdit.version = detail.version;
+    if (!(el.name in recordEdit.base)) recordEdit.base[el.name] = detail[el.name] ?? null;
+  }
+  updateReplyCount();
 }
 
 function renderCase() {
@@ -457,7 +691,10 @@ function renderCase() {
   const edits = pane.dataset.ticketId === String(detail.id) ? captureEdits() : { values: {}, focus: null };
   const c = detail;
   const now = new Date();
-  const doctors = onDuty(state).filter((s) => s.role === "doctor");
+  // Only doctors on shift, the available first; an offline one is marked as such.
+  const doctors = onDuty(state)
+    .filter((s) => s.role === "doctor")
+    .sort((a, b) => (PRESENCE_ORDER[a.presence || "offline"] ?? 9) - (PRESENCE_ORDER[b.presence || "offline"] ?? 9));
   const heldBySomeoneElse = c.assignee_id && me && c.assignee_id !== me.id;
 
   const header = h(
@@ -492,7 +729,7 @@ function renderCase() {
       ? h(
           "form",
           { class: "inline", id: "assign-form", onsubmit: assign },
-          select("staff_id", doctors.filter((d) => d.id !== c.assignee_id).map((d) => [d.id, `${d.name} · ${t(`presence.${d.presence || "offline"}`)}`]), null, "case.assign_to"),
+          assignSelect(doctors.filter((d) => d.id !== c.assignee_id)),
           h("button", { type: "submit" }, t(held ? "case.transfer" : "case.assign")),
         )
       : null,
@@ -509,28 +746,11 @@ function renderCase() {
   const where = h(
     "dl",
     { class: "facts" },
-    field("case.country", c.country),
-    field("case.location", c.location_type ? t(`location.${c.location_type}`) + (c.vessel_or_flight ? ` (${c.vessel_or_flight})` : "") : null),
-    field("case.local_time", c.timezone ? `${timeText(now, c.timezone)} (${c.timezone})` : null),
-    field("case.seoul_time", timeText(now, "Asia/Seoul")),
+    field("case.local_time", c.timezone ? `${zonedTime(now, c.timezone)} (${c.timezone})` : null),
+    field("case.seoul_time", zonedTime(now, "Asia/Seoul")),
   );
 
-  const patient = h(
-    "section",
-    { class: "patient" },
-    h("h3", {}, t("case.patient")),
-    h(
-      "dl",
-      { class: "facts" },
-      field("case.age", c.patient_age),
-      field("case.sex", c.patient_sex ? t(`sex.${c.patient_sex}`) : null),
-      field("case.onset", c.symptoms_onset),
-      field("case.conditions", c.conditions),
-      field("case.medication", c.medication),
-      field("case.allergies", c.allergies),
-    ),
-  );
-
+  const patient = recordForm(c);
   const triage = h(
     "form",
     { class: "triage", id: "triage-form", onsubmit: saveTriage },
@@ -550,6 +770,7 @@ function renderCase() {
   const conversation = h(
     "section",
     { class: "conversation" },
+    timelineSection(c),
     h("h3", {}, t("case.conversation")),
     c.messages.length
       ? h(
@@ -564,7 +785,7 @@ function renderCase() {
                 { class: "message-meta muted" },
                 t(`case.${m.direction}`),
                 m.author_staff_id ? ` · ${staffName(m.author_staff_id)}` : "",
-                ` · ${timeText(m.created_at, "Asia/Seoul")}`,
+                ` · ${zonedTime(m.created_at, "Asia/Seoul")}`,
                 m.delivery ? ` · ${t(`case.delivery.${m.delivery}`)}` : "",
               ),
               // The traveller got no case number or emergency number: say so where it is seen.
@@ -607,9 +828,369 @@ function renderCase() {
     $("#reply-text").dataset.dirty = "1";
   }
   restoreEdits(edits);
+  if (pendingRecord && recordEdit.ticketId === c.id) {
+    restoreEdits({ values: pendingRecord, focus: null });
+    pendingRecord = null;
+  }
+  decorateReply();
   const list = $("#messages");
   if (list) list.scrollTop = list.scrollHeight;
   tick();
+}
+
+// ---------------------------------------------------------------- the case record
+
+let tzList = null;
+/** A datalist of IANA zone names for the time zone field (built once). */
+function timeZoneList() {
+  if (tzList) return tzList;
+  const zones = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
+  tzList = h("datalist", { id: "tz-list" }, zones.map((z) => h("option", { value: z })));
+  document.body.appendChild(tzList);
+  return tzList;
+}
+
+function recordForm(c) {
+  const marks = selfReported(c);
+  // A doctor edits an unheld case or their own; an EMT any (the API's rule, shown before a save).
+  const locked = me?.role === "doctor" && Boolean(c.assignee_id) && c.assignee_id !== me.id;
+  timeZoneList();
+  return h(
+    "form",
+    { class: "record", id: "record-form", onsubmit: saveRecord, novalidate: true },
+    h("h3", {}, t("record.title")),
+    locked ? h("p", { class: "muted wide-note" }, t("record.locked")) : null,
+    RECORD_FIELDS.map((f) => recordControl(f, c, marks, locked)),
+    // Beside the button just pressed: what the other person saved, theirs against yours.
+    conflictPanel(),
+    h(
+      "div",
+      { class: "record-actions" },
+      h("button", { type: "submit", id: "record-save", disabled: locked, class: recordConflicts.length ? "primary" : "" }, t(recordConflicts.length ? "record.save_mine" : "record.save")),
+    ),
+  );
+}
+
+function recordControl(f, c, marks, locked) {
+  const id = `rec-${f.name}`;
+  const value = formText(f.name, c[f.name]);
+  const hint = f.hint ? t(f.hint) : undefined;
+  let control;
+  if (f.kind === "choice") {
+    control = h(
+      "select",
+      { id, name: f.name },
+      h("option", { value: "" }, t("case.none")),
+      f.choices.map((x) => h("option", { value: x, selected: x === c[f.name] }, t(`${f.prefix}${x}`))),
+    );
+  } else if (f.kind === "area") {
+    control = h("textarea", { id, name: f.name, rows: f.max > 2000 ? "3" : "2", text: value });
+  } else if (f.kind === "number") {
+    control = h("input", { id, name: f.name, type: "number", min: String(f.min), max: String(f.max), inputmode: "numeric", value });
+  } else {
+    control = h("input", {
+      id,
+      name: f.name,
+      type: "text",
+      value,
+      placeholder: hint,
+      autocomplete: "off",
+      list: f.name === "timezone" ? "tz-list" : undefined,
+      autocapitalize: f.name === "country" ? "characters" : undefined,
+      size: f.name === "country" ? "4" : undefined,
+    });
+  }
+  if (locked) control.disabled = true;
+  // A field edited here that someone else changed meanwhile: say what they saved.
+  const started = recordEdit.ticketId === c.id && f.name in recordEdit.base;
+  const mine = me && changedBy[f.name] === me.id; // my own save, echoed back by the socket
+  const moved = started && !mine && !sameValue(c[f.name], recordEdit.base[f.name]);
+  const by = changedBy[f.name] !== undefined ? staffName(changedBy[f.name]) : null;
+  return h(
+    "div",
+    {
+      class: `record-field record-${f.kind}${f.wide ? " wide" : ""}${recordConflicts.some((x) => x.name === f.name) ? " conflicted" : ""}`,
+      dataset: { field: f.name },
+    },
+    h(
+      "label",
+      { for: id },
+      t(f.label),
+      marks.has(f.name)
+        ? h("span", { class: "self-reported", title: t("record.self_reported_title") }, t("record.self_reported"))
+        : null,
+    ),
+    control,
+    moved
+      ? h("p", { class: "changed-meanwhile" }, `${by ? t("record.changed_by", { name: by }) : t("record.conflict_theirs")}: ${displayValue(f.name, c[f.name], t)}`)
+      : null,
+  );
+}
+
+function conflictPanel() {
+  if (!recordConflicts.length) return null;
+  return h(
+    "div",
+    { class: "conflict", id: "record-conflict", role: "alert" },
+    h("strong", {}, t("record.conflict_title")),
+    h("p", {}, t("record.conflict_text")),
+    h(
+      "ul",
+      { class: "conflict-list" },
+      recordConflicts.map((x) =>
+        h(
+          "li",
+          { dataset: { field: x.name } },
+          h(
+            "strong",
+            { class: "conflict-field" },
+            fieldName(x.name),
+            changedBy[x.name] !== undefined ? h("span", { class: "muted" }, ` (${staffName(changedBy[x.name])})`) : null,
+          ),
+          h("dl", {}, h("dt", {}, t("record.conflict_theirs")), h("dd", { class: "theirs" }, displayValue(x.name, x.theirs, t)), h("dt", {}, t("record.conflict_yours")), h("dd", { class: "yours" }, displayValue(x.name, x.yours, t))),
+          h("button", { type: "button", class: "use-theirs", onclick: () => useTheirs(x.name) }, t("record.use_theirs")),
+        ),
+      ),
+    ),
+  );
+}
+
+/** The record form's edited controls: name → text. */
+function recordInput(form) {
+  const input = {};
+  for (const f of RECORD_FIELDS) {
+    const el = form.elements[f.name];
+    if (el?.dataset.dirty) input[f.name] = el.value;
+  }
+  return input;
+}
+
+async function saveRecord(event, attempt = 0) {
+  event?.preventDefault?.();
+  const form = $("#record-form");
+  if (!form || !detail) return;
+  const id = detail.id;
+  const base = {};
+  for (const f of RECORD_FIELDS) base[f.name] = f.name in recordEdit.base ? recordEdit.base[f.name] : detail[f.name] ?? null;
+  // A number box holding letters reads as empty: never let that clear the age.
+  const unreadable = RECORD_FIELDS.map((f) => form.elements[f.name]).find((el) => el?.validity?.badInput);
+  if (unreadable) {
+    toast(t("error.invalid_field", { field: fieldName(unreadable.name) }), true);
+    unreadable.focus();
+    return;
+  }
+  const body = changedValues(base, recordInput(form));
+  if (!Object.keys(body).length) {
+    forgetEdits(form);
+    recordEdit = freshRecordEdit(id);
+    toast(t("record.unchanged"));
+    return;
+  }
+  const version = recordEdit.version ?? detail.version;
+  const button = $("#record-save");
+  if (button) button.disabled = true;
+  try {
+    const saved = await api.request("PATCH", `/api/v1/tickets/${id}`, { json: { version, ...body } });
+    if (id !== openId) return;
+    forgetEdits($("#record-form"));
+    recordEdit = freshRecordEdit(id);
+    recordConflicts = [];
+    if ((saved.version ?? 0) >= (detail.version ?? 0)) detail = { ...detail, ...saved };
+    renderCase();
+    toast(t("record.saved"));
+  } catch (err) {
+    if (id !== openId) return;
+    if (err.code === "stale_version" && err.detail?.current) {
+      const current = err.detail.current;
+      const found = conflicts(base, current, body);
+      recordEdit.version = err.detail.version;
+      for (const [name, value] of Object.entries(current)) {
+        recordEdit.base[name] = value;
+        if (!sameValue(detail[name], value)) detail = { ...detail, [name]: value };
+      }
+      if (!found.length && attempt < 2) {
+        // The case moved on (a message, a triage) but nobody touched these fields: save again.
+        return saveRecord(null, attempt + 1);
+      }
+      recordConflicts = found;
+      renderCase();
+      $("#record-conflict")?.scrollIntoView({ block: "nearest" });
+      return;
+    }
+    toast(t("case.action_failed", { error: refusalText(err, fieldName) }), true);
+    const current = $("#record-save");
+    if (current) current.disabled = false;
+  }
+}
+
+function useTheirs(name) {
+  const x = recordConflicts.find((c) => c.name === name);
+  const el = $("#record-form")?.elements[name];
+  if (!x || !el) return;
+  el.value = formText(name, x.theirs);
+  delete el.dataset.dirty;
+  delete recordEdit.base[name];
+  recordConflicts = recordConflicts.filter((c) => c.name !== name);
+  renderCase();
+}
+
+// ---------------------------------------------------------------- the timeline
+
+function timelineSection(c) {
+  const items = timeline && timeline.ticketId === c.id ? timeline.items : null;
+  const details = h(
+    "details",
+    { class: "timeline", id: "timeline", open: timelineOpen },
+    h("summary", {}, t("timeline.title")),
+    items === null
+      ? h("p", { class: "muted" }, t("case.loading"))
+      : items.length
+        ? h(
+            "ol",
+            { class: "timeline-list" },
+            items.map((item) => {
+              const { who, what } = describeItem(item, t, staffName);
+              return h(
+                "li",
+                { dataset: { event: item.name } },
+                h("time", { datetime: item.at }, zonedTime(item.at, "Asia/Seoul")),
+                h("span", { class: "tl-who" }, who),
+                h("span", { class: "tl-what" }, what),
+              );
+            }),
+          )
+        : h("p", { class: "muted" }, t("timeline.empty")),
+    timeline && timeline.total > (items?.length ?? 0)
+      ? h("p", { class: "muted" }, t("timeline.more", { count: timeline.total - items.length }))
+      : null,
+  );
+  details.addEventListener("toggle", () => {
+    timelineOpen = details.open;
+    if (timelineOpen && (!timeline || timeline.ticketId !== c.id)) loadTimeline(c.id);
+  });
+  return details;
+}
+
+let timelineTimer = null;
+function scheduleTimeline() {
+  if (timelineTimer !== null) return;
+  timelineTimer = setTimeout(() => {
+    timelineTimer = null;
+    if (openId !== null && timelineOpen) loadTimeline(openId);
+  }, 800);
+}
+
+async function loadTimeline(id) {
+  try {
+    // The newest 500 events: a long case shows its latest history, with a note of what is left.
+    const first = await api.get(`/api/v1/tickets/${id}/timeline`, { limit: 500 });
+    let page = first;
+    if (first.total > first.items.length) {
+      page = await api.get(`/api/v1/tickets/${id}/timeline`, { limit: 500, offset: first.total - 500 });
+    }
+    if (id !== openId) return;
+    timeline = { ticketId: id, items: page.items, total: page.total };
+  } catch (err) {
+    if (id !== openId) return;
+    timeline = { ticketId: id, items: [], total: 0 };
+    toast(t("case.action_failed", { error: refusalText(err) }), true);
+  }
+  renderCase();
+}
+
+// ---------------------------------------------------------------- assigning and resolving
+
+function assignSelect(doctors) {
+  return h(
+    "select",
+    { name: "staff_id", id: "case-staff_id", "aria-label": t("case.assign_to") },
+    h("option", { value: "" }, doctors.length ? t("case.none") : t("assign.none")),
+    doctors.map((d) => {
+      const presence = d.presence || "offline";
+      const label = presence === "offline" ? `○ ${d.name} — ${t("assign.offline")}` : `${d.name} · ${t(`presence.${presence}`)}`;
+      return h("option", { value: d.id, class: `presence-${presence}` }, label);
+    }),
+  );
+}
+
+function openResolve() {
+  const c = detail;
+  if (!c) return;
+  const level = c.acuity ?? c.suspected_acuity;
+  const urgent = Boolean(level && level <= 3);
+  const noReply = !c.first_response_at;
+  if (!urgent && !noReply) {
+    act("status", { status: "resolved" }, "resolve.done", $("#status-form"));
+    return;
+  }
+  const dialog = $("#resolve-dialog");
+  const form = $("#resolve-form");
+  const id = c.id;
+  replace(
+    form,
+    h("h2", { id: "resolve-title" }, t("resolve.title", { case: c.case_number })),
+    urgent ? h("p", { class: "resolve-urgent" }, `⚠ ${t("resolve.urgent", { level: t(`ktas.${level}`) })}`) : null,
+    noReply
+      ? h(
+          "fieldset",
+          { class: "reasons" },
+          h("legend", {}, t("resolve.no_reply")),
+          REASONS.map((r) =>
+            h("label", { class: "reason" }, h("input", { type: "radio", name: "reason", value: r }), " ", t(`reason.${r}`)),
+          ),
+        )
+      : null,
+    h("p", { id: "resolve-error", class: "error", role: "alert" }),
+    h(
+      "div",
+      { class: "dialog-actions" },
+      h("button", { type: "button", id: "resolve-cancel", onclick: () => dialog.close() }, t("resolve.cancel")),
+      h("button", { type: "submit", id: "resolve-confirm", class: "danger" }, t("resolve.confirm")),
+    ),
+  );
+  form.onsubmit = async (event) => {
+    event.preventDefault();
+    const reason = form.elements.reason?.value || undefined;
+    const button = $("#resolve-confirm");
+    button.disabled = true;
+    try {
+      // Sent even without a reason: a colleague's reply may have reached the traveller since.
+      await api.post(`/api/v1/tickets/${id}/status`, { status: "resolved", reason });
+      dialog.close();
+      forgetEdits($("#status-form"));
+      toast(t("resolve.done"));
+      if (id === openId) await loadCase(id);
+    } catch (err) {
+      $("#resolve-error").textContent = refusalText(err);
+      button.disabled = false;
+    }
+  };
+  dialog.showModal();
+  (form.querySelector("input[name=reason]") || $("#resolve-cancel")).focus();
+}
+
+// ---------------------------------------------------------------- the reply box
+
+/** The counter under the reply box (the box itself is built with the canned replies). */
+function decorateReply() {
+  const box = $("#reply-text");
+  if (!box) return;
+  // A browser maxlength would cut a long paste without a word: the counter says it instead.
+  box.removeAttribute("maxlength");
+  box.setAttribute("aria-describedby", "reply-count");
+  if (!$("#reply-count")) box.after(h("p", { id: "reply-count", class: "reply-count muted" }));
+  updateReplyCount();
+}
+
+function updateReplyCount() {
+  const box = $("#reply-text");
+  const out = $("#reply-count");
+  if (!box || !out) return;
+  const left = replyLimit - charCount(box.value);
+  out.textContent = left >= 0 ? t("reply.left", { count: left.toLocaleString() }) : t("reply.over", { count: (-left).toLocaleString() });
+  out.classList.toggle("over", left < 0);
+  out.classList.toggle("near", left >= 0 && left < 200);
+  box.setAttribute("aria-invalid", String(left < 0));
 }
 
 /** After an action succeeded, its form shows the server's state again, not the edits. */
@@ -645,7 +1226,8 @@ async function act(path, body, okMessage = "case.saved", form = null) {
     if (id === openId) await loadCase(id);
     return true;
   } catch (err) {
-    const text = path === "claim" && err.status === 409 ? t("case.claim_lost") : t("case.action_failed", { error: describeError(err) });
+    if (err.code === "text_too_long" && err.detail?.max_chars) replyLimit = err.detail.max_chars;
+    const text = path === "claim" && err.status === 409 ? t("case.claim_lost") : t("case.action_failed", { error: refusalText(err, fieldName) });
     toast(text, true);
     return false;
   }
@@ -668,7 +1250,9 @@ function release() {
 function changeStatus(event) {
   event.preventDefault();
   const value = event.currentTarget.status.value;
-  if (value) act("status", { status: value }, "case.saved", event.currentTarget);
+  // Resolving is a decision: an urgent case asks first, one without a reply asks why.
+  if (value === "resolved") openResolve();
+  else if (value) act("status", { status: value }, "case.saved", event.currentTarget);
 }
 
 function saveTriage(event) {
@@ -685,6 +1269,10 @@ async function sendReply(event) {
   const form = event.currentTarget;
   const text = form.text.value.trim();
   if (!text) return;
+  if (charCount(text) > replyLimit) {
+    toast(t("error.text_too_long", { max: replyLimit.toLocaleString() }), true);
+    return; // nothing is cut: the text stays for the writer to shorten
+  }
   const internal = form.internal.checked;
   const id = openId;
   const button = form.querySelector("button[type=submit]");
@@ -703,6 +1291,7 @@ async function sendReply(event) {
     current.text.dataset.dirty = "1";
     drafts.set(id, text);
   }
+  updateReplyCount(); // the limit may have come with a refusal
 }
 
 let toastTimer = null;
@@ -724,7 +1313,7 @@ function isTyping(target) {
 }
 
 function moveSelection(step) {
-  const items = queue(state);
+  const items = displayed;
   if (!items.length) return;
   const index = items.findIndex((t) => t.id === selectedId);
   const next = items[Math.min(items.length - 1, Math.max(0, index + step))];
@@ -750,6 +1339,7 @@ const ACTIONS = {
   status: () => $("#case-status")?.focus(),
   assign: () => $("#case-staff_id")?.focus(),
   help: () => $("#help").showModal(),
+  search: () => $("#search-q")?.focus(),
   escape: () => dismissAlert(),
 };
 
@@ -796,6 +1386,7 @@ function applyLocale() {
   renderMe();
   render();
   renderCase();
+  noteSearch(searchNote);
 }
 
 function init() {
@@ -810,6 +1401,16 @@ function init() {
     renderMe();
   });
   $("#help-open").addEventListener("click", () => $("#help").showModal());
+  $("#search").addEventListener("submit", (e) => {
+    e.preventDefault();
+    runSearch();
+  });
+  $("#search-q").addEventListener("input", onSearchInput);
+  $("#search-finished").addEventListener("change", () => $("#search-q").value.trim() && runSearch());
+  $("#search-clear").addEventListener("click", () => {
+    clearSearch();
+    $("#search-q").focus();
+  });
   document.addEventListener("keydown", onKey);
   $("#case").addEventListener("input", markDirty);
   $("#case").addEventListener("change", markDirty);

@@ -2,19 +2,21 @@
 import { KTAS } from "../shared/domain.js";
 
 /**
- * {state, remainingMs} for a ticket at `nowMs`. state is "stopped" (a doctor answered or the
- * case is no longer open), "none" (no deadline), "ok", "warning" (80% of the target used, as the
- * server's sla.warning) or "breached".
+ * {state, remainingMs, answered} for a ticket at `nowMs`. state is "stopped" (a doctor answered
+ * or the case is no longer open), "none" (no deadline), "ok", "warning" (80% of the target used,
+ * as the server's sla.warning) or "breached". `answered` is true only when a staff reply reached
+ * the traveller (`first_response_at`): a case closed without one is stopped but never answered.
  */
 export function slaStatus(ticket, nowMs, open = true) {
-  if (!open || ticket.first_response_at) return { state: "stopped", remainingMs: null };
-  if (!ticket.sla_due_at) return { state: "none", remainingMs: null };
+  const answered = Boolean(ticket.first_response_at);
+  if (!open || answered) return { state: "stopped", remainingMs: null, answered };
+  if (!ticket.sla_due_at) return { state: "none", remainingMs: null, answered };
   const remainingMs = Date.parse(ticket.sla_due_at) - nowMs;
-  if (remainingMs <= 0) return { state: "breached", remainingMs };
+  if (remainingMs <= 0) return { state: "breached", remainingMs, answered };
   const level = ticket.acuity ?? ticket.suspected_acuity;
   const targetMs = (KTAS[level]?.target ?? 0) * 60_000;
   const warnAt = targetMs > 0 ? targetMs * 0.2 : 60_000;
-  return { state: remainingMs <= warnAt ? "warning" : "ok", remainingMs };
+  return { state: remainingMs <= warnAt ? "warning" : "ok", remainingMs, answered };
 }
 
 /** "12:05", "1:02:03", or "−3:10" once overdue. */

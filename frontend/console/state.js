@@ -110,6 +110,33 @@ export function queue(state) {
     );
 }
 
+/** The console's tabs, as `GET /api/v1/tickets?view=` names them. */
+export const VIEWS = ["mine", "unassigned", "waiting", "all_open"];
+
+/** True when an open ticket belongs in the tab `view` for the staff member `meId`. */
+export function inView(ticket, view, meId) {
+  if (!OPEN_STATUSES.includes(ticket.status)) return false;
+  switch (view) {
+    case "mine":
+      return meId !== null && meId !== undefined && ticket.assignee_id === meId;
+    case "unassigned":
+      return ticket.assignee_id === null || ticket.assignee_id === undefined;
+    case "waiting":
+      return ticket.status === "waiting";
+    default:
+      return true;
+  }
+}
+
+/** {mine, unassigned, waiting, all_open}: how many open cases each tab holds now. */
+export function viewCounts(state, meId) {
+  const counts = Object.fromEntries(VIEWS.map((v) => [v, 0]));
+  for (const ticket of Object.values(state.tickets)) {
+    for (const view of VIEWS) if (inView(ticket, view, meId)) counts[view] += 1;
+  }
+  return counts;
+}
+
 function untriagedFirst(ticket) {
   return ticket.acuity ? 1 : 0;
 }

@@ -153,3 +153,15 @@ def test_bad_input_gets_clear_refusals_and_changes_nothing(live_server, db):
     assert doc.post(f"/api/v1/tickets/{case}/status", {"status": "closed"}).status_code == 200
     r = doc.post(f"/api/v1/tickets/{case}/claim")
     assert r.status_code == 409 and r.json()["detail"]["code"] == "ticket_closed"
+
+
+def test_a_reply_over_the_limit_is_refused_with_the_limit(start_server, db):
+    """The console counts down to the limit and learns a deployment's own from the refusal."""
+    server = start_server(CONSULT119_MAX_TEXT_CHARS="300")
+    doc = Client(server, make_staff(db, "doctor", on_duty=True))
+    case = open_case(server)
+    r = doc.post(f"/api/v1/tickets/{case}/messages", {"text": "가" * 301})
+    assert r.status_code == 422, r.text
+    detail = r.json()["detail"]
+    assert (detail["code"], detail["field"], detail["max_chars"]) == ("text_too_long", "text", 300)
+    assert doc.post(f"/api/v1/tickets/{case}/messages", {"text": "가" * 300}).status_code == 201

@@ -423,6 +423,7 @@ def clean_text(text: str, *, max_chars: int = MAX_TEXT_CHARS) -> str:
             "text_too_long",
             _l("The text is over {max_chars:,} characters.", max_chars=max_chars),
             field="text",
+            max_chars=max_chars,
         )
     return text
 
