@@ -138,6 +138,7 @@ def _checked(values: dict[str, Any]) -> dict[str, Any]:
                 "text_too_long",
                 _l("The text is over {max_chars:,} characters.", max_chars=MAX_TITLE_CHARS),
                 field="title",
+                max_chars=MAX_TITLE_CHARS,
             )
     if "body" in out:
         out["body"] = check_body(out["body"])
@@ -156,6 +157,7 @@ def check_body(body: str) -> str:
             "text_too_long",
             _l("The text is over {max_chars:,} characters.", max_chars=MAX_BODY_CHARS),
             field="body",
+            max_chars=MAX_BODY_CHARS,
         )
     unknown = [m.group(0) for m in _PLACEHOLDER.finditer(body) if m.group(1) not in PLACEHOLDERS]
     if unknown:
