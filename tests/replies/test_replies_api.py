@@ -275,6 +275,8 @@ def test_bad_values_are_refused_with_the_field(server, people, mdb, fields, stat
     r = create(people["admin"], **{"key": "bad-value", **fields})
     assert r.status_code == status, r.text
     assert r.json()["detail"]["code"] == code and r.json()["detail"]["field"] == field
+    if code == "text_too_long":  # the limit, for the console to say
+        assert r.json()["detail"]["max_chars"] == {"body": 2000, "title": 100}[field]
     assert reply_count(mdb) == before
 
 
