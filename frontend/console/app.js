@@ -14,7 +14,7 @@ import {
 import { getLocale, initialLocale, onLocaleChange, setLocale, t, translatePage } from "../shared/i18n.js";
 import { clearToken, decodeToken, loadToken, saveToken } from "../shared/session.js";
 import { Alarm } from "./alarm.js";
-import { CANNED_REPLIES, replyLanguage } from "./canned.js";
+import { cannedReply, fillCanned, replyLanguage } from "./canned.js";
 import { ConsoleConnection } from "./connection.js";
 import { REPLY_MAX_CHARS, SHORTCUTS, charCount, refusalText } from "./messages.js";
 import {
@@ -805,17 +805,10 @@ function renderCase() {
     "form",
     { class: "reply", id: "reply-form", onsubmit: sendReply },
     h("h3", {}, t("case.reply")),
-    h(
-      "select",
-      { id: "canned", "aria-label": t("case.canned"), onchange: insertCanned },
-      h("option", { value: "" }, `${t("case.canned")}…`),
-      ["ko", "en"].map((l) =>
-        h(
-          "optgroup",
-          { label: t(`case.canned_${l}`) },
-          CANNED_REPLIES.map((r) => h("option", { value: `${l}:${r.id}`, selected: false }, r[l].slice(0, 60) + (r[l].length > 60 ? "…" : ""))),
-        ),
-      ),
+    fillCanned(
+      h("select", { id: "canned", "aria-label": t("case.canned"), onchange: insertCanned }, h("option", { value: "" }, `${t("case.canned")}…`)),
+      api,
+      c,
     ),
     h("textarea", { name: "text", id: "reply-text", rows: "4", maxlength: "5000", required: true, placeholder: t("case.reply_placeholder"), lang, onkeydown: sendOnCtrlEnter }),
     h("label", { class: "note" }, h("input", { type: "checkbox", name: "internal", id: "reply-internal" }), " ", t("case.note")),
@@ -1206,12 +1199,11 @@ function forgetEdits(form) {
 }
 
 function insertCanned(event) {
-  const [lang, id] = event.target.value.split(":");
-  const canned = CANNED_REPLIES.find((r) => r.id === id);
+  const canned = cannedReply(event.target.value);
   if (!canned) return;
   const box = $("#reply-text");
-  box.value = box.value ? `${box.value}\n${canned[lang]}` : canned[lang];
-  box.lang = lang;
+  box.value = box.value ? `${box.value}\n${canned.text}` : canned.text;
+  box.lang = canned.language;
   box.dataset.dirty = "1";
   if (detail) drafts.set(detail.id, box.value);
   event.target.value = "";

@@ -1,41 +1,69 @@
-// Canned replies staff insert and then adapt, in both languages.
-export const CANNED_REPLIES = [
-  {
-    id: "ask_details",
-    ko: "정확한 상담을 위해 환자의 나이, 증상과 증상이 시작된 시각, 복용 중인 약, 알레르기를 알려주세요.",
-    en: "To advise you properly, please tell us the patient's age, the symptoms and when they began, any medicines taken, and any allergies.",
-  },
-  {
-    id: "call_ems",
-    ko: "생명이 위급할 수 있습니다. 지금 바로 현지 응급번호로 전화해 구급차를 요청하세요. 통화 후 다시 알려주세요.",
-    en: "This may be life-threatening. Call the local emergency number now and ask for an ambulance, then tell us how it goes.",
-  },
-  {
-    id: "go_to_ed",
-    ko: "가까운 응급실로 지금 바로 가시기 바랍니다. 이동이 어려우면 현지 응급번호로 전화하세요.",
-    en: "Please go to the nearest emergency department now. If you cannot get there, call the local emergency number.",
-  },
-  {
-    id: "photo",
-    ko: "상처 부위 사진을 보내주시면 더 정확히 안내드릴 수 있습니다.",
-    en: "If you can send a photo of the wound, we can advise you more precisely.",
-  },
-  {
-    id: "medicine_list",
-    ko: "가지고 계신 약의 이름(포장 사진도 좋습니다)을 알려주세요.",
-    en: "Please tell us the names of the medicines you have with you (a photo of the packets is fine).",
-  },
-  {
-    id: "consular",
-    ko: "통역이 필요하시면 외교부 영사콜센터(+82-2-3210-0404)로 연락하실 수 있습니다.",
-    en: "If you need an interpreter, the consular call centre can help: +82-2-3210-0404.",
-  },
-  {
-    id: "follow_up",
-    ko: "증상이 나아지지 않거나 심해지면 언제든 다시 연락 주세요. 24시간 상담 가능합니다.",
-    en: "If the symptoms do not improve or get worse, contact us again at any time; we answer 24 hours a day.",
-  },
-];
+// Canned replies staff insert and then adapt. They are data admins keep (/api/v1/replies); for
+// the open case the server fills them in (its case number, its country's emergency number) and
+// lists the traveller's language first. Fetched once per case, not on every redraw: each fetch
+// for a case is a read of its data and goes to the access log.
+import { h } from "../shared/dom.js";
+import { t } from "../shared/i18n.js";
+
+const NONE = { key: null, items: [], promise: null };
+let loaded = NONE;
+
+/** What the rendered replies depend on: the case, and where and who its traveller is. */
+function caseKey(ticket) {
+  return `${ticket.id}|${ticket.country || ""}|${ticket.locale || ""}`;
+}
+
+/** The replies filled in for `ticket` (a promise of the API's items), fetched once per case. */
+export function loadReplies(api, ticket) {
+  const key = caseKey(ticket);
+  if (loaded.key !== key) {
+    const entry = { key, items: [], promise: null };
+    entry.promise = api.get("/api/v1/replies", { ticket_id: ticket.id }).then(
+      (page) => {
+        entry.items = page.items;
+        return page.items;
+      },
+      (err) => {
+        if (loaded === entry) loaded = NONE; // the next redraw tries again
+        throw err;
+      },
+    );
+    loaded = entry;
+  }
+  return loaded.promise;
+}
+
+/** `select` (the reply box's list), filled with the case's replies once they are here, one
+ * group per language in the order the server gave; returns `select` at once. */
+export function fillCanned(select, api, ticket) {
+  loadReplies(api, ticket)
+    .then((items) => {
+      const groups = new Map();
+      for (const reply of items) {
+        if (!groups.has(reply.language)) groups.set(reply.language, []);
+        groups.get(reply.language).push(reply);
+      }
+      for (const [language, replies] of groups) {
+        select.append(
+          h(
+            "optgroup",
+            { label: t(`case.canned_${language}`), lang: language },
+            replies.map((r) => h("option", { value: String(r.id), title: r.text ?? r.body }, r.title)),
+          ),
+        );
+      }
+    })
+    .catch(() => {
+      select.disabled = true;
+    });
+  return select;
+}
+
+/** The picked reply: `{text, language}` (text filled in for the case), or null. */
+export function cannedReply(id) {
+  const reply = loaded.items.find((r) => String(r.id) === String(id));
+  return reply ? { text: reply.text ?? reply.body, language: reply.language } : null;
+}
 
 /** The language to answer a case in: English when the traveller wrote in English, else Korean. */
 export function replyLanguage(ticket) {

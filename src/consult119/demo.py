@@ -35,6 +35,7 @@ from consult119.i18n import lazy_gettext as _l
 from consult119.intake.service import InboundMessage, IntakeService
 from consult119.migrate import upgrade
 from consult119.models import metadata
+from consult119.replies import service as replies_service
 from consult119.staff.models import Role, Shift, Staff
 from consult119.staff.service import create_staff
 from consult119.tickets.codes import SOURCE_CHANNEL, Source, Status
@@ -806,6 +807,9 @@ def build_demo(
         )
     if state != "empty":
         wipe(db)
+    with db.unit_of_work() as session:
+        # The migration seeds the canned replies; emptying the tables took them away again.
+        replies_service.seed_defaults(session, now=now)
     step(_l("schema ready"))
     logins, doctors = _staff(db, now, zone, password, rng)
     step(_l("staff and roster"))

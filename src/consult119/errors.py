@@ -201,8 +201,11 @@ def validation_errors(errors: list[Any], locale: str | None) -> list[dict[str, s
     loc = negotiate_locale(locale)
     out = []
     for err in errors:
-        loc_parts = err.get("loc", ()) if isinstance(err, dict) else ()
-        field = ".".join(str(p) for p in loc_parts if p not in ("body", "query", "path"))
+        loc_parts = list(err.get("loc", ()) if isinstance(err, dict) else ())
+        # Only the leading part says where the input was: a field may itself be named "body".
+        if loc_parts and loc_parts[0] in ("body", "query", "path"):
+            loc_parts = loc_parts[1:]
+        field = ".".join(str(p) for p in loc_parts)
         template = VALIDATION_MESSAGES.get(str(err.get("type", "")))
         ctx = err.get("ctx") or {}
         if template is None:

@@ -33,6 +33,7 @@ from consult119.intake.smtp import start_smtp_listener, stop_smtp_listener
 from consult119.intake.webchat import router as webchat_router
 from consult119.outbound.dispatcher import start_dispatcher
 from consult119.pages import install_pages
+from consult119.replies.routes import router as replies_router
 from consult119.reports.routes import router as reports_router
 from consult119.staff.routes import router as staff_router
 from consult119.tickets.merge import router as merge_router
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(phone_events_router)
     app.include_router(webchat_router)
     app.include_router(merge_router)
+    app.include_router(replies_router)
     app.include_router(reports_router)
     install_api_docs(app)
     install_pages(app)

@@ -6,6 +6,7 @@ from consult119.audit.models import AuditEntry
 from consult119.intake.models import WebchatSession
 from consult119.outbound.models import OutboxItem
 from consult119.realtime.models import Event, EventCounter
+from consult119.replies.models import CannedReply
 from consult119.staff.models import Shift, Staff
 from consult119.tickets.models import (
     Attachment,
@@ -22,6 +23,7 @@ metadata = SQLModel.metadata
 __all__ = [
     "Attachment",
     "AuditEntry",
+    "CannedReply",
     "CaseCounter",
     "Contact",
     "ContactIdentity",

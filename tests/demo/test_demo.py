@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from consult119.db import utcnow
 from consult119.demo import DEMO_DOMAIN, DemoRefused, build_demo
 from consult119.realtime.models import Event
+from consult119.replies.models import CannedReply
 from consult119.reports import service as svc
 from consult119.staff.models import Shift, Staff
 from consult119.tickets.models import Ticket
@@ -57,6 +58,7 @@ def test_demo_reproduces_the_published_figures(demo_db):
             .select_from(Ticket)
             .where(Ticket.status.in_(["new", "triaged", "assigned"]))
         )
+        replies = s.scalar(select(func.count()).select_from(CannedReply))
     # 2024: KakaoTalk 3,062 of 4,901 = 62.5%, up 11.9 points on 2023.
     assert y2024.period.total == 4901 and y2024.previous.total == 4135
     kakao = share(y2024, "kakao")
@@ -87,6 +89,8 @@ def test_demo_reproduces_the_published_figures(demo_db):
         + [f"emt{i}" for i in range(1, 7)]
     }
     assert sum(login.on_duty for login in result.logins) == 4
+    # The console's canned replies, seven in each language, even in a database emptied before.
+    assert replies == 14
 
 
 def test_demo_refuses_a_database_it_did_not_make(db):

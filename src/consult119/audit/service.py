@@ -22,6 +22,11 @@ VIEW_TIMELINE = "ticket.timeline"
 SEARCH = "ticket.search"
 EXPORT = "export"
 CONSOLE_REPLAY = "console.replay"
+#: Canned replies filled in for a case (its number, its country), and the admins' writes.
+RENDER_REPLIES = "replies.render"
+CREATE_REPLY = "reply.create"
+UPDATE_REPLY = "reply.update"
+DELETE_REPLY = "reply.delete"
 
 
 def record(
