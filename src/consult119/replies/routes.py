@@ -48,9 +48,13 @@ def list_replies(
     include_inactive: Annotated[bool, Query(description="admins: the hidden ones too")] = False,
 ) -> Page[ReplyPublic]:
     """The active canned replies, Korean first, each language in its order. With
-    ``ticket_id``: the traveller's language first and each reply's ``text`` filled in for the
-    case (its case number, its country's emergency number); audited like the case detail."""
+    ``ticket_id`` (doctors and EMTs, who read the case): the traveller's language first and each
+    reply's ``text`` filled in for the case (its case number, its country's emergency number);
+    audited like the case detail."""
     if include_inactive and staff.role != Role.ADMIN:
+        raise Forbidden("forbidden_role", _l("Your role may not do this."))
+    if ticket_id is not None and staff.role == Role.ADMIN:
+        # Admins keep the replies; reading a case (its language, country, number) is clinical.
         raise Forbidden("forbidden_role", _l("Your role may not do this."))
     if ticket_id is None:
         with ctx.db.read_session() as session:
