@@ -574,7 +574,7 @@ function tick() {
           ? t(sla.answered ? "case.sla_stopped" : "case.sla_no_reply")
           : sla.state === "breached"
             ? `⚠ ${t("case.sla_breached", { time: formatCountdown(-sla.remainingMs) })}`
-            : `⏱ ${t("case.sla", { time: formatCountdown(sla.remainingMs) })}`;
+            : `${t("case.sla", { time: formatCountdown(sla.remainingMs) })}`;
   }
   for (const el of document.querySelectorAll(".waited[data-since]")) {
     el.textContent = t("case.waited", { time: formatWaited(now - Date.parse(el.dataset.since), getLocale()) });
