@@ -136,6 +136,7 @@ def test_bad_form_values_are_refused_with_their_field(server):
         ({"location_type": "space"}, "answers.location_type"),
         ({"symptoms_onset": "x" * 201}, "answers.symptoms_onset"),
         ({"blood_type": "A"}, "answers.blood_type"),
+        ({"vessel_or_flight": "MV\x00Hanbada"}, "answers.vessel_or_flight"),
     ]
     for answers, field in bad:
         r = session_token(server, locale="en", answers=answers)
@@ -143,6 +144,15 @@ def test_bad_form_values_are_refused_with_their_field(server):
         assert r.json()["detail"]["field"] == field, r.text
     # An empty form (every field skipped) is fine.
     assert session_token(server, answers={}).status_code == 201
+
+
+def test_a_country_no_number_is_known_for_is_not_marked(server, people, mdb):
+    # The session's country stays as lenient as before; as an answer it must be a real one.
+    r = session_token(server, country="zz", answers={"patient_age": 5})
+    assert r.status_code == 201, r.text
+    [ack] = chat(server, r.json()["token"], "아이가 토해요")
+    ticket = case_of(mdb, ack["case_number"])
+    assert ticket.self_reported == ["patient_age"] and ticket.patient_age == 5
 
 
 def test_a_staff_edit_ends_the_mark_and_is_never_overwritten(server, people, mdb):

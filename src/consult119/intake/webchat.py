@@ -26,7 +26,14 @@ from typing import Annotated, Any
 
 import phonenumbers
 from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -43,7 +50,14 @@ from consult119.intake.admission import admit, settle
 from consult119.intake.chat import invalid_from
 from consult119.intake.http import parse_json_object, read_body
 from consult119.intake.models import WebchatSession
-from consult119.intake.schemas import ShortText, Text, clean_country, clean_locale, clean_timezone
+from consult119.intake.schemas import (
+    ShortText,
+    Text,
+    clean_country,
+    clean_locale,
+    clean_timezone,
+    no_nul,
+)
 from consult119.intake.service import InboundMessage
 from consult119.outbound import delivery
 from consult119.staff.models import Role, Staff
@@ -140,6 +154,11 @@ def revoke_contact_sessions(
     return sids, int(done.rowcount or 0)  # type: ignore[attr-defined]
 
 
+VesselOrFlight = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=100), AfterValidator(no_nul)
+]
+
+
 class AnswersIn(BaseModel):
     """The page's optional form: what the service asks before the first message. Every field
     may be left out; a bad value is refused with its ``field`` (``answers.<name>``)."""
@@ -150,7 +169,7 @@ class AnswersIn(BaseModel):
     purpose_of_stay: PurposeOfStay | None = None
     symptoms_onset: ShortText | None = None
     location_type: LocationType | None = None
-    vessel_or_flight: str | None = Field(default=None, max_length=100)
+    vessel_or_flight: VesselOrFlight | None = None
 
 
 class SessionIn(BaseModel):
