@@ -6,14 +6,19 @@ import { backoffDelay } from "../shared/backoff.js";
 import { $, h, replace } from "../shared/dom.js";
 import { getLocale, initialLocale, onLocaleChange, register, setLocale, t, translatePage } from "../shared/i18n.js";
 import {
+  COMMON_COUNTRIES,
   COUNTRIES,
+  OTHER_COUNTRY,
+  PURPOSES,
   addOutgoing,
   applyChatFrame,
   browserTimezone,
   countryFromTimezone,
   emptyTranscript,
+  formFieldOf,
   lastReplyId,
   newClientId,
+  sessionBody,
   unacknowledged,
 } from "./logic.js";
 
@@ -22,8 +27,31 @@ register({
     "chat.title": "재외국민 119 응급의료상담",
     "chat.danger": "생명이 위급하면 먼저 현지 응급번호로 전화하세요.",
     "chat.intro": "응급의학 전문의와 응급구조사가 24시간 답변합니다. 한국어로 편하게 적어 주세요.",
-    "chat.name": "이름 (선택)",
+    "chat.skip": "질문 건너뛰고 바로 상담하기",
+    "chat.form_title": "먼저 알려 주시면 도움이 됩니다 (모두 선택 사항)",
+    "chat.name": "보내시는 분 이름",
+    "chat.age": "환자 나이",
     "chat.country": "지금 계신 나라",
+    "chat.common_countries": "자주 선택하는 나라",
+    "chat.more_countries": "다른 나라",
+    "chat.other_country": "기타 / 목록에 없음",
+    "chat.purpose": "체류 목적",
+    "chat.purpose.travel": "여행",
+    "chat.purpose.residence": "거주",
+    "chat.purpose.business": "출장·업무",
+    "chat.purpose.study": "유학·연수",
+    "chat.purpose.crew": "선원·승무원",
+    "chat.purpose.other": "기타",
+    "chat.contact": "연락처 (전화 또는 이메일)",
+    "chat.contact_example": "예: +81 90 1234 5678",
+    "chat.onset": "증상이 시작된 때",
+    "chat.onset_example": "예: 오늘 새벽 2시, 3일 전",
+    "chat.where": "환자는 지금",
+    "chat.where.land": "육상",
+    "chat.where.sea": "해상 (선박)",
+    "chat.where.air": "항공 (기내)",
+    "chat.vessel": "선박 이름 또는 항공편",
+    "chat.check_field": "이 항목을 확인해 주세요: {field}. 또는 위의 \"건너뛰기\"를 누르세요.",
     "chat.country_hint": "기기의 시간대({zone})로 추천했습니다. 다르면 바꿔 주세요.",
     "chat.country_unknown": "나라를 선택해 주세요.",
     "chat.choose": "선택하세요",
@@ -49,8 +77,31 @@ register({
     "chat.title": "Emergency medical consultation for Koreans abroad",
     "chat.danger": "If life is in danger, call the local emergency number first.",
     "chat.intro": "Emergency doctors and paramedics answer 24 hours a day. Write in Korean or English.",
-    "chat.name": "Name (optional)",
+    "chat.skip": "Skip the questions — write to a doctor now",
+    "chat.form_title": "It helps to tell us first (all optional)",
+    "chat.name": "Your name",
+    "chat.age": "Patient's age",
     "chat.country": "Country you are in now",
+    "chat.common_countries": "Often chosen",
+    "chat.more_countries": "More countries",
+    "chat.other_country": "Other / not listed",
+    "chat.purpose": "Purpose of your stay",
+    "chat.purpose.travel": "Travel",
+    "chat.purpose.residence": "Living there",
+    "chat.purpose.business": "Business",
+    "chat.purpose.study": "Study",
+    "chat.purpose.crew": "Ship or aircraft crew",
+    "chat.purpose.other": "Other",
+    "chat.contact": "Phone or e-mail",
+    "chat.contact_example": "e.g. +81 90 1234 5678",
+    "chat.onset": "When the symptoms began",
+    "chat.onset_example": "e.g. 2 a.m. today, 3 days ago",
+    "chat.where": "The patient is now",
+    "chat.where.land": "On land",
+    "chat.where.sea": "At sea (ship)",
+    "chat.where.air": "In the air (aircraft)",
+    "chat.vessel": "Ship's name or flight number",
+    "chat.check_field": "Please check: {field}. Or tap \"Skip\" above.",
     "chat.country_hint": "Suggested from your device's time zone ({zone}). Change it if it is wrong.",
     "chat.country_unknown": "Please choose your country.",
     "chat.choose": "Choose",
@@ -116,12 +167,37 @@ function fillCountries(selected) {
       return code;
     }
   };
-  const options = COUNTRIES.map((code) => [code, label(code)]).sort((a, b) => a[1].localeCompare(b[1], getLocale()));
+  const options = (codes) =>
+    codes
+      .map((code) => [code, label(code)])
+      .sort((a, b) => a[1].localeCompare(b[1], getLocale()))
+      .map(([code, name]) => h("option", { value: code, selected: code === selected }, name));
   replace(
     $("#country"),
     h("option", { value: "" }, t("chat.choose")),
-    options.map(([code, name]) => h("option", { value: code, selected: code === selected }, name)),
+    h("optgroup", { label: t("chat.common_countries") }, options(COMMON_COUNTRIES)),
+    h(
+      "optgroup",
+      { label: t("chat.more_countries") },
+      options(COUNTRIES.filter((code) => !COMMON_COUNTRIES.includes(code))),
+    ),
+    h("option", { value: OTHER_COUNTRY, selected: selected === OTHER_COUNTRY }, t("chat.other_country")),
   );
+}
+
+function fillPurposes() {
+  const select = $("#purpose");
+  const chosen = select.value;
+  replace(
+    select,
+    h("option", { value: "" }, t("chat.choose")),
+    PURPOSES.map((code) => h("option", { value: code, selected: code === chosen }, t(`chat.purpose.${code}`))),
+  );
+}
+
+function showVessel() {
+  const where = $("#start").querySelector("input[name=location_type]:checked")?.value;
+  $("#vessel-field").hidden = !(where === "sea" || where === "air");
 }
 
 function countryHint() {
@@ -129,16 +205,33 @@ function countryHint() {
   $("#country-hint").textContent = suggested ? t("chat.country_hint", { zone }) : t("chat.country_unknown");
 }
 
-async function startChat(event) {
+function formValues(form) {
+  const values = {};
+  for (const name of ["name", "patient_age", "country", "purpose_of_stay", "contact", "symptoms_onset", "vessel_or_flight"]) {
+    values[name] = form.elements[name].value;
+  }
+  values.location_type = form.querySelector("input[name=location_type]:checked")?.value || "";
+  return values;
+}
+
+function markInvalid(form, name) {
+  for (const el of form.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
+  const el = name === "location_type" ? form.querySelector("input[name=location_type]") : form.elements[name];
+  if (!el) return null;
+  el.setAttribute("aria-invalid", "true");
+  el.focus();
+  return el.closest("label, fieldset")?.querySelector("span, legend")?.textContent || name;
+}
+
+// One tap on "skip" starts the chat with nothing asked; the form's answers go with the session
+// otherwise (and with the first message from there, on the server).
+async function startChat(event, { skip = false } = {}) {
   event.preventDefault();
-  const form = event.currentTarget;
-  const button = form.querySelector("button[type=submit]");
-  button.disabled = true;
+  const form = $("#start");
+  const buttons = form.querySelectorAll("button");
+  for (const button of buttons) button.disabled = true;
   $("#start-error").textContent = "";
-  const body = { locale: getLocale() };
-  if (form.name.value.trim()) body.name = form.name.value.trim();
-  if (form.country.value) body.country = form.country.value;
-  if (zone) body.timezone = zone;
+  const body = sessionBody(formValues(form), { skip, locale: getLocale(), timezone: zone });
   try {
     const session = await api.post("/api/v1/webchat/sessions", body);
     token = session.token;
@@ -147,9 +240,13 @@ async function startChat(event) {
     saveTranscript();
     showConversation();
   } catch (err) {
-    $("#start-error").textContent = t("chat.start_failed", { error: describeError(err) });
+    const field = formFieldOf(err?.detail?.field);
+    const label = field && markInvalid(form, field);
+    $("#start-error").textContent = label
+      ? t("chat.check_field", { field: label })
+      : t("chat.start_failed", { error: describeError(err) });
   } finally {
-    button.disabled = false;
+    for (const button of buttons) button.disabled = false;
   }
 }
 
@@ -283,6 +380,7 @@ function applyLocale() {
     button.setAttribute("aria-pressed", String(button.dataset.locale === getLocale()));
   }
   fillCountries($("#country").value || countryFromTimezone(zone));
+  fillPurposes();
   countryHint();
   setStatus(status);
   render();
@@ -294,7 +392,9 @@ function init() {
   for (const button of document.querySelectorAll(".langs button")) {
     button.addEventListener("click", () => setLocale(button.dataset.locale));
   }
-  $("#start").addEventListener("submit", startChat);
+  $("#start").addEventListener("submit", (event) => startChat(event));
+  $("#skip").addEventListener("click", (event) => startChat(event, { skip: true }));
+  $("#start").addEventListener("change", showVessel);
   $("#composer").addEventListener("submit", send);
   $("#text").addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {

@@ -192,3 +192,51 @@ export function lastReplyId(transcript) {
     .map((e) => e.id);
   return ids.length ? Math.max(...ids) : null;
 }
+
+/** Countries most Koreans abroad write from: listed first in the form's country list. */
+export const COMMON_COUNTRIES = ["US", "JP", "CN", "VN", "PH", "TH", "AU", "CA", "GB", "DE", "FR", "SG"];
+/** The form's "other / not listed" country choice: no country is sent for it. */
+export const OTHER_COUNTRY = "other";
+export const PURPOSES = ["travel", "residence", "business", "study", "crew", "other"];
+export const LOCATIONS = ["land", "sea", "air"];
+
+/**
+ * The `POST /api/v1/webchat/sessions` body for the start form's `values` (strings as typed).
+ * Skipping sends only what the page knows itself (language, timezone, the suggested country),
+ * never an answer: nothing is marked as the traveller's word then. Answering sends `answers`
+ * with the fields filled; blank ones are left out. A contact with "@" is an e-mail address,
+ * anything else a phone number.
+ */
+export function sessionBody(values, { skip = false, locale = null, timezone = null } = {}) {
+  const body = {};
+  if (locale) body.locale = locale;
+  if (timezone) body.timezone = timezone;
+  const country = (values.country || "").trim();
+  if (country && country !== OTHER_COUNTRY) body.country = country;
+  if (skip) return body;
+  const text = (name) => (values[name] || "").trim();
+  if (text("name")) body.name = text("name");
+  const contact = text("contact");
+  if (contact) body[contact.includes("@") ? "email" : "phone"] = contact;
+  const answers = {};
+  const age = text("patient_age");
+  if (age !== "") answers.patient_age = /^\d{1,3}$/.test(age) ? Number(age) : age;
+  for (const name of ["purpose_of_stay", "symptoms_onset", "location_type"]) {
+    if (text(name)) answers[name] = text(name);
+  }
+  if (answers.location_type && answers.location_type !== "land" && text("vessel_or_flight")) {
+    answers.vessel_or_flight = text("vessel_or_flight");
+  }
+  body.answers = answers;
+  return body;
+}
+
+/** The form field a refusal of `POST /api/v1/webchat/sessions` names, or null. */
+export function formFieldOf(field) {
+  if (!field) return null;
+  if (field === "phone" || field === "email") return "contact";
+  const name = String(field).replace(/^answers\./, "");
+  return ["name", "country", "patient_age", "purpose_of_stay", "symptoms_onset", "location_type", "vessel_or_flight"].includes(name)
+    ? name
+    : null;
+}

@@ -60,7 +60,16 @@ def test_kakao_skill_answers_and_delivers_waiting_replies(start_server, db):
     [ack] = texts(r)
     assert ticket.case_number in ack and len(ack) <= 1000
     labels = [q["label"] for q in body["template"]["quickReplies"]]
-    assert labels == ["나이·성별", "증상 시작 시각", "복용 중인 약", "사진 보내기"]
+    # A new case is asked where the patient is first (land / sea / air), then the usual four.
+    assert labels == [
+        "육상(땅 위)",
+        "해상(선박)",
+        "항공(기내)",
+        "나이·성별",
+        "증상 시작 시각",
+        "복용 중인 약",
+        "사진 보내기",
+    ]
     assert all(len(label) <= 14 for label in labels)
 
     # Kakao sends no message id: the same request again (a retry) makes nothing new.

@@ -217,8 +217,25 @@ def test_kakao_quick_replies_follow_lang(live_server):
         assert r.status_code == 200, r.text
         return [q["label"] for q in r.json()["template"]["quickReplies"]]
 
-    assert skill("en") == ["Age and sex", "Symptoms began", "Medicines", "Send a photo"]
-    assert skill("ko") == ["나이·성별", "증상 시작 시각", "복용 중인 약", "사진 보내기"]
+    # A new case's first answer asks where the patient is, before the usual four.
+    assert skill("en") == [
+        "On land",
+        "At sea (ship)",
+        "In the air",
+        "Age and sex",
+        "Symptoms began",
+        "Medicines",
+        "Send a photo",
+    ]
+    assert skill("ko") == [
+        "육상(땅 위)",
+        "해상(선박)",
+        "항공(기내)",
+        "나이·성별",
+        "증상 시작 시각",
+        "복용 중인 약",
+        "사진 보내기",
+    ]
 
 
 def test_staff_profile_locale_when_the_request_names_none(live_server, db):
@@ -275,4 +292,8 @@ def test_quick_reply_labels_fit_kakao(locale):
     from consult119.intake.kakao import quick_replies
 
     for label, _said, _prompt in quick_replies(locale):
+        assert 0 < len(label) <= 14, label
+    from consult119.intake.kakao import country_replies, location_replies
+
+    for _code, label, _said, _prompt in [*location_replies(locale), *country_replies(locale)]:
         assert 0 < len(label) <= 14, label

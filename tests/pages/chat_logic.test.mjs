@@ -91,3 +91,44 @@ test("client ids are unique", () => {
   const ids = new Set(Array.from({ length: 100 }, newClientId));
   assert.equal(ids.size, 100);
 });
+
+test("the start form's answers travel with the session; skipping sends none", async () => {
+  const { sessionBody, formFieldOf, OTHER_COUNTRY } = await import("../../frontend/chat/logic.js");
+  const filled = {
+    name: " 김하늘 ",
+    patient_age: "34",
+    country: "JP",
+    purpose_of_stay: "travel",
+    contact: "sky@example.org",
+    symptoms_onset: "오늘 새벽 2시",
+    location_type: "sea",
+    vessel_or_flight: "MV Hanbada",
+  };
+  assert.deepEqual(sessionBody(filled, { locale: "ko", timezone: "Asia/Tokyo" }), {
+    locale: "ko",
+    timezone: "Asia/Tokyo",
+    country: "JP",
+    name: "김하늘",
+    email: "sky@example.org",
+    answers: {
+      patient_age: 34,
+      purpose_of_stay: "travel",
+      symptoms_onset: "오늘 새벽 2시",
+      location_type: "sea",
+      vessel_or_flight: "MV Hanbada",
+    },
+  });
+  // Skip: only what the page knows itself, never an answer.
+  assert.deepEqual(sessionBody(filled, { skip: true, locale: "en" }), { locale: "en", country: "JP" });
+  // Blank fields are left out; "other" sends no country; a number is a phone; on land no vessel.
+  assert.deepEqual(
+    sessionBody({ country: OTHER_COUNTRY, contact: "090-1234-5678", location_type: "land", vessel_or_flight: "x" }),
+    { phone: "090-1234-5678", answers: { location_type: "land" } },
+  );
+  assert.deepEqual(sessionBody({}), { answers: {} });
+  // What the server names in a refusal, as the form's field.
+  assert.equal(formFieldOf("answers.patient_age"), "patient_age");
+  assert.equal(formFieldOf("phone"), "contact");
+  assert.equal(formFieldOf("email"), "contact");
+  assert.equal(formFieldOf("locale"), null);
+});

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
+
 from tests.state.helpers import api, assert_follows, new_case
 
 EVERYONE = ("doctor", "colleague", "emt", "manager", "admin")
@@ -51,5 +53,23 @@ def test_resolving_with_a_reason_is_one_status_change(room):
             )
 
         assert await assert_follows(room, resolve, EVERYONE) == ["ticket.status_changed"]
+
+    asyncio.run(scenario())
+
+
+def test_a_travellers_tapped_answer_is_a_message_and_one_ticket_updated(room):
+    async def kakao(utterance: str) -> None:
+        body = {"userRequest": {"utterance": utterance, "user": {"id": "tap-1"}, "lang": "ko"}}
+        async with httpx.AsyncClient(base_url=room.server.url, timeout=20) as client:
+            r = await client.post("/api/v1/intake/kakao", json=body)
+        assert r.status_code == 200, r.text
+
+    async def scenario():
+        await kakao("아버지가 쓰러졌어요")
+
+        async def tap():
+            await kakao("위치: 해상(선박)")
+
+        assert await assert_follows(room, tap, EVERYONE) == ["message.created", "ticket.updated"]
 
     asyncio.run(scenario())

@@ -123,7 +123,8 @@ def estimate_wait(session: Session, *, now: datetime, ticket: Ticket | None = No
     return WaitEstimate(ahead=int(row[0] or 0), doctors=int(row[1] or 0))
 
 
-def _opened_by_this_message(result: IntakeResult) -> bool:
+def opened_by_this_message(result: IntakeResult) -> bool:
+    """Whether ``result``'s message opened its case (a redelivery of that message too)."""
     # The message that opens a case is stamped with the case's creation time.
     return result.created or (
         result.duplicate
@@ -193,7 +194,7 @@ def acknowledgement(
     limit = max_chars if max_chars is not None else CHANNEL_LIMITS.get(result.ticket.source)
     number = result.case_number
 
-    if not _opened_by_this_message(result):
+    if not opened_by_this_message(result):
         reminder = emergency_advice(country, t.locale, location_type=location_type, compact=True)
         if result.duplicate:
             head = t.gettext("Already received (case {case_number}).", case_number=number)
@@ -226,6 +227,6 @@ def acknowledgement(
 def wait_for(session: Session, result: IntakeResult, *, now: datetime) -> WaitEstimate | None:
     """The expected wait to tell a traveller whose message opened ``result``'s case (None for
     a follow-up, which gets no wait line). One read, in the caller's session."""
-    if not _opened_by_this_message(result):
+    if not opened_by_this_message(result):
         return None
     return estimate_wait(session, now=now, ticket=result.ticket)

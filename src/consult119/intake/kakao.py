@@ -11,7 +11,10 @@ straddles a bucket boundary is stored twice (visible to staff as a repeated line
 The skill answer comes back at once after the commit: version "2.0", up to three simpleText
 outputs (each at most 1,000 characters): staff replies waiting for the traveller first, then the
 acknowledgement with the case number, and quick replies that help the traveller tell the doctor
-what they will ask (age, when symptoms began, medicines, a photo).
+what they will ask (age, when symptoms began, medicines, a photo). A new case is first asked
+where the patient is (land / sea / air), and "on land" then the country: a tapped answer comes
+back as the next utterance, which this adapter recognises and hands to the intake as an answer
+for the record (the intake's rule decides what it may fill; see docs/channels.md).
 """
 
 from __future__ import annotations
@@ -30,7 +33,12 @@ from consult119.context import ContextDep
 from consult119.errors import Unauthorized
 from consult119.i18n import LazyText
 from consult119.i18n import lazy_gettext as _l
-from consult119.intake.ack import WaitEstimate, acknowledgement, wait_for
+from consult119.intake.ack import (
+    WaitEstimate,
+    acknowledgement,
+    opened_by_this_message,
+    wait_for,
+)
 from consult119.intake.admission import admit, settle
 from consult119.intake.chat import invalid_from
 from consult119.intake.http import channel_secret, parse_json_object, read_body
@@ -47,6 +55,8 @@ SOURCE = "kakao"
 SIMPLE_TEXT_MAX = 1000
 #: Outputs a skill response may hold; the last one is always the acknowledgement.
 MAX_OUTPUTS = 3
+#: Quick replies a skill response may hold.
+MAX_QUICK_REPLIES = 10
 ELLIPSIS = " …"
 LEASE = timedelta(seconds=30)
 
@@ -76,9 +86,87 @@ QUICK_REPLIES: tuple[tuple[LazyText, LazyText, LazyText], ...] = (
 )
 
 
+#: Where the patient is, asked on the acknowledgement of a case's first message: (the record's
+#: ``location_type``, label, utterance, prompt answered to it).
+LOCATION_REPLIES: tuple[tuple[str, LazyText, LazyText, LazyText], ...] = (
+    (
+        "land",
+        _l("On land"),
+        _l("Location: on land"),
+        _l("Noted: on land."),
+    ),
+    (
+        "sea",
+        _l("At sea (ship)"),
+        _l("Location: at sea (ship)"),
+        _l("Noted: at sea. If you can, write the ship's name and its position."),
+    ),
+    (
+        "air",
+        _l("In the air"),
+        _l("Location: in the air (aircraft)"),
+        _l("Noted: in the air. If you can, write the flight number."),
+    ),
+)
+#: The countries asked after "on land" (where Koreans abroad most often call from), and
+#: "another country" (``None``: nothing is recorded, the traveller writes it).
+COUNTRY_REPLIES: tuple[tuple[str | None, LazyText, LazyText, LazyText], ...] = (
+    ("US", _l("USA"), _l("Country: USA"), _l("Noted: the USA.")),
+    ("JP", _l("Japan"), _l("Country: Japan"), _l("Noted: Japan.")),
+    ("CN", _l("China"), _l("Country: China"), _l("Noted: China.")),
+    ("VN", _l("Vietnam"), _l("Country: Vietnam"), _l("Noted: Vietnam.")),
+    ("PH", _l("Philippines"), _l("Country: Philippines"), _l("Noted: the Philippines.")),
+    (
+        None,
+        _l("Other country"),
+        _l("Country: another country"),
+        _l("Please write the country you are in."),
+    ),
+)
+#: Locales the quick replies are rendered in (a tap is recognised in any of them).
+LOCALES = ("ko", "en")
+Choice = tuple[str | None, str, str, str]
+
+
 def quick_replies(locale: str) -> list[tuple[str, str, str]]:
     """``QUICK_REPLIES`` in ``locale``: (label, utterance, prompt)."""
     return [(a.render(locale), b.render(locale), c.render(locale)) for a, b, c in QUICK_REPLIES]
+
+
+def _choices(
+    table: tuple[tuple[str | None, LazyText, LazyText, LazyText], ...], locale: str
+) -> list[Choice]:
+    return [(code, a.render(locale), b.render(locale), c.render(locale)) for code, a, b, c in table]
+
+
+def location_replies(locale: str) -> list[Choice]:
+    """``LOCATION_REPLIES`` in ``locale``: (location_type, label, utterance, prompt)."""
+    return _choices(LOCATION_REPLIES, locale)
+
+
+def country_replies(locale: str) -> list[Choice]:
+    """``COUNTRY_REPLIES`` in ``locale``: (country or None, label, utterance, prompt)."""
+    return _choices(COUNTRY_REPLIES, locale)
+
+
+def tapped(utterance: str, locale: str) -> tuple[dict[str, str] | None, str | None]:
+    """What a tapped location or country quick reply answers (its words in any of
+    ``LOCALES``), and the prompt that answers it in ``locale``: ``(None, None)`` for any other
+    utterance."""
+    said = utterance.strip()
+    for table in (LOCATION_REPLIES, COUNTRY_REPLIES):
+        for code, _label, utter, prompt in table:
+            if any(said == utter.render(other) for other in LOCALES):
+                field = "location_type" if table is LOCATION_REPLIES else "country"
+                return ({field: code} if code else {}), prompt.render(locale)
+    return None, None
+
+
+#: The question each set of choices asks, after the acknowledgement.
+QUESTIONS = {
+    "location_type": _l("Where is the patient now? Tap one: on land, at sea or in the air."),
+    "country": _l("Which country are you in? Tap it below or write it."),
+}
 
 
 class KakaoUserProperties(BaseModel):
@@ -127,10 +215,15 @@ def clip(text: str, limit: int = SIMPLE_TEXT_MAX) -> str:
 
 
 def _ack_text(
-    result: IntakeResult, locale: str, utterance: str, wait: WaitEstimate | None = None
+    result: IntakeResult,
+    locale: str,
+    utterance: str,
+    wait: WaitEstimate | None = None,
+    prompt: str | None = None,
 ) -> str:
     text = acknowledgement(result, locale, wait=wait)
-    prompt = next((p for _, said, p in quick_replies(locale) if said == utterance), None)
+    if prompt is None:
+        prompt = next((p for _, said, p in quick_replies(locale) if said == utterance), None)
     if prompt:
         text = f"{prompt}\n\n{text}"
     text = clip(text)
@@ -139,17 +232,37 @@ def _ack_text(
     return text
 
 
-def skill_response(outputs: list[str], locale: str) -> dict[str, Any]:
+def skill_response(
+    outputs: list[str], locale: str, asking: list[Choice] | None = None
+) -> dict[str, Any]:
+    """The skill answer: ``outputs`` as simpleTexts, then quick replies: ``asking`` (a
+    question's choices) first, then the usual ones — ten at most, Kakao's limit."""
+    replies = [(label, said) for _, label, said, _ in asking or ()]
+    replies += [(label, said) for label, said, _ in quick_replies(locale)]
     return {
         "version": "2.0",
         "template": {
             "outputs": [{"simpleText": {"text": t}} for t in outputs],
             "quickReplies": [
                 {"label": label, "action": "message", "messageText": said}
-                for label, said, _ in quick_replies(locale)
+                for label, said in replies[:MAX_QUICK_REPLIES]
             ],
         },
     }
+
+
+def asking(
+    result: IntakeResult, answered: dict[str, str] | None, locale: str
+) -> tuple[str | None, list[Choice]]:
+    """The question the response asks with quick replies, and its choices: where the patient
+    is, on the acknowledgement of a case's first message (and its redelivery) while the record
+    has no location; the country, once the traveller tapped "on land" and the record has none;
+    else nothing."""
+    if opened_by_this_message(result) and result.ticket.location_type is None:
+        return QUESTIONS["location_type"].render(locale), location_replies(locale)
+    if answered and answered.get("location_type") == "land" and result.ticket.country is None:
+        return QUESTIONS["country"].render(locale), country_replies(locale)
+    return None, []
 
 
 def _pack_replies(messages: list[Message], room: int) -> tuple[list[str], set[int]]:
@@ -238,6 +351,9 @@ async def intake_kakao(request: Request, ctx: ContextDep) -> dict[str, Any]:
         bucket = int(ctx.now().timestamp()) // max(1, settings.kakao_dedupe_seconds)
         external_id = message_key(bot_user_key, user_request.utterance, bucket)
     plusfriend = user_request.user.properties.plusfriendUserKey
+    # A tapped location or country quick reply is an answer for the record (the words are
+    # still recorded as the message); the intake decides what it may fill.
+    answers, prompt = tapped(user_request.utterance, locale)
     inbound = InboundMessage(
         source=SOURCE,
         sender_id=bot_user_key,
@@ -246,11 +362,15 @@ async def intake_kakao(request: Request, ctx: ContextDep) -> dict[str, Any]:
         locale=clean_locale(locale),
         timezone=clean_timezone(user_request.timezone),
         meta={"plusfriend_user_key": plusfriend} if plusfriend else None,
+        answers=answers or None,
     )
     admission = await admit(ctx, inbound)
     result, (replies, wait) = await ctx.db.writer.run_async(
         intake_then(ctx, inbound, _replies_and_wait), locks=inbound.locks
     )
     settle(ctx, admission, result)
-    ack = _ack_text(result, locale, user_request.utterance, wait)
-    return skill_response([*replies, ack], locale)
+    question, choices = asking(result, answers, locale)
+    ack = _ack_text(result, locale, user_request.utterance, wait, prompt=prompt)
+    if question:
+        ack = clip(f"{ack}\n\n{question}")
+    return skill_response([*replies, ack], locale, choices)

@@ -18,7 +18,8 @@ from consult119.types import MomentAssumeUtc
 CHAT_SOURCES = ("kakao", "line", "telegram", "whatsapp", "webchat")
 
 
-def _no_nul(value: str) -> str:
+def no_nul(value: str) -> str:
+    """``value``, or a validation error when it holds a NUL byte."""
     if "\x00" in value:
         raise ValueError("NUL bytes are not allowed")
     return value
@@ -27,15 +28,15 @@ def _no_nul(value: str) -> str:
 Id = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-    AfterValidator(_no_nul),
+    AfterValidator(no_nul),
 ]
 Text = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=5000),
-    AfterValidator(_no_nul),
+    AfterValidator(no_nul),
 ]
 ShortText = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(_no_nul)
+    str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(no_nul)
 ]
 
 

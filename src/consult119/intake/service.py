@@ -65,6 +65,9 @@ class InboundMessage:
     thread_refs: tuple[str, ...] = ()
     case_number_hint: str | None = None
     attachments: tuple[AttachmentIn, ...] = ()
+    #: Record fields the traveller answered (API names and values: a web-chat form, a Kakao
+    #: quick reply). They fill the case's empty fields as self-reported; a bad one is skipped.
+    answers: dict[str, Any] | None = None
 
     @property
     def locks(self) -> tuple[str, ...]:
@@ -178,6 +181,10 @@ class IntakeService:
             # A new case was ranked before its INSERT (see _open_ticket).
             pretriage.on_inbound(session, ticket, msg.text, now=now, reopened=reopened)
         message_event(session, message, ticket, at=now)
+        if msg.answers:
+            tickets_service.fill_from_traveller(
+                session, ticket, msg.answers, now=now, opened=created
+            )
         if created:
             self._suggest_links(session, ticket, contact, now)
         return IntakeResult(

@@ -26,7 +26,14 @@ from typing import Annotated, Any
 
 import phonenumbers
 from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -43,12 +50,20 @@ from consult119.intake.admission import admit, settle
 from consult119.intake.chat import invalid_from
 from consult119.intake.http import parse_json_object, read_body
 from consult119.intake.models import WebchatSession
-from consult119.intake.schemas import ShortText, Text, clean_country, clean_locale, clean_timezone
+from consult119.intake.schemas import (
+    ShortText,
+    Text,
+    clean_country,
+    clean_locale,
+    clean_timezone,
+    no_nul,
+)
 from consult119.intake.service import InboundMessage
 from consult119.outbound import delivery
 from consult119.staff.models import Role, Staff
 from consult119.tickets import repository as repo
 from consult119.tickets import service as tickets_service
+from consult119.tickets.codes import LocationType, PurposeOfStay
 from consult119.tickets.models import ContactIdentity, Message
 from consult119.tickets.routes import TicketId
 
@@ -139,6 +154,24 @@ def revoke_contact_sessions(
     return sids, int(done.rowcount or 0)  # type: ignore[attr-defined]
 
 
+VesselOrFlight = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=100), AfterValidator(no_nul)
+]
+
+
+class AnswersIn(BaseModel):
+    """The page's optional form: what the service asks before the first message. Every field
+    may be left out; a bad value is refused with its ``field`` (``answers.<name>``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    patient_age: int | None = Field(default=None, ge=0, le=130, strict=True)
+    purpose_of_stay: PurposeOfStay | None = None
+    symptoms_onset: ShortText | None = None
+    location_type: LocationType | None = None
+    vessel_or_flight: VesselOrFlight | None = None
+
+
 class SessionIn(BaseModel):
     name: ShortText | None = None
     locale: str | None = Field(default=None, max_length=100)
@@ -146,6 +179,8 @@ class SessionIn(BaseModel):
     timezone: str | None = Field(default=None, max_length=200)
     phone: str | None = Field(default=None, max_length=40)
     email: str | None = Field(default=None, max_length=320)
+    #: The form's answers; absent when the traveller skipped it (nothing is marked then).
+    answers: AnswersIn | None = None
 
 
 class SessionOut(BaseModel):
@@ -187,6 +222,10 @@ async def create_session(request: Request, ctx: ContextDep) -> SessionOut:
         "phone": normalise_phone(data.phone, country) if data.phone else None,
         "email": email,
     }
+    if data.answers is not None:
+        # With the form, the country chosen on it is one of its answers.
+        answers = data.answers.model_dump(mode="json", exclude_none=True)
+        claims["answers"] = {**answers, **({"country": country} if country else {})}
 
     def store() -> str:
         with ctx.db.unit_of_work() as session:
@@ -346,6 +385,9 @@ class ChatSocket:
             timezone=self.claims.get("tz"),
             phone_e164=self.claims.get("phone"),
             email=self.claims.get("email"),
+            # The form's answers go with the session's first message, the one that opens its
+            # case; later messages (and a resend of the first, a duplicate) carry none.
+            answers=self.claims.get("answers") if self.contact_id is None else None,
         )
         admission = await admit(self.ctx, inbound)  # a frame resent after a reconnect is free
         result = await self.ctx.receive_async(inbound)

@@ -72,6 +72,7 @@ CASE_PERSONAL_COLUMNS = (
     "assessment",
     "plan",
     "vessel_or_flight",
+    "purpose_of_stay",
     "red_flags",
     "timezone",
     "locale",

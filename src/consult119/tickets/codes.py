@@ -152,6 +152,17 @@ class LocationType(StrEnum):
     AIR = "air"
 
 
+class PurposeOfStay(StrEnum):
+    """Why the traveller is abroad, as the service asks it (FACTS.md)."""
+
+    TRAVEL = "travel"
+    RESIDENCE = "residence"
+    BUSINESS = "business"
+    STUDY = "study"
+    CREW = "crew"
+    OTHER = "other"
+
+
 class ResolveReason(StrEnum):
     """Why a case is resolved although no staff reply was sent to the traveller."""
 

@@ -99,6 +99,10 @@ class Ticket(SQLModel, table=True):
     locale: str | None = Field(default=None, max_length=20)
     location_type: str | None = Field(default=None, max_length=8)
     vessel_or_flight: str | None = Field(default=None, max_length=100)
+    purpose_of_stay: str | None = Field(default=None, max_length=12)
+    #: Record fields whose value is the traveller's own answer (web-chat form, Kakao quick
+    #: reply), not yet confirmed by staff; a staff edit of a field removes its name.
+    self_reported: list[str] | None = Field(default=None, sa_type=JSON)
     assignee_id: int | None = Field(default=None, foreign_key="staff.id")
     assignment_accepted: bool = Field(default=False)
     merged_into_id: int | None = Field(default=None, foreign_key="tickets.id", index=True)

@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, case, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, class_mapper
+from sqlalchemy.orm.attributes import set_committed_value
 
 from consult119.db import Prepared
 from consult119.tickets.codes import OPEN_STATUSES, Status
@@ -144,6 +145,22 @@ def bump_version(session: Session, ticket: Ticket, now: datetime, **values: obje
     if result.rowcount != 1:
         return False
     session.refresh(ticket)
+    return True
+
+
+def fill_fields(session: Session, ticket: Ticket, now: datetime, **values: object) -> bool:
+    """:func:`bump_version` for a ticket that may be a :func:`transient` (a case this unit of
+    work just inserted): the object is updated in place rather than refreshed."""
+    result = session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket.id, Ticket.version == ticket.version)
+        .values(version=Ticket.version + 1, updated_at=now, **values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    for name, value in {**values, "version": ticket.version + 1, "updated_at": now}.items():
+        set_committed_value(ticket, name, value)
     return True
 
 

@@ -21,7 +21,14 @@ from consult119.i18n import lazy_gettext as _l
 from consult119.staff.models import Role, Staff
 from consult119.tickets import repository as repo
 from consult119.tickets import search, service
-from consult119.tickets.codes import OPEN_STATUSES, Channel, LocationType, Sex, Status
+from consult119.tickets.codes import (
+    OPEN_STATUSES,
+    Channel,
+    LocationType,
+    PurposeOfStay,
+    Sex,
+    Status,
+)
 from consult119.tickets.models import Ticket
 from consult119.tickets.schemas import (
     Actor,
@@ -100,6 +107,7 @@ class RecordIn(BaseModel):
     timezone: str | None = Field(default=None, max_length=64)
     location_type: LocationType | None = None
     vessel_or_flight: str | None = Field(default=None, max_length=100)
+    purpose_of_stay: PurposeOfStay | None = None
     chief_complaint: str | None = Field(default=None, max_length=500)
     assessment: str | None = Field(default=None, max_length=5000)
     plan: str | None = Field(default=None, max_length=5000)

@@ -90,6 +90,7 @@ class PatientDetails(BaseModel):
     conditions: str | None = None
     medication: str | None = None
     allergies: str | None = None
+    purpose_of_stay: str | None = None
     chief_complaint: str | None = None
     assessment: str | None = None
     plan: str | None = None
@@ -143,5 +144,12 @@ class TicketDetail(TicketPublic, PatientDetails):
     resolved_at: datetime | None = None
     closed_at: datetime | None = None
     reopen_count: int = 0
+    #: Record fields whose value is the traveller's own answer, not yet confirmed by staff.
+    self_reported: list[str] = []
     messages: list[MessagePublic] = []
     contact_history: list[CaseSummary] = []
+
+    @field_validator("self_reported", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: object) -> object:
+        return [] if value is None else value

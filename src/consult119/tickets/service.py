@@ -16,6 +16,7 @@ from zoneinfo import available_timezones
 
 from sqlalchemy.orm import Session
 
+from consult119.audit import service as audit
 from consult119.errors import Conflict, Forbidden, Invalid, NotFound
 from consult119.i18n import LazyText, emergency_numbers
 from consult119.i18n import lazy_gettext as _l
@@ -32,6 +33,8 @@ from consult119.tickets.codes import (
     Category,
     Direction,
     Disposition,
+    LocationType,
+    PurposeOfStay,
     ResolveReason,
     Sex,
     Status,
@@ -619,6 +622,7 @@ RECORD_FIELDS = (
     "timezone",
     "location_type",
     "vessel_or_flight",
+    "purpose_of_stay",
     "chief_complaint",
     "assessment",
     "plan",
@@ -657,6 +661,12 @@ def _stored(name: str, value: Any) -> Any:
                 field=name,
             )
         return value.upper()
+    if name == "purpose_of_stay" and value not in {p.value for p in PurposeOfStay}:
+        raise Invalid(
+            "unknown_purpose",
+            _l("Unknown purpose of stay: {purpose}.", purpose=value),
+            field=name,
+        )
     if name == "timezone" and value not in _zones():
         raise Invalid(
             "unknown_timezone",
@@ -723,21 +733,136 @@ def update_record(
     names = sorted(values)
     if ticket.version != version:
         raise _stale(ticket, names)
-    changed = {name: value for name, value in stored.items() if getattr(ticket, name) != value}
-    if not changed:
+    changed: dict[str, Any] = {
+        name: value for name, value in stored.items() if getattr(ticket, name) != value
+    }
+    # A field staff send is theirs from now on, even at the value the traveller gave.
+    reported = list(ticket.self_reported or [])
+    confirmed = {name for name in values if name in reported}
+    if not changed and not confirmed:
         return ticket, []
+    if confirmed:
+        changed["self_reported"] = [n for n in reported if n not in confirmed] or None
     if not repo.bump_version(session, ticket, now, **changed):
         session.refresh(ticket)  # someone's write reached the row first: show theirs
         raise _stale(ticket, names)
-    fields = sorted(changed)
+    fields = sorted((set(changed) - {"self_reported"}) | confirmed)
+    _record_event(session, ticket, fields, by=staff.id, now=now)
+    return ticket, fields
+
+
+def _record_event(
+    session: Session, ticket: Ticket, fields: list[str], *, by: int | None, now: datetime
+) -> None:
+    """``ticket.updated``: the changed fields, their values, and which are self-reported."""
     ticket_event(
         session,
         "ticket.updated",
         ticket,
         at=now,
-        actor_id=staff.id,
-        by=staff.id,
+        actor_id=by,
+        by=by,
         fields=fields,
         changes={name: record_value(ticket, name) for name in fields},
+        self_reported=list(ticket.self_reported or []),
     )
-    return ticket, fields
+
+
+# ---- what the traveller says themselves -------------------------------------------------------
+
+#: Record fields a traveller's answer may fill (web-chat form, Kakao quick replies).
+SELF_REPORTABLE = (
+    "patient_age",
+    "patient_sex",
+    "symptoms_onset",
+    "country",
+    "purpose_of_stay",
+    "location_type",
+    "vessel_or_flight",
+)
+#: The longest text answer each text field takes (the columns' lengths).
+_ANSWER_CHARS = {"symptoms_onset": 200, "vessel_or_flight": 100}
+#: Audit action of record fields filled from the traveller's answers.
+FILL_ACTION = "ticket.self_reported"
+
+
+#: The codes a coded answer may take.
+_ANSWER_CODES: dict[str, frozenset[str]] = {
+    "patient_sex": frozenset(s.value for s in Sex),
+    "location_type": frozenset(t.value for t in LocationType),
+}
+
+
+def _answer(name: str, value: Any) -> Any:
+    """One answer as stored (None for a blank one); ``Invalid`` when it is not a value the
+    field takes (the channel's edge refuses those with 422; here they are skipped)."""
+    bad = Invalid("invalid_field", _l("{field}: invalid value.", field=name), field=name)
+    if name not in SELF_REPORTABLE:
+        raise bad
+    if name == "patient_age":
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 130:
+            raise bad
+        return value
+    if value is not None and (
+        not isinstance(value, str)
+        or len(value.strip()) > _ANSWER_CHARS.get(name, 40)
+        or (name in _ANSWER_CODES and value not in _ANSWER_CODES[name])
+    ):
+        raise bad
+    return _stored(name, value)
+
+
+def fill_from_traveller(
+    session: Session,
+    ticket: Ticket,
+    answers: dict[str, Any],
+    *,
+    now: datetime,
+    opened: bool = False,
+) -> list[str]:
+    """Fill the case's empty record fields with the traveller's ``answers`` (API names and
+    values), marking each as self-reported; returns the names filled.
+
+    The one rule every channel's answers go through: a field that holds a value is never
+    overwritten (staff entered it, or the traveller answered before), and a bad answer is
+    skipped, never refused: the message it came with is already recorded. ``opened``: this
+    message opened the case, so a value equal to the answer was copied from what the traveller
+    told the channel moments ago (the web-chat country) and is marked too. Emits the same
+    ``ticket.updated`` a PATCH does (``by`` null) and writes one access-log row, names only.
+    """
+    if not answers or ticket.status in (Status.CLOSED, Status.MERGED):
+        return []
+    clean: dict[str, Any] = {}
+    for name, value in answers.items():
+        try:
+            clean[name] = _answer(name, value)
+        except Invalid:
+            continue
+    clean = {name: value for name, value in clean.items() if value is not None}
+    for _ in range(3):
+        reported = list(ticket.self_reported or [])
+        fill = {name: v for name, v in clean.items() if getattr(ticket, name) is None}
+        mark = {
+            name
+            for name, v in clean.items()
+            if opened and name not in reported and getattr(ticket, name) == v
+        }
+        if not fill and not mark:
+            return []
+        fields = sorted(set(fill) | mark)
+        values = {**fill, "self_reported": reported + [n for n in fields if n not in reported]}
+        if repo.fill_fields(session, ticket, now, **values):
+            break
+        session.refresh(ticket)  # a staff edit reached the row first: look again
+    else:
+        return []
+    _record_event(session, ticket, fields, by=None, now=now)
+    audit.record(
+        session,
+        staff_id=None,
+        action=FILL_ACTION,
+        ticket_id=ticket.id,
+        detail={"case_number": ticket.case_number, "fields": fields},
+        at=now,
+    )
+    return fields
