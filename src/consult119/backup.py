@@ -151,6 +151,38 @@ def pg_restore_line(settings: Settings, path: Path) -> str:
     )
 
 
+# ---- the access log ---------------------------------------------------------------------------
+
+BACKUP_ACTION = "backup"
+RESTORE_ACTION = "restore"
+
+
+def who() -> str:
+    """The operating-system user running the command (it goes into the access log)."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name in a bare container
+        return "unknown"
+
+
+def _record(settings: Settings, action: str, detail: dict[str, object]) -> int | None:
+    """One access-log entry: a backup reads, a restore writes, every record there is."""
+    from consult119.audit.models import AuditEntry
+    from consult119.db import Database, utcnow
+
+    db = Database(settings)
+    try:
+        with db.unit_of_work() as session:
+            entry = AuditEntry(at=utcnow(), staff_id=None, action=action, detail=detail)
+            session.add(entry)
+            session.flush()
+            return entry.id
+    finally:
+        db.dispose()
+
+
 # ---- SQLite -----------------------------------------------------------------------------------
 
 
@@ -213,6 +245,8 @@ def backup(settings: Settings, path: Path, *, progress: Progress | None = None) 
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
         raise BackupError(f"{path} exists and is not an empty folder")
     path.mkdir(parents=True, exist_ok=True)
+    # Recorded before the snapshot is taken, so the copy holds the record of its own making.
+    _record(settings, BACKUP_ACTION, {"by": who(), "path": str(path.resolve())})
     part = path / (DB_FILE + ".part")
     source = sqlite3.connect(database, isolation_level=None, timeout=30)
     try:
@@ -318,6 +352,21 @@ def restore(settings: Settings, path: Path, *, progress: Progress | None = None)
             for suffix in ("-wal", "-shm"):
                 staged.with_name(staged.name + suffix).unlink(missing_ok=True)
         files = _restore_attachments(path / ATTACHMENTS, settings.attachments_path, stamp, progress)
+        made_at = None
+        with contextlib.suppress(OSError, ValueError):
+            made_at = json.loads((path / MANIFEST).read_text(encoding="utf-8")).get("made_at")
+        # In the restored database (the access log's table is the same since the first
+        # revision). The copy is in place by now: a failure here is reported, not undone.
+        try:
+            _record(
+                settings,
+                RESTORE_ACTION,
+                {"by": who(), "path": str(path.resolve()), "made_at": made_at},
+            )
+        except Exception as exc:  # noqa: BLE001
+            raise BackupError(
+                f"restored, but the access-log entry could not be written ({type(exc).__name__})"
+            ) from exc
         return RestoreResult(database=database, kept=kept, files=files, revision=revision)
     finally:
         lock.close()

@@ -119,6 +119,14 @@ def test_backup_under_load_restores_every_acknowledged_case(sqlite_file, tmp_pat
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
     finally:
         conn.close()
+    conn = sqlite3.connect(path)
+    try:
+        logged = conn.execute("SELECT action, detail FROM audit_log ORDER BY id").fetchall()
+    finally:
+        conn.close()
+    # The access log says who copied and who restored the data, in the restored database too.
+    assert [action for action, _ in logged] == ["backup", "restore"]
+    assert str(backup_dir) in logged[0][1] and str(backup_dir) in logged[1][1]
     in_copy = case_numbers(path)
     assert before_backup <= in_copy  # every case acknowledged before the backup began
     assert in_copy <= everything  # and nothing that never was
