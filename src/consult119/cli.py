@@ -189,7 +189,7 @@ def run_server(
 def backup(
     path: Path = typer.Argument(..., help="New (or empty) folder to write the backup into."),
 ) -> None:
-    """Copy the database, while the server runs, and the attachments folder into PATH.
+    """Copy the database (safe while the server runs) and the attachments folder into PATH.
 
     SQLite: a consistent copy by the online backup API. PostgreSQL: prints the pg_dump line.
     """

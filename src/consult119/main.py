@@ -36,7 +36,7 @@ from consult119.metrics import install_metrics
 from consult119.metrics import router as metrics_router
 from consult119.outbound.dispatcher import start_dispatcher
 from consult119.pages import install_pages
-from consult119.readiness import readiness
+from consult119.readiness import code_head, readiness
 from consult119.reports.routes import router as reports_router
 from consult119.staff.routes import router as staff_router
 from consult119.tickets.merge import router as merge_router
@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 ", ".join(open_channels),
             )
         db.writer.start()
+        code_head()  # read the migrations once now, not on the first /readyz
         triage_scheduler = scheduler.start(ctx)
         ctx.extras["scheduler"] = triage_scheduler
         smtp_listener = start_smtp_listener(ctx)
