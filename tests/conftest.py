@@ -137,6 +137,8 @@ class LiveServer:
     proc: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
     log_level: str = "warning"
+    #: More ``serve`` options (``--log-format json``).
+    args: tuple[str, ...] = ()
 
     @property
     def url(self) -> str:
@@ -170,6 +172,7 @@ class LiveServer:
                     str(self.smtp_port),
                     "--log-level",
                     self.log_level,
+                    *self.args,
                 ],
                 env=env,
                 stdout=log,
@@ -206,8 +209,10 @@ def start_server(db: Database, database_url: str, tmp_path: Path):
     """Start live servers (with extra environment) for this test; all are stopped after it."""
     servers: list[LiveServer] = []
 
-    def _start(**env_extra: str) -> LiveServer:
-        server = LiveServer(database_url, env_extra=env_extra)
+    def _start(
+        *, args: tuple[str, ...] = (), log_level: str = "warning", **env_extra: str
+    ) -> LiveServer:
+        server = LiveServer(database_url, env_extra=env_extra, args=args, log_level=log_level)
         servers.append(server)
         return server.start(tmp_path / f"server-{len(servers)}.log")
 

@@ -66,7 +66,18 @@ def test_intake_answers_503_while_the_database_is_gone(scratch_database, tmp_pat
             assert r.headers["retry-after"] == "1"
             assert r.headers["content-language"] == locale
         assert httpx.get(f"{server.url}/healthz", timeout=10).status_code == 503
+        assert httpx.get(f"{server.url}/readyz", timeout=10).status_code == 503
         time.sleep(1)  # some rounds of the outbox and the scheduler
+        # The outage is counted, and the metrics still answer (without the database's gauges).
+        metrics = httpx.get(f"{server.url}/metrics", timeout=10)
+        assert metrics.status_code == 200
+        errors = next(
+            float(line.rsplit(" ", 1)[1])
+            for line in metrics.text.splitlines()
+            if line.startswith('consult119_database_errors_total{kind="unavailable"}')
+        )
+        assert errors >= 2  # the two refused intakes at least
+        assert "consult119_open_cases{" not in metrics.text
     finally:
         server.stop()
     log = log_path.read_text()

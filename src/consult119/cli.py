@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -37,6 +41,7 @@ app.add_typer(retention_app, name="retention")
 app.command("demo")(demo)
 
 console = Console()
+err_console = Console(stderr=True)
 
 
 @app.callback()
@@ -90,6 +95,11 @@ def serve(
         help="WebSocket implementation: websockets-sansio (measured best for the console's "
         "fan-out, docs/performance.md), websockets, or wsproto (needs the wsproto package).",
     ),
+    log_format: str = typer.Option(
+        "text",
+        help="Log lines as text, or json: one JSON object per line with the request id "
+        "(docs/operations.md, Logs).",
+    ),
 ) -> None:
     """Run the HTTP API, WebSockets, pages and SMTP intake in one process.
 
@@ -99,10 +109,16 @@ def serve(
         raise typer.BadParameter(
             f"choose one of {', '.join(WS_IMPLEMENTATIONS)}", param_hint="--ws"
         )
+    from consult119.logs import LOG_FORMATS
+
+    if log_format not in LOG_FORMATS:
+        raise typer.BadParameter(
+            f"choose one of {', '.join(LOG_FORMATS)}", param_hint="--log-format"
+        )
     settings = get_settings()
     if smtp_port is not None:
         settings = settings.model_copy(update={"smtp_port": smtp_port})
-    run_server(settings, host=host, port=port, log_level=log_level, ws=ws)
+    run_server(settings, host=host, port=port, log_level=log_level, ws=ws, log_format=log_format)
 
 
 def run_server(
@@ -112,21 +128,37 @@ def run_server(
     port: int,
     log_level: str = "info",
     ws: str = WS_IMPLEMENTATIONS[0],
+    log_format: str = "text",
 ) -> None:
-    """Upgrade the schema, then serve until stopped (``serve`` and ``demo`` share this)."""
+    """Upgrade the schema, then serve until stopped (``serve`` and ``demo`` share this).
+
+    On SQLite the process holds the database's server lock while it runs, so ``restore``
+    cannot replace the file under it (``consult119.backup``)."""
     import uvicorn
 
+    from consult119.backup import server_lock
     from consult119.db import build_engine
+    from consult119.logs import logging_config
     from consult119.main import create_app
     from consult119.migrate import upgrade
     from consult119.serving import forwarded_settings, guarded_http_protocol
 
-    engine = build_engine(settings)
-    upgrade(engine)
-    engine.dispose()
-    logging.basicConfig(level=log_level.upper())
-    # The server speaks to travellers and staff, not to this terminal: its default is Korean.
-    with use_locale(DEFAULT_LOCALE):
+    if log_format == "json":
+        log_options: dict = {"log_config": logging_config("json", log_level), "access_log": False}
+    else:
+        logging.basicConfig(level=log_level.upper())
+        logging.getLogger("consult119.access").setLevel(logging.WARNING)  # uvicorn's line stays
+        log_options = {}
+    waiting = logging.getLogger("consult119.serve")
+    with contextlib.ExitStack() as held:
+        held.enter_context(
+            server_lock(settings, wait_message=lambda: waiting.warning("waiting for a restore"))
+        )
+        engine = build_engine(settings)
+        upgrade(engine)
+        engine.dispose()
+        # The server speaks to travellers and staff, not to this terminal: its default is Korean.
+        held.enter_context(use_locale(DEFAULT_LOCALE))
         uvicorn.run(
             create_app(settings),
             host=host,
@@ -149,7 +181,98 @@ def run_server(
             timeout_keep_alive=settings.keep_alive_seconds,
             limit_concurrency=settings.max_connections,
             **forwarded_settings(settings.trusted_proxies),
+            **log_options,
         )
+
+
+@app.command()
+def backup(
+    path: Path = typer.Argument(..., help="New (or empty) folder to write the backup into."),
+) -> None:
+    """Copy the database (safe while the server runs) and the attachments folder into PATH.
+
+    SQLite: a consistent copy by the online backup API. PostgreSQL: prints the pg_dump line.
+    """
+    from consult119 import backup as backups
+
+    settings = get_settings()
+    if not settings.is_sqlite:
+        console.print(_("PostgreSQL is backed up with pg_dump; run:"))
+        print(backups.pg_dump_line(settings, path))
+        raise typer.Exit(2)
+    try:
+        with _progress() as progress:
+            result = backups.backup(settings, path, progress=progress)
+    except backups.BackupError as exc:
+        err_console.print(_("Backup failed: {reason}", reason=str(exc)), style="red", markup=False)
+        raise typer.Exit(1) from None
+    console.print(
+        _(
+            "Backup written to {path}: {pages} pages, {files} attachment files.",
+            path=str(result.path),
+            pages=result.pages,
+            files=result.files,
+        ),
+        style="green",
+        markup=False,
+    )
+
+
+@app.command()
+def restore(
+    path: Path = typer.Argument(..., help="Folder a `consult119 backup` wrote."),
+) -> None:
+    """Put the backup in PATH in place of the database; refused while a server runs on it.
+
+    The copy is checked (PRAGMA integrity_check) first; the old file is kept beside it.
+    """
+    from consult119 import backup as backups
+
+    settings = get_settings()
+    if not settings.is_sqlite:
+        console.print(_("PostgreSQL is restored with pg_restore; run:"))
+        print(backups.pg_restore_line(settings, path))
+        raise typer.Exit(2)
+    try:
+        with _progress() as progress:
+            result = backups.restore(settings, path, progress=progress)
+    except backups.BackupError as exc:
+        err_console.print(
+            _("Restore refused: {reason}", reason=str(exc)), style="red", markup=False
+        )
+        raise typer.Exit(1) from None
+    console.print(
+        _(
+            "Restored {database} (schema {revision}); the old file is kept as {kept}.",
+            database=str(result.database),
+            revision=result.revision or "-",
+            kept=str(result.kept or "-"),
+        ),
+        style="green",
+        markup=False,
+    )
+
+
+@contextlib.contextmanager
+def _progress() -> Iterator[Callable[[str, int, int], None]]:
+    """A Rich progress bar on stderr: one line per kind of unit (pages, bytes, files)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (
+        TextColumn("{task.description:<8}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err_console, transient=False) as bar:
+        tasks: dict[str, Any] = {}
+
+        def update(unit: str, done: int, total: int) -> None:
+            if unit not in tasks:
+                tasks[unit] = bar.add_task(unit, total=total)
+            bar.update(tasks[unit], completed=done, total=total)
+
+        yield update
 
 
 if __name__ == "__main__":

@@ -181,6 +181,22 @@ class Settings(BaseSettings):
         description="Comma list of proxy addresses whose X-Forwarded-For is believed (none: off)",
     )
 
+    # Operations (docs/operations.md): metrics, backups.
+    metrics_allow: str = Field(
+        default="127.0.0.1",
+        description="Comma list of addresses or CIDR blocks GET /metrics answers without a "
+        "token (empty: token only)",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token that lets a scrape from any address read GET /metrics",
+    )
+    attachments_dir: str | None = Field(
+        default=None,
+        description="Folder of files kept beside the database, copied by `consult119 backup` "
+        "(default: attachments/ beside the SQLite file)",
+    )
+
     @field_validator("retention_audit_days")
     @classmethod
     def _two_years_of_access_log(cls, value: int) -> int:
@@ -188,6 +204,19 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"the access log is kept at least {MIN_AUDIT_DAYS} days (two years); got {value}"
             )
+        return value
+
+    @field_validator("metrics_allow")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        import ipaddress
+
+        for item in (part.strip() for part in value.split(",")):
+            if item:
+                try:
+                    ipaddress.ip_network(item, strict=False)
+                except ValueError as exc:
+                    raise ValueError(f"not an address or CIDR block: {item!r}") from exc
         return value
 
     @field_validator("report_timezone")
@@ -220,6 +249,23 @@ class Settings(BaseSettings):
             if path and path != ":memory:":
                 return Path(path).resolve().parent
         return Path.cwd()
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite database file, or None (PostgreSQL, or an in-memory database)."""
+        if not self.is_sqlite:
+            return None
+        path = self.database_url.split("///", 1)[-1]
+        if not path or path == ":memory:":
+            return None
+        return Path(path).resolve()
+
+    @property
+    def attachments_path(self) -> Path:
+        """The attachments folder ``consult119 backup`` copies (it need not exist)."""
+        if self.attachments_dir:
+            return Path(self.attachments_dir).resolve()
+        return self.data_dir / "attachments"
 
     @property
     def report_zone(self) -> ZoneInfo:

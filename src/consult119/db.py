@@ -64,8 +64,21 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def _count_error(context: Any) -> None:
+    """The engine's ``handle_error`` hook: every error a statement raised, for the metrics."""
+    from consult119.metrics import count_database_error
+
+    count_database_error(context.sqlalchemy_exception or context.original_exception)
+
+
 def build_engine(settings: Settings) -> Engine:
     """An engine for the configured database, with the per-connection set-up it needs."""
+    engine = _build_engine(settings)
+    event.listen(engine, "handle_error", _count_error)
+    return engine
+
+
+def _build_engine(settings: Settings) -> Engine:
     url = settings.sqlalchemy_url
     if settings.is_sqlite:
         engine = create_engine(
@@ -211,7 +224,14 @@ class Prepared:
             if name in values:
                 values[name] = proc(values[name])
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        cursor.execute(sql, [values[n] for n in order] if order is not None else values)
+        try:
+            cursor.execute(sql, [values[n] for n in order] if order is not None else values)
+        except Exception as exc:
+            from consult119.metrics import count_database_error
+
+            count_database_error(exc)  # the engine's hook never sees the driver's own cursor
+            cursor.close()
+            raise
         return cursor
 
     def first(self, session: Session, params: dict[str, Any]) -> tuple | None:

@@ -42,6 +42,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
+from consult119.metrics import GROUP_COMMIT_BATCH
+
 if TYPE_CHECKING:
     from consult119.db import Database
 
@@ -124,6 +126,17 @@ class GroupCommitWriter:
             self._queue.put(_STOP)
             thread.join(timeout)
 
+    def start(self) -> None:
+        """Start the thread now rather than on the first submission (the server does, so
+        ``/readyz`` can tell whether it runs)."""
+        self._start()
+
+    @property
+    def running(self) -> bool:
+        """Whether the writer thread is alive and takes work."""
+        thread = self._thread
+        return not self._stopped and thread is not None and thread.is_alive()
+
     def _start(self) -> None:
         with self._start_lock:
             if self._thread is None and not self._stopped:
@@ -168,6 +181,7 @@ class GroupCommitWriter:
             else:
                 self.batches += 1
                 self.pieces += len(live)
+                GROUP_COMMIT_BATCH.observe(len(live))
                 for (_, fut, _), result in zip(live, results, strict=True):
                     fut.set_result(result)
                 return
@@ -193,5 +207,6 @@ class GroupCommitWriter:
             else:
                 self.batches += 1
                 self.pieces += 1
+                GROUP_COMMIT_BATCH.observe(1)
                 fut.set_result(result)
                 return

@@ -31,8 +31,12 @@ from consult119.intake.phone import events_router as phone_events_router
 from consult119.intake.phone import router as phone_router
 from consult119.intake.smtp import start_smtp_listener, stop_smtp_listener
 from consult119.intake.webchat import router as webchat_router
+from consult119.logs import RequestIds
+from consult119.metrics import install_metrics
+from consult119.metrics import router as metrics_router
 from consult119.outbound.dispatcher import start_dispatcher
 from consult119.pages import install_pages
+from consult119.readiness import code_head, readiness
 from consult119.replies.routes import router as replies_router
 from consult119.reports.routes import router as reports_router
 from consult119.staff.routes import router as staff_router
@@ -72,13 +76,17 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 "post to them: %s",
                 ", ".join(open_channels),
             )
+        db.writer.start()
+        code_head()  # read the migrations once now, not on the first /readyz
         triage_scheduler = scheduler.start(ctx)
+        ctx.extras["scheduler"] = triage_scheduler
         smtp_listener = start_smtp_listener(ctx)
         dispatcher = start_dispatcher(ctx)
         try:
             async with console_lifespan(ctx):
                 yield
         finally:
+            ctx.extras.pop("scheduler", None)
             await triage_scheduler.stop()
             await dispatcher.stop()
             stop_smtp_listener(smtp_listener)
@@ -94,9 +102,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
     app.state.ctx = ctx
     install_error_handlers(app)
+    install_metrics(ctx)
     app.add_middleware(
         BodyLimit, max_bytes=settings.max_body_bytes, own_limit_paths=OWN_BODY_LIMIT_PATHS
     )
+    # Outermost: every answer, a refusal of the body limit too, carries its X-Request-ID.
+    app.add_middleware(RequestIds)
     app.include_router(auth_router)
     app.include_router(chat_intake_router)
     app.include_router(console_router)
@@ -113,6 +124,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(merge_router)
     app.include_router(replies_router)
     app.include_router(reports_router)
+    app.include_router(metrics_router)
     install_api_docs(app)
     install_pages(app)
 
@@ -126,5 +138,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             log.warning("health check failed: %s", type(exc).__name__)
             return JSONResponse({"status": "unavailable"}, status_code=503)
         return JSONResponse({"status": "ok"})
+
+    @app.get("/readyz", tags=["ops"])
+    def readyz() -> JSONResponse:
+        """200 when the schema is current and the intake writer, the relay and the scheduler
+        run; 503 naming each part that is not ready."""
+        ready, body = readiness(ctx)
+        return JSONResponse(body, status_code=200 if ready else 503)
 
     return app

@@ -34,6 +34,7 @@ from consult119.console.snapshot import (
 )
 from consult119.db import Database
 from consult119.errors import DomainError, Unauthorized
+from consult119.metrics import CONSOLE_CONNECTIONS
 from consult119.realtime.hub import Subscriber, encode
 from consult119.realtime.relay import iso
 from consult119.staff.models import Staff
@@ -99,7 +100,11 @@ async def console_socket(websocket: WebSocket) -> None:
     if runtime is None:
         await websocket.close(CLOSE_TRY_AGAIN, "unavailable")
         return
-    await ConsoleConnection(websocket, runtime).run()
+    CONSOLE_CONNECTIONS.inc()
+    try:
+        await ConsoleConnection(websocket, runtime).run()
+    finally:
+        CONSOLE_CONNECTIONS.dec()
 
 
 # A plain Starlette route: the console takes no FastAPI dependencies, and skipping their

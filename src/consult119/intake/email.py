@@ -16,6 +16,7 @@ import html
 import logging
 import re
 import string
+import time
 from dataclasses import dataclass, field
 from email import policy
 from email.headerregistry import Address
@@ -34,6 +35,7 @@ from consult119.i18n import lazy_gettext as _l
 from consult119.intake.http import SIGNATURE_HEADER, read_body, verify_signature
 from consult119.intake.service import AttachmentIn, InboundMessage, IntakeResult
 from consult119.mailaddress import address_of, one_line
+from consult119.metrics import count_intake, intake_outcome
 from consult119.outbound.acks import receive_with_ack
 from consult119.outbound.delivery import mark_bounced
 from consult119.outbound.jobs import CASE_TOKEN_RE
@@ -435,7 +437,15 @@ def receive_email(ctx: AppContext, raw: bytes, *, envelope_from: str | None = No
             return "invalid_sender"
         return None if limits.take(parsed.reply_to) else "rate_limited"
 
-    return EmailOutcome(receive_with_ack(ctx, to_inbound(parsed), ack=True, gate=gate))
+    started = time.perf_counter()
+    result = receive_with_ack(ctx, to_inbound(parsed), ack=True, gate=gate)
+    # Mail has no per-sender admission: its outcome is counted here, after the commit.
+    count_intake(
+        result.message.source,
+        intake_outcome(result.created, result.duplicate),
+        time.perf_counter() - started,
+    )
+    return EmailOutcome(result)
 
 
 class AckLimits:

@@ -132,6 +132,11 @@ class Relay:
         if self.listen_url:
             self._tasks.append(asyncio.create_task(self._listen(), name="relay-listen"))
 
+    @property
+    def running(self) -> bool:
+        """Whether the pump that publishes events is running."""
+        return bool(self._tasks) and not self._tasks[0].done()
+
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()

@@ -25,6 +25,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from consult119.db import Database, log_failure
+from consult119.metrics import SLA_BREACHES
 from consult119.staff import repository as staff_repo
 from consult119.staff import service as service_staff
 from consult119.staff.models import Shift, Staff
@@ -223,6 +224,7 @@ def _auto_assign(db: Database, now: datetime, policy: AssignmentPolicy) -> list[
 def _sla(db: Database, now: datetime) -> tuple[list[int], list[int]]:
     """``sla.warning`` at 80 % of the target, ``sla.breached`` at 100 %, once each."""
     fired: dict[str, list[int]] = {}
+    breached_levels: list[int] = []
     levels = list(ktas.LEVELS)
     with db.unit_of_work() as session:
         for name, column, leads in (
@@ -247,7 +249,11 @@ def _sla(db: Database, now: datetime) -> tuple[list[int], list[int]]:
                     target_seconds=int(ktas.target(ticket.priority).total_seconds()),
                     assignee_id=ticket.assignee_id,
                 )
+                if name == "sla.breached":
+                    breached_levels.append(ticket.priority)
             fired[name] = ids
+    for level in breached_levels:  # committed: each breach is stamped once, in one process
+        SLA_BREACHES.labels(level=str(level)).inc()
     return fired["sla.warning"], fired["sla.breached"]
 
 
@@ -256,6 +262,10 @@ class SchedulerHandle:
     """Returned by :func:`start`; ``await handle.stop()`` ends the loop."""
 
     task: asyncio.Task[None]
+
+    @property
+    def running(self) -> bool:
+        return not self.task.done()
 
     async def stop(self) -> None:
         self.task.cancel()
