@@ -127,7 +127,6 @@ def _emit(
     table: Callable[[Any], exports.Table],
     title: str,
     output: Path | None,
-    default_name: str,
 ) -> None:
     """Print or write ``report`` as a Rich table, CSV, JSON (the API's shape) or XLSX."""
     if fmt == "json":
@@ -260,15 +259,9 @@ def channel_share(
                     svc.share_headline(s, period, compare=compare, locale=locale),
                 )
             )
-            previous = {
-                "previous_year": period.previous_year,
-                "previous_period": period.previous_period,
-            }
-            about = exports.About(
-                period, previous[compare]() if compare in previous else None, utcnow(), locale
-            )
+            about = exports.About(period, svc.compared_period(period, compare), utcnow(), locale)
             if fmt == "json":
-                _emit(fmt, report, exports.channel_share_table, "", output, "")
+                _emit(fmt, report, exports.channel_share_table, "", output)
             elif fmt == "table":
                 if not report.period.total:
                     out.print(_no_cases(period))
@@ -277,7 +270,7 @@ def channel_share(
             elif chosen is not None or fmt == "xlsx":
                 _labelled_output(fmt, [exports.channel_share_sheet(report, about)], about, output)
             else:
-                _emit(fmt, report, exports.channel_share_table, "", output, "")
+                _emit(fmt, report, exports.channel_share_table, "", output)
             if fmt != "table" and not report.period.total:
                 err.print(_no_cases(period))
 
@@ -347,7 +340,6 @@ def monthly(
             exports.monthly_table,
             _("Cases per month {year} (by {by})", year=year, by=by),
             output,
-            f"monthly-{year}",
         )
 
     _guarded(go)
@@ -374,7 +366,6 @@ def response_times(
             exports.response_times_table,
             _("Response times (by {by})", by=by),
             output,
-            f"response-times-{period.start}",
         )
 
     _guarded(go)
@@ -400,7 +391,6 @@ def sla(
             exports.sla_table,
             _("SLA compliance by KTAS level"),
             output,
-            f"sla-{period.start}",
         )
 
     _guarded(go)
@@ -429,7 +419,6 @@ def breakdown(
             exports.breakdown_table,
             _("Cases by {dimension}", dimension=dimension),
             output,
-            f"{dimension}-{period.start}",
         )
 
     _guarded(go)
@@ -455,7 +444,6 @@ def workload(
             exports.workload_table,
             _("Workload per doctor"),
             output,
-            f"workload-{period.start}",
         )
 
     _guarded(go)

@@ -123,11 +123,8 @@ def channel_share(
     period = _period(ctx, start, end)
     with ctx.db.read_session() as session:
         report = svc.channel_share(session, period, by=by, compare=compare)
-    previous = {"previous_year": period.previous_year, "previous_period": period.previous_period}
     about = (
-        exports.About(
-            period, previous[compare]() if compare in previous else None, ctx.now(), locale
-        )
+        exports.About(period, svc.compared_period(period, compare), ctx.now(), locale)
         if locale
         else None
     )

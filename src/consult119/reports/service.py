@@ -177,6 +177,15 @@ def _share_period(period: Period, counts: dict[str, int], keys: list[str]) -> Sh
     return SharePeriod(start=period.start, end=period.end, total=total, rows=rows)
 
 
+def compared_period(period: Period, compare: str) -> Period | None:
+    """The period ``compare`` sets beside ``period`` (None for ``none``)."""
+    if compare == "previous_year":
+        return period.previous_year()
+    if compare == "previous_period":
+        return period.previous_period()
+    return None
+
+
 def channel_share(
     session: Session, period: Period, *, by: str = "channel", compare: str = "previous_year"
 ) -> ChannelShare:
@@ -185,11 +194,7 @@ def channel_share(
     check_choice(compare, COMPARE_CHOICES, "unknown_compare", "compare")
     known = KNOWN_KEYS[by]
     current = repo.count_by(session, by, period.start_utc, period.end_utc, known)
-    previous_period = None
-    if compare == "previous_year":
-        previous_period = period.previous_year()
-    elif compare == "previous_period":
-        previous_period = period.previous_period()
+    previous_period = compared_period(period, compare)
     before = (
         repo.count_by(session, by, previous_period.start_utc, previous_period.end_utc, known)
         if previous_period
