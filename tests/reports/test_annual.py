@@ -173,6 +173,9 @@ def test_years_offered_are_those_with_cases_and_the_report_opens_on_the_last_com
     body = httpx.get(url, headers=headers, timeout=30).json()
     assert body["years"][0] == {"year": this_year, "total": 1}
     assert body["default"] == 2024  # a year still running is offered, but not opened on
+    add_cases(datetime(1850, 6, 1, tzinfo=UTC), "phone")  # a stray date: outside any report
+    r = httpx.get(url, headers=headers, timeout=30)
+    assert r.status_code == 200 and r.json()["years"][-1] == {"year": 2021, "total": 2}
 
 
 def test_annual_bad_input_is_a_clear_422(live_server, db):

@@ -527,7 +527,11 @@ def report_years(session: Session, zone: ZoneInfo, *, now: datetime) -> ReportYe
     first, last = repo.case_time_span(session)
     years: list[YearCount] = []
     if first is not None and last is not None:
-        for y in range(last.astimezone(zone).year, first.astimezone(zone).year - 1, -1):
+        # Within the years a report accepts: a stray date far off (an import typo) must not
+        # turn this list into an error or a thousand queries.
+        newest = min(last.astimezone(zone).year, LATEST.year - 1)
+        oldest = max(first.astimezone(zone).year, EARLIEST.year, newest - 100)
+        for y in range(newest, oldest - 1, -1):
             span = year_period(y, zone)
             n = repo.count_cases(session, span.start_utc, span.end_utc)
             if n:
