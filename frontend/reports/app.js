@@ -70,7 +70,7 @@ register({
     "loading": "불러오는 중…",
     "report.title": "재외국민 119 응급의료상담 실적 {period}",
     "report.about": "기간 {start} – {last} · 비교 {pstart} – {plast} · 시간대 {zone} · 작성 {made}",
-    "report.total": "총 상담 {total}건 ({previous}년 {previousTotal}건, {change})",
+    "report.total": "총 상담 {total}건 ({previous} {previousTotal}건, {change})",
     "report.total_first": "총 상담 {total}건",
     "report.no_cases": "{period}에는 상담이 없습니다.",
     "report.no_years": "아직 상담 기록이 없습니다. 기간을 직접 지정할 수 있습니다.",
@@ -611,7 +611,7 @@ function renderAnnual(report) {
     : total.previous_count
       ? t("report.total", {
           total: formatCount(total.count, locale),
-          previous: report.previous.start.slice(0, 4),
+          previous: periodLabel(report.previous),
           previousTotal: formatCount(total.previous_count, locale),
           change: `${total.change >= 0 ? "+" : "−"}${formatCount(Math.abs(total.change), locale)}`,
         })
