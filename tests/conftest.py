@@ -231,7 +231,9 @@ def module_server(database_url: str, tmp_path_factory: pytest.TempPathFactory):
     memory that the emptied tables contradict: its rate limits are per sender (give each test
     its own senders), and its event relay remembers the last event id it published, so a test
     that reads the event stream (console, webchat sockets) needs a server of its own, or a
-    module server with no emptying between tests (see tests/tickets/live.py).
+    module server with no emptying between tests (see tests/tickets/live.py). The same holds
+    for tests that queue replies: the outbound worker may still hold a claimed outbox row when
+    the tables are emptied, and on PostgreSQL the ids start again at 1.
     """
     database = Database(Settings(database_url=database_url, secret_key=TEST_SECRET))
     _truncate(database)
