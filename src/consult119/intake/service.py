@@ -26,6 +26,7 @@ from consult119.tickets.codes import (
     Direction,
     Source,
     Status,
+    format_case_number,
 )
 from consult119.tickets.events import message_event, ticket_event
 from consult119.tickets.models import (
@@ -110,10 +111,6 @@ _CONTACT_FIELDS = (
     "phone_e164",
     "email",
 )
-
-
-def format_case_number(year: int, seq: int) -> str:
-    return f"C119-{year:04d}-{seq:06d}"
 
 
 class IntakeService:

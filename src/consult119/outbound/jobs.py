@@ -14,10 +14,9 @@ from sqlalchemy.orm import Session
 from consult119.mailaddress import one_line
 from consult119.outbound.delivery import Claimed
 from consult119.outbound.senders import Job
-from consult119.tickets.codes import Direction
+from consult119.tickets.codes import CASE_TOKEN_RE, Direction
 from consult119.tickets.models import Contact, ContactIdentity, Message, Ticket
 
-CASE_TOKEN_RE = re.compile(r"\[(C119-\d{4}-\d{6})\]")
 #: Our Message-IDs: ``<c119.<message id>.<random>@domain>``; the random part makes them unguessable.
 OWN_MESSAGE_ID_RE = re.compile(r"^<c119\.(\d+)\.[0-9a-f]{16}@[^>]+>$")
 #: How many earlier Message-IDs a reply cites in ``References``.

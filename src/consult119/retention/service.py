@@ -38,6 +38,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, delete, exists, func, 
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
+from consult119.audit import service as audit
 from consult119.audit.models import AuditEntry
 from consult119.config import Settings
 from consult119.db import Database
@@ -258,8 +259,9 @@ def purge(
     result = PurgeResult(cutoffs=cut)
     batch = settings.retention_batch_size
     with db.unit_of_work() as session:
-        entry = AuditEntry(at=now, staff_id=None, action=PURGE_ACTION, detail=_detail(result, by))
-        session.add(entry)
+        entry = audit.record(
+            session, staff_id=None, action=PURGE_ACTION, detail=_detail(result, by), at=now
+        )
         session.flush()
         result.audit_id = entry.id
 

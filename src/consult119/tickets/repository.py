@@ -41,21 +41,30 @@ _FIND_CONTACT = Prepared(
 )
 
 
-def next_case_seq(session: Session, year: int) -> int:
-    """The next sequence number of ``year`` in one upsert; gap-free because a rollback undoes
-    it, and unique because the counter row stays locked until commit."""
+def allocate_case_seqs(session: Session, year: int, n: int = 1) -> int:
+    """Reserve the next ``n`` sequence numbers of ``year`` in one upsert; returns the first.
+
+    The one place case numbers are allocated (intake, the importer, the demo). Gap-free because
+    a rollback undoes it, and unique because the counter row stays locked until commit.
+    """
     dialect = session.get_bind().dialect.name
     stmt = _NEXT_SEQ.get(dialect)
     if stmt is None:
         ins = pg_insert(_counters) if dialect == "postgresql" else sqlite_insert(_counters)
         stmt = _NEXT_SEQ[dialect] = Prepared(
-            ins.values(year=bindparam("year"), last_seq=1)
+            ins.values(year=bindparam("year"), last_seq=bindparam("n"))
             .on_conflict_do_update(
-                index_elements=[_counters.c.year], set_={"last_seq": _counters.c.last_seq + 1}
+                index_elements=[_counters.c.year],
+                set_={"last_seq": _counters.c.last_seq + ins.excluded.last_seq},
             )
             .returning(_counters.c.last_seq)
         )
-    return int(stmt.scalar(session, {"year": year}))
+    return int(stmt.scalar(session, {"year": year, "n": n})) - n + 1
+
+
+def next_case_seq(session: Session, year: int) -> int:
+    """The next sequence number of ``year`` (see :func:`allocate_case_seqs`)."""
+    return allocate_case_seqs(session, year, 1)
 
 
 def find_message_ref(session: Session, source: str, external_id: str) -> tuple[int, int] | None:
@@ -132,9 +141,24 @@ def get_ticket(session: Session, ticket_id: int, *, for_update: bool = False) ->
     return session.scalars(stmt).first()
 
 
-def bump_version(session: Session, ticket: Ticket, now: datetime, **values: object) -> bool:
-    """Conditional update on ``version``: True when this writer won, False when someone else
-    changed the ticket first. Used wherever two people may act at once."""
+def bump_version(
+    session: Session, ticket: Ticket, now: datetime, *, if_unchanged: bool = True, **values: object
+) -> bool:
+    """The one place a case's ``version`` moves on (with ``updated_at`` and any ``values``).
+
+    By default a conditional update on ``version``: True when this writer won, False when
+    someone else changed the ticket first. Used wherever two people may act at once.
+
+    ``if_unchanged=False`` is for a caller that holds the row (:func:`lock_ticket`) or writes
+    alone: the new version goes onto the object and is written with its other changes when
+    the session flushes, without a statement of its own; always True.
+    """
+    if not if_unchanged:
+        for name, value in values.items():
+            setattr(ticket, name, value)
+        ticket.version += 1
+        ticket.updated_at = now
+        return True
     result = session.execute(
         update(Ticket)
         .where(Ticket.id == ticket.id, Ticket.version == ticket.version)

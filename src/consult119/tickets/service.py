@@ -107,8 +107,7 @@ def _set_assignee(
             ticket.status = Status.ASSIGNED.value
     elif ticket.status in (Status.ASSIGNED, Status.IN_PROGRESS, Status.WAITING):
         ticket.status = _queue_status(ticket)
-    ticket.version += 1
-    ticket.updated_at = now
+    repo.bump_version(session, ticket, now, if_unchanged=False)
     ticket_event(
         session,
         "ticket.assigned",
@@ -259,8 +258,7 @@ def triage(
     if ticket.status == Status.NEW:
         ticket.status = Status.TRIAGED.value
     sla.reset_clock(ticket, now=now)
-    ticket.version += 1
-    ticket.updated_at = now
+    repo.bump_version(session, ticket, now, if_unchanged=False)
     ticket_event(
         session,
         "ticket.triaged",
@@ -460,8 +458,7 @@ def add_message(
     session.flush()
     if not internal:
         outbound.enqueue(session, ticket, message, now=now)
-    ticket.version += 1
-    ticket.updated_at = now
+    repo.bump_version(session, ticket, now, if_unchanged=False)
     message_event(session, message, ticket, at=now, actor_id=staff.id)
     return message
 
@@ -556,8 +553,7 @@ def change_status(
             requeue_if_off_duty(session, ticket, now=now)
         return ticket
     ticket.status = target.value
-    ticket.version += 1
-    ticket.updated_at = now
+    repo.bump_version(session, ticket, now, if_unchanged=False)
     ticket_event(
         session,
         "ticket.status_changed",
@@ -590,8 +586,7 @@ def reopen(
     ticket.status = to.value
     ticket.resolved_at = None
     ticket.reopen_count += 1
-    ticket.version += 1
-    ticket.updated_at = now
+    repo.bump_version(session, ticket, now, if_unchanged=False)
     ticket_event(
         session,
         "ticket.status_changed",
