@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 
 from consult119 import __version__
 from consult119.apidocs import install_api_docs
@@ -20,7 +19,7 @@ from consult119.config import Settings, get_settings
 from consult119.console.runtime import console_lifespan
 from consult119.console.socket import router as console_router
 from consult119.context import AppContext, Clock
-from consult119.db import Database, utcnow
+from consult119.db import Database, ping, utcnow
 from consult119.errors import install_error_handlers
 from consult119.intake.chat import router as chat_intake_router
 from consult119.intake.email import router as email_intake_router
@@ -119,7 +118,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         """200 once the database answers; 503 while it does not."""
         try:
             with db.read_session() as session:
-                session.execute(text("SELECT 1"))
+                ping(session)
         except Exception as exc:  # noqa: BLE001 - any failure means "not healthy"
             log.warning("health check failed: %s", type(exc).__name__)
             return JSONResponse({"status": "unavailable"}, status_code=503)

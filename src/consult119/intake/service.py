@@ -182,10 +182,10 @@ class IntakeService:
         )
 
     def _duplicate(self, session: Session, message_id: int, ticket_id: int) -> IntakeResult:
-        message = session.get(Message, message_id)
-        ticket = session.get(Ticket, ticket_id)
+        message = repo.get_message(session, message_id)
+        ticket = repo.get_ticket(session, ticket_id)
         assert message is not None and ticket is not None
-        contact = session.get(Contact, ticket.contact_id)
+        contact = repo.get_contact(session, ticket.contact_id)
         assert contact is not None
         return IntakeResult(ticket, contact, message, created=False, duplicate=True)
 
@@ -289,7 +289,7 @@ class IntakeService:
                 },
             )
             return contact, True
-        contact = session.get(Contact, contact_id)  # type: ignore[assignment]
+        contact = repo.get_contact(session, contact_id)  # type: ignore[assignment]
         assert contact is not None
         # The latest word from the traveller wins: they move, change language, board a ship.
         for name, value in details.items():

@@ -25,7 +25,6 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from consult119.audit import service as audit
@@ -247,11 +246,7 @@ def validate(
         progress(report.rows % CHUNK)
     refs = list(lines)
     for i in range(0, len(refs), CHUNK):
-        seen = session.scalars(
-            select(Message.external_id).where(
-                Message.source == IMPORT_SOURCE, Message.external_id.in_(refs[i : i + CHUNK])
-            )
-        )
+        seen = ticket_repo.external_ids_present(session, IMPORT_SOURCE, refs[i : i + CHUNK])
         for ref in seen:
             report.errors.append(
                 BadRow(lines[ref], "ref", _l("{ref} was imported before", ref=repr(ref)))
@@ -284,27 +279,23 @@ def import_cases(
     by_year: dict[int, list[dict[str, Any]]] = {}
     for r in rows:
         by_year.setdefault(r["created_at"].astimezone(zone).year, []).append(r)
-    contacts_t, tickets_t = Contact.__table__, Ticket.__table__
     with db.unit_of_work() as session:
         for year, cases in sorted(by_year.items()):
             first = ticket_repo.allocate_case_seqs(session, year, len(cases))
             for start in range(0, len(cases), CHUNK):
                 chunk = cases[start : start + CHUNK]
-                contact_ids = (
-                    session.execute(
-                        insert(contacts_t).returning(contacts_t.c.id, sort_by_parameter_order=True),
-                        [
-                            {
-                                "country": r["country"],
-                                "location_type": r["location_type"],
-                                "created_at": r["created_at"],
-                                "updated_at": r["created_at"],
-                            }
-                            for r in chunk
-                        ],
-                    )
-                    .scalars()
-                    .all()
+                contact_ids = ticket_repo.insert_returning_ids(
+                    session,
+                    Contact,
+                    [
+                        {
+                            "country": r["country"],
+                            "location_type": r["location_type"],
+                            "created_at": r["created_at"],
+                            "updated_at": r["created_at"],
+                        }
+                        for r in chunk
+                    ],
                 )
                 tickets = []
                 for offset, (r, contact_id) in enumerate(zip(chunk, contact_ids, strict=True)):
@@ -340,16 +331,10 @@ def import_cases(
                             "version": 1,
                         }
                     )
-                ticket_ids = (
-                    session.execute(
-                        insert(tickets_t).returning(tickets_t.c.id, sort_by_parameter_order=True),
-                        tickets,
-                    )
-                    .scalars()
-                    .all()
-                )
-                session.execute(
-                    insert(Message.__table__),
+                ticket_ids = ticket_repo.insert_returning_ids(session, Ticket, tickets)
+                ticket_repo.insert_rows(
+                    session,
+                    Message,
                     [
                         {
                             "ticket_id": tid,

@@ -153,7 +153,7 @@ def auto_assign(
 
 
 def _on_duty_doctor(session: Session, staff_id: int, now: datetime) -> Staff:
-    target = session.get(Staff, staff_id)
+    target = staff_repo.get_staff(session, staff_id)
     if target is None or target.disabled:
         raise Invalid(
             "unknown_staff",
@@ -174,7 +174,7 @@ def _on_duty_doctor(session: Session, staff_id: int, now: datetime) -> Staff:
 def requeue_if_off_duty(session: Session, ticket: Ticket, *, now: datetime) -> bool:
     """A reopened case whose doctor has left goes back to the queue (SPEC)."""
     assert ticket.assignee_id is not None
-    holder = session.get(Staff, ticket.assignee_id)
+    holder = staff_repo.get_staff(session, ticket.assignee_id)
     if (
         holder is not None
         and not holder.disabled
