@@ -169,14 +169,13 @@ def who() -> str:
 
 def _record(settings: Settings, action: str, detail: dict[str, object]) -> int | None:
     """One access-log entry: a backup reads, a restore writes, every record there is."""
-    from consult119.audit.models import AuditEntry
-    from consult119.db import Database, utcnow
+    from consult119.audit import service as audit
+    from consult119.db import Database
 
     db = Database(settings)
     try:
         with db.unit_of_work() as session:
-            entry = AuditEntry(at=utcnow(), staff_id=None, action=action, detail=detail)
-            session.add(entry)
+            entry = audit.record(session, staff_id=None, action=action, detail=detail)
             session.flush()
             return entry.id
     finally:

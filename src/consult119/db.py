@@ -312,3 +312,8 @@ def literal_in(column: Any, values: Iterable[str]) -> Any:
         if not v.replace("_", "").isalnum():
             raise ValueError(f"not a plain code: {v!r}")
     return column.in_([literal_column(f"'{v}'") for v in values])
+
+
+def ping(session: Session) -> None:
+    """One ``SELECT 1``: raises when the database does not answer (the health check)."""
+    session.execute(text("SELECT 1"))

@@ -38,10 +38,10 @@ from consult119.models import metadata
 from consult119.replies import service as replies_service
 from consult119.staff.models import Role, Shift, Staff
 from consult119.staff.service import create_staff
-from consult119.tickets.codes import SOURCE_CHANNEL, Source, Status
+from consult119.tickets import repository as ticket_repo
+from consult119.tickets.codes import SOURCE_CHANNEL, Source, Status, format_case_number
 from consult119.tickets.events import ticket_event
 from consult119.tickets.models import (
-    CaseCounter,
     Contact,
     ContactIdentity,
     Message,
@@ -455,8 +455,9 @@ def _history(
         contacts: list[dict[str, Any]] = []
         identities: list[tuple[str, str]] = []
         tickets: list[dict[str, Any]] = []
+        first = ticket_repo.allocate_case_seqs(session, year, n)
         for seq, (at, source, location, category) in enumerate(
-            zip(created, sources, locations, categories, strict=True), start=1
+            zip(created, sources, locations, categories, strict=True), start=first
         ):
             serial += 1
             channel = SOURCE_CHANNEL[Source(source)].value
@@ -498,7 +499,7 @@ def _history(
             age, sex = _age_sex(rng, location)
             tickets.append(
                 {
-                    "case_number": f"C119-{year:04d}-{seq:06d}",
+                    "case_number": format_case_number(year, seq),
                     "year": year,
                     "seq": seq,
                     "channel": channel,
@@ -561,9 +562,8 @@ def _history(
         )
         ticket_ids = _with_ids(session, tickets_t, tickets)
         session.execute(insert(tickets_t), tickets)
-        merged = _merged_duplicates(session, year, tickets, ticket_ids, now, rng)
+        _merged_duplicates(session, year, tickets, ticket_ids, now, rng)
         _messages(session, tickets, ticket_ids, rng)
-        session.execute(insert(CaseCounter.__table__).values(year=year, last_seq=n + merged))
         counted[year] = n
         step(lazy_ngettext("{year}: {n:,} case", "{year}: {n:,} cases", n, year=year))
     _sync_sequences(session)
@@ -603,16 +603,17 @@ def _merged_duplicates(
     """A few cases opened twice (a traveller wrote again on a second channel) and merged into
     the first: they exist, and reports do not count them."""
     picks = rng.sample(range(len(tickets)), k=min(12, len(tickets)))
+    first = ticket_repo.allocate_case_seqs(session, year, len(picks))
     rows = []
-    for i, index in enumerate(picks, start=1):
+    for seq, index in enumerate(picks, start=first):
         survivor = tickets[index]
         at = survivor["created_at"] + timedelta(minutes=rng.randint(2, 30))
         merged_at = min(at + timedelta(minutes=10), now)
         rows.append(
             {
                 **survivor,
-                "case_number": f"C119-{year:04d}-{len(tickets) + i:06d}",
-                "seq": len(tickets) + i,
+                "case_number": format_case_number(year, seq),
+                "seq": seq,
                 "status": Status.MERGED.value,
                 "merged_into_id": ids[index],
                 "created_at": at,
@@ -759,16 +760,14 @@ def _live(
             ticket.triaged_at = triaged
             ticket.sla_due_at = at + timedelta(minutes=TARGET_MINUTES[acuity])
             ticket.patient_age, ticket.patient_sex = _age_sex(rng, location)
-            ticket.version += 1
-            ticket.updated_at = triaged
+            ticket_repo.bump_version(session, ticket, triaged, if_unchanged=False)
             ticket_event(session, "ticket.triaged", ticket, at=triaged)
             if assign and doctors_on_duty:
                 assigned = triaged + timedelta(minutes=1)
                 ticket.assignee_id = doctors_on_duty[i % len(doctors_on_duty)]
                 ticket.assigned_at = assigned
                 ticket.status = Status.ASSIGNED.value
-                ticket.version += 1
-                ticket.updated_at = assigned
+                ticket_repo.bump_version(session, ticket, assigned, if_unchanged=False)
                 ticket_event(session, "ticket.assigned", ticket, at=assigned)
     return len(LIVE)
 

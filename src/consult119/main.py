@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 
 from consult119 import __version__
 from consult119.apidocs import install_api_docs
@@ -20,7 +19,7 @@ from consult119.config import Settings, get_settings
 from consult119.console.runtime import console_lifespan
 from consult119.console.socket import router as console_router
 from consult119.context import AppContext, Clock
-from consult119.db import Database, utcnow
+from consult119.db import Database, ping, utcnow
 from consult119.errors import install_error_handlers
 from consult119.intake.chat import router as chat_intake_router
 from consult119.intake.email import router as email_intake_router
@@ -34,6 +33,7 @@ from consult119.intake.webchat import router as webchat_router
 from consult119.logs import RequestIds
 from consult119.metrics import install_metrics
 from consult119.metrics import router as metrics_router
+from consult119.outbound import repository as outbound_repo
 from consult119.outbound.dispatcher import start_dispatcher
 from consult119.pages import install_pages
 from consult119.readiness import code_head, readiness
@@ -102,7 +102,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
     app.state.ctx = ctx
     install_error_handlers(app)
-    install_metrics(ctx)
+    install_metrics(ctx, outbound_repo.work_counts)
     app.add_middleware(
         BodyLimit, max_bytes=settings.max_body_bytes, own_limit_paths=OWN_BODY_LIMIT_PATHS
     )
@@ -133,7 +133,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         """200 once the database answers; 503 while it does not."""
         try:
             with db.read_session() as session:
-                session.execute(text("SELECT 1"))
+                ping(session)
         except Exception as exc:  # noqa: BLE001 - any failure means "not healthy"
             log.warning("health check failed: %s", type(exc).__name__)
             return JSONResponse({"status": "unavailable"}, status_code=503)

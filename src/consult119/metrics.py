@@ -23,8 +23,8 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import logging
-from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -41,13 +41,17 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
-from sqlalchemy import text
 
 from consult119.i18n import lazy_gettext as _l
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from consult119.context import AppContext
     from consult119.db import Database
+
+#: Reads ``(what, channel, source, status, n)`` rows for the database gauges.
+WorkCounts = Callable[["Session"], list[Any]]
 
 log = logging.getLogger(__name__)
 
@@ -146,15 +150,6 @@ def count_database_error(exc: BaseException) -> None:
     DATABASE_ERRORS.labels(kind=kind).inc()
 
 
-# The scrape-time gauges: one statement, two aggregates (each over an index of its table).
-_STATE = text(
-    "SELECT 'outbox' AS what, channel, source, status, count(*) AS n FROM outbox "
-    "WHERE status IN ('queued', 'sending', 'failed') GROUP BY channel, source, status "
-    "UNION ALL "
-    "SELECT 'open', channel, NULL, CAST(priority AS VARCHAR(2)), count(*) FROM tickets "
-    "WHERE status IN ('new', 'triaged', 'assigned', 'in_progress', 'waiting') "
-    "GROUP BY channel, priority"
-)
 #: Ranks are KTAS levels 1-5: each is reported, 0 when no open case has it.
 RANKS = ("1", "2", "3", "4", "5")
 
@@ -162,8 +157,9 @@ RANKS = ("1", "2", "3", "4", "5")
 class DatabaseCollector(Collector):
     """Open cases by rank and outbox items pending or failed by channel, read when scraped."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, work_counts: WorkCounts) -> None:
         self.db = db
+        self.work_counts = work_counts
 
     def describe(self) -> Iterable[Metric]:
         return [self._open(), self._outbox("pending"), self._outbox("failed")]
@@ -190,7 +186,7 @@ class DatabaseCollector(Collector):
         open_cases, pending, failed = self._open(), self._outbox("pending"), self._outbox("failed")
         try:
             with self.db.read_session() as session:
-                rows = session.execute(_STATE).all()
+                rows = self.work_counts(session)
         except Exception as exc:  # noqa: BLE001 - a scrape must answer; the error is counted
             log.warning("metrics: reading the database failed (%s)", type(exc).__name__)
             count_database_error(exc)
@@ -220,13 +216,13 @@ class DatabaseCollector(Collector):
         yield failed
 
 
-def build_registry(db: Database) -> CollectorRegistry:
+def build_registry(db: Database, work_counts: WorkCounts) -> CollectorRegistry:
     """The registry one app serves: the process's metrics, its database's gauges, and the
     standard ``process_*`` and ``python_*`` metrics."""
     registry = CollectorRegistry(auto_describe=True)
     for collector in _process_collectors():
         registry.register(collector)
-    registry.register(DatabaseCollector(db))
+    registry.register(DatabaseCollector(db, work_counts))
     ProcessCollector(registry=registry)
     PlatformCollector(registry=registry)
     return registry
@@ -312,7 +308,9 @@ def metrics(request: Request) -> Response:
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
-def install_metrics(ctx: AppContext) -> None:
-    """Build the app's registry and read the allow list once (a bad entry fails start-up)."""
+def install_metrics(ctx: AppContext, work_counts: WorkCounts) -> None:
+    """Build the app's registry and read the allow list once (a bad entry fails start-up).
+    ``work_counts`` reads the database's gauges (``outbound.repository.work_counts``; passed in
+    because the writer, which this module's counters serve, sits below the repositories)."""
     ctx.extras["metrics_allow"] = parse_networks(ctx.settings.metrics_allow)
-    ctx.extras["metrics_registry"] = build_registry(ctx.db)
+    ctx.extras["metrics_registry"] = build_registry(ctx.db, work_counts)

@@ -6,7 +6,10 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from consult119.db import database_unavailable
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -27,3 +30,14 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(1190119)")
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+
+
+def database_revision(session: Session) -> str | None:
+    """The revision the database is at (None: no Alembic table, never migrated). A database
+    out of reach raises, as any read would."""
+    try:
+        return session.scalar(text("SELECT version_num FROM alembic_version"))
+    except Exception as exc:
+        if database_unavailable(exc):
+            raise
+        return None  # no alembic_version table

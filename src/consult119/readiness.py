@@ -13,10 +13,12 @@ import logging
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
 
 from consult119.db import outage
+from consult119.migrate import MIGRATIONS
+from consult119.migrate import database_revision as read_revision
 
 if TYPE_CHECKING:
     from consult119.context import AppContext
@@ -30,10 +32,6 @@ PARTS = ("schema", "writer", "relay", "scheduler")
 @lru_cache(maxsize=1)
 def code_head() -> str | None:
     """The newest revision of this code's migrations."""
-    from alembic.config import Config
-
-    from consult119.migrate import MIGRATIONS
-
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     return ScriptDirectory.from_config(cfg).get_current_head()
@@ -42,14 +40,7 @@ def code_head() -> str | None:
 def database_revision(ctx: AppContext) -> str | None:
     """The revision the database is at (None: no Alembic table, never migrated)."""
     with ctx.db.read_session() as session:
-        try:
-            return session.scalar(text("SELECT version_num FROM alembic_version"))
-        except Exception as exc:
-            from consult119.db import database_unavailable
-
-            if database_unavailable(exc):
-                raise
-            return None  # no alembic_version table
+        return read_revision(session)
 
 
 def readiness(ctx: AppContext) -> tuple[bool, dict[str, Any]]:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from consult119.audit import repository
 from consult119.audit.models import AuditEntry
 from consult119.db import utcnow
 
@@ -64,24 +64,14 @@ def list_entries(
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[list[AuditEntry], int]:
-    """Newest first, with the total matching."""
-    conds = []
-    if staff_id is not None:
-        conds.append(AuditEntry.staff_id == staff_id)
-    if ticket_id is not None:
-        conds.append(AuditEntry.ticket_id == ticket_id)
-    if action is not None:
-        conds.append(AuditEntry.action == action)
-    if since is not None:
-        conds.append(AuditEntry.at >= since)
-    if until is not None:
-        conds.append(AuditEntry.at < until)
-    total = session.scalar(select(func.count()).select_from(AuditEntry).where(*conds)) or 0
-    rows = session.scalars(
-        select(AuditEntry)
-        .where(*conds)
-        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    return list(rows), total
+    """Newest first, with the total matching (see :func:`repository.list_entries`)."""
+    return repository.list_entries(
+        session,
+        staff_id=staff_id,
+        ticket_id=ticket_id,
+        action=action,
+        since=since,
+        until=until,
+        limit=limit,
+        offset=offset,
+    )

@@ -12,6 +12,7 @@ from consult119.auth.security import InvalidToken, TokenClaims, decode_token
 from consult119.context import AppContext, ContextDep
 from consult119.errors import STAFF_LOCALE_STATE, Forbidden, Unauthorized
 from consult119.i18n import lazy_gettext as _l
+from consult119.staff import repository as staff_repo
 from consult119.staff.models import Role, Staff
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -27,7 +28,7 @@ def authenticate_token(ctx: AppContext, token: str | None) -> tuple[Staff, Token
     except InvalidToken as exc:
         raise Unauthorized("invalid_token", _l("The token is invalid or has expired.")) from exc
     with ctx.db.read_session() as session:
-        staff = session.get(Staff, claims.staff_id)
+        staff = staff_repo.get_staff(session, claims.staff_id)
     if staff is None or staff.disabled:
         raise Unauthorized("account_disabled", _l("This account is disabled or no longer exists."))
     if staff.role != claims.role or staff.security_version != claims.version:

@@ -17,7 +17,6 @@ import anyio
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from consult119.audit import service as audit
@@ -27,6 +26,7 @@ from consult119.auth.security import burn_password_check, issue_token, verify_pa
 from consult119.context import AppContext, ContextDep
 from consult119.errors import RateLimited, Unauthorized
 from consult119.i18n import lazy_gettext as _l
+from consult119.staff import repository as staff_repo
 from consult119.staff.models import Staff
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -56,7 +56,7 @@ class _Outcome:
 def _check(ctx: AppContext, email: str, password: str) -> _Outcome:
     """Look the account up and check the password (blocking: runs on a login thread)."""
     with ctx.db.read_session() as session:
-        staff = session.scalars(select(Staff).where(func.lower(Staff.email) == email)).first()
+        staff = staff_repo.find_by_email(session, email)
     if len(password) > MAX_LENGTH:  # no password that long can be set: refuse unhashed
         return _Outcome(None, staff.id if staff else None, "bad_password")
     if staff is None:

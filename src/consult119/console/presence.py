@@ -16,11 +16,10 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from datetime import datetime
 
-from sqlalchemy import update
-
 from consult119.context import AppContext
 from consult119.realtime.hub import Hub
-from consult119.staff.models import Presence, Staff
+from consult119.staff import repository as staff_repo
+from consult119.staff.models import Presence
 from consult119.staff.service import set_presence
 
 log = logging.getLogger(__name__)
@@ -30,7 +29,7 @@ def apply_presence(ctx: AppContext, staff_id: int, status: str) -> bool:
     """Set presence in its own unit of work (emits ``presence.changed`` when it moves)."""
     ctx.check_presence_rate(staff_id)
     with ctx.db.unit_of_work() as session:
-        staff = session.get(Staff, staff_id, with_for_update=True)
+        staff = staff_repo.get_staff(session, staff_id, for_update=True)
         if staff is None:
             return False
         return set_presence(session, staff, status, now=ctx.now())
@@ -39,17 +38,13 @@ def apply_presence(ctx: AppContext, staff_id: int, status: str) -> bool:
 def confirm_presence(ctx: AppContext, staff_id: int) -> None:
     """A console connected: stamp ``presence_at`` so no other process's grace timer fires."""
     with ctx.db.unit_of_work() as session:
-        session.execute(
-            update(Staff)
-            .where(Staff.id == staff_id, Staff.presence != Presence.OFFLINE.value)
-            .values(presence_at=ctx.now())
-        )
+        staff_repo.confirm_presence(session, staff_id, ctx.now())
 
 
 def offline_if_gone(ctx: AppContext, staff_id: int, since: datetime) -> bool:
     """Set offline unless a console confirmed presence after ``since``."""
     with ctx.db.unit_of_work() as session:
-        staff = session.get(Staff, staff_id, with_for_update=True)
+        staff = staff_repo.get_staff(session, staff_id, for_update=True)
         if staff is None or staff.presence == Presence.OFFLINE.value:
             return False
         if staff.presence_at is not None and staff.presence_at > since:

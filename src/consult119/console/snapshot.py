@@ -13,14 +13,13 @@ from typing import Any
 from consult119.audit import service as audit
 from consult119.console.shaping import FULL, shape_ticket
 from consult119.db import Database
-from consult119.realtime.relay import (
+from consult119.realtime.relay import read_events_after
+from consult119.realtime.repository import (
     count_personal_events,
     head_event_id,
     oldest_event_id,
-    read_events_after,
 )
 from consult119.staff import repository as staff_repo
-from consult119.staff.models import Staff
 from consult119.staff.schemas import StaffPublic
 from consult119.tickets import repository as ticket_repo
 from consult119.tickets.events import ticket_public
@@ -40,7 +39,7 @@ def read_snapshot(
         else:
             mine, mine_total = [], 0
         on_duty = staff_repo.list_staff(session, now=now, on_duty=True)
-        me = session.get(Staff, staff_id)
+        me = staff_repo.get_staff(session, staff_id)
         me_on_duty = staff_repo.is_on_duty(session, staff_id, now)
     return {
         "type": "snapshot",

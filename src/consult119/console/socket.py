@@ -17,7 +17,6 @@ import logging
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
-from sqlalchemy import select
 from starlette.websockets import WebSocketDisconnect
 
 from consult119 import jsonsafe
@@ -37,6 +36,7 @@ from consult119.errors import DomainError, Unauthorized
 from consult119.metrics import CONSOLE_CONNECTIONS
 from consult119.realtime.hub import Subscriber, encode
 from consult119.realtime.relay import iso
+from consult119.staff import repository as staff_repo
 from consult119.staff.models import Staff
 
 log = logging.getLogger(__name__)
@@ -79,9 +79,7 @@ def parse_frame(message: dict[str, Any], max_bytes: int) -> dict[str, Any]:
 def access_ended(db: Database, staff_id: int, role: str) -> str | None:
     """Why the account behind a console may no longer use it (None while it may)."""
     with db.read_session() as session:
-        row = session.execute(
-            select(Staff.disabled, Staff.role).where(Staff.id == staff_id)
-        ).first()
+        row = staff_repo.access_of(session, staff_id)
     if row is None or row.disabled:
         return "account_disabled"
     if row.role != role:

@@ -15,17 +15,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
-from consult119.db import Prepared, UTCDateTime, literal_in
 from consult119.i18n import Translator, emergency_advice, negotiate_locale, translator
+from consult119.intake import repository as intake_repo
 from consult119.intake.service import IntakeResult
-from consult119.staff.models import Role, Staff
-from consult119.staff.repository import on_duty_clause
-from consult119.tickets.codes import Status
 from consult119.tickets.models import Ticket
 
 #: The longest text each channel shows in one message (None: no practical limit).
@@ -40,8 +35,7 @@ CHANNEL_LIMITS: dict[str, int | None] = {
 #: Doctor-minutes one case needs before the next can be answered: the first response, not the
 #: whole consultation. Chosen so an empty queue with two doctors on duty reads "about 5 minutes".
 MINUTES_PER_CASE = 10
-#: Cases in these states wait for a doctor to take them.
-WAITING_STATUSES = (Status.NEW.value, Status.TRIAGED.value)
+
 ELLIPSIS = "…"
 
 
@@ -65,62 +59,11 @@ class WaitEstimate:
 AHEAD_CAP = 100
 
 
-def _wait_statement(with_ticket: bool) -> Any:
-    """The two counts as one prepared statement (:class:`~consult119.db.Prepared`): building
-    the comparison tree anew, or SQLAlchemy's per-execution work, cost more than the query."""
-    conds = [literal_in(Ticket.status, WAITING_STATUSES)]
-    if with_ticket:
-        priority, created_at, ticket_id = (
-            bindparam("priority"),
-            bindparam("created_at", type_=UTCDateTime()),
-            bindparam("id"),
-        )
-        conds += [
-            Ticket.id != ticket_id,
-            or_(
-                Ticket.priority < priority,
-                and_(
-                    Ticket.priority == priority,
-                    or_(
-                        Ticket.created_at < created_at,
-                        and_(Ticket.created_at == created_at, Ticket.id < ticket_id),
-                    ),
-                ),
-            ),
-        ]
-    # Counting stops at AHEAD_CAP: past it the estimate is "hours" anyway, and the count must
-    # not grow with the queue (an intake pays for it on every new case).
-    capped = select(Ticket.id).where(*conds).limit(bindparam("cap")).subquery()
-    ahead = select(func.count()).select_from(capped).scalar_subquery()
-    doctors = (
-        select(func.count())
-        .select_from(Staff)
-        .where(
-            Staff.role == Role.DOCTOR.value,
-            Staff.disabled.is_(False),
-            on_duty_clause(bindparam("now", type_=UTCDateTime())),
-        )
-        .scalar_subquery()
-    )
-    return Prepared(select(ahead, doctors))
-
-
-_WAIT_FOR_TICKET = _wait_statement(with_ticket=True)
-_WAIT_FOR_ALL = _wait_statement(with_ticket=False)
-
-
 def estimate_wait(session: Session, *, now: datetime, ticket: Ticket | None = None) -> WaitEstimate:
     """Open cases waiting for a doctor ahead of ``ticket`` in queue order (all of them without
     a ticket), and on-duty doctors — two counts in one round trip, both served by indexes."""
-    params: dict[str, Any] = {"now": now, "cap": AHEAD_CAP}
-    if ticket is not None and ticket.id is not None:
-        params |= {"priority": ticket.priority, "created_at": ticket.created_at, "id": ticket.id}
-        stmt = _WAIT_FOR_TICKET
-    else:
-        stmt = _WAIT_FOR_ALL
-    row = stmt.first(session, params)
-    assert row is not None
-    return WaitEstimate(ahead=int(row[0] or 0), doctors=int(row[1] or 0))
+    ahead, doctors = intake_repo.wait_counts(session, now=now, cap=AHEAD_CAP, ticket=ticket)
+    return WaitEstimate(ahead=ahead, doctors=doctors)
 
 
 def opened_by_this_message(result: IntakeResult) -> bool:

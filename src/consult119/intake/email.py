@@ -38,8 +38,8 @@ from consult119.mailaddress import address_of, one_line
 from consult119.metrics import count_intake, intake_outcome
 from consult119.outbound.acks import receive_with_ack
 from consult119.outbound.delivery import mark_bounced
-from consult119.outbound.jobs import CASE_TOKEN_RE
 from consult119.ratelimit import RateLimiter
+from consult119.tickets.codes import CASE_TOKEN_RE
 
 router = APIRouter(prefix="/api/v1/intake", tags=["intake"])
 log = logging.getLogger(__name__)

@@ -26,7 +26,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consult119.context import ContextDep
@@ -47,6 +46,7 @@ from consult119.intake.service import InboundMessage, IntakeResult
 from consult119.outbound import delivery
 from consult119.outbound.acks import intake_then
 from consult119.outbound.delivery import Claimed
+from consult119.tickets import repository as ticket_repo
 from consult119.tickets.models import Message
 
 router = APIRouter(prefix="/api/v1/intake", tags=["intake"])
@@ -310,7 +310,7 @@ def _take_replies(session: Session, result: IntakeResult, now: datetime) -> list
     if not claims:
         return []
     ids = [c.message_id for c in claims]
-    by_id = {m.id: m for m in session.scalars(select(Message).where(Message.id.in_(ids)))}
+    by_id = {m.id: m for m in ticket_repo.messages_by_ids(session, ids)}
     outputs, included = _pack_replies(
         [by_id[c.message_id] for c in claims if c.message_id in by_id], MAX_OUTPUTS - 1
     )

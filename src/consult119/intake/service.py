@@ -26,6 +26,7 @@ from consult119.tickets.codes import (
     Direction,
     Source,
     Status,
+    format_case_number,
 )
 from consult119.tickets.events import message_event, ticket_event
 from consult119.tickets.models import (
@@ -115,10 +116,6 @@ _CONTACT_FIELDS = (
 )
 
 
-def format_case_number(year: int, seq: int) -> str:
-    return f"C119-{year:04d}-{seq:06d}"
-
-
 class IntakeService:
     """Turns inbound messages into cases. Stateless apart from its configuration."""
 
@@ -192,10 +189,10 @@ class IntakeService:
         )
 
     def _duplicate(self, session: Session, message_id: int, ticket_id: int) -> IntakeResult:
-        message = session.get(Message, message_id)
-        ticket = session.get(Ticket, ticket_id)
+        message = repo.get_message(session, message_id)
+        ticket = repo.get_ticket(session, ticket_id)
         assert message is not None and ticket is not None
-        contact = session.get(Contact, ticket.contact_id)
+        contact = repo.get_contact(session, ticket.contact_id)
         assert contact is not None
         return IntakeResult(ticket, contact, message, created=False, duplicate=True)
 
@@ -299,7 +296,7 @@ class IntakeService:
                 },
             )
             return contact, True
-        contact = session.get(Contact, contact_id)  # type: ignore[assignment]
+        contact = repo.get_contact(session, contact_id)  # type: ignore[assignment]
         assert contact is not None
         # The latest word from the traveller wins: they move, change language, board a ship.
         for name, value in details.items():

@@ -34,7 +34,6 @@ from pydantic import (
     StringConstraints,
     ValidationError,
 )
-from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -45,6 +44,7 @@ from consult119.auth.deps import client_ip, require_roles
 from consult119.context import AppContext, ContextDep
 from consult119.errors import DomainError, Invalid, RateLimited
 from consult119.i18n import lazy_gettext as _l
+from consult119.intake import repository as intake_repo
 from consult119.intake.ack import acknowledgement
 from consult119.intake.admission import admit, settle
 from consult119.intake.chat import invalid_from
@@ -64,7 +64,7 @@ from consult119.staff.models import Role, Staff
 from consult119.tickets import repository as repo
 from consult119.tickets import service as tickets_service
 from consult119.tickets.codes import LocationType, PurposeOfStay
-from consult119.tickets.models import ContactIdentity, Message
+from consult119.tickets.models import Message
 from consult119.tickets.routes import TicketId
 
 log = logging.getLogger(__name__)
@@ -98,9 +98,7 @@ def issue_session(session: Session, claims: dict[str, Any], *, now: datetime, tt
     Sessions expired for a day or more are deleted here: they hold what travellers told us,
     and nothing reads them any more.
     """
-    session.execute(
-        delete(WebchatSession).where(WebchatSession.expires_at < now - timedelta(days=1))
-    )
+    intake_repo.delete_webchat_sessions_expired_before(session, now - timedelta(days=1))
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(
         WebchatSession(
@@ -116,7 +114,7 @@ def issue_session(session: Session, claims: dict[str, Any], *, now: datetime, tt
 
 def _session_row(session: Session, digest: str, now: datetime) -> WebchatSession | None:
     """The session of a token hash while it is unexpired and unrevoked."""
-    row = session.scalars(select(WebchatSession).where(WebchatSession.token_hash == digest)).first()
+    row = intake_repo.webchat_session_by_hash(session, digest)
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         return None
     return row
@@ -137,21 +135,10 @@ def revoke_contact_sessions(
 ) -> tuple[list[str], int]:
     """Revoke every live web-chat session of a contact: its session ids (``sid``) and how many
     sessions were revoked now."""
-    sids = list(
-        session.scalars(
-            select(ContactIdentity.external_id).where(
-                ContactIdentity.contact_id == contact_id, ContactIdentity.source == SOURCE
-            )
-        )
-    )
+    sids = intake_repo.identity_ids_of_contact(session, contact_id, SOURCE)
     if not sids:
         return [], 0
-    done = session.execute(
-        update(WebchatSession)
-        .where(WebchatSession.sid.in_(sids), WebchatSession.revoked_at.is_(None))
-        .values(revoked_at=now, revoked_by=by)
-    )
-    return sids, int(done.rowcount or 0)  # type: ignore[attr-defined]
+    return sids, intake_repo.revoke_webchat_sessions(session, sids, now=now, by=by)
 
 
 VesselOrFlight = Annotated[

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from consult119.context import AppContext
@@ -18,6 +17,7 @@ from consult119.groupcommit import Work
 from consult119.intake.ack import acknowledgement, wait_for
 from consult119.intake.service import InboundMessage, IntakeResult
 from consult119.outbound.service import enqueue
+from consult119.tickets import repository as ticket_repo
 from consult119.tickets.codes import Direction
 from consult119.tickets.events import message_event
 from consult119.tickets.models import Message
@@ -85,13 +85,7 @@ def _record_withheld(session: Session, message: Message, reason: str) -> None:
     if meta.get("ack_withheld") == reason:
         return  # known before the intake (an unusable From): already stored with the message
     meta["ack_withheld"] = reason
-    session.execute(
-        update(Message)
-        .where(Message.id == message.id)
-        .values(meta=meta)
-        .execution_options(synchronize_session=False)
-    )
-    message.meta = meta
+    ticket_repo.set_message_meta(session, message, meta)
 
 
 def receive_with_ack(

@@ -8,16 +8,15 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import replace
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from consult119.mailaddress import one_line
+from consult119.outbound import repository as outbound_repo
 from consult119.outbound.delivery import Claimed
 from consult119.outbound.senders import Job
-from consult119.tickets.codes import Direction
-from consult119.tickets.models import Contact, ContactIdentity, Message, Ticket
+from consult119.tickets.codes import CASE_TOKEN_RE, Direction
+from consult119.tickets.models import Contact, Message, Ticket
 
-CASE_TOKEN_RE = re.compile(r"\[(C119-\d{4}-\d{6})\]")
 #: Our Message-IDs: ``<c119.<message id>.<random>@domain>``; the random part makes them unguessable.
 OWN_MESSAGE_ID_RE = re.compile(r"^<c119\.(\d+)\.[0-9a-f]{16}@[^>]+>$")
 #: How many earlier Message-IDs a reply cites in ``References``.
@@ -34,20 +33,11 @@ def load_jobs(session: Session, claims: Sequence[Claimed], *, mail_from: str) ->
     if not claims:
         return {}
     message_ids = [c.message_id for c in claims]
-    rows = session.execute(
-        select(Message, Ticket, Contact)
-        .join(Ticket, Ticket.id == Message.ticket_id)
-        .join(Contact, Contact.id == Ticket.contact_id)
-        .where(Message.id.in_(message_ids))
-    ).all()
+    rows = outbound_repo.messages_with_case(session, message_ids)
     by_message = {m.id: (m, t, c) for m, t, c in rows}
     contact_ids = {c.id for _, _, c in rows}
     identities: dict[tuple[int, str], str] = {}
-    for contact_id, source, external_id in session.execute(
-        select(ContactIdentity.contact_id, ContactIdentity.source, ContactIdentity.external_id)
-        .where(ContactIdentity.contact_id.in_(contact_ids))
-        .order_by(ContactIdentity.id)
-    ):
+    for contact_id, source, external_id in outbound_repo.identities_of(session, contact_ids):
         identities[(contact_id, source)] = external_id  # the newest identity wins
 
     email_tickets = {c.ticket_id for c in claims if c.source == "smtp"}
@@ -84,11 +74,7 @@ def _email_threads(session: Session, ticket_ids: set[int]) -> dict[int, list[Mes
     if not ticket_ids:
         return {}
     threads: dict[int, list[Message]] = {t: [] for t in ticket_ids}
-    for message in session.scalars(
-        select(Message)
-        .where(Message.ticket_id.in_(ticket_ids), Message.external_id.like("<%"))
-        .order_by(Message.id)
-    ):
+    for message in outbound_repo.email_thread_messages(session, ticket_ids):
         threads[message.ticket_id].append(message)
     return threads
 
@@ -106,12 +92,7 @@ def _email_job(
     if not own_id:
         # Fixed before the first attempt, so every retry sends the same Message-ID.
         own_id = new_message_id(message.id, mail_from)  # type: ignore[arg-type]
-        session.execute(
-            update(Message)
-            .where(Message.id == message.id)
-            .values(external_id=own_id)
-            .execution_options(synchronize_session=False)
-        )
+        outbound_repo.set_message_external_id(session, message.id, own_id)  # type: ignore[arg-type]
     thread = [m for m in threads.get(ticket.id, []) if m.id != message.id]  # type: ignore[arg-type]
     inbound = [m for m in thread if m.direction == Direction.INBOUND.value]
     subject = None

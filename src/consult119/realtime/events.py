@@ -67,3 +67,8 @@ def flush_pending_events(session: Session) -> list[dict[str, Any]]:
         # Delivered to listeners only when (and if) this transaction commits.
         session.execute(text("SELECT pg_notify(:c, :p)"), {"c": NOTIFY_CHANNEL, "p": str(last_id)})
     return pending
+
+
+async def listen(conn: Any) -> None:
+    """``LISTEN`` on the commit channel with an autocommit psycopg ``AsyncConnection``."""
+    await conn.execute(f"LISTEN {NOTIFY_CHANNEL}")

@@ -24,14 +24,13 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, distinct, func, select
 from sqlalchemy.orm import Session
 
 from consult119.aio import wait_for_wake
 from consult119.db import Database, log_failure
-from consult119.realtime.events import NOTIFY_CHANNEL
+from consult119.realtime import repository
+from consult119.realtime.events import listen
 from consult119.realtime.hub import Hub
-from consult119.realtime.models import Event, EventCounter
 
 log = logging.getLogger(__name__)
 
@@ -56,44 +55,9 @@ def event_frame(event: Any) -> dict[str, Any]:
     }
 
 
-def head_event_id(session: Session) -> int:
-    """The id of the newest committed event (0 when there is none)."""
-    return int(session.scalar(select(EventCounter.last_id).where(EventCounter.id == 1)) or 0)
-
-
-def oldest_event_id(session: Session) -> int | None:
-    """The id of the oldest event still kept, or None when the log is empty."""
-    return session.scalar(select(func.min(Event.id)))
-
-
-_events = Event.__table__  # type: ignore[attr-defined]
-# Built once, read as plain rows: the relay runs after every commit.
-_READ_AFTER = (
-    select(_events)
-    .where(_events.c.id > bindparam("after"))
-    .order_by(_events.c.id)
-    .limit(bindparam("limit"))
-)
-
-
-#: Events whose data carries a traveller's words (message text).
-PERSONAL_EVENTS = ("message.created",)
-
-
-def count_personal_events(session: Session, after: int, upto: int) -> tuple[int, int]:
-    """How many events in ``(after, upto]`` carry message text, and on how many cases."""
-    row = session.execute(
-        select(func.count(), func.count(distinct(Event.ticket_id))).where(
-            Event.id > after, Event.id <= upto, Event.name.in_(PERSONAL_EVENTS)
-        )
-    ).one()
-    return int(row[0]), int(row[1])
-
-
 def read_events_after(session: Session, after: int, limit: int) -> list[dict[str, Any]]:
     """Up to ``limit`` event frames with id > ``after``, in id order."""
-    rows = session.execute(_READ_AFTER, {"after": after, "limit": limit})
-    return [event_frame(row) for row in rows]
+    return [event_frame(row) for row in repository.events_after(session, after, limit)]
 
 
 class Relay:
@@ -164,7 +128,7 @@ class Relay:
 
     def _head(self) -> int:
         with self.db.read_session() as session:
-            return head_event_id(session)
+            return repository.head_event_id(session)
 
     def _read(self, after: int) -> list[dict[str, Any]]:
         with self.db.read_session() as session:
@@ -207,7 +171,7 @@ class Relay:
             try:
                 conn = await psycopg.AsyncConnection.connect(self.listen_url, autocommit=True)
                 async with conn:
-                    await conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    await listen(conn)
                     self.listening = True
                     delay = 0.5
                     self._wake.set()  # anything committed while we were not listening

@@ -25,15 +25,13 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from consult119.audit.models import AuditEntry
+from consult119.audit import service as audit
 from consult119.db import Database
 from consult119.i18n import LazyText
 from consult119.i18n import lazy_gettext as _l
+from consult119.tickets import repository as ticket_repo
 from consult119.tickets.codes import (
     SOURCE_CHANNEL,
     Category,
@@ -41,8 +39,9 @@ from consult119.tickets.codes import (
     LocationType,
     Source,
     Status,
+    format_case_number,
 )
-from consult119.tickets.models import CaseCounter, Contact, Message, Ticket
+from consult119.tickets.models import Contact, Message, Ticket
 
 IMPORT_SOURCE = "import"
 REQUIRED = ("ref", "created_at", "source")
@@ -247,11 +246,7 @@ def validate(
         progress(report.rows % CHUNK)
     refs = list(lines)
     for i in range(0, len(refs), CHUNK):
-        seen = session.scalars(
-            select(Message.external_id).where(
-                Message.source == IMPORT_SOURCE, Message.external_id.in_(refs[i : i + CHUNK])
-            )
-        )
+        seen = ticket_repo.external_ids_present(session, IMPORT_SOURCE, refs[i : i + CHUNK])
         for ref in seen:
             report.errors.append(
                 BadRow(lines[ref], "ref", _l("{ref} was imported before", ref=repr(ref)))
@@ -260,20 +255,6 @@ def validate(
     if report.rows == 0 and not report.errors:
         report.errors.append(BadRow(1, "", _l("the file has no rows")))
     return rows, report
-
-
-def _allocate(session: Session, year: int, n: int) -> int:
-    """Reserve ``n`` case numbers of ``year``; returns the first sequence number."""
-    dialect = session.get_bind().dialect.name
-    ins = pg_insert(CaseCounter) if dialect == "postgresql" else sqlite_insert(CaseCounter)
-    session.execute(ins.values(year=year, last_seq=0).on_conflict_do_nothing())
-    last = session.execute(
-        update(CaseCounter)
-        .where(CaseCounter.year == year)
-        .values(last_seq=CaseCounter.last_seq + n)
-        .returning(CaseCounter.last_seq)
-    ).scalar_one()
-    return int(last) - n + 1
 
 
 def import_cases(
@@ -298,27 +279,23 @@ def import_cases(
     by_year: dict[int, list[dict[str, Any]]] = {}
     for r in rows:
         by_year.setdefault(r["created_at"].astimezone(zone).year, []).append(r)
-    contacts_t, tickets_t = Contact.__table__, Ticket.__table__
     with db.unit_of_work() as session:
         for year, cases in sorted(by_year.items()):
-            first = _allocate(session, year, len(cases))
+            first = ticket_repo.allocate_case_seqs(session, year, len(cases))
             for start in range(0, len(cases), CHUNK):
                 chunk = cases[start : start + CHUNK]
-                contact_ids = (
-                    session.execute(
-                        insert(contacts_t).returning(contacts_t.c.id, sort_by_parameter_order=True),
-                        [
-                            {
-                                "country": r["country"],
-                                "location_type": r["location_type"],
-                                "created_at": r["created_at"],
-                                "updated_at": r["created_at"],
-                            }
-                            for r in chunk
-                        ],
-                    )
-                    .scalars()
-                    .all()
+                contact_ids = ticket_repo.insert_returning_ids(
+                    session,
+                    Contact,
+                    [
+                        {
+                            "country": r["country"],
+                            "location_type": r["location_type"],
+                            "created_at": r["created_at"],
+                            "updated_at": r["created_at"],
+                        }
+                        for r in chunk
+                    ],
                 )
                 tickets = []
                 for offset, (r, contact_id) in enumerate(zip(chunk, contact_ids, strict=True)):
@@ -326,7 +303,7 @@ def import_cases(
                     done = r["closed_at"] or r["resolved_at"] or r["created_at"]
                     tickets.append(
                         {
-                            "case_number": f"C119-{year:04d}-{seq:06d}",
+                            "case_number": format_case_number(year, seq),
                             "year": year,
                             "seq": seq,
                             "channel": r["channel"],
@@ -354,16 +331,10 @@ def import_cases(
                             "version": 1,
                         }
                     )
-                ticket_ids = (
-                    session.execute(
-                        insert(tickets_t).returning(tickets_t.c.id, sort_by_parameter_order=True),
-                        tickets,
-                    )
-                    .scalars()
-                    .all()
-                )
-                session.execute(
-                    insert(Message.__table__),
+                ticket_ids = ticket_repo.insert_returning_ids(session, Ticket, tickets)
+                ticket_repo.insert_rows(
+                    session,
+                    Message,
                     [
                         {
                             "ticket_id": tid,
@@ -379,10 +350,12 @@ def import_cases(
                 )
                 if progress:
                     progress(len(chunk))
-        session.add(
-            AuditEntry(
-                at=now, action="cases.imported", detail={"file": file_name, "cases": len(rows)}
-            )
+        audit.record(
+            session,
+            staff_id=None,
+            action="cases.imported",
+            detail={"file": file_name, "cases": len(rows)},
+            at=now,
         )
     report.imported = len(rows)
     return report

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel
 
-from consult119.audit.models import AuditEntry
+from consult119.audit import service as audit
 from consult119.auth.deps import client_ip, require_roles
 from consult119.context import AppContext, ContextDep
 from consult119.errors import Invalid, reader_locale
@@ -354,14 +354,13 @@ def cases(
     """One pseudonymised row per case (no names, contacts or text), as CSV. The export is logged."""
     period = _period(ctx, start, end)
     with ctx.db.unit_of_work() as session:
-        session.add(
-            AuditEntry(
-                at=ctx.now(),
-                staff_id=staff.id,
-                action="report.cases_export",
-                client_ip=client_ip(request),
-                detail={"start": period.start.isoformat(), "end": period.end.isoformat()},
-            )
+        audit.record(
+            session,
+            staff_id=staff.id,
+            action="report.cases_export",
+            client_ip=client_ip(request),
+            detail={"start": period.start.isoformat(), "end": period.end.isoformat()},
+            at=ctx.now(),
         )
     key = exports.pseudonym_key(ctx.signing_key)
 

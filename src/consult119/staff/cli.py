@@ -20,7 +20,7 @@ from consult119.i18n import get_locale
 from consult119.i18n import gettext as _
 from consult119.staff import repository as staff_repo
 from consult119.staff import service
-from consult119.staff.models import Role, Staff
+from consult119.staff.models import Role
 from consult119.types import EARLIEST, LATEST, to_bounded_utc
 
 staff_app = typer.Typer(
@@ -133,17 +133,13 @@ def staff_list(
     """List staff accounts with role, duty and presence."""
     now = utcnow()
     with _database() as db, db.read_session() as session:
-        from sqlalchemy import select
-
-        flag = staff_repo.on_duty_clause(now).label("on_duty")
-        stmt = select(Staff, flag).order_by(Staff.role, Staff.name)
-        if not all_accounts:
-            stmt = stmt.where(Staff.disabled.is_(False))
-        if role is not None:
-            stmt = stmt.where(Staff.role == role.value)
-        if on_duty:
-            stmt = stmt.where(staff_repo.on_duty_clause(now))
-        rows = session.execute(stmt).all()
+        rows = staff_repo.staff_with_duty(
+            session,
+            now,
+            role=role.value if role is not None else None,
+            on_duty=on_duty,
+            all_accounts=all_accounts,
+        )
     table = Table(title=_("Staff ({count})", count=len(rows)))
     for col in (
         _("id"),

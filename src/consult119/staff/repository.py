@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
 from consult119.staff.models import Shift, Staff
@@ -168,4 +169,88 @@ def ended_shifts(session: Session, now: datetime, limit: int = 100) -> list[Shif
             .order_by(Shift.ends_at)
             .limit(limit)
         )
+    )
+
+
+def get_staff(session: Session, staff_id: int, *, for_update: bool = False) -> Staff | None:
+    """The staff row by id (from the session's identity map when it is there); ``for_update``
+    locks it until commit on PostgreSQL."""
+    return session.get(Staff, staff_id, with_for_update=for_update or None)
+
+
+def confirm_presence(session: Session, staff_id: int, now: datetime) -> None:
+    """Stamp ``presence_at`` of a staff member who is not offline."""
+    from consult119.staff.models import Presence
+
+    session.execute(
+        update(Staff)
+        .where(Staff.id == staff_id, Staff.presence != Presence.OFFLINE.value)
+        .values(presence_at=now)
+    )
+
+
+def access_of(session: Session, staff_id: int) -> Any:
+    """``(disabled, role)`` of a staff member, or None when the account is gone."""
+    return session.execute(select(Staff.disabled, Staff.role).where(Staff.id == staff_id)).first()
+
+
+def staff_with_duty(
+    session: Session,
+    now: datetime,
+    *,
+    role: str | None = None,
+    on_duty: bool = False,
+    all_accounts: bool = False,
+) -> list[Any]:
+    """``(Staff, on_duty)`` rows by role then name: active accounts unless ``all_accounts``."""
+    stmt = select(Staff, on_duty_clause(now).label("on_duty")).order_by(Staff.role, Staff.name)
+    if not all_accounts:
+        stmt = stmt.where(Staff.disabled.is_(False))
+    if role is not None:
+        stmt = stmt.where(Staff.role == role)
+    if on_duty:
+        stmt = stmt.where(on_duty_clause(now))
+    return list(session.execute(stmt).all())
+
+
+def email_taken(session: Session, email: str) -> bool:
+    """Whether an account already uses ``email`` (compared without case)."""
+    return (
+        session.scalars(select(Staff.id).where(func.lower(Staff.email) == email)).first()
+        is not None
+    )
+
+
+def stamp_ended_shifts(session: Session, now: datetime) -> list[Any]:
+    """Mark ended shifts whose cases were seen to; ``(staff_id, started_seen_at)`` of the
+    shifts this call stamped (a conditional update, so each end is returned once)."""
+    return list(
+        session.execute(
+            update(Shift)
+            .where(Shift.ends_at <= now, Shift.handed_over_at.is_(None))
+            .values(handed_over_at=now)
+            .returning(Shift.staff_id, Shift.started_seen_at)
+        ).all()
+    )
+
+
+def any_shift_started_unseen(session: Session, now: datetime) -> bool:
+    """Whether a shift has begun that no tick has announced yet."""
+    return (
+        session.scalar(
+            select(Shift.id).where(Shift.starts_at <= now, Shift.started_seen_at.is_(None)).limit(1)
+        )
+        is not None
+    )
+
+
+def stamp_started_shifts(session: Session, now: datetime) -> list[Any]:
+    """Mark begun shifts as seen; ``(staff_id, ends_at)`` of the shifts this call stamped."""
+    return list(
+        session.execute(
+            update(Shift)
+            .where(Shift.starts_at <= now, Shift.started_seen_at.is_(None))
+            .values(started_seen_at=now)
+            .returning(Shift.staff_id, Shift.ends_at)
+        ).all()
     )

@@ -45,7 +45,7 @@ def set_presence(ctx: ContextDep, staff: CurrentStaff, body: PresenceIn) -> Staf
     ctx.check_presence_rate(staff.id)  # type: ignore[arg-type]
     now = ctx.now()
     with ctx.db.unit_of_work() as session:
-        row = session.get(Staff, staff.id)
+        row = staff_repo.get_staff(session, staff.id)
         assert row is not None
         service.set_presence(session, row, body.status, now=now)
         on_duty = staff_repo.is_on_duty(session, staff.id, now)  # type: ignore[arg-type]
@@ -87,7 +87,7 @@ def create_staff(ctx: ContextDep, _: AdminOnly, body: StaffCreate) -> StaffPubli
 def disable_staff(ctx: ContextDep, admin: AdminOnly, staff_id: PathId) -> StaffPublic:
     """Disable an account (admin): its tokens stop working at once."""
     with ctx.db.unit_of_work() as session:
-        staff = session.get(Staff, staff_id)
+        staff = staff_repo.get_staff(session, staff_id)
         if staff is None:
             raise NotFound(
                 "staff_not_found", _l("No staff member with id {staff_id}.", staff_id=staff_id)
@@ -105,7 +105,7 @@ def change_role(ctx: ContextDep, admin: AdminOnly, staff_id: PathId, body: RoleI
         raise Conflict("own_role", _l("You cannot change your own role."))
     now = ctx.now()
     with ctx.db.unit_of_work() as session:
-        staff = session.get(Staff, staff_id)
+        staff = staff_repo.get_staff(session, staff_id)
         if staff is None:
             raise NotFound(
                 "staff_not_found", _l("No staff member with id {staff_id}.", staff_id=staff_id)
@@ -153,7 +153,7 @@ def roster(
 def add_shift(ctx: ContextDep, _: AdminOnly, body: ShiftIn) -> ShiftPublic:
     """Add a shift (admin); times are stored in UTC."""
     with ctx.db.unit_of_work() as session:
-        staff = session.get(Staff, body.staff_id)
+        staff = staff_repo.get_staff(session, body.staff_id)
         if staff is None:
             raise NotFound(
                 "staff_not_found", _l("No staff member with id {staff_id}.", staff_id=body.staff_id)

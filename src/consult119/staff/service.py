@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from consult119.auth.passwords import check_new_password
 from consult119.auth.security import hash_password
 from consult119.errors import Conflict, Invalid
 from consult119.i18n import lazy_gettext as _l
+from consult119.staff import repository as staff_repo
 from consult119.staff.models import Role, Staff
 
 
@@ -26,7 +26,7 @@ def create_staff(
     if role not in {r.value for r in Role}:
         raise Invalid("unknown_role", _l("Unknown role: {role}", role=role), field="role")
     check_new_password(password)
-    if session.scalars(select(Staff.id).where(func.lower(Staff.email) == email)).first():
+    if staff_repo.email_taken(session, email):
         raise Conflict("staff_exists", _l("{email} already has an account.", email=email))
     staff = Staff(
         email=email,
@@ -151,7 +151,6 @@ def add_shift(
     """Add a shift in UTC; refuses a shift that ends before it starts, is over a week long, or
     overlaps another shift of the same person. A shift that covers ``now`` is announced at
     once (``duty.started``) instead of at the scheduler's next tick."""
-    from consult119.staff import repository as staff_repo
     from consult119.staff.models import Shift
 
     for name, label, value in (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 from consult119.i18n.catalog import LazyText
@@ -200,3 +201,15 @@ class Delivery(StrEnum):
 
 #: An untriaged case ranks with KTAS 2 until a person triages it: it needs eyes now.
 UNTRIAGED_PRIORITY = 2
+
+
+#: A case number as it is written everywhere: ``C119-YYYY-NNNNNN``, the year in the reporting
+#: timezone, the sequence from the year's counter (``tickets.repository.allocate_case_seqs``).
+CASE_NUMBER_PREFIX = "C119"
+#: A case number in a subject line, ``[C119-2026-000042]``.
+CASE_TOKEN_RE = re.compile(r"\[(" + CASE_NUMBER_PREFIX + r"-\d{4}-\d{6})\]")
+
+
+def format_case_number(year: int, seq: int) -> str:
+    """The one spelling of a case number."""
+    return f"{CASE_NUMBER_PREFIX}-{year:04d}-{seq:06d}"

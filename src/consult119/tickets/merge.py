@@ -14,7 +14,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -22,12 +21,11 @@ from consult119.auth.deps import require_roles
 from consult119.context import ContextDep
 from consult119.errors import Conflict, Invalid, NotFound
 from consult119.i18n import lazy_gettext as _l
-from consult119.outbound.models import OutboxItem
 from consult119.staff.models import Role, Staff
 from consult119.tickets import repository as repo
-from consult119.tickets.codes import TRANSITIONS, Delivery, Status, status_label
+from consult119.tickets.codes import TRANSITIONS, Status, status_label
 from consult119.tickets.events import ticket_event, ticket_public
-from consult119.tickets.models import Message, Ticket, TicketLink
+from consult119.tickets.models import Ticket
 from consult119.tickets.service import require_on_duty_if_doctor
 from consult119.types import Id, PathId
 
@@ -44,12 +42,7 @@ class MergeIn(BaseModel):
 
 def suggested_links(session: Session, ticket_id: int) -> list[dict[str, Any]]:
     """The cases suggested as the same traveller's, newest first (merged-away ones left out)."""
-    rows = session.execute(
-        select(TicketLink, Ticket)
-        .join(Ticket, Ticket.id == TicketLink.other_ticket_id)
-        .where(TicketLink.ticket_id == ticket_id, Ticket.status != Status.MERGED.value)
-        .order_by(TicketLink.id.desc())
-    ).all()
+    rows = repo.suggested_link_rows(session, ticket_id)
     return [
         {"reason": link.reason, "created_at": link.created_at, "ticket": ticket_public(other)}
         for link, other in rows
@@ -86,30 +79,7 @@ def merge_tickets(
             _l("Cannot merge into a case that is {status}.", status=status_label(target.status)),
             status=target.status,
         )
-    moved_ids = list(
-        session.scalars(
-            select(Message.id).where(Message.ticket_id == source.id).order_by(Message.id)
-        )
-    )
-    session.execute(
-        update(Message)
-        .where(Message.ticket_id == source.id)
-        .values(ticket_id=target.id)
-        .execution_options(synchronize_session=False)
-    )
-    session.execute(
-        update(OutboxItem)
-        .where(OutboxItem.ticket_id == source.id)
-        .values(ticket_id=target.id)
-        .execution_options(synchronize_session=False)
-    )
-    # Replies not yet out now go where the merged case lives: the target's channel.
-    session.execute(
-        update(OutboxItem)
-        .where(OutboxItem.ticket_id == target.id, OutboxItem.status == Delivery.QUEUED.value)
-        .values(channel=target.channel, source=target.source)
-        .execution_options(synchronize_session=False)
-    )
+    moved_ids = repo.move_messages(session, source, target)
     old_status = source.status
     if not repo.bump_version(
         session, source, now, status=Status.MERGED.value, merged_into_id=target.id, merged_at=now
@@ -149,7 +119,7 @@ async def list_links(ticket_id: PathId, ctx: ContextDep, staff: CaseStaff) -> di
 
     def _read() -> list[dict[str, Any]]:
         with ctx.db.read_session() as session:
-            if session.get(Ticket, ticket_id) is None:
+            if not repo.ticket_exists(session, ticket_id):
                 raise NotFound("ticket_not_found", _l("No such case."))
             return suggested_links(session, ticket_id)
 

@@ -5,15 +5,35 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, case, insert, select, update
+from sqlalchemy import (
+    Integer,
+    bindparam,
+    case,
+    column,
+    insert,
+    literal_column,
+    or_,
+    select,
+    table,
+    union,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, class_mapper
 from sqlalchemy.orm.attributes import set_committed_value
 
 from consult119.db import Prepared
-from consult119.tickets.codes import OPEN_STATUSES, Status
-from consult119.tickets.models import CaseCounter, ContactIdentity, Message, Ticket
+from consult119.outbound.models import OutboxItem
+from consult119.tickets.codes import OPEN_STATUSES, Delivery, Status
+from consult119.tickets.models import (
+    CaseCounter,
+    Contact,
+    ContactIdentity,
+    Message,
+    Ticket,
+    TicketLink,
+)
 
 M = TypeVar("M")
 
@@ -42,21 +62,30 @@ _FIND_CONTACT = Prepared(
 )
 
 
-def next_case_seq(session: Session, year: int) -> int:
-    """The next sequence number of ``year`` in one upsert; gap-free because a rollback undoes
-    it, and unique because the counter row stays locked until commit."""
+def allocate_case_seqs(session: Session, year: int, n: int = 1) -> int:
+    """Reserve the next ``n`` sequence numbers of ``year`` in one upsert; returns the first.
+
+    The one place case numbers are allocated (intake, the importer, the demo). Gap-free because
+    a rollback undoes it, and unique because the counter row stays locked until commit.
+    """
     dialect = session.get_bind().dialect.name
     stmt = _NEXT_SEQ.get(dialect)
     if stmt is None:
         ins = pg_insert(_counters) if dialect == "postgresql" else sqlite_insert(_counters)
         stmt = _NEXT_SEQ[dialect] = Prepared(
-            ins.values(year=bindparam("year"), last_seq=1)
+            ins.values(year=bindparam("year"), last_seq=bindparam("n"))
             .on_conflict_do_update(
-                index_elements=[_counters.c.year], set_={"last_seq": _counters.c.last_seq + 1}
+                index_elements=[_counters.c.year],
+                set_={"last_seq": _counters.c.last_seq + ins.excluded.last_seq},
             )
             .returning(_counters.c.last_seq)
         )
-    return int(stmt.scalar(session, {"year": year}))
+    return int(stmt.scalar(session, {"year": year, "n": n})) - n + 1
+
+
+def next_case_seq(session: Session, year: int) -> int:
+    """The next sequence number of ``year`` (see :func:`allocate_case_seqs`)."""
+    return allocate_case_seqs(session, year, 1)
 
 
 def find_message_ref(session: Session, source: str, external_id: str) -> tuple[int, int] | None:
@@ -133,9 +162,24 @@ def get_ticket(session: Session, ticket_id: int, *, for_update: bool = False) ->
     return session.scalars(stmt).first()
 
 
-def bump_version(session: Session, ticket: Ticket, now: datetime, **values: object) -> bool:
-    """Conditional update on ``version``: True when this writer won, False when someone else
-    changed the ticket first. Used wherever two people may act at once."""
+def bump_version(
+    session: Session, ticket: Ticket, now: datetime, *, if_unchanged: bool = True, **values: object
+) -> bool:
+    """The one place a case's ``version`` moves on (with ``updated_at`` and any ``values``).
+
+    By default a conditional update on ``version``: True when this writer won, False when
+    someone else changed the ticket first. Used wherever two people may act at once.
+
+    ``if_unchanged=False`` is for a caller that holds the row (:func:`lock_ticket`) or writes
+    alone: the new version goes onto the object and is written with its other changes when
+    the session flushes, without a statement of its own; always True.
+    """
+    if not if_unchanged:
+        for name, value in values.items():
+            setattr(ticket, name, value)
+        ticket.version += 1
+        ticket.updated_at = now
+        return True
     result = session.execute(
         update(Ticket)
         .where(Ticket.id == ticket.id, Ticket.version == ticket.version)
@@ -500,3 +544,147 @@ def tickets_by_ids(session: Session, ids: list[int]) -> list[Ticket]:
             .execution_options(populate_existing=True)
         )
     )
+
+
+def get_message(session: Session, message_id: int) -> Message | None:
+    """A message by id (from the session's identity map when it is there)."""
+    return session.get(Message, message_id)
+
+
+def get_contact(session: Session, contact_id: int) -> Contact | None:
+    """A contact by id (from the session's identity map when it is there)."""
+    return session.get(Contact, contact_id)
+
+
+def messages_by_ids(session: Session, ids: list[int]) -> list[Message]:
+    """The messages of ``ids`` that exist, in no particular order."""
+    return list(session.scalars(select(Message).where(Message.id.in_(ids))))
+
+
+def set_message_meta(session: Session, message: Message, meta: dict[str, Any]) -> None:
+    """Store ``meta`` on ``message`` (one UPDATE, no flush of anything else) and on the object."""
+    session.execute(
+        update(Message)
+        .where(Message.id == message.id)
+        .values(meta=meta)
+        .execution_options(synchronize_session=False)
+    )
+    message.meta = meta
+
+
+def _like(q: str) -> str:
+    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _phrase(q: str) -> str:
+    # One FTS5 phrase: with the trigram tokenizer, a phrase matches as a substring.
+    return '"' + q.replace('"', '""') + '"'
+
+
+def search_condition(session: Session, q: str, *, trigram: int) -> Any:
+    """A condition on ``Ticket``: its number, its contact or one of its messages holds ``q``.
+
+    The ids come from one UNION of three index lookups (case numbers, contacts, messages), so
+    each part is answered by its own index rather than the planner weighing an OR per row."""
+    like = _like(q)
+    if session.get_bind().dialect.name == "sqlite" and len(q) >= trigram:
+        phrase = _phrase(q)
+
+        def fts(name: str) -> Any:
+            index = table(name, column("rowid", Integer))
+            return select(index.c.rowid).where(literal_column(name).op("MATCH")(phrase))
+
+        by_number = fts("tickets_fts")
+        contact_ids: Any = fts("contacts_fts")
+        message_ids = select(Message.ticket_id).where(Message.id.in_(fts("messages_fts")))
+    else:
+        # PostgreSQL: the trigram GIN indexes serve ILIKE; SQLite under three characters: a scan.
+        by_number = select(Ticket.id).where(Ticket.case_number.ilike(like, escape="\\"))
+        contact_ids = select(Contact.id).where(
+            or_(
+                Contact.display_name.ilike(like, escape="\\"),
+                Contact.phone_e164.ilike(like, escape="\\"),
+                Contact.email.ilike(like, escape="\\"),
+            )
+        )
+        message_ids = select(Message.ticket_id).where(Message.text.ilike(like, escape="\\"))
+    by_contact = select(Ticket.id).where(Ticket.contact_id.in_(contact_ids))
+    return Ticket.id.in_(union(by_number, by_contact, message_ids))
+
+
+def suggested_link_rows(session: Session, ticket_id: int) -> list[Any]:
+    """``(TicketLink, Ticket)`` of the cases suggested for ``ticket_id``, newest first
+    (merged-away ones left out)."""
+    return list(
+        session.execute(
+            select(TicketLink, Ticket)
+            .join(Ticket, Ticket.id == TicketLink.other_ticket_id)
+            .where(TicketLink.ticket_id == ticket_id, Ticket.status != Status.MERGED.value)
+            .order_by(TicketLink.id.desc())
+        ).all()
+    )
+
+
+def move_messages(session: Session, source: Ticket, target: Ticket) -> list[int]:
+    """Move every message of ``source`` and its outbox items to ``target``; queued replies
+    take the target's channel. Returns the moved message ids in id order."""
+    moved_ids = list(
+        session.scalars(
+            select(Message.id).where(Message.ticket_id == source.id).order_by(Message.id)
+        )
+    )
+    session.execute(
+        update(Message)
+        .where(Message.ticket_id == source.id)
+        .values(ticket_id=target.id)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(OutboxItem)
+        .where(OutboxItem.ticket_id == source.id)
+        .values(ticket_id=target.id)
+        .execution_options(synchronize_session=False)
+    )
+    # Replies not yet out now go where the merged case lives: the target's channel.
+    session.execute(
+        update(OutboxItem)
+        .where(OutboxItem.ticket_id == target.id, OutboxItem.status == Delivery.QUEUED.value)
+        .values(channel=target.channel, source=target.source)
+        .execution_options(synchronize_session=False)
+    )
+    return moved_ids
+
+
+def ticket_exists(session: Session, ticket_id: int) -> bool:
+    """Whether a case with ``ticket_id`` exists (from the identity map when it is there)."""
+    return session.get(Ticket, ticket_id) is not None
+
+
+# --- bulk writes (the importer; one executemany per call) -------------------------------------
+
+
+def external_ids_present(session: Session, source: str, external_ids: list[str]) -> list[str]:
+    """Which of ``external_ids`` a message of ``source`` already carries."""
+    return list(
+        session.scalars(
+            select(Message.external_id).where(
+                Message.source == source, Message.external_id.in_(external_ids)
+            )
+        )
+    )
+
+
+def insert_returning_ids(session: Session, model: type, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert ``rows`` into ``model``'s table in one statement; their ids, in row order."""
+    table = model.__table__  # type: ignore[attr-defined]
+    return list(
+        session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+        .scalars()
+        .all()
+    )
+
+
+def insert_rows(session: Session, model: type, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` into ``model``'s table (an executemany, no RETURNING)."""
+    session.execute(insert(model.__table__), rows)  # type: ignore[attr-defined]

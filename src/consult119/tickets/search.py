@@ -13,12 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Integer, column, literal_column, or_, select, table, union
 from sqlalchemy.orm import Session
 
 from consult119.errors import Invalid
 from consult119.i18n import lazy_gettext as _l
-from consult119.tickets.models import Contact, Message, Ticket
+from consult119.tickets import repository as repo
 
 #: The shortest query answered (below the trigram minimum of 3 by a scan).
 MIN_QUERY = 2
@@ -62,42 +61,7 @@ def clean_query(q: str) -> str:
     return q
 
 
-def _like(q: str) -> str:
-    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def _phrase(q: str) -> str:
-    # One FTS5 phrase: with the trigram tokenizer, a phrase matches as a substring.
-    return '"' + q.replace('"', '""') + '"'
-
-
 def matching(session: Session, q: str) -> Any:
-    """A condition on ``Ticket``: its number, its contact or one of its messages holds ``q``.
-
-    The ids come from one UNION of three index lookups (case numbers, contacts, messages), so
-    each part is answered by its own index rather than the planner weighing an OR per row."""
-    like = _like(q)
-    if session.get_bind().dialect.name == "sqlite" and len(q) >= TRIGRAM:
-        phrase = _phrase(q)
-
-        def fts(name: str) -> Any:
-            index = table(name, column("rowid", Integer))
-            return select(index.c.rowid).where(literal_column(name).op("MATCH")(phrase))
-
-        by_number = fts("tickets_fts")
-        contact_ids: Any = fts("contacts_fts")
-        message_ids = select(Message.ticket_id).where(Message.id.in_(fts("messages_fts")))
-    else:
-        # PostgreSQL: the trigram GIN indexes serve ILIKE; SQLite under three characters: a scan.
-        by_number = select(Ticket.id).where(Ticket.case_number.ilike(like, escape="\\"))
-        contact_ids = select(Contact.id).where(
-            or_(
-                Contact.display_name.ilike(like, escape="\\"),
-                Contact.phone_e164.ilike(like, escape="\\"),
-                Contact.email.ilike(like, escape="\\"),
-            )
-        )
-        message_ids = select(Message.ticket_id).where(Message.text.ilike(like, escape="\\"))
-    by_contact = select(Ticket.id).where(Ticket.contact_id.in_(contact_ids))
-    return Ticket.id.in_(union(by_number, by_contact, message_ids))
+    """A condition on ``Ticket``: its number, its contact or one of its messages holds ``q``
+    (see :func:`consult119.tickets.repository.search_condition`)."""
+    return repo.search_condition(session, q, trigram=TRIGRAM)

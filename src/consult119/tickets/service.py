@@ -110,8 +110,7 @@ def _set_assignee(
             ticket.status = Status.ASSIGNED.value
     elif ticket.status in (Status.ASSIGNED, Status.IN_PROGRESS, Status.WAITING):
         ticket.status = _queue_status(ticket)
-    ticket.version += 1
-    ticket.updated_at = now
+    repo.bump_version(session, ticket, now, if_unchanged=False)
     ticket_event(
         session,
         "ticket.assigned",
@@ -157,7 +156,7 @@ def auto_assign(
 
 
 def _on_duty_doctor(session: Session, staff_id: int, now: datetime) -> Staff:
-    target = session.get(Staff, staff_id)
+    target = staff_repo.get_staff(session, staff_id)
     if target is None or target.disabled:
         raise Invalid(
             "unknown_staff",
@@ -178,7 +177,7 @@ def _on_duty_doctor(session: Session, staff_id: int, now: datetime) -> Staff:
 def requeue_if_off_duty(session: Session, ticket: Ticket, *, now: datetime) -> bool:
     """A reopened case whose doctor has left goes back to the queue (SPEC)."""
     assert ticket.assignee_id is not None
-    holder = session.get(Staff, ticket.assignee_id)
+    holder = staff_repo.get_staff(session, ticket.assignee_id)
     if (
         holder is not None
         and not holder.disabled
@@ -262,8 +261,7 @@ def triage(
     if ticket.status == Status.NEW:
         ticket.status = Status.TRIAGED.value
     sla.reset_clock(ticket, now=now)
-    ticket.version += 1
-    ticket.updated_at = now
+    repo.bump_version(session, ticket, now, if_unchanged=False)
     ticket_event(
         session,
         "ticket.triaged",
@@ -464,8 +462,7 @@ def add_message(
     session.flush()
     if not internal:
         outbound.enqueue(session, ticket, message, now=now)
-    ticket.version += 1
-    ticket.updated_at = now
+    repo.bump_version(session, ticket, now, if_unchanged=False)
     message_event(session, message, ticket, at=now, actor_id=staff.id)
     return message
 
@@ -560,8 +557,7 @@ def change_status(
             requeue_if_off_duty(session, ticket, now=now)
         return ticket
     ticket.status = target.value
-    ticket.version += 1
-    ticket.updated_at = now
+    repo.bump_version(session, ticket, now, if_unchanged=False)
     ticket_event(
         session,
         "ticket.status_changed",
@@ -594,8 +590,7 @@ def reopen(
     ticket.status = to.value
     ticket.resolved_at = None
     ticket.reopen_count += 1
-    ticket.version += 1
-    ticket.updated_at = now
+    repo.bump_version(session, ticket, now, if_unchanged=False)
     ticket_event(
         session,
         "ticket.status_changed",

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from consult119.tickets import repository as ticket_repo
 from consult119.tickets.codes import UNTRIAGED_PRIORITY
 from consult119.tickets.events import ticket_event
 from consult119.tickets.models import Ticket
@@ -66,7 +67,7 @@ def on_inbound(
         ticket.priority = rank
     sla.reset_clock(ticket, now=now)
     if ticket.priority != old_rank:
-        ticket.version += 1
+        ticket_repo.bump_version(session, ticket, now, if_unchanged=False)
         ticket_event(
             session,
             "ticket.red_flagged",

@@ -21,14 +21,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from consult119.db import Database, log_failure
 from consult119.metrics import SLA_BREACHES
 from consult119.staff import repository as staff_repo
 from consult119.staff import service as service_staff
-from consult119.staff.models import Shift, Staff
 from consult119.tickets import repository as repo
 from consult119.tickets import service
 from consult119.tickets.codes import OPEN_STATUSES, Status
@@ -101,7 +99,7 @@ def _handovers(db: Database, now: datetime) -> tuple[list[int], list[int]]:
     def still_due(session: Session, ticket: Ticket) -> bool:
         if ticket.status not in OPEN_STATUSES or ticket.assignee_id is None:
             return False
-        holder = session.get(Staff, ticket.assignee_id)
+        holder = staff_repo.get_staff(session, ticket.assignee_id)
         return (
             holder is None
             or holder.disabled
@@ -119,12 +117,7 @@ def _handovers(db: Database, now: datetime) -> tuple[list[int], list[int]]:
     with db.unit_of_work() as session:
         # Bookkeeping: when each ended shift's cases were seen to. The conditional update
         # returns only the shifts this call stamped, so each end is announced once.
-        ended = session.execute(
-            update(Shift)
-            .where(Shift.ends_at <= now, Shift.handed_over_at.is_(None))
-            .values(handed_over_at=now)
-            .returning(Shift.staff_id, Shift.started_seen_at)
-        ).all()
+        ended = staff_repo.stamp_ended_shifts(session, now)
         off_duty = _announce(
             session,
             "duty.ended",
@@ -141,18 +134,11 @@ def _duty_started(db: Database, now: datetime) -> list[int]:
     the conditional update returns only the shifts this call stamped. A shift that began and
     ended between two ticks is stamped without a word."""
     with db.read_session() as session:
-        due = session.scalar(
-            select(Shift.id).where(Shift.starts_at <= now, Shift.started_seen_at.is_(None)).limit(1)
-        )
-    if due is None:
+        due = staff_repo.any_shift_started_unseen(session, now)
+    if not due:
         return []
     with db.unit_of_work() as session:
-        rows = session.execute(
-            update(Shift)
-            .where(Shift.starts_at <= now, Shift.started_seen_at.is_(None))
-            .values(started_seen_at=now)
-            .returning(Shift.staff_id, Shift.ends_at)
-        ).all()
+        rows = staff_repo.stamp_started_shifts(session, now)
         return _announce(
             session,
             "duty.started",
@@ -173,7 +159,7 @@ def _announce(
     ``staff_ids``, except those ``still_on`` says are on duty anyway; returns who got one."""
     announced = []
     for staff_id in sorted(set(staff_ids)):
-        staff = session.get(Staff, staff_id)
+        staff = staff_repo.get_staff(session, staff_id)
         if staff is None or staff.disabled or (still_on is not None and still_on(staff_id)):
             continue
         service_staff.duty_event(session, name, staff, on_duty=name == "duty.started", now=now)
