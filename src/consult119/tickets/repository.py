@@ -212,6 +212,18 @@ def queue_rows(
     never a query per row."""
     from sqlalchemy import func
 
+    total = session.scalar(select(func.count()).select_from(Ticket).where(*conds)) or 0
+    rows = session.execute(
+        _row_select().where(*conds).order_by(*queue_order()).limit(limit).offset(offset)
+    ).all()
+    return list(rows), total
+
+
+def _row_select() -> Any:
+    """A queue row: the ticket, the contact's name, the last inbound message's start and the
+    unread count (see :func:`queue_rows`)."""
+    from sqlalchemy import func
+
     from consult119.tickets.codes import Direction
     from consult119.tickets.models import Contact
 
@@ -237,21 +249,112 @@ def queue_rows(
         .correlate(Ticket)
         .scalar_subquery()
     )
-    total = session.scalar(select(func.count()).select_from(Ticket).where(*conds)) or 0
-    rows = session.execute(
-        select(
-            Ticket,
-            Contact.display_name.label("traveller_name"),
-            preview.label("preview"),
-            unread.label("unread"),
-        )
-        .join(Contact, Contact.id == Ticket.contact_id)
-        .where(*conds)
+    return select(
+        Ticket,
+        Contact.display_name.label("traveller_name"),
+        preview.label("preview"),
+        unread.label("unread"),
+    ).join(Contact, Contact.id == Ticket.contact_id)
+
+
+def search_rows(
+    session: Session,
+    *,
+    conds: list[Any],
+    statuses: list[str],
+    hits: Any,
+    row_match: Any,
+    cap: int,
+    limit: int,
+    offset: int,
+) -> tuple[list[Any], int, bool]:
+    """A searched queue page (rows as :func:`queue_rows`), the hits counted up to ``cap``, and
+    whether the cap was reached. ``conds`` are the other filters, without the status (see
+    :func:`search_page`)."""
+    ids, total, capped = search_page(
+        session,
+        conds=conds,
+        statuses=statuses,
+        hits=hits,
+        row_match=row_match,
+        cap=cap,
+        limit=limit,
+        offset=offset,
+    )
+    if not ids:
+        return [], total, capped
+    rows = session.execute(_row_select().where(Ticket.id.in_(ids)).order_by(*queue_order())).all()
+    return list(rows), total, capped
+
+
+def search_page(
+    session: Session,
+    *,
+    conds: list[Any],
+    statuses: list[str],
+    hits: Any,
+    row_match: Any,
+    cap: int,
+    limit: int,
+    offset: int,
+) -> tuple[list[int], int, bool]:
+    """The ids of one page of a search in queue order, the number of matching cases counted up
+    to ``cap``, and whether the cap was reached — without reading every hit of a broad term.
+
+    ``hits`` is a subquery of matching case ids from the search indexes (``search.hit_ids``),
+    ``row_match`` the same test as a condition on one case (``search.row_match``); ``conds``
+    are the other filters, without the status, which is ``statuses``. The hits that pass them
+    are streamed and counted until ``cap`` + 1; a search with at most
+    ``cap`` of them has them all, exactly counted, and its page is those cases sorted. A
+    broader one is dense enough to walk instead: each status of ``statuses`` is read in queue
+    order through ``ix_tickets_queue``, checked case by case and stopped after ``offset`` +
+    ``limit`` matches, and the page is the merge of those runs — the same cases in the same
+    order as sorting every hit, for a few hundred rows read."""
+    statuses = list(dict.fromkeys(statuses))
+    found: set[int] = set()
+    result = session.execute(
+        select(hits.c.ticket_id)
+        .select_from(hits)
+        .join(Ticket, Ticket.id == hits.c.ticket_id)
+        .where(Ticket.status.in_(statuses), *conds)
+        .execution_options(yield_per=500)
+    )
+    try:
+        for ticket_id in result.scalars():
+            found.add(ticket_id)
+            if len(found) > cap:
+                break
+    finally:
+        result.close()
+    if len(found) <= cap:
+        if not found:
+            return [], 0, False
+        ids = session.scalars(
+            select(Ticket.id)
+            .where(Ticket.id.in_(sorted(found)))
+            .order_by(*queue_order())
+            .limit(limit)
+            .offset(offset)
+        ).all()
+        return list(ids), len(found), False
+    from sqlalchemy import union_all
+
+    runs = [
+        select(Ticket.id, Ticket.priority, Ticket.created_at)
+        .where(*conds, Ticket.status == status, row_match)
         .order_by(*queue_order())
+        .limit(offset + limit)
+        .subquery()
+        for status in statuses
+    ]
+    walk = union_all(*(select(run) for run in runs)).subquery("walk")
+    ids = session.scalars(
+        select(walk.c.id)
+        .order_by(walk.c.priority, walk.c.created_at, walk.c.id)
         .limit(limit)
         .offset(offset)
     ).all()
-    return list(rows), total
+    return list(ids), cap, True
 
 
 def queue_conditions(
@@ -261,9 +364,11 @@ def queue_conditions(
     assignee_id: int | None = None,
     unassigned: bool = False,
     matching: Any = None,
+    with_status: bool = True,
 ) -> list[Any]:
-    """The queue's filters as conditions on ``Ticket`` (open cases unless ``statuses``)."""
-    conds = [Ticket.status.in_(statuses or [s.value for s in OPEN_STATUSES])]
+    """The queue's filters as conditions on ``Ticket`` (open cases unless ``statuses``;
+    ``with_status=False`` leaves the status out, for :func:`search_page`, which applies it)."""
+    conds = [Ticket.status.in_(statuses or [s.value for s in OPEN_STATUSES])] if with_status else []
     if matching is not None:
         conds.append(matching)
     if channel is not None:
