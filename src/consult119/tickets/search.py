@@ -163,18 +163,25 @@ def _contact_holds(like: str) -> Any:
 def row_match(q: str) -> Any:
     """:func:`matching` as a check of one case (``Ticket`` correlated): its number, its contact
     or one of its messages (through ``ix_messages_ticket``) holds ``q``. What a walk of the
-    cases in queue order filters on, so it can stop after a page."""
+    cases in queue order filters on, so it can stop after a page.
+
+    Scalar subqueries (``LIMIT 1 … IS NOT NULL``), not ``EXISTS``: PostgreSQL may answer an
+    ``EXISTS`` under ``OR`` by hashing every hit up front, which is the cost the walk avoids."""
     like = _like(q)
     contact = (
         select(Contact.id)
         .where(Contact.id == Ticket.contact_id, _contact_holds(like))
+        .limit(1)
         .correlate(Ticket)
-        .exists()
+        .scalar_subquery()
     )
     message = (
         select(Message.id)
         .where(Message.ticket_id == Ticket.id, Message.text.ilike(like, escape="\\"))
+        .limit(1)
         .correlate(Ticket)
-        .exists()
+        .scalar_subquery()
     )
-    return or_(Ticket.case_number.ilike(like, escape="\\"), contact, message)
+    return or_(
+        Ticket.case_number.ilike(like, escape="\\"), contact.is_not(None), message.is_not(None)
+    )
