@@ -128,11 +128,13 @@ def test_a_merge_carries_the_words_to_the_case_they_moved_to(server, people):
     assert found(emt, "두드러기가", status="all") == [into]  # the merged case holds no message
 
 
-def many_cases(mdb, count: int, text: str) -> list[tuple[int, int, datetime, str]]:
+def many_cases(
+    mdb, count: int, text: str, *, finished: bool = False
+) -> list[tuple[int, int, datetime, str]]:
     """``count`` cases written straight to the database (through the tables, so the search
     indexes' triggers keep them), one message holding ``text`` each, in an order of priority
-    and waiting time unlike their ids; one in three finished. (priority, created_at, id,
-    status) of each."""
+    and waiting time unlike their ids; one in three finished (all with ``finished``).
+    (priority, created_at, id, status) of each."""
     start = datetime(2099, 1, 1, tzinfo=UTC)
     contacts = [
         {"display_name": f"여행자{i}", "created_at": start, "updated_at": start}
@@ -148,13 +150,13 @@ def many_cases(mdb, count: int, text: str) -> list[tuple[int, int, datetime, str
             at = start + timedelta(seconds=(i * 7919) % count)  # waiting times shuffled
             tickets.append(
                 {
-                    "case_number": f"C119-2099-{i:06d}",
-                    "year": 2099,
+                    "case_number": f"C119-{2098 if finished else 2099}-{i:06d}",
+                    "year": 2098 if finished else 2099,
                     "seq": i + 1,
                     "channel": "chat",
                     "source": "kakao",
                     "contact_id": contact_id,
-                    "status": "closed" if i % 3 == 0 else "new",
+                    "status": "closed" if finished or i % 3 == 0 else "new",
                     "priority": 1 + (i * 31) % 4,
                     "reopen_count": 0,
                     "assignment_accepted": False,
