@@ -224,3 +224,26 @@ def start_server(db: Database, database_url: str, tmp_path: Path):
 @pytest.fixture
 def live_server(start_server) -> LiveServer:
     return start_server()
+
+
+@pytest.fixture(scope="module")
+def module_server(database_url: str, tmp_path_factory: pytest.TempPathFactory):
+    """One live server for every test of a module that asks for it (started once, not once per
+    test: a start costs seconds). Each test still gets ``db`` emptied before it, underneath the
+    running server.
+
+    Only for tests that reach the server over plain HTTP, and whose server keeps nothing in
+    memory that the emptied tables contradict: its rate limits are per sender (give each test
+    its own senders), and its event relay remembers the last event id it published, so a test
+    that reads the event stream (console, webchat sockets) needs a server of its own, or a
+    module server with no emptying between tests (see tests/tickets/live.py). The same holds
+    for tests that queue replies: the outbound worker may still hold a claimed outbox row when
+    the tables are emptied, and on PostgreSQL the ids start again at 1.
+    """
+    database = Database(Settings(database_url=database_url, secret_key=TEST_SECRET))
+    _truncate(database)
+    database.dispose()
+    server = LiveServer(database_url)
+    server.start(tmp_path_factory.mktemp("module-server") / "server.log")
+    yield server
+    server.stop()

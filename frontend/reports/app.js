@@ -36,7 +36,6 @@ register({
     "share.title": "상담 경로별 비율",
     "share.by_channel": "경로",
     "share.by_source": "세부 경로",
-    "share.summary": "{period}: 총 {total}건. {top} {count}건({share}), 전년 대비 {change}.",
     "share.key": "경로",
     "share.count": "건수",
     "share.share": "비율",
@@ -65,10 +64,56 @@ register({
     "times.immediate": "즉시",
     "location.title": "위치별 (육상·해상·항공)",
     "country.title": "국가별",
-    "breakdown.key": "구분",
     "unavailable": "이 보고서를 불러오지 못했습니다: {error}",
     "empty": "이 기간에는 자료가 없습니다.",
     "loading": "불러오는 중…",
+    "report.title": "재외국민 119 응급의료상담 실적 {period}",
+    "report.about": "기간 {start} – {last} · 비교 {pstart} – {plast} · 시간대 {zone} · 작성 {made}",
+    "report.total": "총 상담 {total}건 ({previous} {previousTotal}건, {change})",
+    "report.total_first": "총 상담 {total}건",
+    "report.no_cases": "{period}에는 상담이 없습니다.",
+    "report.no_years": "아직 상담 기록이 없습니다. 기간을 직접 지정할 수 있습니다.",
+    "period.invalid": "종료일은 시작일보다 뒤여야 합니다(종료일 미포함).",
+    "period.missing": "시작일과 종료일을 모두 입력하세요.",
+    "annual.previous_count": "전년 건수",
+    "annual.previous_share": "전년 비율",
+    "annual.other_countries": "그 밖의 {n}개국",
+    "section.channel": "상담 경로별",
+    "section.source": "세부 경로별",
+    "section.location_type": "환자 위치별 (육상·해상·항공)",
+    "section.category": "상담 유형별",
+    "section.country": "국가별",
+    "section.region": "지역별",
+    "section.age_band": "연령대별",
+    "section.sex": "성별",
+    "column.channel": "경로",
+    "column.source": "세부 경로",
+    "column.location_type": "위치",
+    "column.category": "유형",
+    "column.country": "국가",
+    "column.region": "지역",
+    "column.age_band": "연령대",
+    "column.sex": "성별",
+    "download.workbook": "전체 XLSX",
+    "print": "인쇄·PDF",
+    "not_recorded": "기록 없음",
+    "sex.female": "여성",
+    "sex.male": "남성",
+    "sex.other": "기타",
+    "sex.unknown": "모름",
+    "region.east_asia": "동아시아",
+    "region.southeast_asia": "동남아시아",
+    "region.south_asia": "남아시아",
+    "region.central_asia": "중앙아시아",
+    "region.middle_east": "중동",
+    "region.europe": "유럽",
+    "region.north_america": "북미",
+    "region.latin_america": "중남미·카리브",
+    "region.africa": "아프리카",
+    "region.oceania": "오세아니아",
+    "region.other": "기타 지역",
+    "age.70+": "70세 이상",
+    "age.band": "{band}세",
   },
   en: {
     "reports.title": "Consult119 reports",
@@ -87,7 +132,6 @@ register({
     "share.title": "Consultations by channel",
     "share.by_channel": "Channel",
     "share.by_source": "Source",
-    "share.summary": "{period}: {total} consultations. {top} {count} ({share}), {change} on the previous year.",
     "share.key": "Channel",
     "share.count": "Count",
     "share.share": "Share",
@@ -116,17 +160,63 @@ register({
     "times.immediate": "immediate",
     "location.title": "By location (land, sea, air)",
     "country.title": "By country",
-    "breakdown.key": "Group",
     "unavailable": "This report could not be loaded: {error}",
     "empty": "No data for this period.",
     "loading": "Loading…",
+    "report.title": "Emergency medical consultations of Koreans abroad, {period}",
+    "report.about": "Period {start} – {last} · compared with {pstart} – {plast} · time zone {zone} · made {made}",
+    "report.total": "{total} consultations ({previousTotal} in {previous}, {change})",
+    "report.total_first": "{total} consultations",
+    "report.no_cases": "No cases in {period}.",
+    "report.no_years": "No cases yet. A period can still be chosen by date.",
+    "period.invalid": "The end date must be after the start date (the end date is not included).",
+    "period.missing": "Enter both a start and an end date.",
+    "annual.previous_count": "Previous year",
+    "annual.previous_share": "Previous share",
+    "annual.other_countries": "{n} other countries",
+    "section.channel": "By channel",
+    "section.source": "By source",
+    "section.location_type": "By the patient's location (land, sea, air)",
+    "section.category": "By type of consultation",
+    "section.country": "By country",
+    "section.region": "By region",
+    "section.age_band": "By age band",
+    "section.sex": "By sex",
+    "column.channel": "Channel",
+    "column.source": "Source",
+    "column.location_type": "Location",
+    "column.category": "Type",
+    "column.country": "Country",
+    "column.region": "Region",
+    "column.age_band": "Age",
+    "column.sex": "Sex",
+    "download.workbook": "All reports (XLSX)",
+    "print": "Print / PDF",
+    "not_recorded": "Not recorded",
+    "sex.female": "Female",
+    "sex.male": "Male",
+    "sex.other": "Other",
+    "sex.unknown": "Unknown",
+    "region.east_asia": "East Asia",
+    "region.southeast_asia": "Southeast Asia",
+    "region.south_asia": "South Asia",
+    "region.central_asia": "Central Asia",
+    "region.middle_east": "Middle East",
+    "region.europe": "Europe",
+    "region.north_america": "North America",
+    "region.latin_america": "Latin America and the Caribbean",
+    "region.africa": "Africa",
+    "region.oceania": "Oceania",
+    "region.other": "Elsewhere",
+    "age.70+": "70 and over",
+    "age.band": "{band}",
   },
 });
 
 const REPORTS = "/api/v1/reports";
 let token = loadToken();
 let lastQuery = null;
-const api = new Api({ getToken: () => token, onUnauthorized: () => signOut() });
+const api = new Api({ getToken: () => token, onUnauthorized: () => signOut(), getLocale: () => getLocale() });
 
 // ---------------------------------------------------------------- session
 
@@ -149,6 +239,7 @@ async function signIn(event) {
 
 function signOut(message = "") {
   token = null;
+  years = null;
   clearToken();
   $("#signin").hidden = false;
   $("#reports").hidden = true;
@@ -157,7 +248,7 @@ function signOut(message = "") {
   $("#signin-error").textContent = message;
 }
 
-function start() {
+async function start() {
   const claims = decodeToken(token) || {};
   if (!["manager", "admin"].includes(claims.role)) {
     signOut(t("signin.forbidden"));
@@ -167,70 +258,123 @@ function start() {
   $("#reports").hidden = false;
   $("#sign-out").hidden = false;
   replace($("#me"), t(`role.${claims.role}`));
+  try {
+    await fillYears();
+  } catch (err) {
+    periodError(t("unavailable", { error: describeError(err) }));
+    return;
+  }
   load();
 }
 
 // ---------------------------------------------------------------- period
 
+let years = null; // {years: [{year, total}], default} from the server, once per sign-in
+
 function period() {
   const form = $("#period");
   if (form.mode.value === "range") {
-    return { start: form.start.value, end: form.end.value, year: Number(form.start.value.slice(0, 4)) };
+    return { start: form.start.value, end: form.end.value, year: Number(form.start.value.slice(0, 4)), range: true };
   }
   const year = Number(form.year.value);
-  return { ...yearPeriod(year), year };
+  return { ...yearPeriod(year), year, range: false };
 }
 
 function periodLabel(p) {
   const { start, end } = p;
   const year = Number(start.slice(0, 4));
-  if (start === `${year}-01-01` && end === `${year + 1}-01-01`) return String(year);
-  return `${start} – ${end}`;
+  if (start === `${year}-01-01` && end === `${year + 1}-01-01`) return getLocale() === "ko" ? `${year}년` : String(year);
+  return `${start} – ${dayBefore(end)}`;
 }
 
-function fillYears() {
-  const now = new Date().getFullYear();
+/** "2025-01-01" → "2024-12-31": periods end exclusive, people read the last day. */
+function dayBefore(iso) {
+  const d = new Date(`${iso}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() - 1);
+  return d.toISOString().slice(0, 10);
+}
+
+async function fillYears() {
+  if (!years) years = await api.get(`${REPORTS}/years`);
   const select = $("#year");
-  const chosen = select.value || String(now - 1);
+  const chosen = select.value || String(years.default ?? "");
   replace(
     select,
-    Array.from({ length: now - 2018 + 1 }, (_, i) => now - i).map((y) =>
-      h("option", { value: String(y), selected: String(y) === chosen }, String(y)),
-    ),
+    years.years.map((y) => h("option", { value: String(y.year), selected: String(y.year) === chosen }, String(y.year))),
   );
+  if (!years.years.length) {
+    $("#period").mode.value = "range";
+    $("#no-cases").hidden = false;
+    $("#no-cases").textContent = t("report.no_years");
+  }
+}
+
+/** The one place an error about the period is shown; the figures are cleared with it. */
+function periodError(message) {
+  $("#period-error").textContent = message;
+  $("#figures").hidden = Boolean(message);
 }
 
 // ---------------------------------------------------------------- loading
 
+let loading = 0;
+
 async function load(event) {
   event?.preventDefault();
   const p = period();
-  $("#period-error").textContent = "";
-  if (!p.start || !p.end) return;
+  if (!p.start || !p.end) {
+    periodError(t("period.missing"));
+    return;
+  }
+  if (p.end <= p.start) {
+    periodError(t("period.invalid"));
+    return;
+  }
+  const ticket = ++loading;
   const by = document.querySelector("input[name=by]:checked").value;
-  lastQuery = { start: p.start, end: p.end };
+  lastQuery = { start: p.start, end: p.end, year: p.range ? undefined : p.year };
+  const span = p.range ? { start: p.start, end: p.end } : { year: p.year };
+  const lang = getLocale();
+  // One request first: a period the server refuses is reported once, and nothing else loads.
+  let annual;
+  try {
+    annual = await api.get(`${REPORTS}/annual`, { ...span, lang });
+  } catch (err) {
+    if (ticket !== loading) return;
+    if (err.status === 422) {
+      periodError(describeError(err));
+      return;
+    }
+    periodError("");
+    replace($("#headline"), h("li", { class: "error" }, t("unavailable", { error: describeError(err) })));
+    return;
+  }
+  if (ticket !== loading) return;
+  periodError("");
+  renderAnnual(annual);
   const jobs = [
-    section("#share-table", () => api.get(`${REPORTS}/channel-share`, { ...lastQuery, by, compare: "previous_year" }), renderShare),
-    section("#monthly-table", () => api.get(`${REPORTS}/monthly`, { year: p.year, by: "channel" }), renderMonthly),
+    section(ticket, "#share-table", () => api.get(`${REPORTS}/channel-share`, { start: p.start, end: p.end, by, compare: "previous_year" }), renderShare),
+    section(ticket, "#monthly-table", () => api.get(`${REPORTS}/monthly`, { year: p.year, by: "channel" }), renderMonthly),
     section(
+      ticket,
       "#times-table",
-      () => Promise.all([api.get(`${REPORTS}/response-times`, { ...lastQuery, by: "acuity" }), api.get(`${REPORTS}/sla`, lastQuery)]),
+      () => Promise.all([api.get(`${REPORTS}/response-times`, { start: p.start, end: p.end, by: "acuity" }), api.get(`${REPORTS}/sla`, { start: p.start, end: p.end })]),
       renderTimes,
     ),
-    section("#location-table", () => api.get(`${REPORTS}/breakdown`, { ...lastQuery, dimension: "location_type" }), (r) => renderBreakdown("#location-table", r, "location")),
-    section("#country-table", () => api.get(`${REPORTS}/breakdown`, { ...lastQuery, dimension: "country" }), (r) => renderBreakdown("#country-table", r, "country")),
   ];
   await Promise.all(jobs);
 }
 
-/** Load one report; a failure shows in its own card and never blanks the others. */
-async function section(tableSelector, fetcher, render) {
+/** Load one report; a failure shows in its own card and never blanks the others. An answer
+ * for a period the reader has since left (a newer load began) is dropped. */
+async function section(ticket, tableSelector, fetcher, render) {
   const table = $(tableSelector);
   replace(table, h("caption", { class: "muted" }, t("loading")));
   try {
-    render(await fetcher());
+    const body = await fetcher();
+    if (ticket === loading) render(body);
   } catch (err) {
-    if (err.status === 422) $("#period-error").textContent = describeError(err);
+    if (ticket !== loading) return;
     replace(table, h("caption", { class: "error" }, t("unavailable", { error: describeError(err) })));
   }
 }
@@ -289,18 +433,6 @@ function renderShare(report) {
       ),
     ),
   );
-  const top = rows[0];
-  $("#share-summary").textContent =
-    top && report.period.total
-      ? t("share.summary", {
-          period: periodLabel(report.period),
-          total: formatCount(report.period.total, locale),
-          top: keyLabel(by === "source" ? "source" : "channel", top.key),
-          count: formatCount(top.count, locale),
-          share: formatShare(top.share, locale),
-          change: formatChange(top.change, locale),
-        })
-      : t("empty");
   renderShareChart(rows, by, hasPrevious);
 }
 
@@ -424,62 +556,168 @@ function renderTimes([times, sla]) {
   );
 }
 
-function renderBreakdown(selector, report, kind) {
+// ---------------------------------------------------------------- the annual report
+
+const SECTION_LABEL = {
+  channel: (k) => keyLabel("channel", k),
+  source: (k) => keyLabel("source", k),
+  location_type: (k) => keyLabel("location", k),
+  category: (k) => keyLabel("category", k),
+  region: (k) => keyLabel("region", k),
+  sex: (k) => keyLabel("sex", k),
+  age_band: (k) => (k === "70+" ? t("age.70+") : t("age.band", { band: k })),
+};
+/** The tables of the printed report; channel and source are in the share card on screen. */
+const ON_SCREEN_TOO = new Set(["location_type", "category", "country", "region", "age_band", "sex"]);
+const TOP_COUNTRIES = 15;
+
+function countryName(code) {
+  try {
+    const name = new Intl.DisplayNames([getLocale()], { type: "region" }).of(code);
+    return name && name !== code ? name : code;
+  } catch {
+    return code;
+  }
+}
+
+function sectionLabel(dimension, key) {
+  if (key === "not_recorded") return t("not_recorded");
+  if (dimension === "country") return countryName(key);
+  return (SECTION_LABEL[dimension] || String)(key);
+}
+
+function renderAnnual(report) {
   const locale = getLocale();
-  const rows = report.rows || [];
-  let names = null;
-  if (kind === "country") {
-    try {
-      names = new Intl.DisplayNames([locale], { type: "region" });
-    } catch {
-      names = null;
-    }
+  const label = periodLabel(report.period);
+  const made = new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short", timeZone: report.timezone }).format(new Date());
+  document.title = t("report.title", { period: label });
+  $("#headline-title").textContent = t("report.title", { period: label });
+  $("#report-about").textContent = t("report.about", {
+    start: report.period.start,
+    last: dayBefore(report.period.end),
+    pstart: report.previous.start,
+    plast: dayBefore(report.previous.end),
+    zone: report.timezone,
+    made,
+  });
+  const total = report.total;
+  const empty = !total.count;
+  $("#no-cases").hidden = !empty;
+  $("#no-cases").textContent = empty ? t("report.no_cases", { period: label }) : "";
+  $("#total-line").textContent = empty
+    ? ""
+    : total.previous_count
+      ? t("report.total", {
+          total: formatCount(total.count, locale),
+          previous: periodLabel(report.previous),
+          previousTotal: formatCount(total.previous_count, locale),
+          change: `${total.change >= 0 ? "+" : "−"}${formatCount(Math.abs(total.change), locale)}`,
+        })
+      : t("report.total_first", { total: formatCount(total.count, locale) });
+  replace($("#headline"), (report.headline || []).map((sentence) => h("li", {}, sentence)));
+  const cards = report.sections.map((s) => annualCard(s, report));
+  replace($("#annual"), empty ? [] : cards);
+}
+
+function annualCard(sectionReport, report) {
+  const locale = getLocale();
+  const d = sectionReport.dimension;
+  let rows = sectionReport.rows;
+  let rest = null;
+  if (d === "country" && rows.length > TOP_COUNTRIES + 1) {
+    const tail = rows.slice(TOP_COUNTRIES).filter((r) => r.key !== "not_recorded");
+    const missing = rows.find((r) => r.key === "not_recorded");
+    rows = rows.slice(0, TOP_COUNTRIES).filter((r) => r.key !== "not_recorded");
+    rest = { n: tail.length, count: tail.reduce((s, r) => s + r.count, 0), previous: tail.reduce((s, r) => s + r.previous_count, 0) };
+    rest.share = report.total.count ? (rest.count * 100) / report.total.count : 0;
+    rest.previousShare = report.total.previous_count ? (rest.previous * 100) / report.total.previous_count : 0;
+    if (missing) rows = [...rows, missing];
   }
-  const label = (key) => {
-    if (key === null || key === undefined || key === "") return "—";
-    if (kind === "location") return keyLabel("location", key);
-    try {
-      return names ? `${names.of(key)} (${key})` : key;
-    } catch {
-      return key;
-    }
-  };
-  if (!rows.length) {
-    replace($(selector), h("caption", { class: "muted" }, t("empty")));
-    return;
-  }
-  replace(
-    $(selector),
-    h("thead", {}, cells("th", [t("breakdown.key"), t("share.count"), t("share.share")], [1, 2])),
+  const id = `${d.replace("_type", "")}-table`;
+  const head = [t(`column.${d}`), t("share.count"), t("share.share"), t("annual.previous_count"), t("annual.previous_share"), t("share.change")];
+  const line = (key, name, count, share, previousCount, previousShare, change) =>
     h(
-      "tbody",
-      {},
-      rows.map((r) =>
+      "tr",
+      { dataset: { key } },
+      h("th", { scope: "row" }, name),
+      h("td", { class: "num count" }, formatCount(count, locale)),
+      h("td", { class: "num share" }, formatShare(share, locale)),
+      h("td", { class: "num previous-count" }, formatCount(previousCount, locale)),
+      h("td", { class: "num narrow-hide" }, formatShare(previousShare, locale)),
+      h("td", { class: `num change ${change > 0 ? "up" : change < 0 ? "down" : ""}` }, formatChange(change, locale)),
+    );
+  return h(
+    "section",
+    { class: `card annual-card ${ON_SCREEN_TOO.has(d) ? "" : "print-only"}`, dataset: { dimension: d } },
+    h(
+      "header",
+      { class: "card-head" },
+      h("h2", {}, t(`section.${d}`)),
+      h("span", { class: "spacer" }),
+      downloadButtons("annual", { section: d }),
+    ),
+    h(
+      "table",
+      { id, class: "data" },
+      h("thead", {}, h("tr", {}, head.map((v, i) => h("th", { class: i === 0 ? undefined : i === 4 ? "num narrow-hide" : "num" }, v)))),
+      h(
+        "tbody",
+        {},
+        rows.map((r) => line(r.key, sectionLabel(d, r.key), r.count, r.share, r.previous_count, r.previous_share, r.change_pp)),
+        rest
+          ? line("other_countries", t("annual.other_countries", { n: rest.n }), rest.count, rest.share, rest.previous, rest.previousShare, rest.share - rest.previousShare)
+          : null,
+      ),
+      h(
+        "tfoot",
+        {},
         h(
           "tr",
-          { dataset: { key: String(r.key ?? "") } },
-          h("th", { scope: "row" }, label(r.key)),
-          h("td", { class: "num count" }, formatCount(r.count, locale)),
-          h("td", { class: "num share" }, formatShare(r.share, locale)),
+          {},
+          h("th", { scope: "row" }, t("share.total")),
+          h("td", { class: "num total" }, formatCount(report.total.count, locale)),
+          h("td", { class: "num" }, formatShare(100, locale)),
+          h("td", { class: "num" }, formatCount(report.total.previous_count, locale)),
+          h("td", { class: "num narrow-hide" }, report.total.previous_count ? formatShare(100, locale) : "—"),
+          h("td", {}),
         ),
       ),
     ),
-    h("tfoot", {}, cells("th", [t("share.total"), formatCount(report.total, locale), ""], [1, 2])),
   );
 }
 
 // ---------------------------------------------------------------- downloads
 
-async function download(format) {
+/** CSV and XLSX buttons for one report; the file speaks the page's language. */
+function downloadButtons(report, extra = {}) {
+  return h(
+    "span",
+    { class: "downloads screen-only" },
+    ["csv", "xlsx"].map((format) =>
+      h(
+        "button",
+        { type: "button", class: `download-${format}`, dataset: { i18n: `download.${format}` }, onclick: () => download(report, format, extra) },
+        t(`download.${format}`),
+      ),
+    ),
+  );
+}
+
+const DOWNLOADS = {
+  "channel-share": (q) => ({ path: "channel-share", query: { start: q.start, end: q.end, compare: "previous_year" } }),
+  annual: (q) => ({ path: "annual", query: q.year ? { year: q.year } : { start: q.start, end: q.end } }),
+  monthly: (q) => ({ path: "monthly", query: { year: q.year ?? Number(q.start.slice(0, 4)) } }),
+  sla: (q) => ({ path: "sla", query: { start: q.start, end: q.end } }),
+  workbook: (q) => ({ path: "workbook", query: { start: q.start, end: q.end } }),
+};
+
+async function download(report, format, extra = {}) {
   if (!lastQuery) return;
-  const by = document.querySelector("input[name=by]:checked").value;
   const toast = $("#toast");
+  const { path, query } = DOWNLOADS[report](lastQuery);
+  const params = { ...query, ...extra, format: report === "workbook" ? undefined : format, lang: getLocale() };
   try {
-    const file = await api.download(
-      `${REPORTS}/channel-share`,
-      { ...lastQuery, by, compare: "previous_year", format },
-      `channel-share-${lastQuery.start}-${lastQuery.end}.${format}`,
-    );
+    const file = await api.download(`${REPORTS}/${path}`, params, `${report}.${format}`);
     toast.textContent = t("download.done", { file });
     toast.classList.remove("error");
   } catch (err) {
@@ -494,6 +732,10 @@ async function download(format) {
 
 // ---------------------------------------------------------------- wiring
 
+function checkedBy() {
+  return document.querySelector("input[name=by]:checked").value;
+}
+
 function applyLocale() {
   translatePage();
   const lang = $("#lang");
@@ -505,7 +747,6 @@ function applyLocale() {
 function init() {
   setLocale(initialLocale(), { remember: false });
   onLocaleChange(applyLocale);
-  fillYears();
   const thisYear = new Date().getFullYear();
   $("#start").value = `${thisYear}-01-01`;
   $("#end").value = new Date().toISOString().slice(0, 10);
@@ -518,8 +759,13 @@ function init() {
     load();
   });
   for (const radio of document.querySelectorAll("input[name=by]")) radio.addEventListener("change", load);
-  $("#download-csv").addEventListener("click", () => download("csv"));
-  $("#download-xlsx").addEventListener("click", () => download("xlsx"));
+  $("#download-csv").addEventListener("click", () => download("channel-share", "csv", { by: checkedBy() }));
+  $("#download-xlsx").addEventListener("click", () => download("channel-share", "xlsx", { by: checkedBy() }));
+  $("#download-workbook").addEventListener("click", () => download("workbook", "xlsx"));
+  $("#print").addEventListener("click", () => window.print());
+  for (const slot of document.querySelectorAll(".downloads[data-report]")) {
+    slot.replaceWith(downloadButtons(slot.dataset.report));
+  }
   applyLocale();
   if (token) start();
   else signOut();

@@ -13,16 +13,24 @@ export class ApiError extends Error {
 }
 
 export class Api {
-  /** @param {() => string|null} getToken  @param {() => void} onUnauthorized */
-  constructor({ getToken = () => null, onUnauthorized = () => {}, base = "" } = {}) {
+  /**
+   * @param {() => string|null} getToken  @param {() => void} onUnauthorized
+   * @param {() => string|null} getLocale  the page's language, sent as Accept-Language so the
+   *   server's refusals speak it (the browser's own languages may differ from the page's)
+   */
+  constructor({ getToken = () => null, onUnauthorized = () => {}, base = "", getLocale = () => null } = {}) {
     this.getToken = getToken;
     this.onUnauthorized = onUnauthorized;
     this.base = base;
+    this.getLocale = getLocale;
   }
 
   headers(extra = {}) {
     const token = this.getToken();
-    return token ? { Authorization: `Bearer ${token}`, ...extra } : { ...extra };
+    const locale = this.getLocale();
+    const out = locale ? { "Accept-Language": locale, ...extra } : { ...extra };
+    if (token) out.Authorization = `Bearer ${token}`;
+    return out;
   }
 
   async request(method, path, { json, form, query } = {}) {

@@ -24,6 +24,22 @@ from consult119.reports.cli import demo, import_app, report_app
 from consult119.retention.cli import retention_app
 from consult119.staff import cli as staff_cli
 
+
+def _flag_type_hidden() -> None:
+    """Help shows no ``<bool>`` type beside a flag (``--no-serve``, ``--help``): a flag takes no
+    value, and a type there reads as if it wanted one."""
+    from typer.core import TyperOption
+
+    shown = TyperOption.display_type_rich
+
+    def display_type_rich(self: TyperOption, ctx: typer.Context) -> str | None:
+        return None if self.is_flag and self.metavar is None else shown(self, ctx)
+
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_flag_type_hidden()
+
 app = typer.Typer(
     name="consult119",
     help="consult119: case system for emergency medical consultation of Koreans abroad.\n\n"
@@ -87,7 +103,8 @@ def serve(
     port: int = typer.Option(8119, help="HTTP port for the API, WebSockets and pages."),
     smtp_port: int | None = typer.Option(
         None,
-        help="Port of the SMTP intake listener (0 turns it off) [default: CONSULT119_SMTP_PORT or 2525].",
+        help="Port of the SMTP intake listener (0 turns it off) "
+        "\\[default: CONSULT119_SMTP_PORT or 2525].",
     ),
     log_level: str = typer.Option("info", help="uvicorn log level."),
     ws: str = typer.Option(

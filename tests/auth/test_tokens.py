@@ -29,11 +29,11 @@ def _me(server, token):
     )
 
 
-def test_forged_tokens_of_every_kind_are_refused(live_server, db):
+def test_forged_tokens_of_every_kind_are_refused(module_server, db):
     doctor = make_staff(db, "doctor")
     admin = make_staff(db, "admin")
-    good = doctor.token(live_server.url)
-    assert _me(live_server, good).status_code == 200
+    good = doctor.token(module_server.url)
+    assert _me(module_server, good).status_code == 200
     claims = jwt.get_unverified_claims(good)
     assert set(claims) >= {"sub", "role", "iat", "exp", "jti"}
     assert claims["role"] == "doctor"
@@ -59,38 +59,38 @@ def test_forged_tokens_of_every_kind_are_refused(live_server, db):
         "oversized": "a" * 5000,
     }
     for kind, token in forged.items():
-        r = _me(live_server, token)
+        r = _me(module_server, token)
         assert r.status_code == 401, (kind, r.text)
         assert r.json()["detail"]["code"] == "invalid_token", kind
         assert r.headers["www-authenticate"] == "Bearer"
 
 
-def test_a_disabled_account_loses_access_at_once(live_server, db):
+def test_a_disabled_account_loses_access_at_once(module_server, db):
     doctor = make_staff(db, "doctor")
     admin = make_staff(db, "admin")
-    token = doctor.token(live_server.url)
-    assert _me(live_server, token).status_code == 200
+    token = doctor.token(module_server.url)
+    assert _me(module_server, token).status_code == 200
     r = httpx.post(
-        f"{live_server.url}/api/v1/staff/{doctor.id}/disable",
-        headers=admin.headers(live_server.url),
+        f"{module_server.url}/api/v1/staff/{doctor.id}/disable",
+        headers=admin.headers(module_server.url),
         timeout=10,
     )
     assert r.status_code == 200
-    r = _me(live_server, token)  # the same, unexpired token
+    r = _me(module_server, token)  # the same, unexpired token
     assert r.status_code == 401 and r.json()["detail"]["code"] == "account_disabled"
     r = httpx.post(
-        f"{live_server.url}/api/v1/auth/token",
+        f"{module_server.url}/api/v1/auth/token",
         data={"username": doctor.email, "password": doctor.password},
         timeout=10,
     )
     assert r.status_code == 401 and r.json()["detail"]["code"] == "bad_credentials"
 
 
-def test_wrong_password_and_unknown_account_look_the_same(live_server, db):
+def test_wrong_password_and_unknown_account_look_the_same(module_server, db):
     doctor = make_staff(db, "doctor")
     for user, pw in ((doctor.email, "wrong-password"), ("nobody@example.org", "whatever-pw")):
         r = httpx.post(
-            f"{live_server.url}/api/v1/auth/token",
+            f"{module_server.url}/api/v1/auth/token",
             data={"username": user, "password": pw},
             timeout=10,
         )

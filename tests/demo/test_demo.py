@@ -102,6 +102,9 @@ def test_demo_refuses_a_database_it_did_not_make(db):
         assert s.scalar(select(func.count()).select_from(Staff)) == 1
 
 
+# Builds the whole demo twice through the CLI (some 20,000 cases each) and starts a server:
+# about a minute on a quiet machine, past the suite's 120 s on a busy one.
+@pytest.mark.timeout(300)
 def test_published_figures_through_the_cli_and_the_api(
     start_server, database_url, demo_db, tmp_path
 ):

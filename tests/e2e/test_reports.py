@@ -6,7 +6,9 @@ import os
 import re
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
 
@@ -74,3 +76,83 @@ def test_reports_show_the_2024_figures_from_the_demo_data(live_server, db, datab
         page.click("#download-xlsx")
     assert info.value.suggested_filename.endswith(".xlsx")
     assert Path(info.value.path()).read_bytes()[:2] == b"PK"
+
+
+def _build_demo(database_url: str) -> None:
+    env = {
+        **os.environ,
+        "CONSULT119_DATABASE_URL": database_url,
+        "CONSULT119_SECRET_KEY": TEST_SECRET,
+    }
+    subprocess.run(
+        [sys.executable, "-m", "consult119.cli", "demo", "--no-serve"],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+
+
+def test_reports_lead_with_the_headline_and_print_to_a4(
+    live_server, db, database_url, new_page, tmp_path
+):
+    from pypdf import PdfReader
+
+    _build_demo(database_url)
+    manager = make_staff(db, "manager")
+    page = new_page(locale="ko-KR")
+    sign_in(page, live_server, manager, "/reports/")
+    this_year = datetime.now(ZoneInfo("Asia/Seoul")).year
+    # Only years with cases, and the last complete one first: not an empty or half year.
+    expect(page.locator("#year")).to_have_value(str(this_year - 1))
+    expect(page.locator("#year option")).to_have_text([str(y) for y in range(this_year, 2020, -1)])
+    page.select_option("#year", "2024")
+    headline = page.locator("#headline li")
+    expect(headline.first).to_have_text(
+        "카카오톡 4,901건 중 3,062건(62.5%), 2023년보다 11.9%p 증가"
+    )
+    expect(page.locator("#headline-title")).to_have_text("재외국민 119 응급의료상담 실적 2024년")
+    expect(page.locator('#location-table tr[data-key="sea"] th')).to_have_text("해상")
+
+    page.click("#lang")
+    expect(headline.first).to_have_text("KakaoTalk 3,062 of 4,901 (62.5%), up 11.9 points on 2023")
+    expect(headline).to_have_count(4)
+    expect(page.locator("#total-line")).to_have_text("4,901 consultations (4,135 in 2023, +766)")
+    expect(page.locator('#location-table tr[data-key="sea"] th')).to_have_text("Sea")
+
+    # A bad range: one error, in the page's language, and no figures left beside it.
+    page.check("input[name=mode][value=range]")
+    page.fill("#start", "2024-05-01")
+    page.fill("#end", "2024-04-01")
+    page.click("#period button[type=submit]")
+    expect(page.locator("#period-error")).to_have_text(
+        "The end date must be after the start date (the end date is not included)."
+    )
+    expect(page.locator("#figures")).to_be_hidden()
+    page.fill("#start", "2000-01-01")
+    page.fill("#end", "2020-01-01")  # the server refuses over ten years: its message, once
+    page.click("#period button[type=submit]")
+    expect(page.locator("#period-error")).to_have_text(re.compile(r"at most 10 years"))
+    expect(page.locator("#figures")).to_be_hidden()
+    expect(page.locator(".error:visible")).to_have_count(1)
+
+    page.check("input[name=mode][value=year]")
+    page.select_option("#year", "2024")
+    expect(page.locator("#figures")).to_be_visible()
+    expect(headline.first).to_have_text(re.compile("^KakaoTalk 3,062 of 4,901"))
+    expect(page.locator("#period-error")).to_have_text("")
+
+    # Printed: a clean A4 document that carries the headline and every table.
+    path = tmp_path / "report.pdf"
+    page.pdf(path=str(path), format="A4")
+    reader = PdfReader(str(path))
+    assert 1 <= len(reader.pages) <= 3, len(reader.pages)
+    box = reader.pages[0].mediabox
+    assert abs(float(box.width) - 595) < 2 and abs(float(box.height) - 842) < 2  # A4, points
+    text = " ".join(p.extract_text() for p in reader.pages)
+    flat = " ".join(text.split())
+    assert "Emergency medical consultations of Koreans abroad, 2024" in flat
+    assert "KakaoTalk 3,062 of 4,901 (62.5%), up 11.9 points on 2023" in flat
+    for heading in ("By source", "By the patient's location", "By region", "By sex"):
+        assert heading in flat, heading
+    assert "Download" not in flat and "Sign out" not in flat  # no buttons on paper

@@ -16,12 +16,12 @@ def post_chat(server, body, accept_language=None, **kwargs):
     )
 
 
-def test_chat_intake_422_in_english_and_korean(live_server):
+def test_chat_intake_422_in_english_and_korean(module_server):
     too_long = {"source": "kakao", "sender_id": "u", "message_id": "m", "text": "x" * 5001}
-    en = post_chat(live_server, too_long, "en-US,en;q=0.9")
-    ko = post_chat(live_server, too_long, "ko-KR")
-    default = post_chat(live_server, too_long)
-    unknown = post_chat(live_server, too_long, "fr-FR, de;q=0.5")
+    en = post_chat(module_server, too_long, "en-US,en;q=0.9")
+    ko = post_chat(module_server, too_long, "ko-KR")
+    default = post_chat(module_server, too_long)
+    unknown = post_chat(module_server, too_long, "fr-FR, de;q=0.5")
     for response in (en, ko, default, unknown):
         assert response.status_code == 422
         assert response.json()["detail"]["code"] == "invalid_field"
@@ -34,19 +34,21 @@ def test_chat_intake_422_in_english_and_korean(live_server):
     assert unknown.json()["detail"] == ko.json()["detail"]
 
     missing = {"source": "kakao", "sender_id": "u", "message_id": "m"}
-    assert post_chat(live_server, missing, "en").json()["detail"]["message"] == (
+    assert post_chat(module_server, missing, "en").json()["detail"]["message"] == (
         "text: This field is required."
     )
     assert (
-        post_chat(live_server, missing, "ko").json()["detail"]["message"]
+        post_chat(module_server, missing, "ko").json()["detail"]["message"]
         == "text: 필수 항목입니다."
     )
     bad_source = {"source": "pigeon", "sender_id": "u", "message_id": "m", "text": "hi"}
-    assert "Must be one of:" in post_chat(live_server, bad_source, "en").json()["detail"]["message"]
+    assert (
+        "Must be one of:" in post_chat(module_server, bad_source, "en").json()["detail"]["message"]
+    )
 
 
-def test_plain_errors_from_the_http_layer_in_both_languages(live_server):
-    url = f"{live_server.url}/api/v1/intake/chat"
+def test_plain_errors_from_the_http_layer_in_both_languages(module_server):
+    url = f"{module_server.url}/api/v1/intake/chat"
     for lang, expected in (
         ("en", "The body is not valid JSON."),
         ("ko", "본문이 올바른 JSON이 아닙니다."),
@@ -73,7 +75,7 @@ def test_plain_errors_from_the_http_layer_in_both_languages(live_server):
     )
     assert en.json()["detail"]["code"] == ko.json()["detail"]["code"] == "unsupported_media_type"
     nf = httpx.get(
-        f"{live_server.url}/api/v1/nowhere", headers={"Accept-Language": "ko"}, timeout=10
+        f"{module_server.url}/api/v1/nowhere", headers={"Accept-Language": "ko"}, timeout=10
     )
     assert nf.status_code == 404
     assert nf.json()["detail"] == {"code": "not_found", "message": "찾을 수 없습니다."}

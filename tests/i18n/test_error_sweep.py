@@ -71,13 +71,13 @@ def both(send, status: int, code: str) -> tuple[str, str]:
     return ko_text, en_text
 
 
-def test_staff_routes_refuse_in_both_languages(live_server, db):
+def test_staff_routes_refuse_in_both_languages(module_server, db):
     doctor = make_staff(db, "doctor", name="Dr Han", on_duty=True)
     other = make_staff(db, "doctor", name="Dr Seo", on_duty=True)
     emt = make_staff(db, "emt", on_duty=True)
     manager = make_staff(db, "manager")
-    url = live_server.url
-    case = open_case(live_server, "sweep-1")
+    url = module_server.url
+    case = open_case(module_server, "sweep-1")
     tid, number = case["ticket_id"], case["case_number"]
     emt_auth = emt.headers(url)
 
@@ -147,8 +147,8 @@ def test_staff_routes_refuse_in_both_languages(live_server, db):
     assert en == "This needs one of these roles: admin, manager."
 
 
-def test_intake_refusals_in_both_languages(live_server):
-    url = f"{live_server.url}/api/v1/intake/kakao"
+def test_intake_refusals_in_both_languages(module_server):
+    url = f"{module_server.url}/api/v1/intake/kakao"
 
     def kakao(body):
         return lambda h: httpx.post(url, json=body, headers=h, timeout=10)
@@ -177,13 +177,13 @@ def test_intake_refusals_in_both_languages(live_server):
     assert en == "Send application/json; the request names no content type."
 
 
-def test_web_chat_error_frames_speak_the_session_language(live_server):
+def test_web_chat_error_frames_speak_the_session_language(module_server):
     async def errors(locale):
         r = httpx.post(
-            f"{live_server.url}/api/v1/webchat/sessions", json={"locale": locale}, timeout=10
+            f"{module_server.url}/api/v1/webchat/sessions", json={"locale": locale}, timeout=10
         )
         assert r.status_code == 201, r.text
-        async with websockets.connect(f"{live_server.ws_url}/ws/chat") as ws:
+        async with websockets.connect(f"{module_server.ws_url}/ws/chat") as ws:
             await ws.send(json.dumps({"type": "auth", "token": r.json()["token"]}))
             frames = []
             for frame in (
@@ -208,12 +208,12 @@ def test_web_chat_error_frames_speak_the_session_language(live_server):
     ]
 
 
-def test_kakao_quick_replies_follow_lang(live_server):
+def test_kakao_quick_replies_follow_lang(module_server):
     def skill(lang):
         body = {
             "userRequest": {"utterance": "도와주세요", "user": {"id": f"qr-{lang}"}, "lang": lang}
         }
-        r = httpx.post(f"{live_server.url}/api/v1/intake/kakao", json=body, timeout=10)
+        r = httpx.post(f"{module_server.url}/api/v1/intake/kakao", json=body, timeout=10)
         assert r.status_code == 200, r.text
         return [q["label"] for q in r.json()["template"]["quickReplies"]]
 
@@ -238,13 +238,13 @@ def test_kakao_quick_replies_follow_lang(live_server):
     ]
 
 
-def test_staff_profile_locale_when_the_request_names_none(live_server, db):
+def test_staff_profile_locale_when_the_request_names_none(module_server, db):
     emt = make_staff(db, "emt", on_duty=True)
     with db.unit_of_work() as session:
         session.execute(update(Staff).where(Staff.id == emt.id).values(locale="en"))
-    auth = emt.headers(live_server.url)
-    tid = open_case(live_server, "sweep-profile")["ticket_id"]
-    url = f"{live_server.url}/api/v1/tickets/{tid}/triage"
+    auth = emt.headers(module_server.url)
+    tid = open_case(module_server, "sweep-profile")["ticket_id"]
+    url = f"{module_server.url}/api/v1/tickets/{tid}/triage"
     body = {"acuity": 0, "category": "first_aid"}
 
     profile = httpx.post(url, json=body, headers=auth, timeout=10)

@@ -32,20 +32,20 @@ def counts(db):
         )
 
 
-def test_new_case_then_join_then_duplicate(live_server, db):
-    first = chat(live_server)
+def test_new_case_then_join_then_duplicate(module_server, db):
+    first = chat(module_server)
     assert first.status_code == 201, first.text
     body = first.json()
     assert body["created"] is True and body["duplicate"] is False
     assert CASE_RE.match(body["case_number"])
     assert body["case_number"] in body["reply"]["text"]
 
-    again = chat(live_server)
+    again = chat(module_server)
     assert again.status_code == 200
     assert again.json()["duplicate"] is True
     assert again.json()["message_id"] == body["message_id"]
 
-    follow = chat(live_server, message_id="m2", text="숨쉬기도 힘들어요")
+    follow = chat(module_server, message_id="m2", text="숨쉬기도 힘들어요")
     assert follow.status_code == 200
     assert follow.json()["ticket_id"] == body["ticket_id"]
     assert follow.json()["created"] is False
@@ -56,11 +56,11 @@ def test_new_case_then_join_then_duplicate(live_server, db):
     assert names == ["ticket.created", "message.created", "message.created"]
 
 
-def test_concurrent_senders_get_distinct_gap_free_numbers(live_server, db):
+def test_concurrent_senders_get_distinct_gap_free_numbers(module_server, db):
     n = 40
 
     def send(i):
-        return chat(live_server, sender_id=f"sender-{i}", message_id=f"msg-{i}")
+        return chat(module_server, sender_id=f"sender-{i}", message_id=f"msg-{i}")
 
     with ThreadPoolExecutor(max_workers=16) as pool:
         results = list(pool.map(send, range(n)))
@@ -71,9 +71,13 @@ def test_concurrent_senders_get_distinct_gap_free_numbers(live_server, db):
     assert seqs == list(range(1, n + 1))
 
 
-def test_same_message_twenty_times_at_once_makes_one_case(live_server, db):
+def test_same_message_twenty_times_at_once_makes_one_case(module_server, db):
     with ThreadPoolExecutor(max_workers=20) as pool:
-        results = list(pool.map(lambda _: chat(live_server, message_id="same"), range(20)))
+        results = list(
+            pool.map(
+                lambda _: chat(module_server, sender_id="twenty", message_id="same"), range(20)
+            )
+        )
     assert all(r.status_code in (200, 201) for r in results), [r.text for r in results]
     assert sum(r.json()["created"] for r in results) == 1
     assert len({r.json()["ticket_id"] for r in results}) == 1
@@ -81,9 +85,13 @@ def test_same_message_twenty_times_at_once_makes_one_case(live_server, db):
     assert counts(db) == (1, 1)
 
 
-def test_distinct_messages_from_one_new_sender_at_once_share_one_case(live_server, db):
+def test_distinct_messages_from_one_new_sender_at_once_share_one_case(module_server, db):
     with ThreadPoolExecutor(max_workers=10) as pool:
-        results = list(pool.map(lambda i: chat(live_server, message_id=f"x{i}"), range(10)))
+        results = list(
+            pool.map(
+                lambda i: chat(module_server, sender_id="new-sender", message_id=f"x{i}"), range(10)
+            )
+        )
     assert all(r.status_code in (200, 201) for r in results), [r.text for r in results]
     assert sum(r.json()["created"] for r in results) == 1
     assert counts(db) == (1, 10)
@@ -168,9 +176,9 @@ BAD_BODIES = [
 
 
 @pytest.mark.parametrize(("body", "ctype", "status", "code"), BAD_BODIES)
-def test_bad_input_is_refused_and_stores_nothing(live_server, db, body, ctype, status, code):
+def test_bad_input_is_refused_and_stores_nothing(module_server, db, body, ctype, status, code):
     r = httpx.post(
-        f"{live_server.url}/api/v1/intake/chat",
+        f"{module_server.url}/api/v1/intake/chat",
         content=body,
         headers={"content-type": ctype},
         timeout=10,
@@ -178,7 +186,7 @@ def test_bad_input_is_refused_and_stores_nothing(live_server, db, body, ctype, s
     assert r.status_code == status, r.text
     assert r.json()["detail"]["code"] == code
     assert counts(db) == (0, 0)
-    assert httpx.get(f"{live_server.url}/healthz").status_code == 200
+    assert httpx.get(f"{module_server.url}/healthz").status_code == 200
 
 
 def test_signature_required_when_secret_set(start_server, db):
@@ -199,16 +207,16 @@ def test_signature_required_when_secret_set(start_server, db):
     assert ok.status_code == 201
 
 
-def test_flooding_sender_is_rate_limited_but_others_are_not(live_server, db):
+def test_flooding_sender_is_rate_limited_but_others_are_not(module_server, db):
     # All at once, as a flood comes: one after another on a loaded machine, each can take long
     # enough for the bucket (30, then 1 a second) to refill between them.
     with ThreadPoolExecutor(max_workers=40) as pool:
         responses = pool.map(
-            lambda i: chat(live_server, sender_id="flood", message_id=f"f{i}"), range(40)
+            lambda i: chat(module_server, sender_id="flood", message_id=f"f{i}"), range(40)
         )
         statuses = [r.status_code for r in responses]
     assert 429 in statuses
-    assert chat(live_server, sender_id="calm", message_id="c1").status_code == 201
+    assert chat(module_server, sender_id="calm", message_id="c1").status_code == 201
 
 
 def test_two_processes_taking_the_same_senders_lose_and_double_nothing(backend, start_server, db):

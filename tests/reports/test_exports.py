@@ -162,3 +162,126 @@ def test_cases_csv_is_pseudonymised_and_logged(live_server, db, add_cases):
         )
     assert len(entries) == 2 and entries[0].staff_id == manager.id
     assert entries[0].detail == {"start": "2024-01-01", "end": "2025-01-01"}
+
+
+def test_labelled_exports_in_both_languages(live_server, db, add_cases):
+    seed(add_cases)
+    headers = make_staff(db, "manager").headers(live_server.url)
+    url = f"{live_server.url}/api/v1/reports/channel-share"
+    expected = {
+        "en": {
+            "title": "Consultations by source, 2024",
+            "period": ["Period", "2024 (2024-01-01 – 2024-12-31)"],
+            "compared": ["Compared with", "2023 (2023-01-01 – 2023-12-31)"],
+            "zone": ["Time zone", "Asia/Seoul"],
+            "made": "Made",
+            "header": [
+                "Code",
+                "Source",
+                "Cases 2024",
+                "Share 2024 (%)",
+                "Cases 2023",
+                "Share 2023 (%)",
+                "Change (points)",
+            ],
+            "kakao": "KakaoTalk",
+            "smtp": "E-mail",
+            "total": "Total",
+        },
+        "ko": {
+            "title": "세부 경로별 상담 건수, 2024",
+            "period": ["기간", "2024 (2024-01-01 – 2024-12-31)"],
+            "compared": ["비교 기간", "2023 (2023-01-01 – 2023-12-31)"],
+            "zone": ["시간대", "Asia/Seoul"],
+            "made": "작성 시각",
+            "header": [
+                "코드",
+                "세부 경로",
+                "2024 건수",
+                "2024 비율(%)",
+                "2023 건수",
+                "2023 비율(%)",
+                "증감(%p)",
+            ],
+            "kakao": "카카오톡",
+            "smtp": "이메일",
+            "total": "합계",
+        },
+    }
+    params = {**YEAR_2024, "by": "source"}
+    for lang, want in expected.items():
+        r = httpx.get(url, params={**params, "format": "csv", "lang": lang}, headers=headers)
+        assert r.status_code == 200, r.text
+        assert 'filename="source-share-2024.csv"' in r.headers["content-disposition"]
+        assert r.content.startswith(b"\xef\xbb\xbf")  # Excel reads Hangul right only with a BOM
+        lines = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+        assert lines[0] == [want["title"]]
+        assert lines[1] == want["period"] and lines[2] == want["compared"]
+        assert lines[3] == want["zone"]
+        assert lines[4][0] == want["made"] and lines[4][1].endswith("(Asia/Seoul)")
+        at = lines.index(want["header"])
+        table = {row[0]: row for row in lines[at + 1 :]}
+        assert table["kakao"][:3] == ["kakao", want["kakao"], "3"]
+        assert table["smtp"][:3] == ["smtp", want["smtp"], "1"]
+        assert table["phone"][4] == "2"  # 2023's phone cases, none in 2024
+        assert table["total"][:3] == ["total", want["total"], "4"]
+
+        r = httpx.get(url, params={**params, "format": "xlsx", "lang": lang}, headers=headers)
+        assert 'filename="source-share-2024.xlsx"' in r.headers["content-disposition"]
+        book = load_workbook(io.BytesIO(r.content))
+        sheet = [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
+        assert sheet[0][0] == want["title"]
+        assert sheet[1][:2] == want["period"] and sheet[3][:2] == want["zone"]
+        at = next(i for i, row in enumerate(sheet) if row[: len(want["header"])] == want["header"])
+        assert sheet[at + 1][:4] == ["kakao", want["kakao"], 3, 75.0]
+
+    a_month = {"start": "2024-03-01", "end": "2024-04-01", "format": "csv", "lang": "en"}
+    r = httpx.get(url, params=a_month, headers=headers)
+    assert 'filename="channel-share-2024-03-01_2024-03-31.csv"' in r.headers["content-disposition"]
+    bad = httpx.get(url, params={**params, "format": "csv", "lang": "fr"}, headers=headers)
+    assert bad.status_code == 422 and bad.json()["detail"]["code"] == "unknown_lang"
+
+
+def test_every_report_on_the_page_downloads_labelled_and_the_workbook_holds_them(
+    live_server, db, add_cases
+):
+    seed(add_cases)
+    headers = make_staff(db, "manager").headers(live_server.url)
+    base = f"{live_server.url}/api/v1/reports"
+    for path, params, title in [
+        ("monthly", {"year": 2024}, "월별 상담 건수, 2024"),
+        ("sla", YEAR_2024, "KTAS 단계별 의사 응답 목표 준수, 2024"),
+        ("response-times", YEAR_2024, "첫 응답·해결까지 걸린 시간, 2024"),
+        ("breakdown", {**YEAR_2024, "dimension": "country"}, "국가별 상담 건수, 2024"),
+    ]:
+        for fmt in ("csv", "xlsx"):
+            r = httpx.get(
+                f"{base}/{path}", params={**params, "format": fmt, "lang": "ko"}, headers=headers
+            )
+            assert r.status_code == 200, (path, r.text)
+            if fmt == "csv":
+                first = next(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+            else:
+                first = next(load_workbook(io.BytesIO(r.content)).worksheets[0].values)
+            assert first[0] == title, (path, fmt)
+    r = httpx.get(f"{base}/workbook", params={**YEAR_2024, "lang": "en"}, headers=headers)
+    assert r.status_code == 200, r.text
+    assert 'filename="reports-2024.xlsx"' in r.headers["content-disposition"]
+    book = load_workbook(io.BytesIO(r.content))
+    assert book.sheetnames == [
+        "Summary",
+        "Channel",
+        "Source",
+        "Patient's location",
+        "Consultation type",
+        "Country",
+        "Region",
+        "Age band",
+        "Sex",
+        "Months",
+        "Response times",
+        "Target times",
+    ]
+    for sheet in book.worksheets:
+        values = [list(row) for row in sheet.iter_rows(values_only=True)]
+        assert values[1][0] == "Period" and values[1][1].startswith("2024 ("), sheet.title

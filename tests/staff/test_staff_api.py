@@ -12,11 +12,11 @@ from consult119.realtime.models import Event
 from tests.factories import make_staff
 
 
-def test_me_on_duty_list_and_presence(live_server, db):
+def test_me_on_duty_list_and_presence(module_server, db):
     on = make_staff(db, "doctor", on_duty=True, name="Dr On")
     off = make_staff(db, "doctor", on_duty=False, name="Dr Off")
-    h = on.headers(live_server.url)
-    me = httpx.get(f"{live_server.url}/api/v1/staff/me", headers=h, timeout=10).json()
+    h = on.headers(module_server.url)
+    me = httpx.get(f"{module_server.url}/api/v1/staff/me", headers=h, timeout=10).json()
     assert me == {
         "id": on.id,
         "email": on.email,
@@ -26,21 +26,21 @@ def test_me_on_duty_list_and_presence(live_server, db):
         "presence": "offline",
     }
     listed = httpx.get(
-        f"{live_server.url}/api/v1/staff", params={"on_duty": "true"}, headers=h, timeout=10
+        f"{module_server.url}/api/v1/staff", params={"on_duty": "true"}, headers=h, timeout=10
     ).json()
     assert [s["id"] for s in listed["items"]] == [on.id] and listed["total"] == 1
-    everyone = httpx.get(f"{live_server.url}/api/v1/staff", headers=h, timeout=10).json()
+    everyone = httpx.get(f"{module_server.url}/api/v1/staff", headers=h, timeout=10).json()
     assert {s["id"] for s in everyone["items"]} == {on.id, off.id}
 
     r = httpx.post(
-        f"{live_server.url}/api/v1/staff/me/presence",
+        f"{module_server.url}/api/v1/staff/me/presence",
         json={"status": "busy"},
         headers=h,
         timeout=10,
     )
     assert r.status_code == 200 and r.json()["presence"] == "busy"
     r = httpx.post(
-        f"{live_server.url}/api/v1/staff/me/presence",
+        f"{module_server.url}/api/v1/staff/me/presence",
         json={"status": "asleep"},
         headers=h,
         timeout=10,
@@ -51,31 +51,33 @@ def test_me_on_duty_list_and_presence(live_server, db):
     assert [(e.data["from"], e.data["to"]) for e in events] == [("offline", "busy")]
 
 
-def test_admin_roster_api(live_server, db):
+def test_admin_roster_api(module_server, db):
     admin = make_staff(db, "admin")
     doctor = make_staff(db, "doctor")
-    h = admin.headers(live_server.url)
+    h = admin.headers(module_server.url)
     start = (utcnow() - timedelta(minutes=5)).replace(microsecond=0)
     end = start + timedelta(hours=8)
     body = {"staff_id": doctor.id, "start": start.isoformat(), "end": end.isoformat()}
-    r = httpx.post(f"{live_server.url}/api/v1/roster", json=body, headers=h, timeout=10)
+    r = httpx.post(f"{module_server.url}/api/v1/roster", json=body, headers=h, timeout=10)
     assert r.status_code == 201, r.text
-    r = httpx.post(f"{live_server.url}/api/v1/roster", json=body, headers=h, timeout=10)
+    r = httpx.post(f"{module_server.url}/api/v1/roster", json=body, headers=h, timeout=10)
     assert r.status_code == 409 and r.json()["detail"]["code"] == "shift_overlaps"
     bad = {**body, "end": (start - timedelta(hours=1)).isoformat()}
-    r = httpx.post(f"{live_server.url}/api/v1/roster", json=bad, headers=h, timeout=10)
+    r = httpx.post(f"{module_server.url}/api/v1/roster", json=bad, headers=h, timeout=10)
     assert r.status_code == 422 and r.json()["detail"]["code"] == "shift_ends_before_start"
     naive = {**body, "start": "2025-01-01T00:00:00"}
-    r = httpx.post(f"{live_server.url}/api/v1/roster", json=naive, headers=h, timeout=10)
+    r = httpx.post(f"{module_server.url}/api/v1/roster", json=naive, headers=h, timeout=10)
     assert r.status_code == 422
-    now_on = httpx.get(f"{live_server.url}/api/v1/roster", headers=h, timeout=10).json()
+    now_on = httpx.get(f"{module_server.url}/api/v1/roster", headers=h, timeout=10).json()
     assert [s["staff_id"] for s in now_on["items"]] == [doctor.id]
     me = httpx.get(
-        f"{live_server.url}/api/v1/staff/me", headers=doctor.headers(live_server.url), timeout=10
+        f"{module_server.url}/api/v1/staff/me",
+        headers=doctor.headers(module_server.url),
+        timeout=10,
     ).json()
     assert me["on_duty"] is True
     later = httpx.get(
-        f"{live_server.url}/api/v1/roster",
+        f"{module_server.url}/api/v1/roster",
         params={"at": (end + timedelta(minutes=1)).isoformat()},
         headers=h,
         timeout=10,
@@ -83,10 +85,10 @@ def test_admin_roster_api(live_server, db):
     assert later["total"] == 0
 
 
-def test_admin_changes_a_role_and_the_old_token_stops_working(live_server, db):
+def test_admin_changes_a_role_and_the_old_token_stops_working(module_server, db):
     admin = make_staff(db, "admin")
     doctor = make_staff(db, "doctor", on_duty=True)
-    url = live_server.url
+    url = module_server.url
     old_token = doctor.headers(url)
     assert httpx.get(f"{url}/api/v1/staff/me", headers=old_token, timeout=10).status_code == 200
 

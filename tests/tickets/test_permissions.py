@@ -50,16 +50,16 @@ MATRIX = [
 
 
 @pytest.fixture
-def people(live_server, db):
-    return {role: Client(live_server, make_staff(db, role, on_duty=True)) for role in ALL}
+def people(module_server, db):
+    return {role: Client(module_server, make_staff(db, role, on_duty=True)) for role in ALL}
 
 
-def test_every_route_checks_the_role(live_server, people):
-    case = open_case(live_server)
+def test_every_route_checks_the_role(module_server, people):
+    case = open_case(module_server)
     seen = []
     for method, path, body, allowed in MATRIX:
         path = path.replace("{case}", str(case))
-        anonymous = httpx.request(method, live_server.url + path, json=body, timeout=10)
+        anonymous = httpx.request(method, module_server.url + path, json=body, timeout=10)
         assert anonymous.status_code == 401, (path, anonymous.text)
         assert anonymous.json()["detail"]["code"] == "not_authenticated"
         for role, client in people.items():
@@ -74,8 +74,8 @@ def test_every_route_checks_the_role(live_server, people):
     assert all(code == 403 for role, path, code in seen if role == "manager" and "tickets" in path)
 
 
-def test_case_detail_is_audited_and_listed_for_admins(live_server, people):
-    case = open_case(live_server, "아이가 열이 나요")
+def test_case_detail_is_audited_and_listed_for_admins(module_server, people):
+    case = open_case(module_server, "아이가 열이 나요")
     r = people["doctor"].get(f"/api/v1/tickets/{case}")
     assert r.status_code == 200
     body = r.json()

@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import typer
 from pydantic import BaseModel
@@ -17,13 +17,21 @@ from rich.table import Table as RichTable
 from consult119.config import get_settings
 from consult119.db import Database, utcnow
 from consult119.errors import DomainError
-from consult119.i18n import get_locale, ngettext
+from consult119.i18n import (
+    format_number,
+    format_points,
+    get_locale,
+    match_locale,
+    ngettext,
+    use_locale,
+)
 from consult119.i18n import gettext as _
 from consult119.reports import exports
 from consult119.reports import service as svc
 
 report_app = typer.Typer(
-    help="Reports for managers: channel share, months, times, SLA.", no_args_is_help=True
+    help="Reports for managers: the annual report, channel share, months, times, SLA.",
+    no_args_is_help=True,
 )
 import_app = typer.Typer(help="Import historical data.", no_args_is_help=True)
 
@@ -31,6 +39,7 @@ out = Console()
 err = Console(stderr=True)
 
 FORMATS = ("table", "csv", "json", "xlsx")
+T = TypeVar("T")
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -49,13 +58,75 @@ def _period(year: int | None, start: str | None, end: str | None) -> svc.Period:
     return svc.make_period(start, end, zone)
 
 
+def _write_binary(content: bytes, output: Path | None) -> None:
+    """A binary file goes to ``-o FILE`` or to a pipe, never onto a terminal."""
+    if output is not None:
+        output.write_bytes(content)
+        err.print(_("Wrote {path}", path=output))
+        return
+    if sys.stdout.isatty():
+        _fail(_("An XLSX file is not for the terminal: give -o FILE (or redirect the output)."))
+    sys.stdout.buffer.write(content)
+    sys.stdout.flush()
+
+
+def _print_sheets(
+    sheets: list[exports.Sheet], output: Path | None, notes: list[str], *, notes_first: bool = False
+) -> None:
+    """Labelled tables (the reader's words, no codes) on the terminal or into a text file."""
+    console = out if output is None else None
+    handle = None
+    if output is not None:
+        handle = output.open("w", encoding="utf-8")
+        console = Console(file=handle, width=200)
+    assert console is not None
+    try:
+        if notes_first:
+            for note in notes:
+                console.print(note, markup=False, highlight=False)
+            console.print()
+        for sheet in sheets:
+            rich = RichTable(title=sheet.title, header_style="bold")
+            for i, name in enumerate(sheet.header[1:]):
+                rich.add_column(name, justify="left" if i == 0 else "right")
+            for row in sheet.rows:
+                rich.add_row(
+                    *(
+                        format_points(v)
+                        if i in sheet.signed_columns and v is not None
+                        else _cell(v)
+                        for i, v in enumerate(row)
+                        if i
+                    )
+                )
+            console.print(rich)
+        if not notes_first:
+            for note in notes:
+                console.print(note, markup=False, highlight=False)
+    finally:
+        if handle is not None:
+            handle.close()
+            err.print(_("Wrote {path}", path=output))
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return format_number(value)
+    if isinstance(value, float):
+        return format_number(value, digits=1)
+    return str(value)
+
+
 def _emit(
     fmt: str,
     report: BaseModel,
     table: Callable[[Any], exports.Table],
     title: str,
     output: Path | None,
-    default_name: str,
 ) -> None:
     """Print or write ``report`` as a Rich table, CSV, JSON (the API's shape) or XLSX."""
     if fmt == "json":
@@ -63,9 +134,7 @@ def _emit(
     elif fmt == "csv":
         text = exports.to_csv(table(report))
     elif fmt == "xlsx":
-        path = output or Path(f"{default_name}.xlsx")
-        path.write_bytes(exports.to_xlsx([(title, table(report))]))
-        err.print(_("Wrote {path}", path=path))
+        _write_binary(exports.to_xlsx([(title, table(report))]), output)
         return
     else:
         header, rows = table(report)
@@ -89,7 +158,7 @@ def _emit(
         sys.stdout.write(text)
 
 
-def _run(fn: Callable[[Any], BaseModel]) -> BaseModel:
+def _run(fn: Callable[[Any], T]) -> T:
     """Run a report in a read session of the configured database."""
     db = Database(get_settings())
     try:
@@ -125,6 +194,43 @@ def _guarded(fn: Callable[[], None]) -> None:
         _fail(f"{exc.code}: {exc.text(get_locale())}")
 
 
+LangOpt = typer.Option(
+    None,
+    "--lang",
+    help="Language of the table, its labels and the headline: ko or en (default: the "
+    "command's language, see consult119 --help). With csv or xlsx: a labelled file.",
+)
+
+
+def _command_lang(lang: str | None) -> str | None:
+    if lang is None:
+        return None
+    chosen = match_locale(lang)
+    if chosen is None:
+        _fail(f"unknown_lang: {lang!r}: ko, en")
+    return chosen
+
+
+def _labelled_output(
+    fmt: str, sheets: list[exports.Sheet], about: exports.About, output: Path | None
+) -> None:
+    """A labelled CSV (UTF-8 with a byte-order mark in a file, for Excel) or XLSX."""
+    if fmt == "xlsx":
+        _write_binary(exports.to_labelled_xlsx(sheets, about), output)
+        return
+    content = exports.to_labelled_csv(sheets, about)
+    if output is not None:
+        output.write_bytes(content)
+        err.print(_("Wrote {path}", path=output))
+    else:
+        sys.stdout.write(content.decode("utf-8").removeprefix("\ufeff"))
+
+
+def _no_cases(period: svc.Period) -> str:
+    label = svc.period_label(period)
+    return _("No cases in {period}.", period=_("{year}", year=label) if label.isdigit() else label)
+
+
 @report_app.command("channel-share")
 def channel_share(
     year: int | None = YearOpt,
@@ -134,24 +240,85 @@ def channel_share(
     compare: str = typer.Option("previous_year", help="previous_year, previous_period or none."),
     fmt: str = FormatOpt,
     output: Path | None = OutputOpt,
+    lang: str | None = LangOpt,
 ) -> None:
-    """Consultations per channel with shares, beside the previous year, change in points."""
+    """Consultations per channel with shares, beside the previous year, change in points.
+
+    The table is followed by the headline, one sentence per source ("KakaoTalk 3,062 of
+    4,901 (62.5%), up 11.9 points on 2023"). XLSX is written only to -o FILE or a pipe.
+    """
     _check_format(fmt)
+    chosen = _command_lang(lang)
+    with use_locale(chosen or get_locale()) as locale:
 
-    def go() -> None:
-        period = _period(year, start, end)
-        report = _run(lambda s: svc.channel_share(s, period, by=by, compare=compare))
-        label = str(year) if year else f"{period.start} – {period.end}"
-        _emit(
-            fmt,
-            report,
-            exports.channel_share_table,
-            _("Channel share {period} (by {by})", period=label, by=by),
-            output,
-            f"channel-share-{label}",
-        )
+        def go() -> None:
+            period = _period(year, start, end)
+            report, sentences = _run(
+                lambda s: (
+                    svc.channel_share(s, period, by=by, compare=compare),
+                    svc.share_headline(s, period, compare=compare, locale=locale),
+                )
+            )
+            about = exports.About(period, svc.compared_period(period, compare), utcnow(), locale)
+            if fmt == "json":
+                _emit(fmt, report, exports.channel_share_table, "", output)
+            elif fmt == "table":
+                if not report.period.total:
+                    out.print(_no_cases(period))
+                    return
+                _print_sheets([exports.channel_share_sheet(report, about)], output, sentences)
+            elif chosen is not None or fmt == "xlsx":
+                _labelled_output(fmt, [exports.channel_share_sheet(report, about)], about, output)
+            else:
+                _emit(fmt, report, exports.channel_share_table, "", output)
+            if fmt != "table" and not report.period.total:
+                err.print(_no_cases(period))
 
-    _guarded(go)
+        _guarded(go)
+
+
+@report_app.command("annual")
+def annual(
+    year: int | None = YearOpt,
+    start: str | None = StartOpt,
+    end: str | None = EndOpt,
+    fmt: str = FormatOpt,
+    output: Path | None = OutputOpt,
+    lang: str | None = LangOpt,
+) -> None:
+    """The yearly report: total, channel, source, land/sea/air, type, country, region, age band
+    and sex, each beside the year before.
+
+    --format json prints GET /api/v1/reports/annual's shape; csv and xlsx are labelled files
+    (title, period, time zone, when made). XLSX is written only to -o FILE or a pipe.
+    """
+    _check_format(fmt)
+    chosen = _command_lang(lang)
+    with use_locale(chosen or get_locale()) as locale:
+
+        def go() -> None:
+            period = _period(year, start, end)
+            report = _run(lambda s: svc.annual(s, period, locale=locale))
+            about = exports.About(period, period.previous_year(), utcnow(), locale)
+            if fmt == "json":
+                text = json.dumps(report.model_dump(mode="json"), ensure_ascii=False, indent=2)
+                if output is not None:
+                    output.write_text(text + "\n", encoding="utf-8")
+                    err.print(_("Wrote {path}", path=output))
+                else:
+                    sys.stdout.write(text + "\n")
+            elif fmt == "table":
+                if not report.total.count:
+                    out.print(_no_cases(period))
+                    return
+                sheets = exports.annual_sheets(report, about)
+                _print_sheets(sheets, output, report.headline, notes_first=True)
+            else:
+                _labelled_output(fmt, exports.annual_sheets(report, about), about, output)
+            if fmt != "table" and not report.total.count:
+                err.print(_no_cases(period))
+
+        _guarded(go)
 
 
 @report_app.command("monthly")
@@ -173,7 +340,6 @@ def monthly(
             exports.monthly_table,
             _("Cases per month {year} (by {by})", year=year, by=by),
             output,
-            f"monthly-{year}",
         )
 
     _guarded(go)
@@ -200,7 +366,6 @@ def response_times(
             exports.response_times_table,
             _("Response times (by {by})", by=by),
             output,
-            f"response-times-{period.start}",
         )
 
     _guarded(go)
@@ -226,7 +391,6 @@ def sla(
             exports.sla_table,
             _("SLA compliance by KTAS level"),
             output,
-            f"sla-{period.start}",
         )
 
     _guarded(go)
@@ -255,7 +419,6 @@ def breakdown(
             exports.breakdown_table,
             _("Cases by {dimension}", dimension=dimension),
             output,
-            f"{dimension}-{period.start}",
         )
 
     _guarded(go)
@@ -281,7 +444,6 @@ def workload(
             exports.workload_table,
             _("Workload per doctor"),
             output,
-            f"workload-{period.start}",
         )
 
     _guarded(go)
@@ -407,7 +569,8 @@ def demo(
     host: str = typer.Option("127.0.0.1", help="Address to listen on (loopback by default)."),
     smtp_port: int | None = typer.Option(
         None,
-        help="Port of the SMTP intake listener (0 turns it off) [default: CONSULT119_SMTP_PORT or 2525].",
+        help="Port of the SMTP intake listener (0 turns it off) "
+        "\\[default: CONSULT119_SMTP_PORT or 2525].",
     ),
     no_serve: bool = typer.Option(False, "--no-serve", help="Only build the database."),
     reset: bool = typer.Option(
@@ -420,10 +583,10 @@ def demo(
         "without echo (default: CONSULT119_DEMO_PASSWORD, else a random one).",
     ),
 ) -> None:
-    """Build a demo database (published 2021–2024 figures, live cases, a roster covering now),
-    print the staff logins, and serve it.
+    """Build a demo database with the published figures, print the logins, and serve it.
 
-    Safe to run again: a database the demo made is rebuilt; any other is left alone unless
+    The database holds the published 2021–2024 figures, live open cases and a roster covering
+    now. Safe to run again: a database the demo made is rebuilt; any other is left alone unless
     --reset. The database is CONSULT119_DATABASE_URL (default: the SQLite file here). The demo
     server takes chat, Kakao and e-mail intake unsigned when their secrets are unset. The
     password is never an argument (it would land in shell history and process lists).

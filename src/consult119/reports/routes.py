@@ -12,14 +12,16 @@ from pydantic import BaseModel
 from consult119.audit.models import AuditEntry
 from consult119.auth.deps import client_ip, require_roles
 from consult119.context import AppContext, ContextDep
-from consult119.errors import Invalid
+from consult119.errors import Invalid, reader_locale
 from consult119.i18n import lazy_gettext as _l
 from consult119.reports import exports
 from consult119.reports import service as svc
 from consult119.reports.schemas import (
+    AnnualReport,
     Breakdown,
     ChannelShare,
     MonthlySeries,
+    ReportYears,
     ResponseTimes,
     SlaReport,
     Workload,
@@ -33,6 +35,14 @@ Reader = Annotated[Staff, Depends(require_roles(Role.MANAGER, Role.ADMIN))]
 Start = Annotated[str, Query(description="First local day, YYYY-MM-DD (reporting timezone)")]
 End = Annotated[str, Query(description="Day after the last, YYYY-MM-DD (exclusive)")]
 Format = Annotated[str, Query(description="json, csv or xlsx")]
+Lang = Annotated[
+    str | None,
+    Query(
+        description="ko or en: a CSV or XLSX for people (labels, title, period, time zone, "
+        "when made; CSV with a byte-order mark). Without it, the plain table of codes."
+    ),
+]
+LANGS = ("ko", "en")
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -41,9 +51,40 @@ def _format(value: str) -> str:
     return svc.check_choice(value, svc.FORMAT_CHOICES, "unknown_format", "format")
 
 
+def _lang(value: str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    return svc.check_choice(value, LANGS, "unknown_lang", "lang")
+
+
+def _file(content: bytes | str, media_type: str, name: str) -> Response:
+    return Response(
+        content,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _labelled(fmt: str, sheets: list[exports.Sheet], about: exports.About) -> Response:
+    name = exports.file_name(sheets[0].stem, about.period, fmt)
+    if fmt == "csv":
+        return _file(exports.to_labelled_csv(sheets, about), "text/csv; charset=utf-8", name)
+    return _file(exports.to_labelled_xlsx(sheets, about), XLSX, name)
+
+
 def _render(
-    fmt: str, report: BaseModel, table: Callable[[Any], exports.Table], title: str, name: str
+    fmt: str,
+    report: BaseModel,
+    table: Callable[[Any], exports.Table],
+    title: str,
+    name: str,
+    labelled: Callable[[], tuple[exports.Sheet, exports.About]] | None = None,
 ) -> Any:
+    """JSON, or a file: labelled for people when ``labelled`` is given (``lang`` was), else the
+    plain table of codes that scripts read."""
+    if fmt in ("csv", "xlsx") and labelled is not None:
+        sheet, about = labelled()
+        return _labelled(fmt, [sheet], about)
     if fmt == "csv":
         return Response(
             exports.to_csv(table(report)),
@@ -72,55 +113,162 @@ def channel_share(
     by: str = "channel",
     compare: str = "previous_year",
     format: Format = "json",
+    lang: Lang = None,
 ) -> Any:
     """Consultations per channel (or source) with shares in percent, beside the previous year
     (``compare=previous_period`` for the period just before, ``none`` for no comparison) and
     the change in percentage points."""
     fmt = _format(format)
+    locale = _lang(lang)
     period = _period(ctx, start, end)
     with ctx.db.read_session() as session:
         report = svc.channel_share(session, period, by=by, compare=compare)
-    name = f"channel-share-{period.start}-{period.end}"
-    return _render(fmt, report, exports.channel_share_table, "Channel share", name)
+    about = (
+        exports.About(period, svc.compared_period(period, compare), ctx.now(), locale)
+        if locale
+        else None
+    )
+    return _render(
+        fmt,
+        report,
+        exports.channel_share_table,
+        "Channel share",
+        exports.file_name("channel-share", period, fmt).rsplit(".", 1)[0],
+        (lambda: (exports.channel_share_sheet(report, about), about)) if about else None,
+    )
+
+
+@router.get("/years", response_model=ReportYears)
+def years(ctx: ContextDep, _: Reader) -> ReportYears:
+    """The years that have cases, newest first, and the one a report opens on (the last
+    complete year with cases)."""
+    with ctx.db.read_session() as session:
+        return svc.report_years(session, ctx.settings.report_zone, now=ctx.now())
+
+
+@router.get("/annual", response_model=AnnualReport)
+def annual(
+    ctx: ContextDep,
+    _: Reader,
+    request: Request,
+    year: Annotated[str | None, Query(description="A calendar year (reporting timezone)")] = None,
+    start: Annotated[str | None, Query(description="Instead of year: first day")] = None,
+    end: Annotated[str | None, Query(description="Instead of year: day after the last")] = None,
+    section: Annotated[
+        str | None, Query(description="With format=csv or xlsx: one table only")
+    ] = None,
+    format: Format = "json",
+    lang: Lang = None,
+) -> Any:
+    """The yearly report as the service publishes it: total; by channel and source; by the
+    patient's location (land, sea, air); by consultation type; by country and region; by age
+    band and sex; each beside the year before, with the change. ``headline`` is in ``lang``
+    (else the reader's language)."""
+    fmt = _format(format)
+    locale = _lang(lang) or reader_locale(request)
+    zone = ctx.settings.report_zone
+    if year is not None and (start or end):
+        raise Invalid("invalid_period", _l("Give year, or start and end, not both."), field="year")
+    period = (
+        svc.year_period(_year(year), zone)
+        if year is not None
+        else _period(ctx, start or "", end or "")
+    )
+    if section is not None:
+        svc.check_choice(section, svc.ANNUAL_SECTIONS, "unknown_section", "section")
+    with ctx.db.read_session() as session:
+        report = svc.annual(session, period, locale=locale)
+    if fmt == "json":
+        return report
+    about = exports.About(period, period.previous_year(), ctx.now(), locale)
+    sheets = exports.annual_sheets(report, about)
+    if section is not None:
+        sheets = [sheets[1 + svc.ANNUAL_SECTIONS.index(section)]]
+    return _labelled(fmt, sheets, about)
 
 
 @router.get("/monthly", response_model=MonthlySeries)
 def monthly(
-    ctx: ContextDep, _: Reader, year: YearText, by: str = "channel", format: Format = "json"
+    ctx: ContextDep,
+    _: Reader,
+    year: YearText,
+    by: str = "channel",
+    format: Format = "json",
+    lang: Lang = None,
 ) -> Any:
     """Cases per month of a year (reporting timezone) per channel or source."""
     fmt = _format(format)
+    locale = _lang(lang)
+    number = _year(year)
+    with ctx.db.read_session() as session:
+        report = svc.monthly(session, number, ctx.settings.report_zone, by=by)
+    period = svc.year_period(number, ctx.settings.report_zone)
+    about = exports.About(period, None, ctx.now(), locale) if locale else None
+    return _render(
+        fmt,
+        report,
+        exports.monthly_table,
+        "Monthly",
+        f"monthly-{number}",
+        (lambda: (exports.monthly_sheet(report, about), about)) if about else None,
+    )
+
+
+def _year(year: str) -> int:
     if not year.strip().isdigit():
         raise Invalid(
             "invalid_date", _l("year: {value} is not a year.", value=repr(year)), field="year"
         )
-    with ctx.db.read_session() as session:
-        report = svc.monthly(session, int(year), ctx.settings.report_zone, by=by)
-    return _render(fmt, report, exports.monthly_table, "Monthly", f"monthly-{year}")
+    return int(year)
 
 
 @router.get("/response-times", response_model=ResponseTimes)
 def response_times(
-    ctx: ContextDep, _: Reader, start: Start, end: End, by: str = "channel", format: Format = "json"
+    ctx: ContextDep,
+    _: Reader,
+    start: Start,
+    end: End,
+    by: str = "channel",
+    format: Format = "json",
+    lang: Lang = None,
 ) -> Any:
     """Time to first response and to resolution (median, p90, mean) per channel, KTAS level
     (``by=acuity``) or both (``by=channel_acuity``)."""
     fmt = _format(format)
+    locale = _lang(lang)
     period = _period(ctx, start, end)
     with ctx.db.read_session() as session:
         report = svc.response_times(session, period, by=by)
-    name = f"response-times-{period.start}-{period.end}"
-    return _render(fmt, report, exports.response_times_table, "Response times", name)
+    about = exports.About(period, None, ctx.now(), locale) if locale else None
+    return _render(
+        fmt,
+        report,
+        exports.response_times_table,
+        "Response times",
+        f"response-times-{period.start}-{period.end}",
+        (lambda: (exports.response_times_sheet(report, about), about)) if about else None,
+    )
 
 
 @router.get("/sla", response_model=SlaReport)
-def sla(ctx: ContextDep, _: Reader, start: Start, end: End, format: Format = "json") -> Any:
+def sla(
+    ctx: ContextDep, _: Reader, start: Start, end: End, format: Format = "json", lang: Lang = None
+) -> Any:
     """SLA compliance per KTAS level: first doctor response by the case's due time."""
     fmt = _format(format)
+    locale = _lang(lang)
     period = _period(ctx, start, end)
     with ctx.db.read_session() as session:
         report = svc.sla(session, period, now=ctx.now())
-    return _render(fmt, report, exports.sla_table, "SLA", f"sla-{period.start}-{period.end}")
+    about = exports.About(period, None, ctx.now(), locale) if locale else None
+    return _render(
+        fmt,
+        report,
+        exports.sla_table,
+        "SLA",
+        f"sla-{period.start}-{period.end}",
+        (lambda: (exports.sla_sheet(report, about), about)) if about else None,
+    )
 
 
 @router.get("/breakdown", response_model=Breakdown)
@@ -131,32 +279,61 @@ def breakdown(
     end: End,
     dimension: str = "location_type",
     format: Format = "json",
+    lang: Lang = None,
 ) -> Any:
     """Cases by location_type (land/sea/air), country, category, acuity, age_band or sex."""
     fmt = _format(format)
+    locale = _lang(lang)
     period = _period(ctx, start, end)
     with ctx.db.read_session() as session:
         report = svc.breakdown(session, period, dimension=dimension)
-    name = f"{dimension}-{period.start}-{period.end}"
-    return _render(fmt, report, exports.breakdown_table, dimension, name)
+    about = exports.About(period, None, ctx.now(), locale) if locale else None
+    return _render(
+        fmt,
+        report,
+        exports.breakdown_table,
+        dimension,
+        f"{dimension}-{period.start}-{period.end}",
+        (lambda: (exports.breakdown_sheet(report, about), about)) if about else None,
+    )
 
 
 @router.get("/workload", response_model=Workload)
-def workload(ctx: ContextDep, _: Reader, start: Start, end: End, format: Format = "json") -> Any:
+def workload(
+    ctx: ContextDep, _: Reader, start: Start, end: End, format: Format = "json", lang: Lang = None
+) -> Any:
     """Cases per doctor: assigned, resolved, open, mean time to first response."""
     fmt = _format(format)
+    locale = _lang(lang)
     period = _period(ctx, start, end)
     with ctx.db.read_session() as session:
         report = svc.workload(session, period)
+    about = exports.About(period, None, ctx.now(), locale) if locale else None
     return _render(
-        fmt, report, exports.workload_table, "Workload", f"workload-{period.start}-{period.end}"
+        fmt,
+        report,
+        exports.workload_table,
+        "Workload",
+        f"workload-{period.start}-{period.end}",
+        (lambda: (exports.workload_sheet(report, about), about)) if about else None,
     )
 
 
 @router.get("/workbook", response_class=Response, responses={200: {"content": {XLSX: {}}}})
-def workbook(ctx: ContextDep, _: Reader, start: Start, end: End) -> Response:
-    """Every report for the period in one XLSX workbook, a sheet per report."""
+def workbook(ctx: ContextDep, _: Reader, start: Start, end: End, lang: Lang = None) -> Response:
+    """Every report for the period in one XLSX workbook, a sheet per report (with ``lang``:
+    the reports page's tables, labelled, each with its title and period)."""
+    locale = _lang(lang)
     period = _period(ctx, start, end)
+    if locale:
+        with ctx.db.read_session() as session:
+            sheets = exports.labelled_workbook(session, period, now=ctx.now(), locale=locale)
+        about = exports.About(period, period.previous_year(), ctx.now(), locale)
+        return _file(
+            exports.to_labelled_xlsx(sheets, about),
+            XLSX,
+            exports.file_name("reports", period, "xlsx"),
+        )
     with ctx.db.read_session() as session:
         content = exports.to_xlsx(exports.workbook_sheets(session, period, now=ctx.now()))
     return Response(

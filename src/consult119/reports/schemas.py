@@ -100,3 +100,50 @@ class Workload(BaseModel):
     start: date
     end: date
     rows: list[DoctorRow]
+
+
+class AnnualRow(BaseModel):
+    key: str  # a code (``kakao``, ``sea``, ``JP``), or ``not_recorded``
+    count: int
+    share: float  # percent of the period's total, one decimal
+    previous_count: int
+    previous_share: float
+    change_pp: float  # percentage points, current minus previous, one decimal
+
+
+class AnnualSection(BaseModel):
+    dimension: str  # channel, source, location_type, category, country, region, age_band, sex
+    rows: list[AnnualRow]
+
+
+class AnnualTotal(BaseModel):
+    count: int
+    previous_count: int
+    change: int  # cases, current minus previous
+    change_pct: float | None  # growth in percent of the previous total; None without one
+
+
+class PeriodBounds(BaseModel):
+    start: date
+    end: date  # exclusive
+
+
+class AnnualReport(BaseModel):
+    timezone: str
+    year: int | None  # the calendar year, when the period is one
+    period: PeriodBounds
+    previous: PeriodBounds  # the same days a year before
+    total: AnnualTotal
+    headline: list[str]  # one sentence per source with cases, in the requested language
+    sections: list[AnnualSection]
+
+
+class YearCount(BaseModel):
+    year: int
+    total: int
+
+
+class ReportYears(BaseModel):
+    timezone: str
+    years: list[YearCount]  # only years with cases, newest first
+    default: int | None  # the last complete year with cases (else the newest), None without any
