@@ -479,7 +479,8 @@ async function runSearch() {
     search.q = q;
     search.results = page.items;
     search.total = page.total;
-    noteSearch(() => t("search.hits", { count: page.total }));
+    const count = page.total_capped ? `${page.total.toLocaleString("en-US")}+` : page.total; // "1,000+": counted to the cap
+    noteSearch(() => t("search.hits", { count }));
   } catch (err) {
     if (seq !== search.seq) return;
     noteSearch(() => refusalText(err));

@@ -220,6 +220,22 @@ def test_search_finds_a_case_by_a_korean_word(server, people, new_page):
     expect(page.locator(".ticket")).to_have_count(open_count)
 
 
+def test_a_broad_search_shows_its_count_as_capped(mdb, server, people, new_page):
+    from consult119.tickets.search import COUNT_CAP
+    from tests.tickets.test_search import many_cases
+
+    many_cases(mdb, COUNT_CAP + 5, "넓은검색어", finished=True)
+    page = new_page(locale="ko-KR")
+    sign_in(page, server, people["doctor"])
+    expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+    page.check("#search-finished")
+    page.fill("#search-q", "넓은검색어")
+    expect(page.locator("#search-status")).to_have_text("검색 결과 1,000+건")
+    expect(page.locator(".ticket")).to_have_count(200)  # the first page the console asks for
+    page.click("#lang")
+    expect(page.locator("#search-status")).to_have_text("1,000+ found")
+
+
 def test_tabs_count_live_and_filter_the_queue(server, people, new_page):
     page = new_page(locale="en-US")
     sign_in(page, server, people["doctor"])

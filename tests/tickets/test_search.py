@@ -1,17 +1,20 @@
 # ruff: noqa: F811 (the module fixtures imported from tests.tickets.live are parameters)
 """Search (``GET /api/v1/tickets?q=``) over a real socket on both databases: case number,
 name, phone, e-mail and message text, Korean included; finished cases with ``status=all``;
-roles, bounds and the access log (the hit count, never the words)."""
+roles, bounds and the access log (the hit count, never the words); a broad term counted to
+the cap, its pages still in queue order."""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from consult119.audit.models import AuditEntry
-from consult119.tickets.models import Ticket
+from consult119.tickets.models import Contact, Message, Ticket
+from consult119.tickets.search import COUNT_CAP
 from tests.tickets.live import mdb, people, server  # noqa: F401 (module fixtures)
 
 
@@ -123,3 +126,107 @@ def test_a_merge_carries_the_words_to_the_case_they_moved_to(server, people):
     assert r.status_code == 200, r.text
     assert found(emt, "두드러기가") == [into]
     assert found(emt, "두드러기가", status="all") == [into]  # the merged case holds no message
+
+
+def many_cases(
+    mdb, count: int, text: str, *, finished: bool = False
+) -> list[tuple[int, int, datetime, str]]:
+    """``count`` cases written straight to the database (through the tables, so the search
+    indexes' triggers keep them), one message holding ``text`` each, in an order of priority
+    and waiting time unlike their ids; one in three finished (all with ``finished``).
+    (priority, created_at, id, status) of each."""
+    start = datetime(2099, 1, 1, tzinfo=UTC)
+    contacts = [
+        {"display_name": f"여행자{i}", "created_at": start, "updated_at": start}
+        for i in range(count)
+    ]
+    with mdb.engine.begin() as conn:
+        table = Contact.__table__
+        contact_ids = conn.execute(
+            insert(table).returning(table.c.id, sort_by_parameter_order=True), contacts
+        ).scalars()
+        tickets = []
+        for i, contact_id in enumerate(list(contact_ids)):
+            at = start + timedelta(seconds=(i * 7919) % count)  # waiting times shuffled
+            tickets.append(
+                {
+                    "case_number": f"C119-{2098 if finished else 2099}-{i:06d}",
+                    "year": 2098 if finished else 2099,
+                    "seq": i + 1,
+                    "channel": "chat",
+                    "source": "kakao",
+                    "contact_id": contact_id,
+                    "status": "closed" if finished or i % 3 == 0 else "new",
+                    "priority": 1 + (i * 31) % 4,
+                    "reopen_count": 0,
+                    "assignment_accepted": False,
+                    "created_at": at,
+                    "updated_at": at,
+                    "version": 1,
+                }
+            )
+        table = Ticket.__table__
+        ids = conn.execute(
+            insert(table).returning(table.c.id, sort_by_parameter_order=True), tickets
+        ).scalars()
+        ids = list(ids)
+        conn.execute(
+            insert(Message.__table__),
+            [
+                {
+                    "ticket_id": ticket_id,
+                    "direction": "inbound",
+                    "channel": "chat",
+                    "source": "kakao",
+                    "text": f"배가 아파요 {text} {n}",
+                    "created_at": t["created_at"],
+                }
+                for n, (ticket_id, t) in enumerate(zip(ids, tickets, strict=True))
+            ],
+        )
+    return [
+        (t["priority"], t["created_at"], ticket_id, t["status"])
+        for ticket_id, t in zip(ids, tickets, strict=True)
+    ]
+
+
+def page(client, q: str, **params) -> dict:
+    r = client.get("/api/v1/tickets", params={"q": q, **params})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_a_broad_term_counts_to_the_cap_and_pages_in_queue_order(server, people, mdb):
+    emt = people["emt"]
+    cases = many_cases(mdb, COUNT_CAP + 200, "광범위검색어 zq")
+    with mdb.read_session() as session:
+        before = session.scalar(select(AuditEntry.id).order_by(AuditEntry.id.desc()).limit(1)) or 0
+    body = page(emt, "광범위검색어", status="all", limit=1)
+    with mdb.read_session() as session:
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.id > before)).one()
+    assert entry.detail == {"hits": COUNT_CAP, "status": "all", "capped": True}
+    queue = [c[2] for c in sorted(cases)]  # queue order: priority, waiting time, id
+    open_queue = [c[2] for c in sorted(cases) if c[3] == "new"]
+    assert len(open_queue) < COUNT_CAP < len(queue)
+
+    for q in ("광범위검색어", "zq"):  # a trigram search, and two characters (a scan)
+        body = page(emt, q, status="all", limit=50)
+        assert (body["total"], body["total_capped"]) == (COUNT_CAP, True), q
+        assert [t["id"] for t in body["items"]] == queue[:50], q
+        body = page(emt, q, status="all", limit=30, offset=130)
+        assert [t["id"] for t in body["items"]] == queue[130:160], q
+        body = page(emt, q, status="all", limit=200, offset=len(queue) - 20)
+        assert [t["id"] for t in body["items"]] == queue[-20:], q
+        # The open ones only: fewer than the cap, counted exactly.
+        body = page(emt, q, limit=40, offset=100)
+        assert (body["total"], body["total_capped"]) == (len(open_queue), False), q
+        assert [t["id"] for t in body["items"]] == open_queue[100:140], q
+        body = page(emt, q, status="new,closed", limit=50)
+        assert body["total_capped"] and [t["id"] for t in body["items"]] == queue[:50], q
+
+    body = page(emt, f"광범위검색어 zq {len(cases) - 1}", status="all")  # one case's message
+    assert (body["total"], body["total_capped"]) == (1, False)
+    assert [t["id"] for t in body["items"]] == [cases[-1][2]]
+    queue_page = emt.get("/api/v1/tickets", params={"limit": 1}).json()
+    assert queue_page["total_capped"] is False  # never capped without q
+    assert queue_page["total"] >= len(open_queue)

@@ -16,6 +16,7 @@ from sqlalchemy import (
     select,
     table,
     union,
+    union_all,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -256,6 +257,18 @@ def queue_rows(
     never a query per row."""
     from sqlalchemy import func
 
+    total = session.scalar(select(func.count()).select_from(Ticket).where(*conds)) or 0
+    rows = session.execute(
+        _row_select().where(*conds).order_by(*queue_order()).limit(limit).offset(offset)
+    ).all()
+    return list(rows), total
+
+
+def _row_select() -> Any:
+    """A queue row: the ticket, the contact's name, the last inbound message's start and the
+    unread count (see :func:`queue_rows`)."""
+    from sqlalchemy import func
+
     from consult119.tickets.codes import Direction
     from consult119.tickets.models import Contact
 
@@ -281,21 +294,112 @@ def queue_rows(
         .correlate(Ticket)
         .scalar_subquery()
     )
-    total = session.scalar(select(func.count()).select_from(Ticket).where(*conds)) or 0
-    rows = session.execute(
-        select(
-            Ticket,
-            Contact.display_name.label("traveller_name"),
-            preview.label("preview"),
-            unread.label("unread"),
-        )
-        .join(Contact, Contact.id == Ticket.contact_id)
-        .where(*conds)
+    return select(
+        Ticket,
+        Contact.display_name.label("traveller_name"),
+        preview.label("preview"),
+        unread.label("unread"),
+    ).join(Contact, Contact.id == Ticket.contact_id)
+
+
+def search_rows(
+    session: Session,
+    *,
+    conds: list[Any],
+    statuses: list[str],
+    hits: Any,
+    row_match: Any,
+    cap: int,
+    limit: int,
+    offset: int,
+) -> tuple[list[Any], int, bool]:
+    """A searched queue page (rows as :func:`queue_rows`), the hits counted up to ``cap``, and
+    whether the cap was reached. ``conds`` are the other filters, without the status (see
+    :func:`search_page`)."""
+    ids, total, capped = search_page(
+        session,
+        conds=conds,
+        statuses=statuses,
+        hits=hits,
+        row_match=row_match,
+        cap=cap,
+        limit=limit,
+        offset=offset,
+    )
+    if not ids:
+        return [], total, capped
+    rows = session.execute(_row_select().where(Ticket.id.in_(ids)).order_by(*queue_order())).all()
+    return list(rows), total, capped
+
+
+def search_page(
+    session: Session,
+    *,
+    conds: list[Any],
+    statuses: list[str],
+    hits: Any,
+    row_match: Any,
+    cap: int,
+    limit: int,
+    offset: int,
+) -> tuple[list[int], int, bool]:
+    """The ids of one page of a search in queue order, the number of matching cases counted up
+    to ``cap``, and whether the cap was reached — without reading every hit of a broad term.
+
+    ``hits`` is a subquery of matching case ids from the search indexes (``search.hit_ids``),
+    ``row_match`` the same test as a condition on one case (``search.row_match``); ``conds``
+    are the other filters, without the status, which is ``statuses``. The hits that pass them
+    are streamed and counted until ``cap`` + 1; a search with at most
+    ``cap`` of them has them all, exactly counted, and its page is those cases sorted. A
+    broader one is dense enough to walk instead: each status of ``statuses`` is read in queue
+    order through ``ix_tickets_queue``, checked case by case and stopped after ``offset`` +
+    ``limit`` matches, and the page is the merge of those runs — the same cases in the same
+    order as sorting every hit, for a few hundred rows read."""
+    statuses = list(dict.fromkeys(statuses))
+    found: set[int] = set()
+    result = session.execute(
+        select(hits.c.ticket_id)
+        .select_from(hits)
+        .join(Ticket, Ticket.id == hits.c.ticket_id)
+        .where(Ticket.status.in_(statuses), *conds)
+        .execution_options(yield_per=500)
+    )
+    try:
+        for ticket_id in result.scalars():
+            found.add(ticket_id)
+            if len(found) > cap:
+                break
+    finally:
+        result.close()
+    if len(found) <= cap:
+        if not found:
+            return [], 0, False
+        ids = session.scalars(
+            select(Ticket.id)
+            .where(Ticket.id.in_(sorted(found)))
+            .order_by(*queue_order())
+            .limit(limit)
+            .offset(offset)
+        ).all()
+        return list(ids), len(found), False
+    from sqlalchemy import union_all
+
+    runs = [
+        select(Ticket.id, Ticket.priority, Ticket.created_at)
+        .where(*conds, Ticket.status == status, row_match)
         .order_by(*queue_order())
+        .limit(offset + limit)
+        .subquery()
+        for status in statuses
+    ]
+    walk = union_all(*(select(run) for run in runs)).subquery("walk")
+    ids = session.scalars(
+        select(walk.c.id)
+        .order_by(walk.c.priority, walk.c.created_at, walk.c.id)
         .limit(limit)
         .offset(offset)
     ).all()
-    return list(rows), total
+    return list(ids), cap, True
 
 
 def queue_conditions(
@@ -305,9 +409,11 @@ def queue_conditions(
     assignee_id: int | None = None,
     unassigned: bool = False,
     matching: Any = None,
+    with_status: bool = True,
 ) -> list[Any]:
-    """The queue's filters as conditions on ``Ticket`` (open cases unless ``statuses``)."""
-    conds = [Ticket.status.in_(statuses or [s.value for s in OPEN_STATUSES])]
+    """The queue's filters as conditions on ``Ticket`` (open cases unless ``statuses``;
+    ``with_status=False`` leaves the status out, for :func:`search_page`, which applies it)."""
+    conds = [Ticket.status.in_(statuses or [s.value for s in OPEN_STATUSES])] if with_status else []
     if matching is not None:
         conds.append(matching)
     if channel is not None:
@@ -611,6 +717,81 @@ def search_condition(session: Session, q: str, *, trigram: int) -> Any:
         message_ids = select(Message.ticket_id).where(Message.text.ilike(like, escape="\\"))
     by_contact = select(Ticket.id).where(Ticket.contact_id.in_(contact_ids))
     return Ticket.id.in_(union(by_number, by_contact, message_ids))
+
+
+def search_hit_ids(session: Session, q: str, *, trigram: int) -> Any:
+    """The ids of the cases holding ``q``, one row per hit (a case may come more than once),
+    as a subquery with one column, ``ticket_id``: a ``UNION ALL`` of the three index lookups,
+    which the database can stream and stop reading when the caller has enough."""
+    like = _like(q)
+    if session.get_bind().dialect.name == "sqlite" and len(q) >= trigram:
+        phrase = _phrase(q)
+
+        def fts(name: str) -> Any:
+            return table(name, column("rowid", Integer))
+
+        numbers, contacts, messages = fts("tickets_fts"), fts("contacts_fts"), fts("messages_fts")
+        by_number = select(numbers.c.rowid).where(literal_column("tickets_fts").op("MATCH")(phrase))
+        by_contact = (
+            select(Ticket.id)
+            .select_from(contacts)
+            .join(Ticket, Ticket.contact_id == contacts.c.rowid)
+            .where(literal_column("contacts_fts").op("MATCH")(phrase))
+        )
+        by_message = (
+            select(Message.ticket_id.label("ticket_id"))
+            .select_from(messages)
+            .join(Message, Message.id == messages.c.rowid)
+            .where(literal_column("messages_fts").op("MATCH")(phrase))
+        )
+    else:
+        by_number = select(Ticket.id).where(Ticket.case_number.ilike(like, escape="\\"))
+        by_contact = (
+            select(Ticket.id)
+            .join(Contact, Contact.id == Ticket.contact_id)
+            .where(_contact_holds(like))
+        )
+        by_message = select(Message.ticket_id.label("ticket_id")).where(
+            Message.text.ilike(like, escape="\\")
+        )
+    # Messages first: a broad term is most often in the messages, and the caller stops reading
+    # there without running the other two (which, under three characters, scan).
+    return union_all(by_message, by_contact, by_number).subquery("hits")
+
+
+def _contact_holds(like: str) -> Any:
+    return or_(
+        Contact.display_name.ilike(like, escape="\\"),
+        Contact.phone_e164.ilike(like, escape="\\"),
+        Contact.email.ilike(like, escape="\\"),
+    )
+
+
+def search_row_match(q: str) -> Any:
+    """:func:`search_condition` as a check of one case (``Ticket`` correlated): its number, its contact
+    or one of its messages (through ``ix_messages_ticket``) holds ``q``. What a walk of the
+    cases in queue order filters on, so it can stop after a page.
+
+    Scalar subqueries (``LIMIT 1 … IS NOT NULL``), not ``EXISTS``: PostgreSQL may answer an
+    ``EXISTS`` under ``OR`` by hashing every hit up front, which is the cost the walk avoids."""
+    like = _like(q)
+    contact = (
+        select(Contact.id)
+        .where(Contact.id == Ticket.contact_id, _contact_holds(like))
+        .limit(1)
+        .correlate(Ticket)
+        .scalar_subquery()
+    )
+    message = (
+        select(Message.id)
+        .where(Message.ticket_id == Ticket.id, Message.text.ilike(like, escape="\\"))
+        .limit(1)
+        .correlate(Ticket)
+        .scalar_subquery()
+    )
+    return or_(
+        Ticket.case_number.ilike(like, escape="\\"), contact.is_not(None), message.is_not(None)
+    )
 
 
 def suggested_link_rows(session: Session, ticket_id: int) -> list[Any]:

@@ -153,7 +153,14 @@ def _parse_statuses(value: str | None) -> list[str] | None:
     return parts
 
 
-@router.get("", response_model=Page[QueueRow])
+class QueuePage(Page[QueueRow]):
+    """The queue's page: with ``q``, ``total`` counts at most ``search.COUNT_CAP`` cases, and
+    ``total_capped`` says when there are more (never true without ``q``)."""
+
+    total_capped: bool = False
+
+
+@router.get("", response_model=QueuePage)
 def queue(
     ctx: ContextDep,
     staff: Reader,
@@ -175,12 +182,13 @@ def queue(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Offset = 0,
-) -> Page[QueueRow]:
+) -> QueuePage:
     """The queue: most urgent first (untriaged, red-flagged and KTAS 1–2), then by level, then
     longest waiting. No patient details or message text. With ``q``, the cases whose number,
     traveller or messages hold it (doctors and EMTs: a hit would tell an admin what a
     conversation says); each search writes one access-log row with its hit count, never the
-    words. ``view`` is a console tab, applied on top of the other filters."""
+    words. A search counts at most ``search.COUNT_CAP`` hits (``total_capped`` beyond).
+    ``view`` is a console tab, applied on top of the other filters."""
     statuses = _parse_statuses(status)
     if view is not None and view not in VIEWS:
         raise Invalid(
@@ -205,30 +213,46 @@ def queue(
                 "invalid_field", _l("assignee is a staff id, me or none."), field="assignee"
             )
         assignee_id = int(assignee)
+    capped = False
     with ctx.db.unit_of_work() if query else ctx.db.read_session() as session:
         conds = repo.queue_conditions(
             statuses=statuses,
             channel=channel.value if channel else None,
             assignee_id=assignee_id,
             unassigned=unassigned,
-            matching=search.matching(session, query) if query else None,
+            with_status=not query,
         )
         if view is not None:
             conds.append(VIEWS[view](staff))
-        rows, total = repo.queue_rows(session, conds=conds, limit=limit, offset=offset)
+        if query:
+            rows, total, capped = repo.search_rows(
+                session,
+                conds=conds,
+                statuses=statuses or [s.value for s in OPEN_STATUSES],
+                hits=search.hit_ids(session, query),
+                row_match=search.row_match(query),
+                cap=search.COUNT_CAP,
+                limit=limit,
+                offset=offset,
+            )
+        else:
+            rows, total = repo.queue_rows(session, conds=conds, limit=limit, offset=offset)
         # Admins see the queue to coordinate, never a conversation or patient details
         # (docs/security.md): their rows carry no name, age, sex or message text.
         items = [_row(r, personal=staff.role != Role.ADMIN) for r in rows]
         if query:
+            detail: dict[str, Any] = {"hits": total, "status": status or "open"}
+            if capped:
+                detail["capped"] = True
             audit.record(
                 session,
                 staff_id=staff.id,
                 action=audit.SEARCH,
                 client_ip=client_ip(request),
-                detail={"hits": total, "status": status or "open"},
+                detail=detail,
                 at=ctx.now(),
             )
-    return Page[QueueRow](items=items, total=total)
+    return QueuePage(items=items, total=total, total_capped=capped)
 
 
 @router.get("/{ticket_id}", response_model=TicketDetail)

@@ -7,6 +7,12 @@ triggers the migration creates, so every writer — intake, merge, retention —
 PostgreSQL: ``pg_trgm`` GIN indexes, which serve ``ILIKE '%…%'``. A trigram index needs three
 characters; a two-character query (a Korean word is often two syllables) is answered by a plain
 scan instead, slower but the same result, and a one-character query is refused.
+
+A broad term (a phrase in one message in eight, a common two-syllable word) must not cost its
+every hit: :func:`hit_ids` streams the matching case ids from the indexes and stops at
+:data:`COUNT_CAP` (the page then says ``total_capped``), and :func:`row_match` checks one case
+at a time, so the first page can walk the cases in queue order through ``ix_tickets_queue`` and
+stop after the page (``repository.search_page``).
 """
 
 from __future__ import annotations
@@ -23,6 +29,9 @@ from consult119.tickets import repository as repo
 MIN_QUERY = 2
 MAX_QUERY = 200
 TRIGRAM = 3
+#: A search counts at most this many matching cases; beyond, ``total`` is this and the page
+#: says ``total_capped`` (the console shows "1,000+").
+COUNT_CAP = 1000
 
 #: SQLite's FTS5 tables (and, with their suffixes, their shadow tables) and PostgreSQL's trigram
 #: indexes: schema the migration keeps outside the ORM's metadata.
@@ -65,3 +74,15 @@ def matching(session: Session, q: str) -> Any:
     """A condition on ``Ticket``: its number, its contact or one of its messages holds ``q``
     (see :func:`consult119.tickets.repository.search_condition`)."""
     return repo.search_condition(session, q, trigram=TRIGRAM)
+
+
+def hit_ids(session: Session, q: str) -> Any:
+    """The ids of the cases holding ``q``, streamed from the indexes
+    (:func:`consult119.tickets.repository.search_hit_ids`)."""
+    return repo.search_hit_ids(session, q, trigram=TRIGRAM)
+
+
+def row_match(q: str) -> Any:
+    """:func:`matching` as a check of one case
+    (:func:`consult119.tickets.repository.search_row_match`)."""
+    return repo.search_row_match(q)
