@@ -39,8 +39,14 @@ from consult119.replies import service as replies_service
 from consult119.staff.models import Role, Shift, Staff
 from consult119.staff.service import create_staff
 from consult119.tickets import repository as ticket_repo
-from consult119.tickets.codes import SOURCE_CHANNEL, Source, Status, format_case_number
-from consult119.tickets.events import ticket_event
+from consult119.tickets import service as tickets_service
+from consult119.tickets.codes import (
+    SEX_OF_STORED,
+    SOURCE_CHANNEL,
+    Source,
+    Status,
+    format_case_number,
+)
 from consult119.tickets.models import (
     Contact,
     ContactIdentity,
@@ -728,7 +734,12 @@ LIVE = [
 
 
 def _live(
-    db: Database, now: datetime, zone: ZoneInfo, doctors_on_duty: list[int], rng: random.Random
+    db: Database,
+    now: datetime,
+    zone: ZoneInfo,
+    doctors_on_duty: list[int],
+    emt_id: int,
+    rng: random.Random,
 ) -> int:
     """Open cases through the real intake service (events and all), some triaged and assigned."""
     intake = IntakeService(report_zone=zone, reopen_window=timedelta(hours=72))
@@ -752,23 +763,31 @@ def _live(
             ticket = intake.receive(session, inbound, now=at).ticket
             if acuity is None:
                 continue
+            # Triage, the record and assignment as staff do them: the real services, so the
+            # rows, the events and the console agree (an unheld case goes to a doctor at once).
+            emt = session.get(Staff, emt_id)
+            assert emt is not None
             triaged = at + timedelta(minutes=1)
-            ticket.acuity = acuity
-            ticket.priority = acuity
-            ticket.category = category
-            ticket.status = Status.TRIAGED.value
-            ticket.triaged_at = triaged
-            ticket.sla_due_at = at + timedelta(minutes=TARGET_MINUTES[acuity])
-            ticket.patient_age, ticket.patient_sex = _age_sex(rng, location)
-            ticket_repo.bump_version(session, ticket, triaged, if_unchanged=False)
-            ticket_event(session, "ticket.triaged", ticket, at=triaged)
-            if assign and doctors_on_duty:
-                assigned = triaged + timedelta(minutes=1)
-                ticket.assignee_id = doctors_on_duty[i % len(doctors_on_duty)]
-                ticket.assigned_at = assigned
-                ticket.status = Status.ASSIGNED.value
-                ticket_repo.bump_version(session, ticket, assigned, if_unchanged=False)
-                ticket_event(session, "ticket.assigned", ticket, at=assigned)
+            ticket = tickets_service.triage(
+                session, ticket.id, staff=emt, acuity=acuity, category=category, now=triaged
+            )
+            age, sex = _age_sex(rng, location)
+            ticket, _ = tickets_service.update_record(
+                session,
+                ticket.id,
+                staff=emt,
+                version=ticket.version,
+                values={"patient_age": age, "patient_sex": SEX_OF_STORED[sex]},
+                now=triaged,
+            )
+            if assign and doctors_on_duty and ticket.assignee_id is None:
+                tickets_service.assign(
+                    session,
+                    ticket.id,
+                    staff_id=doctors_on_duty[i % len(doctors_on_duty)],
+                    by=emt,
+                    now=triaged + timedelta(minutes=1),
+                )
     return len(LIVE)
 
 
@@ -823,12 +842,17 @@ def build_demo(
                 .order_by(Shift.staff_id)
             )
         )
-    open_cases = _live(db, now, zone, on_duty, rng)
-    # Doctors on shift are shown as available in the console until they say otherwise.
+        emt_id = session.scalar(
+            select(Staff.id).where(Staff.role == Role.EMT.value).order_by(Staff.id).limit(1)
+        )
+    assert emt_id is not None
+    # Doctors on shift are shown as available in the console until they say otherwise (and
+    # the live cases' assignment, which prefers available doctors, sees them so).
     with db.unit_of_work() as session:
         session.execute(
             update(Staff).where(Staff.id.in_(on_duty)).values(presence="available", presence_at=now)
         )
+    open_cases = _live(db, now, zone, on_duty, emt_id, rng)
     step(_l("live cases"))
     return DemoResult(
         logins=logins, cases_per_year=counted, open_cases=open_cases, rebuilt=state != "empty"

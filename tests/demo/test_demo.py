@@ -14,11 +14,12 @@ import pytest
 from sqlalchemy import func, select
 
 from consult119.db import utcnow
-from consult119.demo import DEMO_DOMAIN, DemoRefused, build_demo
+from consult119.demo import DEMO_DOMAIN, LIVE, DemoRefused, build_demo
 from consult119.realtime.models import Event
 from consult119.replies.models import CannedReply
 from consult119.reports import service as svc
 from consult119.staff.models import Shift, Staff
+from consult119.tickets.codes import OPEN_STATUSES
 from consult119.tickets.models import Ticket
 from tests.conftest import TEST_SECRET, free_port
 from tests.factories import make_staff
@@ -91,6 +92,31 @@ def test_demo_reproduces_the_published_figures(demo_db):
     assert sum(login.on_duty for login in result.logins) == 4
     # The console's canned replies, seven in each language, even in a database emptied before.
     assert replies == 14
+
+
+def test_the_live_cases_are_what_their_events_say(demo_db):
+    """The live cases go through the real services: a case whose events say it was triaged
+    (or assigned) is stored so, with the record the EMT filled in."""
+    build_demo(demo_db, now=utcnow(), password=PASSWORD)
+    with demo_db.read_session() as s:
+        said = {
+            (e.ticket_id, e.name): e.data
+            for e in s.scalars(
+                select(Event).where(Event.name.in_(["ticket.triaged", "ticket.assigned"]))
+            )
+        }
+        live = list(
+            s.scalars(select(Ticket).where(Ticket.status.in_([s.value for s in OPEN_STATUSES])))
+        )
+    triaged = [t for t in live if (t.id, "ticket.triaged") in said]
+    assert len(triaged) == sum(1 for *_, acuity, _c, _a in LIVE if acuity is not None) > 0
+    for t in triaged:
+        assert t.acuity == said[(t.id, "ticket.triaged")]["acuity"], t.case_number
+        assert t.status != "new" and t.triaged_at is not None and t.patient_age is not None
+    assigned = [t for t in live if (t.id, "ticket.assigned") in said]
+    assert assigned and all(t.assignee_id is not None for t in assigned)
+    untriaged = [t for t in live if t not in triaged]
+    assert untriaged and all(t.acuity is None and t.status == "new" for t in untriaged)
 
 
 def test_demo_refuses_a_database_it_did_not_make(db):

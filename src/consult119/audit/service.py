@@ -53,25 +53,6 @@ def record(
     return entry
 
 
-def list_entries(
-    session: Session,
-    *,
-    staff_id: int | None = None,
-    ticket_id: int | None = None,
-    action: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    limit: int = 100,
-    offset: int = 0,
-) -> tuple[list[AuditEntry], int]:
-    """Newest first, with the total matching (see :func:`repository.list_entries`)."""
-    return repository.list_entries(
-        session,
-        staff_id=staff_id,
-        ticket_id=ticket_id,
-        action=action,
-        since=since,
-        until=until,
-        limit=limit,
-        offset=offset,
-    )
+#: Newest first, with the total matching: the repository's read, which routes reach through
+#: the service like every other.
+list_entries = repository.list_entries
