@@ -88,15 +88,17 @@ class RequestIds:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            duration_ms = round((time.perf_counter() - started) * 1000, 3)
-            route = route_of(scope)
-            access_log.info(
-                "%s %s %d",
-                scope.get("method", ""),
-                route or "-",
-                status,
-                extra={"route": route, "status": status, "duration_ms": duration_ms},
-            )
+            # Text logs keep the access logger at WARNING: then no line is built per request.
+            if access_log.isEnabledFor(logging.INFO):
+                duration_ms = round((time.perf_counter() - started) * 1000, 3)
+                route = route_of(scope)
+                access_log.info(
+                    "%s %s %d",
+                    scope.get("method", ""),
+                    route or "-",
+                    status,
+                    extra={"route": route, "status": status, "duration_ms": duration_ms},
+                )
             request_id_var.reset(token)
 
 

@@ -187,9 +187,9 @@ class DatabaseCollector(Collector):
         try:
             with self.db.read_session() as session:
                 rows = self.work_counts(session)
-        except Exception as exc:  # noqa: BLE001 - a scrape must answer; the error is counted
+        except Exception as exc:  # noqa: BLE001 - a scrape must answer
+            # Counted once already, by the engine's error hook (db.py), as every database error is.
             log.warning("metrics: reading the database failed (%s)", type(exc).__name__)
-            count_database_error(exc)
             return
         opened: dict[tuple[str, str], int] = {}
         outbox: dict[str, dict[tuple[str, str], int]] = {"pending": {}, "failed": {}}
