@@ -15,7 +15,6 @@ from sqlalchemy import (
     or_,
     select,
     table,
-    union,
     union_all,
     update,
 )
@@ -221,12 +220,11 @@ def list_tickets(
     channel: str | None = None,
     assignee_id: int | None = None,
     unassigned: bool = False,
-    matching: Any = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[Ticket], int]:
-    """One page of tickets in queue order and the total matching. Open tickets by default;
-    ``matching`` is a further condition (a search, see ``tickets/search.py``)."""
+    """One page of tickets in queue order and the total matching. Open tickets by default
+    (a search takes its page through :func:`search_rows`)."""
     from sqlalchemy import func
 
     conds = queue_conditions(
@@ -234,7 +232,6 @@ def list_tickets(
         channel=channel,
         assignee_id=assignee_id,
         unassigned=unassigned,
-        matching=matching,
     )
     total = session.scalar(select(func.count()).select_from(Ticket).where(*conds)) or 0
     rows = session.scalars(
@@ -382,7 +379,6 @@ def search_page(
             .offset(offset)
         ).all()
         return list(ids), len(found), False
-    from sqlalchemy import union_all
 
     runs = [
         select(Ticket.id, Ticket.priority, Ticket.created_at)
@@ -408,14 +404,11 @@ def queue_conditions(
     channel: str | None = None,
     assignee_id: int | None = None,
     unassigned: bool = False,
-    matching: Any = None,
     with_status: bool = True,
 ) -> list[Any]:
     """The queue's filters as conditions on ``Ticket`` (open cases unless ``statuses``;
     ``with_status=False`` leaves the status out, for :func:`search_page`, which applies it)."""
     conds = [Ticket.status.in_(statuses or [s.value for s in OPEN_STATUSES])] if with_status else []
-    if matching is not None:
-        conds.append(matching)
     if channel is not None:
         conds.append(Ticket.channel == channel)
     if assignee_id is not None:
@@ -688,37 +681,6 @@ def _phrase(q: str) -> str:
     return '"' + q.replace('"', '""') + '"'
 
 
-def search_condition(session: Session, q: str, *, trigram: int) -> Any:
-    """A condition on ``Ticket``: its number, its contact or one of its messages holds ``q``.
-
-    The ids come from one UNION of three index lookups (case numbers, contacts, messages), so
-    each part is answered by its own index rather than the planner weighing an OR per row."""
-    like = _like(q)
-    if session.get_bind().dialect.name == "sqlite" and len(q) >= trigram:
-        phrase = _phrase(q)
-
-        def fts(name: str) -> Any:
-            index = table(name, column("rowid", Integer))
-            return select(index.c.rowid).where(literal_column(name).op("MATCH")(phrase))
-
-        by_number = fts("tickets_fts")
-        contact_ids: Any = fts("contacts_fts")
-        message_ids = select(Message.ticket_id).where(Message.id.in_(fts("messages_fts")))
-    else:
-        # PostgreSQL: the trigram GIN indexes serve ILIKE; SQLite under three characters: a scan.
-        by_number = select(Ticket.id).where(Ticket.case_number.ilike(like, escape="\\"))
-        contact_ids = select(Contact.id).where(
-            or_(
-                Contact.display_name.ilike(like, escape="\\"),
-                Contact.phone_e164.ilike(like, escape="\\"),
-                Contact.email.ilike(like, escape="\\"),
-            )
-        )
-        message_ids = select(Message.ticket_id).where(Message.text.ilike(like, escape="\\"))
-    by_contact = select(Ticket.id).where(Ticket.contact_id.in_(contact_ids))
-    return Ticket.id.in_(union(by_number, by_contact, message_ids))
-
-
 def search_hit_ids(session: Session, q: str, *, trigram: int) -> Any:
     """The ids of the cases holding ``q``, one row per hit (a case may come more than once),
     as a subquery with one column, ``ticket_id``: a ``UNION ALL`` of the three index lookups,
@@ -768,7 +730,7 @@ def _contact_holds(like: str) -> Any:
 
 
 def search_row_match(q: str) -> Any:
-    """:func:`search_condition` as a check of one case (``Ticket`` correlated): its number, its contact
+    """:func:`search_hit_ids` as a check of one case (``Ticket`` correlated): its number, its contact
     or one of its messages (through ``ix_messages_ticket``) holds ``q``. What a walk of the
     cases in queue order filters on, so it can stop after a page.
 

@@ -70,12 +70,6 @@ def clean_query(q: str) -> str:
     return q
 
 
-def matching(session: Session, q: str) -> Any:
-    """A condition on ``Ticket``: its number, its contact or one of its messages holds ``q``
-    (see :func:`consult119.tickets.repository.search_condition`)."""
-    return repo.search_condition(session, q, trigram=TRIGRAM)
-
-
 def hit_ids(session: Session, q: str) -> Any:
     """The ids of the cases holding ``q``, streamed from the indexes
     (:func:`consult119.tickets.repository.search_hit_ids`)."""
@@ -83,6 +77,6 @@ def hit_ids(session: Session, q: str) -> Any:
 
 
 def row_match(q: str) -> Any:
-    """:func:`matching` as a check of one case
+    """:func:`hit_ids` as a check of one case
     (:func:`consult119.tickets.repository.search_row_match`)."""
     return repo.search_row_match(q)
