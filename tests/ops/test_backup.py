@@ -61,6 +61,7 @@ def test_backup_under_load_restores_every_acknowledged_case(sqlite_file, tmp_pat
     acknowledged: list[tuple[float, str]] = []  # (when the answer came, case number)
     lock = threading.Lock()
     stop = threading.Event()
+    failures: list[str] = []  # a writer thread's failure, which pytest would not see
 
     def traveller(n: int) -> None:
         with httpx.Client() as client:
@@ -73,8 +74,14 @@ def test_backup_under_load_restores_every_acknowledged_case(sqlite_file, tmp_pat
                     "message_id": f"m-{n}-{i}",
                     "text": "숨이 차요 " * 20,
                 }
-                r = client.post(f"{server.url}/api/v1/intake/chat", json=body, timeout=30)
-                assert r.status_code == 201, r.text
+                try:
+                    r = client.post(f"{server.url}/api/v1/intake/chat", json=body, timeout=30)
+                except httpx.HTTPError as exc:
+                    failures.append(f"writer {n}: {type(exc).__name__}")
+                    return
+                if r.status_code != 201:
+                    failures.append(f"writer {n}: {r.status_code} {r.text}")
+                    return
                 with lock:
                     acknowledged.append((time.monotonic(), r.json()["case_number"]))
 
@@ -83,7 +90,10 @@ def test_backup_under_load_restores_every_acknowledged_case(sqlite_file, tmp_pat
     try:
         for w in writers:
             w.start()
+        deadline = time.monotonic() + 60
         while len(acknowledged) < 150:  # some data first, so the copy takes several steps
+            assert not failures, failures
+            assert time.monotonic() < deadline, f"only {len(acknowledged)} cases in 60 s"
             time.sleep(0.05)
         began = time.monotonic()
         made = cli(url, "backup", str(backup_dir), **env)
@@ -92,7 +102,6 @@ def test_backup_under_load_restores_every_acknowledged_case(sqlite_file, tmp_pat
         assert "Backup written to" in made.stdout
         (attachments / "2024" / "scan.pdf").write_bytes(b"changed after the backup")
         (attachments / "later.txt").write_text("after the backup")
-        time.sleep(0.3)
         # The server still runs: restoring over its database is refused, and changes nothing.
         before = path.stat().st_ino
         refused = cli(url, "restore", str(backup_dir), **env)
@@ -104,6 +113,7 @@ def test_backup_under_load_restores_every_acknowledged_case(sqlite_file, tmp_pat
         for w in writers:
             w.join()
         server.stop()
+    assert not failures, failures
 
     before_backup = {case for at, case in acknowledged if at < began}
     during_backup = [case for at, case in acknowledged if began <= at <= ended]
