@@ -1,3 +1,4 @@
+# ruff: noqa: F811 (the module fixtures imported from tests.tickets.live are parameters)
 """The case record in the console, in a real browser against one live server per module: the
 editable record seen live by a colleague, a stale save that keeps the input, search, resolving
 as a decision, and a manager sent to the reports."""
@@ -13,33 +14,16 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from consult119.config import Settings
-from consult119.db import Database
-from tests.conftest import TEST_SECRET, LiveServer, _truncate
 from tests.e2e.conftest import SQLITE_ONLY
 from tests.e2e.helpers import post_chat, sign_in
 from tests.factories import make_staff
+from tests.tickets.live import mdb, server  # noqa: F401 (the module's database and server)
 
 pytestmark = [SQLITE_ONLY]
 
 #: Set to a directory to keep desktop and phone screenshots of the console.
 SHOTS = os.environ.get("CONSULT119_SHOTS")
 _ids = itertools.count(1)
-
-
-@pytest.fixture(scope="module")
-def mdb(database_url):
-    database = Database(Settings(database_url=database_url, secret_key=TEST_SECRET))
-    _truncate(database)
-    yield database
-    database.dispose()
-
-
-@pytest.fixture(scope="module")
-def server(mdb, database_url, tmp_path_factory):
-    live = LiveServer(database_url).start(tmp_path_factory.mktemp("record") / "server.log")
-    yield live
-    live.stop()
 
 
 @pytest.fixture(scope="module")
