@@ -22,6 +22,7 @@ from consult119.realtime import events
 from consult119.replies import repository as repo
 from consult119.replies.defaults import default_rows
 from consult119.replies.models import MAX_BODY_CHARS, MAX_TITLE_CHARS, CannedReply
+from consult119.tickets.service import clean_text
 
 #: The languages a reply is written in (the languages of the service).
 LANGUAGES = ("ko", "en")
@@ -127,19 +128,7 @@ def _checked(values: dict[str, Any]) -> dict[str, Any]:
             field="language",
         )
     if "title" in out:
-        title = out["title"]
-        if "\x00" in title:
-            raise Invalid("invalid_text", _l("The text contains a NUL character."), field="title")
-        out["title"] = title = title.strip()
-        if not title:
-            raise Invalid("empty_text", _l("The text is empty."), field="title")
-        if len(title) > MAX_TITLE_CHARS:
-            raise Invalid(
-                "text_too_long",
-                _l("The text is over {max_chars:,} characters.", max_chars=MAX_TITLE_CHARS),
-                field="title",
-                max_chars=MAX_TITLE_CHARS,
-            )
+        out["title"] = clean_text(out["title"].strip(), max_chars=MAX_TITLE_CHARS, field="title")
     if "body" in out:
         out["body"] = check_body(out["body"])
     return out
@@ -147,18 +136,7 @@ def _checked(values: dict[str, Any]) -> dict[str, Any]:
 
 def check_body(body: str) -> str:
     """A body as stored: not blank, at most ``MAX_BODY_CHARS``, no NUL, known placeholders."""
-    if "\x00" in body:
-        raise Invalid("invalid_text", _l("The text contains a NUL character."), field="body")
-    body = body.strip()
-    if not body:
-        raise Invalid("empty_text", _l("The text is empty."), field="body")
-    if len(body) > MAX_BODY_CHARS:
-        raise Invalid(
-            "text_too_long",
-            _l("The text is over {max_chars:,} characters.", max_chars=MAX_BODY_CHARS),
-            field="body",
-            max_chars=MAX_BODY_CHARS,
-        )
+    body = clean_text(body.strip(), max_chars=MAX_BODY_CHARS, field="body")
     unknown = [m.group(0) for m in _PLACEHOLDER.finditer(body) if m.group(1) not in PLACEHOLDERS]
     if unknown:
         raise Invalid(

@@ -414,16 +414,18 @@ def _require_holder_or_coordinator(ticket: Ticket, by: Staff) -> None:
         )
 
 
-def clean_text(text: str, *, max_chars: int = MAX_TEXT_CHARS) -> str:
+def clean_text(text: str, *, max_chars: int = MAX_TEXT_CHARS, field: str = "text") -> str:
+    """``text`` if it is not blank, holds no NUL and is at most ``max_chars`` long; else 422
+    (``invalid_text``, ``empty_text``, ``text_too_long`` with ``max_chars``) naming ``field``."""
     if "\x00" in text:
-        raise Invalid("invalid_text", _l("The text contains a NUL character."), field="text")
+        raise Invalid("invalid_text", _l("The text contains a NUL character."), field=field)
     if not text.strip():
-        raise Invalid("empty_text", _l("The text is empty."), field="text")
+        raise Invalid("empty_text", _l("The text is empty."), field=field)
     if len(text) > max_chars:
         raise Invalid(
             "text_too_long",
             _l("The text is over {max_chars:,} characters.", max_chars=max_chars),
-            field="text",
+            field=field,
             max_chars=max_chars,
         )
     return text
