@@ -108,7 +108,12 @@ ALLOW_UNSIGNED = {"CONSULT119_ALLOW_UNSIGNED_CHANNELS": "true"}
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(database_url=database_url, secret_key=TEST_SECRET, allow_unsigned_channels=True)
+    return Settings(
+        database_url=database_url,
+        secret_key=TEST_SECRET,
+        allow_unsigned_channels=True,
+        attachment_dir=str(tmp_path / "attachments"),
+    )
 
 
 @pytest.fixture

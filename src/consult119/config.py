@@ -191,10 +191,30 @@ class Settings(BaseSettings):
         default=None,
         description="Bearer token that lets a scrape from any address read GET /metrics",
     )
-    attachments_dir: str | None = Field(
+    attachment_dir: str | None = Field(
         default=None,
-        description="Folder of files kept beside the database, copied by `consult119 backup` "
-        "(default: attachments/ beside the SQLite file)",
+        description="Content-addressed store of attachments, copied by `consult119 backup` "
+        "(default: attachments/ beside the SQLite file; for PostgreSQL in the working folder)",
+    )
+    line_api_base: str = Field(
+        default="https://api-data.line.me",
+        description="LINE content API: images, videos and files of LINE messages are fetched "
+        "from {base}/v2/bot/message/{id}/content",
+    )
+    kakao_media_hosts: str = Field(
+        default="talk.kakaocdn.net,k.kakaocdn.net,dn.kakaocdn.net",
+        description="Comma list of hosts Kakao image URLs are fetched from (HTTPS only; "
+        "a URL on any other host is not fetched)",
+    )
+    media_fetch_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Whole-download timeout of a LINE or Kakao file"
+    )
+    media_fetch_attempts: int = Field(
+        default=5, ge=1, description="Tries of a LINE download before the file is marked failed"
+    )
+    media_allow_plain_http: bool = Field(
+        default=False,
+        description="Tests only: fetch Kakao media over plain HTTP and from loopback stand-ins",
     )
 
     @field_validator("retention_audit_days")
@@ -262,9 +282,9 @@ class Settings(BaseSettings):
 
     @property
     def attachments_path(self) -> Path:
-        """The attachments folder ``consult119 backup`` copies (it need not exist)."""
-        if self.attachments_dir:
-            return Path(self.attachments_dir).resolve()
+        """The attachment store's folder (``consult119 backup`` copies it; it need not exist)."""
+        if self.attachment_dir:
+            return Path(self.attachment_dir).resolve()
         return self.data_dir / "attachments"
 
     @property

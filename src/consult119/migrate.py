@@ -21,9 +21,15 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to ``revision``. Safe to run on every start: a no-op when current."""
+def upgrade(engine: Engine, revision: str = "head", *, attachment_dir: Path | None = None) -> None:
+    """Bring the schema to ``revision``. Safe to run on every start: a no-op when current.
+
+    ``attachment_dir`` is the attachment store a data migration writes files into (default:
+    the one the environment's settings name for this database).
+    """
     cfg = alembic_config(engine)
+    if attachment_dir is not None:
+        cfg.attributes["attachment_dir"] = attachment_dir
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             # Two processes starting at once must not both migrate.

@@ -2,6 +2,7 @@
 
 from sqlmodel import SQLModel
 
+from consult119.attachments.models import Attachment
 from consult119.audit.models import AuditEntry
 from consult119.intake.models import WebchatSession
 from consult119.outbound.models import OutboxItem
@@ -9,7 +10,6 @@ from consult119.realtime.models import Event, EventCounter
 from consult119.replies.models import CannedReply
 from consult119.staff.models import Shift, Staff
 from consult119.tickets.models import (
-    Attachment,
     CaseCounter,
     Contact,
     ContactIdentity,

@@ -56,7 +56,7 @@ def test_backup_under_load_restores_every_acknowledged_case(sqlite_file, tmp_pat
     attachments = tmp_path / "files"
     (attachments / "2024").mkdir(parents=True)
     (attachments / "2024" / "scan.pdf").write_bytes(b"%PDF-1.4 test")
-    env = {"CONSULT119_ATTACHMENTS_DIR": str(attachments)}
+    env = {"CONSULT119_ATTACHMENT_DIR": str(attachments)}
     server = LiveServer(url, env_extra=env).start(tmp_path / "server.log")
     acknowledged: list[tuple[float, str]] = []  # (when the answer came, case number)
     lock = threading.Lock()

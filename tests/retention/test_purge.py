@@ -12,6 +12,7 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
+from consult119.attachments.service import store_of
 from consult119.audit.models import AuditEntry
 from consult119.config import Settings
 from consult119.console.snapshot import plan_resume
@@ -40,7 +41,10 @@ OLD = NOW - timedelta(days=11 * 365)  # past the 10-year case retention
 RECENT = NOW - timedelta(days=200)  # inside it, past a 180-day attachment retention
 
 
-def attach(db: Database, ticket_id: int) -> None:
+def attach(db: Database, ticket_id: int, data: bytes | None = None) -> str:
+    """A file in the store on the case's first message; its hash."""
+    data = data if data is not None else f"jpg of case {ticket_id}".encode()
+    sha, size = store_of(db.settings).put([data])
     with db.unit_of_work() as session:
         first = session.scalars(
             select(Message.id).where(Message.ticket_id == ticket_id).order_by(Message.id)
@@ -50,10 +54,12 @@ def attach(db: Database, ticket_id: int) -> None:
                 message_id=first,
                 filename="wound.jpg",
                 content_type="image/jpeg",
-                size=3,
-                data=b"jpg",
+                size=size,
+                sha256=sha,
+                created_at=OLD,
             )
         )
+    return sha
 
 
 def answer_and_finish(db: Database, emt_id: int, ticket_id: int, at: datetime, *, close: bool):
@@ -276,3 +282,25 @@ def test_the_access_log_is_kept_at_least_two_years(database_url):
     with pytest.raises(ValidationError, match="at least 730 days"):
         Settings(database_url=database_url, retention_audit_days=729)
     assert Settings(database_url=database_url, retention_audit_days=730).retention_audit_days == 730
+
+
+def test_purge_removes_the_files_with_their_rows(db, policy, world):
+    """Each purged attachment's file leaves the store; a file another row still names stays."""
+    store = store_of(policy)
+    files = {p.name for p in store.root.rglob("*") if p.is_file()}
+    assert len(files) == 3  # one per attached case: old closed, old open, recent
+    shared = attach(db, world["old_open"], data=f"jpg of case {world['recent']}".encode())
+    kept_open = {
+        sha
+        for sha in files
+        if store.path_of(sha).read_bytes() == f"jpg of case {world['old_open']}".encode()
+    }
+
+    retention.purge(db, policy, now=NOW)
+
+    left = {p.name for p in store.root.rglob("*") if p.is_file()}
+    # The old closed case's file went with its case, the recent case's with the attachment
+    # retention; the open case's stays, and so does the recent one's bytes, which it also holds.
+    assert left == kept_open | {shared}
+    with db.read_session() as session:
+        assert session.scalar(select(func.count()).select_from(Attachment)) == 2

@@ -11,12 +11,12 @@ from sqlalchemy import ColumnElement, Select, and_, case, delete, exists, func, 
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
+from consult119.attachments.models import Attachment
 from consult119.audit.models import AuditEntry
 from consult119.outbound.models import OutboxItem
 from consult119.realtime.models import Event
 from consult119.tickets.codes import Status
 from consult119.tickets.models import (
-    Attachment,
     Contact,
     ContactIdentity,
     Message,
@@ -197,6 +197,22 @@ def purge_batch(session: Session, phase: str, ids: list[int], now: datetime) -> 
     if phase == "contacts":
         return _erase_contacts(session, ids, now)
     raise ValueError(phase)
+
+
+def attachment_hashes(session: Session, phase: str, ids: list[int]) -> set[str]:
+    """The file hashes the attachment rows a batch of ``phase`` deletes name (read first: the
+    files go once the batch has committed and no other row names them)."""
+    if phase == "cases":
+        where = Attachment.message_id.in_(_messages_of(ids))
+    elif phase == "attachments":
+        where = Attachment.id.in_(ids)
+    else:
+        return set()
+    return set(
+        session.scalars(
+            select(Attachment.sha256).where(where, Attachment.sha256.is_not(None)).distinct()
+        )
+    )
 
 
 def set_audit_detail(session: Session, audit_id: int | None, detail: dict[str, Any]) -> None:

@@ -13,6 +13,8 @@ statements over at most ``retention_batch_size`` ids:
    was: statistics come from pseudonymised data, and a purge never changes a published figure.
    Open cases are never touched.
 2. **attachments** of finished cases whose message is older than the attachment retention.
+   In both phases a file leaves the store (:mod:`consult119.attachments.store`) with its row,
+   once the batch has committed, unless another row still names the same file.
 3. **events** older than the event retention (the console resyncs a client that asks to resume
    from a purged id).
 4. **access log** entries older than the audit retention (never less than two years).
@@ -36,6 +38,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from consult119.attachments import service as attachments
 from consult119.audit import service as audit
 from consult119.config import Settings
 from consult119.db import Database
@@ -130,6 +133,7 @@ def purge(
     cut = Cutoffs.at(settings, now)
     result = PurgeResult(cutoffs=cut)
     batch = settings.retention_batch_size
+    store = attachments.store_of(settings)
     with db.unit_of_work() as session:
         entry = audit.record(
             session, staff_id=None, action=PURGE_ACTION, detail=_detail(result, by), at=now
@@ -145,9 +149,15 @@ def purge(
                 ids = repository.due_ids(session, phase, cut, limit=batch)
                 if not ids:
                     return
+                hashes = repository.attachment_hashes(session, phase, ids)
                 for kind, n in repository.purge_batch(session, phase, ids, now).items():
                     result.counts[kind] += n
                 repository.set_audit_detail(session, result.audit_id, _detail(result, by))
+            if hashes:
+                # Only after the commit (a rolled-back batch keeps its files), and only the
+                # files no other row names (the same photo on a case that stays).
+                with db.read_session() as session:
+                    attachments.remove_unreferenced(session, store, hashes)
             if progress is not None:
                 progress(phase, len(ids))
 

@@ -161,14 +161,5 @@ class TicketLink(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
 
 
-class Attachment(SQLModel, table=True):
-    """A file that came with a message (a wound photo, a medicine list), within a size limit."""
-
-    __tablename__ = "attachments"
-
-    id: int | None = Field(default=None, primary_key=True)
-    message_id: int = Field(foreign_key="messages.id", index=True)
-    filename: str = Field(max_length=255)
-    content_type: str = Field(max_length=100)
-    size: int
-    data: bytes
+# The attachments table moved to its own domain; the name stays importable from here.
+from consult119.attachments.models import Attachment  # noqa: E402, F401

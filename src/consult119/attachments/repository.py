@@ -1,0 +1,122 @@
+"""Every query of the attachments domain."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from consult119.attachments.models import Attachment, AttachmentState
+from consult119.tickets.models import Message
+
+
+def add(session: Session, **values: Any) -> Attachment:
+    """Insert one row (flushed, so it has its id)."""
+    row = Attachment(**values)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def get(session: Session, attachment_id: int) -> Attachment | None:
+    return session.get(Attachment, attachment_id)
+
+
+def get_with_ticket(session: Session, attachment_id: int) -> tuple[Attachment, int] | None:
+    """The attachment of a message, with the message's ticket id (None: no such file on a
+    message; an upload not yet sent is nobody's to read)."""
+    row = session.execute(
+        select(Attachment, Message.ticket_id)
+        .join(Message, Message.id == Attachment.message_id)
+        .where(Attachment.id == attachment_id)
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+def of_messages(session: Session, message_ids: Iterable[int]) -> dict[int, list[Attachment]]:
+    """The attachments of each message, in one query, in the order they came."""
+    ids = list(message_ids)
+    out: dict[int, list[Attachment]] = {}
+    if not ids:
+        return out
+    for row in session.scalars(
+        select(Attachment).where(Attachment.message_id.in_(ids)).order_by(Attachment.id)
+    ):
+        out.setdefault(row.message_id, []).append(row)  # type: ignore[arg-type]
+    return out
+
+
+def uploads_of_session(
+    session: Session, webchat_session_id: int, ids: list[int]
+) -> list[Attachment]:
+    """Those of ``ids`` this web-chat session uploaded and has not sent yet (locked)."""
+    return list(
+        session.scalars(
+            select(Attachment)
+            .where(
+                Attachment.id.in_(ids),
+                Attachment.webchat_session_id == webchat_session_id,
+                Attachment.message_id.is_(None),
+            )
+            .order_by(Attachment.id)
+            .with_for_update()
+        )
+    )
+
+
+def attach_to_message(session: Session, ids: list[int], message_id: int) -> None:
+    session.execute(
+        update(Attachment)
+        .where(Attachment.id.in_(ids), Attachment.message_id.is_(None))
+        .values(message_id=message_id)
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+def mark(session: Session, attachment_id: int, **values: Any) -> None:
+    """Set a downloaded (or given-up) file's columns."""
+    session.execute(update(Attachment).where(Attachment.id == attachment_id).values(**values))
+
+
+def hashes_of(session: Session, where: Any) -> set[str]:
+    """The hashes the rows matching ``where`` name (before they are deleted)."""
+    return {
+        sha
+        for sha in session.scalars(select(Attachment.sha256).where(where).distinct())
+        if sha is not None
+    }
+
+
+def hashes_in_use(session: Session, hashes: Iterable[str]) -> set[str]:
+    """Which of ``hashes`` some row still names."""
+    wanted = list(hashes)
+    if not wanted:
+        return set()
+    return set(
+        session.scalars(select(Attachment.sha256).where(Attachment.sha256.in_(wanted)).distinct())
+    )
+
+
+def stale_uploads(session: Session, before: datetime) -> list[int]:
+    """Web-chat uploads never sent in a message, older than ``before``."""
+    return list(
+        session.scalars(
+            select(Attachment.id).where(
+                Attachment.message_id.is_(None), Attachment.created_at < before
+            )
+        )
+    )
+
+
+def count_stored(session: Session) -> int:
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Attachment)
+            .where(Attachment.state == AttachmentState.STORED.value)
+        )
+        or 0
+    )

@@ -1,0 +1,220 @@
+"""Attachments: what is accepted, how it is kept, and how staff read it.
+
+A file is received into the store before the database hears of it (:class:`Spool`), its type
+decided from its bytes (:mod:`.sniff`), an image re-encoded without metadata (:mod:`.images`),
+and only then is a row written in the message's unit of work. Anything refused leaves no file,
+only a note on the message for staff (:data:`REFUSAL_NOTES`). Blocking work (disk, decoding)
+runs outside the group-commit writer: adapters prepare files first, then hand the intake
+:class:`StoredFile` values.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from consult119.attachments import images
+from consult119.attachments import repository as repo
+from consult119.attachments.models import Attachment, AttachmentState
+from consult119.attachments.sniff import Kind, kind_of
+from consult119.attachments.store import AttachmentStore, Spool, TooLarge
+from consult119.config import Settings
+from consult119.i18n import lazy_gettext as _l
+from consult119.i18n.catalog import LazyText
+
+#: Why a file was not stored (codes in message ``meta["attachments_refused"]``), as staff read it.
+REFUSAL_NOTES: dict[str, LazyText] = {
+    "unsupported_type": _l("A file of an unsupported type was not stored."),
+    "too_large": _l("A file larger than the size limit was not stored."),
+    "too_many_pixels": _l("An image too large to open safely was not stored."),
+    "unreadable_image": _l("A damaged image that could not be opened was not stored."),
+    "too_many_files": _l("A file over the number allowed per message was not stored."),
+    "download_failed": _l("A file the channel announced could not be fetched."),
+}
+
+_EXTENSION = {
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/webp": ".webp",
+    "image/gif": ".gif",
+    "application/pdf": ".pdf",
+}
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
+
+
+class Refused(Exception):
+    """A file not stored; ``code`` is a key of :data:`REFUSAL_NOTES`."""
+
+    def __init__(self, code: str, filename: str = "") -> None:
+        super().__init__(code)
+        self.code = code
+        self.filename = filename
+
+    def note(self) -> dict[str, str]:
+        """What the message keeps of it (codes and the name the sender gave, never bytes)."""
+        return {"code": self.code, "filename": self.filename}
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file in the store, ready for its row."""
+
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    width: int | None = None
+    height: int | None = None
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "filename": self.filename,
+            "content_type": self.content_type,
+            "size": self.size,
+            "sha256": self.sha256,
+            "width": self.width,
+            "height": self.height,
+        }
+
+
+def store_of(settings: Settings) -> AttachmentStore:
+    """The store in the configured folder (``CONSULT119_ATTACHMENT_DIR``)."""
+    return AttachmentStore(settings.attachments_path)
+
+
+def safe_filename(name: str | None, content_type: str) -> str:
+    """The sender's file name, made safe to show and to send back in a header: no folders, no
+    control characters, at most 200 characters, ending in the extension of the stored type
+    (a HEIC photo is stored, and named, as JPEG)."""
+    base = unicodedata.normalize("NFC", os.path.basename((name or "").replace("\\", "/")))
+    base = _UNSAFE.sub("_", base).strip(" .") or "attachment"
+    stem, ext = os.path.splitext(base)
+    wanted = _EXTENSION.get(content_type)
+    if wanted and ext.lower() not in (wanted, ".jpeg" if wanted == ".jpg" else wanted):
+        ext = wanted  # a HEIC photo kept as JPEG, a PDF called "scan": named for what it is
+    return stem[: 200 - len(ext)] + ext
+
+
+def accept(store: AttachmentStore, spool: Spool, filename: str | None) -> StoredFile:
+    """Keep the file received in ``spool`` if it is a type we accept (blocking: decoding).
+
+    Raises :class:`Refused`; the spool's file is gone either way when the ``with`` block of
+    the spool ends.
+    """
+    spool.finish()
+    kind = kind_of(spool.head)
+    if kind is None:
+        raise Refused("unsupported_type", _shown(filename))
+    if kind is Kind.PDF:
+        return StoredFile(
+            safe_filename(filename, kind.value), kind.value, spool.size, spool.commit()
+        )
+    try:
+        encoded = images.reencode(spool.path, kind)
+    except images.ImageRefused as exc:
+        raise Refused(exc.code, _shown(filename)) from None
+    sha, size = store.put([encoded.data])
+    return StoredFile(
+        safe_filename(filename, encoded.content_type),
+        encoded.content_type,
+        size,
+        sha,
+        encoded.width,
+        encoded.height,
+    )
+
+
+def accept_bytes(
+    store: AttachmentStore, data: bytes, filename: str | None, *, limit: int
+) -> StoredFile:
+    """:func:`accept` for a file already in memory (an e-mail part, a downloaded photo)."""
+    with store.spool(limit=limit) as spool:
+        try:
+            spool.write(data)
+        except TooLarge:
+            raise Refused("too_large", _shown(filename)) from None
+        return accept(store, spool, filename)
+
+
+def _shown(filename: str | None) -> str:
+    return safe_filename(filename, "")
+
+
+def add_to_message(
+    session: Session,
+    message_id: int,
+    files: tuple[StoredFile, ...] | list[StoredFile],
+    now: datetime,
+) -> list[Attachment]:
+    """The rows of ``files`` on message ``message_id`` (in the caller's unit of work)."""
+    return [repo.add(session, message_id=message_id, created_at=now, **f.row()) for f in files]
+
+
+def add_upload(
+    session: Session, stored: StoredFile, *, webchat_session_id: int, now: datetime
+) -> Attachment:
+    """A web-chat upload, not yet on a message: only its session may send it."""
+    return repo.add(session, webchat_session_id=webchat_session_id, created_at=now, **stored.row())
+
+
+def add_pending(
+    session: Session, message_id: int, *, filename: str, content_type: str, now: datetime
+) -> Attachment:
+    """A file the channel announced and a job will fetch (a LINE photo: "photo arriving")."""
+    return repo.add(
+        session,
+        message_id=message_id,
+        filename=filename,
+        content_type=content_type,
+        size=0,
+        state=AttachmentState.PENDING.value,
+        created_at=now,
+    )
+
+
+def refusal_texts(meta: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The notes on a message's refused files, each with its sentence (rendered at the edge)."""
+    out = []
+    for note in (meta or {}).get("attachments_refused") or []:
+        code = note.get("code", "unsupported_type")
+        out.append({**note, "text": REFUSAL_NOTES.get(code, REFUSAL_NOTES["unsupported_type"])})
+    return out
+
+
+def readable(att: Attachment) -> bool:
+    return att.state == AttachmentState.STORED.value and att.sha256 is not None
+
+
+def file_of(store: AttachmentStore, att: Attachment) -> Path:
+    assert att.sha256 is not None
+    return store.path_of(att.sha256)
+
+
+def thumbnail_of(store: AttachmentStore, att: Attachment) -> Path | None:
+    """The cached thumbnail of an image (made now if missing); None for a PDF."""
+    if not att.content_type.startswith("image/") or att.sha256 is None:
+        return None
+    path = store.thumbnail_path(att.sha256)
+    if not path.exists():
+        store.put_thumbnail(att.sha256, images.thumbnail(store.path_of(att.sha256)))
+    return path
+
+
+def remove_unreferenced(session: Session, store: AttachmentStore, hashes: set[str]) -> int:
+    """Delete the files of ``hashes`` no row names any more (after the rows went); how many.
+
+    Call it once the deleting transaction has committed: a rollback must not lose a file.
+    """
+    left = repo.hashes_in_use(session, hashes)
+    gone = 0
+    for sha in hashes - left:
+        store.remove(sha)
+        gone += 1
+    return gone
