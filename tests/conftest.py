@@ -161,6 +161,8 @@ class LiveServer:
             **os.environ,
             "CONSULT119_DATABASE_URL": self.database_url,
             "CONSULT119_SECRET_KEY": TEST_SECRET,
+            # Each server its own attachment store (never the working folder, with PostgreSQL).
+            "CONSULT119_ATTACHMENT_DIR": str(log_path.parent / "attachments"),
             **ALLOW_UNSIGNED,
             **self.env_extra,
         }

@@ -11,6 +11,8 @@ from fastapi.responses import JSONResponse
 
 from consult119 import __version__
 from consult119.apidocs import install_api_docs
+from consult119.attachments.routes import router as attachments_router
+from consult119.attachments.routes import upload_router as attachment_upload_router
 from consult119.audit.routes import router as audit_router
 from consult119.auth.routes import router as auth_router
 from consult119.auth.security import signing_key
@@ -56,6 +58,7 @@ OWN_BODY_LIMIT_PATHS = (
     "/api/v1/intake/line",
     "/api/v1/intake/phone/events",
     "/api/v1/webchat/sessions",
+    "/api/v1/webchat/attachments",  # streamed into the attachment store, its own size limit
 )
 
 
@@ -114,6 +117,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(staff_router)
     app.include_router(tickets_router)
     app.include_router(audit_router)
+    app.include_router(attachments_router)
+    app.include_router(attachment_upload_router)
     # E-mail over HTTP is signed with the intake secret: off while it is unset (docs/security.md).
     app.include_router(email_intake_router, dependencies=[Depends(require_intake_secret)])
     app.include_router(kakao_intake_router)

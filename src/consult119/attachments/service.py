@@ -16,18 +16,25 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
 from consult119.attachments import images
 from consult119.attachments import repository as repo
 from consult119.attachments.models import Attachment, AttachmentState
+from consult119.attachments.schemas import AttachmentPublic
 from consult119.attachments.sniff import Kind, kind_of
 from consult119.attachments.store import AttachmentStore, Spool, TooLarge
 from consult119.config import Settings
+from consult119.errors import Invalid, NotFound, Unauthorized
 from consult119.i18n import lazy_gettext as _l
 from consult119.i18n.catalog import LazyText
+
+if TYPE_CHECKING:
+    from consult119.intake.models import WebchatSession
+    from consult119.tickets.models import Message
+    from consult119.tickets.schemas import MessagePublic
 
 #: Why a file was not stored (codes in message ``meta["attachments_refused"]``), as staff read it.
 REFUSAL_NOTES: dict[str, LazyText] = {
@@ -179,13 +186,36 @@ def add_pending(
     )
 
 
-def refusal_texts(meta: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """The notes on a message's refused files, each with its sentence (rendered at the edge)."""
+def refusal_notes(meta: dict[str, Any] | None, locale: str | None) -> list[dict[str, str]]:
+    """The notes on a message's refused files, each with its sentence in ``locale``."""
     out = []
     for note in (meta or {}).get("attachments_refused") or []:
-        code = note.get("code", "unsupported_type")
-        out.append({**note, "text": REFUSAL_NOTES.get(code, REFUSAL_NOTES["unsupported_type"])})
+        code = str(note.get("code", "unsupported_type"))
+        text = REFUSAL_NOTES.get(code, REFUSAL_NOTES["unsupported_type"])
+        out.append(
+            {"code": code, "filename": str(note.get("filename", "")), "text": text.render(locale)}
+        )
     return out
+
+
+def files_of_messages(session: Session, message_ids: list[int]) -> dict[int, list[Attachment]]:
+    """The files of each of the messages, in one query."""
+    return repo.of_messages(session, message_ids)
+
+
+def with_files(
+    public: MessagePublic,
+    message: Message,
+    files: dict[int, list[Attachment]],
+    *,
+    locale: str | None,
+) -> MessagePublic:
+    """``public`` with its message's files and the notes on refused ones."""
+    public.attachments = [
+        AttachmentPublic.model_validate(a) for a in files.get(message.id or 0, [])
+    ]
+    public.attachment_notes = refusal_notes(message.meta, locale)
+    return public
 
 
 def readable(att: Attachment) -> bool:
@@ -218,3 +248,49 @@ def remove_unreferenced(session: Session, store: AttachmentStore, hashes: set[st
         store.remove(sha)
         gone += 1
     return gone
+
+
+def for_staff(session: Session, attachment_id: int) -> tuple[Attachment, int]:
+    """A readable file on a message, with its ticket id; 404 for anything else (an upload not
+    yet sent, a file still on its way or refused, a purged one)."""
+    found = repo.get_with_ticket(session, attachment_id)
+    if found is None or not readable(found[0]):
+        raise NotFound("attachment_not_found", _l("There is no such file."))
+    return found
+
+
+def webchat_session_of(session: Session, token: str | None, *, now: datetime) -> WebchatSession:
+    """The live web-chat session of a bearer token, or 401 ``invalid_token``."""
+    from consult119.intake import repository as intake_repo
+    from consult119.intake.webchat import MAX_TOKEN_CHARS, TOKEN_PREFIX, token_hash
+
+    row = None
+    if token and token.startswith(TOKEN_PREFIX) and len(token) <= MAX_TOKEN_CHARS:
+        row = intake_repo.webchat_session_by_hash(session, token_hash(token))
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
+        raise Unauthorized("invalid_token", _l("The web-chat session is unknown or has ended."))
+    return row
+
+
+def uploads_to_send(session: Session, webchat_session_id: int, ids: list[int]) -> list[Attachment]:
+    """The uploads a message frame names, all of them this session's and not sent yet;
+    otherwise 422 ``unknown_attachment`` (another session's file is unknown to this one)."""
+    wanted = list(dict.fromkeys(ids))
+    rows = repo.uploads_of_session(session, webchat_session_id, wanted)
+    if len(rows) != len(wanted):
+        missing = sorted(set(wanted) - {r.id for r in rows})
+        raise Invalid(
+            "unknown_attachment",
+            _l(
+                "File {ids} was not uploaded in this chat, or was sent already.",
+                ids=", ".join(map(str, missing)),
+            ),
+            field="attachments",
+        )
+    return rows
+
+
+def attach_uploads(session: Session, rows: list[Attachment], message_id: int) -> None:
+    repo.attach_to_message(session, [r.id for r in rows if r.id is not None], message_id)
+    for row in rows:
+        row.message_id = message_id

@@ -22,6 +22,9 @@ VIEW_TIMELINE = "ticket.timeline"
 SEARCH = "ticket.search"
 EXPORT = "export"
 CONSOLE_REPLAY = "console.replay"
+#: A file of a case read (the file itself, or its thumbnail).
+VIEW_ATTACHMENT = "attachment.view"
+VIEW_THUMBNAIL = "attachment.thumbnail"
 #: Canned replies filled in for a case (its number, its country), and the admins' writes.
 RENDER_REPLIES = "replies.render"
 CREATE_REPLY = "reply.create"

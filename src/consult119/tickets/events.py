@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from consult119.attachments.schemas import AttachmentPublic
 from consult119.realtime import events
 from consult119.tickets.models import Message, Ticket
 from consult119.tickets.schemas import MessagePublic, TicketPublic
@@ -48,12 +49,21 @@ def message_event(
     *,
     at: datetime,
     actor_id: int | None = None,
+    attachments: list[Any] | None = None,
 ) -> None:
     """Append ``message.created`` with ``data = {"message": <MessagePublic>, "ticket": ...}``.
 
     The message text is in the payload; the console strips it for readers who may not see it.
+    ``attachments`` (rows) go into the message's ``attachments`` list, so an open console
+    shows a photo the moment it arrives; refused files are in ``attachment_notes`` as codes.
     """
     session.flush()
+    public = MessagePublic.model_validate(message)
+    public.attachments = [AttachmentPublic.model_validate(a) for a in attachments or []]
+    public.attachment_notes = [
+        {"code": str(n.get("code", "")), "filename": str(n.get("filename", ""))}
+        for n in (message.meta or {}).get("attachments_refused") or []
+    ]
     events.append(
         session,
         "message.created",
@@ -61,7 +71,7 @@ def message_event(
         actor_id=actor_id,
         at=at,
         data={
-            "message": MessagePublic.model_validate(message).model_dump(mode="json"),
+            "message": public.model_dump(mode="json"),
             "ticket": ticket_public(ticket),
         },
     )

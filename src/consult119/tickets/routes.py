@@ -13,10 +13,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from consult119.attachments import service as attachments
 from consult119.audit import service as audit
 from consult119.auth.deps import client_ip, require_roles
 from consult119.context import AppContext, ContextDep
-from consult119.errors import Forbidden, Invalid
+from consult119.errors import Forbidden, Invalid, reader_locale
 from consult119.i18n import lazy_gettext as _l
 from consult119.staff.models import Role, Staff
 from consult119.tickets import repository as repo
@@ -263,7 +264,7 @@ def detail(
     now = ctx.now()
     with ctx.db.unit_of_work() as session:
         ticket = service.get_open_or_any(session, ticket_id, lock=False)
-        out = _detail(session, ticket)
+        out = _detail(session, ticket, locale=reader_locale(request))
         audit.record(
             session,
             staff_id=staff.id,
@@ -276,11 +277,17 @@ def detail(
     return out
 
 
-def _detail(session: Session, ticket: Ticket) -> TicketDetail:
-    """The case as its detail shows it: the ticket, the patient and every message."""
+def _detail(session: Session, ticket: Ticket, *, locale: str | None = None) -> TicketDetail:
+    """The case as its detail shows it: the ticket, the patient and every message with its
+    files (all of them in one query)."""
     out = TicketDetail.model_validate(ticket)
     assert ticket.id is not None
-    out.messages = [MessagePublic.model_validate(m) for m in repo.messages_of(session, ticket.id)]
+    rows = repo.messages_of(session, ticket.id)
+    files = attachments.files_of_messages(session, [m.id for m in rows if m.id is not None])
+    out.messages = [
+        attachments.with_files(MessagePublic.model_validate(m), m, files, locale=locale)
+        for m in rows
+    ]
     out.contact_history = [
         CaseSummary.model_validate(r)
         for r in repo.contact_history(session, ticket, limit=CONTACT_HISTORY_LIMIT)
@@ -341,7 +348,7 @@ def update_record(
         ticket, fields = service.update_record(
             session, ticket_id, staff=staff, version=body.version, values=values, now=now
         )
-        out = _detail(session, ticket)
+        out = _detail(session, ticket, locale=reader_locale(request))
         audit.record(
             session,
             staff_id=staff.id,

@@ -7,6 +7,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import AliasPath, BaseModel, ConfigDict, Field, field_validator
 
+from consult119.attachments.schemas import AttachmentPublic
 from consult119.tickets.codes import SEX_OF_STORED
 
 T = TypeVar("T")
@@ -33,6 +34,11 @@ class MessagePublic(BaseModel):
     ack_withheld: str | None = Field(
         default=None, validation_alias=AliasPath("meta", "ack_withheld")
     )
+    #: The files of the message (filled by the detail in one query, and by the event).
+    attachments: list[AttachmentPublic] = []
+    #: Files that came with it and were not stored: ``{"code", "filename", "text"}``, the text
+    #: in the reader's language (codes: ``attachments.service.REFUSAL_NOTES``).
+    attachment_notes: list[dict[str, str]] = []
 
 
 class TicketPublic(BaseModel):
