@@ -16,8 +16,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from consult119.console.presence import PresenceKeeper
 from consult119.config import ConsoleSettings
+from consult119.console.presence import PresenceKeeper
 from consult119.context import AppContext
 from consult119.realtime.hub import Hub
 from consult119.realtime.relay import Relay

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
+from consult119.config import AssignmentPolicy
 from consult119.db import Database, log_failure
 from consult119.metrics import SLA_BREACHES
 from consult119.staff import repository as staff_repo
@@ -33,7 +34,6 @@ from consult119.tickets.codes import OPEN_STATUSES, Status
 from consult119.tickets.events import ticket_event
 from consult119.tickets.models import Ticket
 from consult119.triage import ktas
-from consult119.config import AssignmentPolicy
 
 if TYPE_CHECKING:
     from consult119.context import AppContext
