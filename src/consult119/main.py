@@ -131,7 +131,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(reports_router)
     app.include_router(metrics_router)
     install_api_docs(app)
-    install_pages(app)
+    install_pages(app, settings)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> JSONResponse:
