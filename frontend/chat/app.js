@@ -17,6 +17,8 @@ import {
   emptyTranscript,
   formFieldOf,
   lastReplyId,
+  markFailed,
+  messageFrame,
   newClientId,
   sessionBody,
   unacknowledged,
@@ -72,6 +74,11 @@ register({
     "chat.status.reconnecting": "연결이 끊겼습니다. 다시 연결하는 중… 보낸 메시지는 사라지지 않습니다.",
     "chat.session_ended": "상담 연결이 만료되었습니다. 다시 시작해 주세요.",
     "chat.start_failed": "상담을 시작하지 못했습니다: {error}",
+    "chat.camera": "사진 찍기",
+    "chat.attach": "사진·파일 보내기",
+    "chat.uploading": "올리는 중…",
+    "chat.upload_failed": "파일을 보내지 못했습니다: {error}",
+    "chat.file": "파일",
   },
   en: {
     "chat.title": "Emergency medical consultation for Koreans abroad",
@@ -122,6 +129,11 @@ register({
     "chat.status.reconnecting": "Connection lost. Reconnecting… nothing you sent is lost.",
     "chat.session_ended": "Your chat session has expired. Please start again.",
     "chat.start_failed": "Could not start the consultation: {error}",
+    "chat.camera": "Take a photo",
+    "chat.attach": "Send a photo or file",
+    "chat.uploading": "uploading…",
+    "chat.upload_failed": "The file could not be sent: {error}",
+    "chat.file": "File",
   },
 });
 
@@ -285,7 +297,7 @@ function connect() {
     if (after !== null) auth.resume_after = after; // replies up to it are already shown
     ws.send(JSON.stringify(auth));
     for (const entry of unacknowledged(transcript)) {
-      ws.send(JSON.stringify({ type: "message", text: entry.text, client_id: entry.clientId }));
+      if (!entry.uploading) ws.send(JSON.stringify(messageFrame(entry))); // files go when uploaded
     }
     attempt = 0;
     setStatus("connected");
@@ -330,6 +342,65 @@ function send(event) {
   }
 }
 
+/** Photos and files: shown at once from the phone's own copy, uploaded, then sent in a frame
+ * (with whatever is typed in the box) once the server has them. */
+const previews = new Map(); // client id → object URLs of this page's own copies
+
+async function sendFiles(input) {
+  const files = [...input.files];
+  input.value = "";
+  if (!files.length || !token) return;
+  const box = $("#text");
+  const text = box.value.trim();
+  box.value = "";
+  const clientId = newClientId();
+  previews.set(clientId, files.map((f) => (f.type.startsWith("image/") ? URL.createObjectURL(f) : null)));
+  transcript = addOutgoing(transcript, text, clientId, undefined, []);
+  const entry = () => transcript.entries.find((e) => e.clientId === clientId);
+  entry().uploading = files.map((f) => f.name);
+  render();
+  const uploaded = [];
+  try {
+    for (const file of files) {
+      const form = new FormData();
+      form.append("file", file, file.name);
+      const response = await fetch("/api/v1/webchat/attachments", {
+        method: "POST",
+        headers: { Authorization: `Bearer ${token}`, "Accept-Language": getLocale() },
+        body: form,
+      });
+      const body = await response.json().catch(() => ({}));
+      if (!response.ok) throw Object.assign(new Error(body?.detail?.message || `HTTP ${response.status}`), { detail: body?.detail });
+      uploaded.push({ id: body.id, name: file.name, contentType: body.content_type });
+    }
+  } catch (err) {
+    transcript = markFailed(transcript, clientId, t("chat.upload_failed", { error: err.message }));
+    saveTranscript();
+    render();
+    return;
+  }
+  transcript = {
+    ...transcript,
+    entries: transcript.entries.map((e) => (e.clientId === clientId ? { ...e, attachments: uploaded, uploading: undefined } : e)),
+  };
+  saveTranscript();
+  render();
+  if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(messageFrame(entry())));
+}
+
+function attachmentsOf(entry) {
+  const names = entry.uploading || (entry.attachments || []).map((a) => a.name);
+  if (!names.length) return null;
+  const urls = previews.get(entry.clientId) || [];
+  return h(
+    "span",
+    { class: "files" },
+    names.map((name, i) =>
+      urls[i] ? h("img", { class: "preview", src: urls[i], alt: name }) : h("span", { class: "file" }, `📎 ${name}`),
+    ),
+  );
+}
+
 // ---------------------------------------------------------------- rendering
 
 function timeOf(at) {
@@ -361,17 +432,25 @@ function render() {
         "li",
         { class: `bubble ${entry.from === "me" ? "me" : entry.from === "system" ? "system" : "staff"}`, dataset: { from: entry.from } },
         entry.from === "me" ? null : h("span", { class: "meta" }, t(entry.from === "system" ? "chat.system" : "chat.staff")),
+        entry.from === "me" ? attachmentsOf(entry) : null,
         // Every text is text: textContent only, never HTML.
-        h("span", { class: "text" }, entry.text),
+        entry.text ? h("span", { class: "text" }, entry.text) : null,
+        entry.state === "failed" ? h("span", { class: "error", role: "alert" }, entry.error) : null,
         h(
           "span",
           { class: "meta" },
-          [timeOf(entry.at), entry.from === "me" ? t(entry.state === "sent" ? "chat.sent" : "chat.sending") : ""].filter(Boolean).join(" · "),
+          [timeOf(entry.at), entry.from === "me" ? outgoingState(entry) : ""].filter(Boolean).join(" · "),
         ),
       ),
     ),
   );
   list.scrollTop = list.scrollHeight;
+}
+
+function outgoingState(entry) {
+  if (entry.uploading) return t("chat.uploading");
+  if (entry.state === "failed") return "";
+  return t(entry.state === "sent" ? "chat.sent" : "chat.sending");
 }
 
 function applyLocale() {
@@ -396,6 +475,9 @@ function init() {
   $("#skip").addEventListener("click", (event) => startChat(event, { skip: true }));
   $("#start").addEventListener("change", showVessel);
   $("#composer").addEventListener("submit", send);
+  for (const input of document.querySelectorAll("#composer input[type=file]")) {
+    input.addEventListener("change", () => sendFiles(input));
+  }
   $("#text").addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();

@@ -131,11 +131,30 @@ export function emptyTranscript() {
   return { entries: [], caseNumber: null, emergencyNumber: null };
 }
 
-/** The transcript after the traveller wrote `text` (shown at once, "sending" until the ack). */
-export function addOutgoing(transcript, text, clientId, at = new Date().toISOString()) {
+/**
+ * The transcript after the traveller wrote `text` (shown at once, "sending" until the ack).
+ * `attachments`: files uploaded for it, `[{id, name, contentType}]` (their ids go in the frame).
+ */
+export function addOutgoing(transcript, text, clientId, at = new Date().toISOString(), attachments = []) {
+  const entry = { from: "me", text, clientId, state: "sending", at };
+  if (attachments.length) entry.attachments = attachments;
+  return { ...transcript, entries: [...transcript.entries, entry] };
+}
+
+/** The /ws/chat frame that sends an outgoing entry (again, after a reconnect: same client id). */
+export function messageFrame(entry) {
+  const frame = { type: "message", text: entry.text || "", client_id: entry.clientId };
+  if (entry.attachments?.length) frame.attachments = entry.attachments.map((a) => a.id);
+  return frame;
+}
+
+/** The transcript with the outgoing entry `clientId` marked failed (`error`: what to show). */
+export function markFailed(transcript, clientId, error) {
   return {
     ...transcript,
-    entries: [...transcript.entries, { from: "me", text, clientId, state: "sending", at }],
+    entries: transcript.entries.map((e) =>
+      e.from === "me" && e.clientId === clientId ? { ...e, state: "failed", error } : e,
+    ),
   };
 }
 

@@ -17,6 +17,7 @@ import { Alarm } from "./alarm.js";
 import { cannedReply, fillCanned, replyLanguage } from "./canned.js";
 import { ConsoleConnection } from "./connection.js";
 import { REPLY_MAX_CHARS, SHORTCUTS, charCount, refusalText } from "./messages.js";
+import { attachmentBlock, caseImages, closeViewer } from "./attachments.js";
 import {
   RECORD_FIELDS,
   changedValues,
@@ -104,6 +105,7 @@ async function signIn(event) {
 }
 
 function signOut(reason) {
+  closeViewer();
   connection?.stop();
   connection = null;
   token = null;
@@ -587,6 +589,7 @@ function tick() {
 async function openCase(id) {
   if (id === undefined || id === null) return;
   if (Number(id) !== openId) {
+    closeViewer();
     // Unsaved record edits wait for their case, as reply drafts do.
     stashRecord();
     const stashed = recordDrafts.get(Number(id));
@@ -768,6 +771,7 @@ function renderCase() {
     h("button", { type: "submit" }, t("case.save_triage")),
   );
 
+  const images = caseImages(c.messages);
   const conversation = h(
     "section",
     { class: "conversation" },
@@ -794,7 +798,8 @@ function renderCase() {
                 ? h("p", { class: "ack-withheld" }, `⚠ ${t(`case.ack_withheld.${m.ack_withheld}`)}`)
                 : null,
               // Traveller text is text: textContent only, never parsed as HTML.
-              h("p", { class: "message-text" }, m.text),
+              m.text ? h("p", { class: "message-text" }, m.text) : null,
+              attachmentBlock(api, m, images),
             ),
           ),
         )
@@ -1347,6 +1352,7 @@ const ACTIONS = {
 function onKey(event) {
   alarm.unlock();
   if (!token || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.target?.closest?.("#viewer")) return; // the photo viewer has its own keys
   if (event.key === "Escape") {
     dismissAlert();
     if (isTyping(event.target)) event.target.blur();

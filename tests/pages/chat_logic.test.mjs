@@ -11,6 +11,8 @@ import {
   emergencyNumberFrom,
   emptyTranscript,
   lastReplyId,
+  markFailed,
+  messageFrame,
   newClientId,
   unacknowledged,
 } from "../../frontend/chat/logic.js";
@@ -131,4 +133,18 @@ test("the start form's answers travel with the session; skipping sends none", as
   assert.equal(formFieldOf("phone"), "contact");
   assert.equal(formFieldOf("email"), "contact");
   assert.equal(formFieldOf("locale"), null);
+});
+
+test("a message with files sends their ids, again with the same client id after a reconnect", () => {
+  const files = [{ id: 41, name: "wound.jpg", contentType: "image/jpeg" }];
+  let transcript = addOutgoing(emptyTranscript(), "", "c-1", "2026-01-01T00:00:00Z", files);
+  const [entry] = unacknowledged(transcript);
+  assert.deepEqual(messageFrame(entry), { type: "message", text: "", client_id: "c-1", attachments: [41] });
+  transcript = applyChatFrame(transcript, { type: "ack", client_id: "c-1", message_id: 7, case_number: "C119-2026-000001" });
+  assert.deepEqual(unacknowledged(transcript), []);
+  assert.deepEqual(transcript.entries[0].attachments, files);
+  // Without files the frame is as before.
+  const plain = addOutgoing(emptyTranscript(), "배가 아파요", "c-2");
+  assert.deepEqual(messageFrame(plain.entries[0]), { type: "message", text: "배가 아파요", client_id: "c-2" });
+  assert.equal(markFailed(plain, "c-2", "too big").entries[0].state, "failed");
 });
