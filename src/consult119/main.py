@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from consult119 import __version__
 from consult119.apidocs import install_api_docs
+from consult119.attachments.downloads import start_downloads
 from consult119.attachments.routes import router as attachments_router
 from consult119.attachments.routes import upload_router as attachment_upload_router
 from consult119.audit.routes import router as audit_router
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         ctx.extras["scheduler"] = triage_scheduler
         smtp_listener = start_smtp_listener(ctx)
         dispatcher = start_dispatcher(ctx)
+        downloads = start_downloads(ctx)
         try:
             async with console_lifespan(ctx):
                 yield
@@ -92,6 +94,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             ctx.extras.pop("scheduler", None)
             await triage_scheduler.stop()
             await dispatcher.stop()
+            await downloads.stop()
             stop_smtp_listener(smtp_listener)
             db.dispose()
 

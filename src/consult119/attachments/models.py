@@ -45,3 +45,12 @@ class Attachment(SQLModel, table=True):
     height: int | None = Field(default=None)
     state: str = Field(default=AttachmentState.STORED.value, max_length=10)
     created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    #: A file announced by a channel and fetched after the commit: where from (``line`` with the
+    #: LINE message id, ``kakao`` with the image URL), tries so far, and when to try next
+    #: (also the lease of the process trying it now).
+    remote_source: str | None = Field(default=None, max_length=10)
+    remote_ref: str | None = Field(default=None, max_length=2000)
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime | None = Field(
+        default=None, sa_type=UTCDateTime, nullable=True, index=True
+    )

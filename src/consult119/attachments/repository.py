@@ -120,3 +120,41 @@ def count_stored(session: Session) -> int:
         )
         or 0
     )
+
+
+def claim_downloads(
+    session: Session, *, now: datetime, lease_until: datetime, limit: int
+) -> list[Attachment]:
+    """Pending files due a try, taken for this process until ``lease_until`` (another process
+    skips them meanwhile: each is claimed by a conditional update)."""
+    due = list(
+        session.scalars(
+            select(Attachment)
+            .where(
+                Attachment.state == AttachmentState.PENDING.value,
+                Attachment.next_attempt_at <= now,
+            )
+            .order_by(Attachment.next_attempt_at, Attachment.id)
+            .limit(limit)
+        )
+    )
+    taken = []
+    for row in due:
+        won = session.execute(
+            update(Attachment)
+            .where(
+                Attachment.id == row.id,
+                Attachment.state == AttachmentState.PENDING.value,
+                Attachment.next_attempt_at == row.next_attempt_at,
+            )
+            .values(next_attempt_at=lease_until, attempts=Attachment.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if won.rowcount:  # type: ignore[attr-defined]
+            session.refresh(row)
+            taken.append(row)
+    return taken
+
+
+def ticket_of_message(session: Session, message_id: int) -> int | None:
+    return session.scalar(select(Message.ticket_id).where(Message.id == message_id))

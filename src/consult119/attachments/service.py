@@ -154,16 +154,6 @@ def _shown(filename: str | None) -> str:
     return safe_filename(filename, "")
 
 
-def add_to_message(
-    session: Session,
-    message_id: int,
-    files: tuple[StoredFile, ...] | list[StoredFile],
-    now: datetime,
-) -> list[Attachment]:
-    """The rows of ``files`` on message ``message_id`` (in the caller's unit of work)."""
-    return [repo.add(session, message_id=message_id, created_at=now, **f.row()) for f in files]
-
-
 def add_upload(
     session: Session, stored: StoredFile, *, webchat_session_id: int, now: datetime
 ) -> Attachment:
@@ -171,19 +161,50 @@ def add_upload(
     return repo.add(session, webchat_session_id=webchat_session_id, created_at=now, **stored.row())
 
 
+@dataclass(frozen=True)
+class RemoteFile:
+    """A file a channel announced, fetched after the commit (:mod:`.downloads`): ``source``
+    ``line`` (``ref``: the LINE message id) or ``kakao`` (``ref``: the image URL)."""
+
+    source: str
+    ref: str
+    filename: str
+    content_type: str = "image/jpeg"
+
+
 def add_pending(
-    session: Session, message_id: int, *, filename: str, content_type: str, now: datetime
+    session: Session, message_id: int, remote: RemoteFile, *, now: datetime
 ) -> Attachment:
-    """A file the channel announced and a job will fetch (a LINE photo: "photo arriving")."""
+    """A file a job will fetch: the console shows "photo arriving" until it is stored."""
     return repo.add(
         session,
         message_id=message_id,
-        filename=filename,
-        content_type=content_type,
+        filename=safe_filename(remote.filename, ""),
+        content_type=remote.content_type,
         size=0,
         state=AttachmentState.PENDING.value,
+        remote_source=remote.source,
+        remote_ref=remote.ref[:2000],
+        attempts=0,
+        next_attempt_at=now,
         created_at=now,
     )
+
+
+def add_to_message(
+    session: Session,
+    message_id: int,
+    files: tuple[StoredFile | RemoteFile, ...] | list[StoredFile | RemoteFile],
+    now: datetime,
+) -> list[Attachment]:
+    """The rows of a message's files (in the caller's unit of work): stored ones, and
+    announced ones a job fetches after the commit."""
+    return [
+        add_pending(session, message_id, f, now=now)
+        if isinstance(f, RemoteFile)
+        else repo.add(session, message_id=message_id, created_at=now, **f.row())
+        for f in files
+    ]
 
 
 def refusal_notes(meta: dict[str, Any] | None, locale: str | None) -> list[dict[str, str]]:

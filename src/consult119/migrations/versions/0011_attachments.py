@@ -33,6 +33,7 @@ depends_on: str | Sequence[str] | None = None
 
 _attachments = sa.table(
     "attachments",
+    sa.column("attempts", sa.Integer),
     sa.column("id", sa.Integer),
     sa.column("message_id", sa.Integer),
     sa.column("filename", sa.String),
@@ -76,7 +77,20 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("created_at", consult119.db.UTCDateTime(timezone=True), nullable=True)
         )
+        batch_op.add_column(
+            sa.Column("remote_source", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=True)
+        )
+        batch_op.add_column(
+            sa.Column("remote_ref", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True)
+        )
+        batch_op.add_column(sa.Column("attempts", sa.Integer(), nullable=True))
+        batch_op.add_column(
+            sa.Column("next_attempt_at", consult119.db.UTCDateTime(timezone=True), nullable=True)
+        )
         batch_op.create_index(batch_op.f("ix_attachments_sha256"), ["sha256"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_attachments_next_attempt_at"), ["next_attempt_at"], unique=False
+        )
         batch_op.create_foreign_key(
             "fk_attachments_webchat_session_id", "webchat_sessions", ["webchat_session_id"], ["id"]
         )
@@ -90,6 +104,7 @@ def upgrade() -> None:
         batch_op.alter_column(
             "created_at", existing_type=consult119.db.UTCDateTime(timezone=True), nullable=False
         )
+        batch_op.alter_column("attempts", existing_type=sa.Integer(), nullable=False)
         batch_op.drop_column("data")
 
 
@@ -110,7 +125,7 @@ def _blobs_into_store() -> None:
             .join(_messages, _messages.c.id == _attachments.c.message_id)
             .where(_attachments.c.id == attachment_id)
         ).one()
-        values = {"state": "stored", "created_at": created_at or datetime.now(UTC)}
+        values = {"state": "stored", "attempts": 0, "created_at": created_at or datetime.now(UTC)}
         kind = kind_of(bytes(data[:64]))
         if kind is not None and kind.is_image:
             with store.spool() as spool:
@@ -169,6 +184,11 @@ def downgrade() -> None:
         batch_op.alter_column("data", existing_type=sa.LargeBinary(), nullable=False)
         batch_op.drop_constraint("fk_attachments_webchat_session_id", type_="foreignkey")
         batch_op.drop_index(batch_op.f("ix_attachments_sha256"))
+        batch_op.drop_index(batch_op.f("ix_attachments_next_attempt_at"))
+        batch_op.drop_column("next_attempt_at")
+        batch_op.drop_column("attempts")
+        batch_op.drop_column("remote_ref")
+        batch_op.drop_column("remote_source")
         batch_op.drop_column("created_at")
         batch_op.drop_column("state")
         batch_op.drop_column("height")
