@@ -43,6 +43,7 @@ bench: $(DEVSTAMP)  ## run the benchmarks (prints tables)
 	$(BIN)/python bench/intake.py
 	$(BIN)/python bench/intake_core.py
 	$(BIN)/python bench/reports.py
+	$(BIN)/python bench/attachments.py
 
 i18n: $(STAMP)  ## extract every wrapped string, update the ko/en catalogs, compile them
 	$(BIN)/pybabel extract -F $(I18N_DIR)/babel.cfg $(I18N_KEYWORDS) --add-location=file \

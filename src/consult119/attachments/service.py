@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
@@ -53,6 +54,9 @@ _EXTENSION = {
     "image/gif": ".gif",
     "application/pdf": ".pdf",
 }
+#: Images decoded and re-encoded at once per process: one, so a burst of photos takes one
+#: core and text intake keeps the rest (docs/performance.md, "Attachments").
+_DECODING = threading.BoundedSemaphore(1)
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
 
 
@@ -124,7 +128,8 @@ def accept(store: AttachmentStore, spool: Spool, filename: str | None) -> Stored
             safe_filename(filename, kind.value), kind.value, spool.size, spool.commit()
         )
     try:
-        encoded = images.reencode(spool.path, kind)
+        with _DECODING:
+            encoded = images.reencode(spool.path, kind)
     except images.ImageRefused as exc:
         raise Refused(exc.code, _shown(filename)) from None
     sha, size = store.put([encoded.data])
