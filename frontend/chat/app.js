@@ -74,6 +74,8 @@ register({
     "chat.status.reconnecting": "연결이 끊겼습니다. 다시 연결하는 중… 보낸 메시지는 사라지지 않습니다.",
     "chat.session_ended": "상담 연결이 만료되었습니다. 다시 시작해 주세요.",
     "chat.start_failed": "상담을 시작하지 못했습니다: {error}",
+    "chat.danger.sea": "해상: 생명이 위급하면 즉시 선장에게 알리세요. 선장은 해안무선국을 통해 무선 의료 자문(Radio Medical)을 받고 후송을 요청할 수 있습니다.",
+    "chat.danger.air": "기내: 생명이 위급하면 즉시 승무원에게 알리세요.",
     "chat.camera": "사진 찍기",
     "chat.attach": "사진·파일 보내기",
     "chat.uploading": "올리는 중…",
@@ -129,6 +131,8 @@ register({
     "chat.status.reconnecting": "Connection lost. Reconnecting… nothing you sent is lost.",
     "chat.session_ended": "Your chat session has expired. Please start again.",
     "chat.start_failed": "Could not start the consultation: {error}",
+    "chat.danger.sea": "At sea: if life is in danger, tell the ship's master at once. The master can get radio medical advice from a coast radio station and arrange an evacuation.",
+    "chat.danger.air": "In the air: if life is in danger, tell the cabin crew at once.",
     "chat.camera": "Take a photo",
     "chat.attach": "Send a photo or file",
     "chat.uploading": "uploading…",
@@ -248,7 +252,7 @@ async function startChat(event, { skip = false } = {}) {
     const session = await api.post("/api/v1/webchat/sessions", body);
     token = session.token;
     storage.setItem(TOKEN_KEY, token);
-    transcript = emptyTranscript();
+    transcript = { ...emptyTranscript(), locationType: skip ? null : body.answers?.location_type || null };
     saveTranscript();
     showConversation();
   } catch (err) {
@@ -445,6 +449,19 @@ function render() {
     ),
   );
   list.scrollTop = list.scrollHeight;
+  list.lastElementChild?.scrollIntoView({ block: "end" });
+  for (const img of list.querySelectorAll("img.preview")) {
+    // A photo preview grows the bubble when it loads: keep the newest message in view.
+    img.addEventListener("load", () => (list.scrollTop = list.scrollHeight), { once: true });
+  }
+  dangerLine();
+}
+
+/** At sea or in the air there is no local emergency number to call: say whom to tell. */
+function dangerLine() {
+  const chosen = $("#start").hidden ? transcript.locationType : $("#start").querySelector("input[name=location_type]:checked")?.value;
+  const where = chosen || "land";
+  $(".danger-line").textContent = t(where === "land" ? "chat.danger" : `chat.danger.${where}`);
 }
 
 function outgoingState(entry) {
@@ -473,7 +490,10 @@ function init() {
   }
   $("#start").addEventListener("submit", (event) => startChat(event));
   $("#skip").addEventListener("click", (event) => startChat(event, { skip: true }));
-  $("#start").addEventListener("change", showVessel);
+  $("#start").addEventListener("change", () => {
+    showVessel();
+    dangerLine();
+  });
   $("#composer").addEventListener("submit", send);
   for (const input of document.querySelectorAll("#composer input[type=file]")) {
     input.addEventListener("change", () => sendFiles(input));

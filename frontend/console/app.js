@@ -237,6 +237,18 @@ function onEvent(event) {
     if (message && !detail.messages.some((m) => m.id === message.id)) {
       detail = { ...detail, messages: [...detail.messages, message] };
     }
+    // A LINE or Kakao photo fetched after its message came: "arriving" becomes the photo.
+    const file = event.name === "attachment.updated" ? event.data?.attachment : null;
+    if (file) {
+      detail = {
+        ...detail,
+        messages: detail.messages.map((m) =>
+          m.id === event.data.message_id
+            ? { ...m, attachments: (m.attachments || []).map((a) => (a.id === file.id ? file : a)) }
+            : m,
+        ),
+      };
+    }
     renderCase();
   }
 }

@@ -33,6 +33,8 @@ MATRIX = [
     ("GET", "/api/v1/audit", None, {"admin"}),
     ("GET", "/api/v1/tickets", None, {"doctor", "emt", "admin"}),
     ("GET", "/api/v1/tickets/{case}", None, {"doctor", "emt"}),
+    ("GET", f"/api/v1/attachments/{MISSING}", None, {"doctor", "emt"}),
+    ("GET", f"/api/v1/attachments/{MISSING}/thumbnail", None, {"doctor", "emt"}),
     (
         "POST",
         f"/api/v1/tickets/{MISSING}/triage",

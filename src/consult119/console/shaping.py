@@ -100,6 +100,9 @@ def shape_data(data: dict[str, Any], aud: str) -> dict[str, Any]:
         # never read (they see which fields changed, not what they say).
         if "changes" in data:
             data = {k: v for k, v in data.items() if k != "changes"}
+        # A file's name and type (attachment.updated) are part of the conversation too.
+        if "attachment" in data:
+            data = {k: v for k, v in data.items() if k != "attachment"}
         message = data.get("message")
         if not isinstance(message, dict) or "text" not in message:
             return data
