@@ -177,6 +177,14 @@ class RemoteFile:
     content_type: str = "image/jpeg"
 
 
+@dataclass(frozen=True)
+class Upload:
+    """A web-chat upload a message frame sends: the row exists, the message takes it."""
+
+    attachment_id: int
+    webchat_session_id: int
+
+
 def add_pending(
     session: Session, message_id: int, remote: RemoteFile, *, now: datetime
 ) -> Attachment:
@@ -199,17 +207,24 @@ def add_pending(
 def add_to_message(
     session: Session,
     message_id: int,
-    files: tuple[StoredFile | RemoteFile, ...] | list[StoredFile | RemoteFile],
+    files: tuple[Any, ...] | list[Any],
     now: datetime,
 ) -> list[Attachment]:
     """The rows of a message's files (in the caller's unit of work): stored ones, and
     announced ones a job fetches after the commit."""
-    return [
-        add_pending(session, message_id, f, now=now)
-        if isinstance(f, RemoteFile)
-        else repo.add(session, message_id=message_id, created_at=now, **f.row())
-        for f in files
-    ]
+    rows = []
+    for f in files:
+        if isinstance(f, RemoteFile):
+            rows.append(add_pending(session, message_id, f, now=now))
+        elif isinstance(f, StoredFile):
+            rows.append(repo.add(session, message_id=message_id, created_at=now, **f.row()))
+        elif isinstance(f, Upload):
+            (row,) = uploads_to_send(session, f.webchat_session_id, [f.attachment_id])
+            attach_uploads(session, [row], message_id)
+            rows.append(row)
+        else:  # raw bytes never reach the intake's transaction: store them first (accept_bytes)
+            raise TypeError(f"not a stored file: {type(f).__name__}")
+    return rows
 
 
 def refusal_notes(meta: dict[str, Any] | None, locale: str | None) -> list[dict[str, str]]:

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from consult119.attachments import service as attachments
 from consult119.db import advisory_locks
 from consult119.intake import repository as intake_repo
 from consult119.realtime import events
@@ -30,7 +31,6 @@ from consult119.tickets.codes import (
 )
 from consult119.tickets.events import message_event, ticket_event
 from consult119.tickets.models import (
-    Attachment,
     Contact,
     ContactIdentity,
     Message,
@@ -65,7 +65,9 @@ class InboundMessage:
     #: case number read from the subject token, tried in that order before continuity.
     thread_refs: tuple[str, ...] = ()
     case_number_hint: str | None = None
-    attachments: tuple[AttachmentIn, ...] = ()
+    #: Its files, ready for their rows: ``attachments.service.StoredFile`` (checked and in
+    #: the store already), ``RemoteFile`` (to fetch after the commit), ``Upload`` (web chat).
+    attachments: tuple[Any, ...] = ()
     #: Record fields the traveller answered (API names and values: a web-chat form, a Kakao
     #: quick reply). They fill the case's empty fields as self-reported; a bad one is skipped.
     answers: dict[str, Any] | None = None
@@ -78,7 +80,8 @@ class InboundMessage:
 
 @dataclass(frozen=True)
 class AttachmentIn:
-    """A file that came with the message, already within the channel's size limit."""
+    """A file as an e-mail carried it (bytes, within the size limit): the adapter turns it
+    into an ``attachments.service.StoredFile`` (or a refusal note) before the intake."""
 
     filename: str
     content_type: str
@@ -164,20 +167,17 @@ class IntakeService:
         message = repo.transient(
             Message, {"id": repo.insert_returning_id(session, Message, values), **values}
         )
-        for att in msg.attachments:
-            session.add(
-                Attachment(
-                    message_id=message.id,  # type: ignore[arg-type]
-                    filename=att.filename,
-                    content_type=att.content_type,
-                    size=len(att.data),
-                    data=att.data,
-                )
-            )
+        # Files were stored before this transaction (StoredFile), are announced for a job to
+        # fetch after it (RemoteFile), or were uploaded ahead of the frame (Upload).
+        files = (
+            attachments.add_to_message(session, message.id, msg.attachments, now)  # type: ignore[arg-type]
+            if msg.attachments
+            else []
+        )
         if not created:
             # A new case was ranked before its INSERT (see _open_ticket).
             pretriage.on_inbound(session, ticket, msg.text, now=now, reopened=reopened)
-        message_event(session, message, ticket, at=now)
+        message_event(session, message, ticket, at=now, attachments=files)
         if msg.answers:
             tickets_service.fill_from_traveller(
                 session, ticket, msg.answers, now=now, opened=created
