@@ -4,7 +4,7 @@ Counters and histograms live in the process (one set per server process: each pr
 its own endpoint). They are counted where the thing they count is decided:
 
 - intakes by channel, source and outcome (``new``, ``joined``, ``duplicate``, ``refused``) and
-  the intake latency, in :mod:`consult119.intake.admission` (and the e-mail intake, which has
+  the intake latency, in :mod:`consult119.channels._edge.admission` (and the e-mail intake, which has
   no admission) — after the commit, so a batch the writer re-ran is counted once;
 - group-commit batch sizes in :mod:`consult119.groupcommit`, at each commit;
 - console connections in :mod:`consult119.console.socket`;

@@ -23,12 +23,12 @@ from typing import Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from consult119.channels._edge.admission import admit_all, settle
+from consult119.channels._edge.http import ChannelNotConfigured, parse_json_object, read_body
+from consult119.channels.chat.routes import invalid_from
 from consult119.context import AppContext, ContextDep
 from consult119.errors import Unauthorized
 from consult119.i18n import lazy_gettext as _l
-from consult119.intake.admission import admit_all, settle
-from consult119.intake.chat import invalid_from
-from consult119.intake.http import ChannelNotConfigured, parse_json_object, read_body
 from consult119.intake.schemas import Id, Text
 from consult119.intake.service import InboundMessage, IntakeResult
 from consult119.outbound.acks import intake_with_ack

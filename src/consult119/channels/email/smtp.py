@@ -15,10 +15,10 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from consult119.channels.email.parser import receive_email
 from consult119.context import AppContext
 from consult119.db import log_failure
 from consult119.errors import DomainError, PayloadTooLarge
-from consult119.intake.email import receive_email
 
 log = logging.getLogger(__name__)
 #: aiosmtpd's loggers: at INFO it writes every envelope address, at DEBUG every line of mail.

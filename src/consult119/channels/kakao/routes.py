@@ -28,6 +28,9 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
 
+from consult119.channels._edge.admission import admit, settle
+from consult119.channels._edge.http import channel_secret, parse_json_object, read_body
+from consult119.channels.chat.routes import invalid_from
 from consult119.context import ContextDep
 from consult119.errors import Unauthorized
 from consult119.i18n import LazyText
@@ -38,9 +41,6 @@ from consult119.intake.ack import (
     opened_by_this_message,
     wait_for,
 )
-from consult119.intake.admission import admit, settle
-from consult119.intake.chat import invalid_from
-from consult119.intake.http import channel_secret, parse_json_object, read_body
 from consult119.intake.schemas import Id, Text, clean_locale, clean_timezone
 from consult119.intake.service import InboundMessage, IntakeResult
 from consult119.outbound import delivery

@@ -6,19 +6,19 @@ from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from consult119.config import Settings
-from consult119.context import ContextDep
-from consult119.errors import Invalid
-from consult119.i18n import lazy_gettext as _l
-from consult119.intake.ack import WaitEstimate, acknowledgement, wait_for
-from consult119.intake.admission import admit, settle
-from consult119.intake.http import (
+from consult119.channels._edge.admission import admit, settle
+from consult119.channels._edge.http import (
     SIGNATURE_HEADER,
     channel_secret,
     parse_json_object,
     read_body,
     verify_signature,
 )
+from consult119.config import Settings
+from consult119.context import ContextDep
+from consult119.errors import Invalid
+from consult119.i18n import lazy_gettext as _l
+from consult119.intake.ack import WaitEstimate, acknowledgement, wait_for
 from consult119.intake.schemas import (
     ChatIntakeIn,
     ChatIntakeOut,

@@ -41,14 +41,14 @@ from consult119 import jsonsafe
 from consult119.aio import wait_for_wake
 from consult119.audit import service as audit
 from consult119.auth.deps import client_ip, require_roles
+from consult119.channels._edge.admission import admit, settle
+from consult119.channels._edge.http import parse_json_object, read_body
+from consult119.channels.chat.routes import invalid_from
 from consult119.context import AppContext, ContextDep
 from consult119.errors import DomainError, Invalid, RateLimited
 from consult119.i18n import lazy_gettext as _l
 from consult119.intake import repository as intake_repo
 from consult119.intake.ack import acknowledgement
-from consult119.intake.admission import admit, settle
-from consult119.intake.chat import invalid_from
-from consult119.intake.http import parse_json_object, read_body
 from consult119.intake.models import WebchatSession
 from consult119.intake.schemas import (
     ShortText,

@@ -13,18 +13,19 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from consult119.auth.deps import require_roles
-from consult119.context import ContextDep
-from consult119.errors import Invalid
-from consult119.i18n import lazy_gettext as _l
-from consult119.intake.admission import admit, settle
-from consult119.intake.chat import invalid_from
-from consult119.intake.http import (
+from consult119.channels._edge.admission import admit, settle
+from consult119.channels._edge.http import (
     SIGNATURE_HEADER,
     ChannelNotConfigured,
     parse_json_object,
     read_body,
     verify_signature,
 )
+from consult119.channels.chat.routes import invalid_from
+from consult119.channels.webchat.routes import normalise_phone
+from consult119.context import ContextDep
+from consult119.errors import Invalid
+from consult119.i18n import lazy_gettext as _l
 from consult119.intake.schemas import (
     Id,
     ShortText,
@@ -34,7 +35,6 @@ from consult119.intake.schemas import (
     clean_timezone,
 )
 from consult119.intake.service import InboundMessage
-from consult119.intake.webchat import normalise_phone
 from consult119.staff.models import Role, Staff
 from consult119.tickets.codes import LocationType
 from consult119.tickets.events import ticket_public

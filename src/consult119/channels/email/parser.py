@@ -28,11 +28,11 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from consult119.channels._edge.http import SIGNATURE_HEADER, read_body, verify_signature
 from consult119.config import Settings
 from consult119.context import AppContext, ContextDep
 from consult119.errors import DomainError, Invalid, PayloadTooLarge
 from consult119.i18n import lazy_gettext as _l
-from consult119.intake.http import SIGNATURE_HEADER, read_body, verify_signature
 from consult119.intake.service import AttachmentIn, InboundMessage, IntakeResult
 from consult119.mailaddress import address_of, one_line
 from consult119.metrics import count_intake, intake_outcome
