@@ -17,7 +17,7 @@ from consult119.auth.security import signing_key
 from consult119.bodylimit import BodyLimit
 from consult119.channels._edge.http import require_intake_secret, unsigned_channels
 from consult119.channels.chat.routes import router as chat_intake_router
-from consult119.channels.email.parser import router as email_intake_router
+from consult119.channels.email.routes import router as email_intake_router
 from consult119.channels.email.smtp import start_smtp_listener, stop_smtp_listener
 from consult119.channels.kakao.routes import router as kakao_intake_router
 from consult119.channels.line.routes import router as line_intake_router

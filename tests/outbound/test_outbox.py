@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from consult119.channels.email.thread import reply_subject
 from consult119.intake.service import InboundMessage
 from consult119.outbound import delivery
 from consult119.outbound.delivery import backoff, claim_due
-from consult119.outbound.jobs import reply_subject
 from consult119.outbound.models import OutboxItem
 from consult119.realtime.models import Event
 from consult119.tickets.models import Message

@@ -15,7 +15,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from consult119.channels.email.parser import receive_email
+from consult119.channels.email.inbound import receive_email
 from consult119.context import AppContext
 from consult119.db import log_failure
 from consult119.errors import DomainError, PayloadTooLarge

@@ -43,10 +43,8 @@ from consult119.intake.ack import (
 )
 from consult119.intake.schemas import Id, Text, clean_locale, clean_timezone
 from consult119.intake.service import InboundMessage, IntakeResult
-from consult119.outbound import delivery
+from consult119.outbound import service as outbound
 from consult119.outbound.acks import intake_then
-from consult119.outbound.delivery import Claimed
-from consult119.tickets import repository as ticket_repo
 from consult119.tickets.models import Message
 
 router = APIRouter(prefix="/api/v1/intake", tags=["intake"])
@@ -301,27 +299,17 @@ def _replies_and_wait(
 
 
 def _take_replies(session: Session, result: IntakeResult, now: datetime) -> list[str]:
-    """Staff replies waiting for this traveller, claimed and settled in the intake's own unit
-    of work (one transaction per skill call)."""
-    contact_id: int = result.contact.id  # type: ignore[assignment]
-    claims = delivery.claim_for_contact(
-        session, contact_id=contact_id, source=SOURCE, now=now, lease=LEASE
+    """Staff replies waiting for this traveller, as the outputs this answer has room for; the
+    outbox decides what they are and settles them (:func:`outbound.replies_for_answer`)."""
+    outputs = outbound.replies_for_answer(
+        session,
+        contact_id=result.contact.id,  # type: ignore[arg-type]
+        source=SOURCE,
+        now=now,
+        lease=LEASE,
+        pack=lambda messages: _pack_replies(messages, MAX_OUTPUTS - 1),
     )
-    if not claims:
-        return []
-    ids = [c.message_id for c in claims]
-    by_id = {m.id: m for m in ticket_repo.messages_by_ids(session, ids)}
-    outputs, included = _pack_replies(
-        [by_id[c.message_id] for c in claims if c.message_id in by_id], MAX_OUTPUTS - 1
-    )
-    left: list[Claimed] = []
-    for claim in claims:
-        if claim.message_id in included:
-            delivery.mark_sent(session, claim, now=now, external_ref="skill_response")
-        else:
-            left.append(claim)
-    delivery.release(session, left, now=now)
-    return outputs
+    return outputs or []
 
 
 @router.post("/kakao")

@@ -22,7 +22,6 @@ from consult119.channels._edge.http import (
     verify_signature,
 )
 from consult119.channels.chat.routes import invalid_from
-from consult119.channels.webchat.routes import normalise_phone
 from consult119.context import ContextDep
 from consult119.errors import Invalid
 from consult119.i18n import lazy_gettext as _l
@@ -33,6 +32,7 @@ from consult119.intake.schemas import (
     clean_country,
     clean_locale,
     clean_timezone,
+    normalise_phone,
 )
 from consult119.intake.service import InboundMessage
 from consult119.staff.models import Role, Staff
