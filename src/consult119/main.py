@@ -15,8 +15,8 @@ from consult119.audit.routes import router as audit_router
 from consult119.auth.routes import router as auth_router
 from consult119.auth.security import signing_key
 from consult119.bodylimit import BodyLimit
-from consult119.channels._edge.http import require_intake_secret, unsigned_channels
 from consult119.channels.chat.routes import router as chat_intake_router
+from consult119.channels.edge.http import require_intake_secret, unsigned_channels
 from consult119.channels.email.routes import router as email_intake_router
 from consult119.channels.email.smtp import start_smtp_listener, stop_smtp_listener
 from consult119.channels.kakao.routes import router as kakao_intake_router
@@ -46,7 +46,7 @@ from consult119.triage import scheduler
 
 log = logging.getLogger(__name__)
 
-#: Routes that read their own body through ``consult119.channels._edge.http.read_body``, with their own
+#: Routes that read their own body through ``consult119.channels.edge.http.read_body``, with their own
 #: size limit (the e-mail intake's is larger), then check the signature before the JSON: the
 #: shared body limit leaves them alone. A new route with its own limit is added here.
 OWN_BODY_LIMIT_PATHS = (
@@ -79,14 +79,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         db.writer.start()
         code_head()  # read the migrations once now, not on the first /readyz
         triage_scheduler = scheduler.start(ctx)
-        ctx.extras["scheduler"] = triage_scheduler
+        ctx.scheduler = triage_scheduler
         smtp_listener = start_smtp_listener(ctx)
         dispatcher = start_dispatcher(ctx)
         try:
             async with console_lifespan(ctx):
                 yield
         finally:
-            ctx.extras.pop("scheduler", None)
+            ctx.scheduler = None
             await triage_scheduler.stop()
             await dispatcher.stop()
             stop_smtp_listener(smtp_listener)

@@ -163,5 +163,5 @@ def start_dispatcher(ctx: AppContext) -> Dispatcher:
     """Start the dispatcher on the running loop (called from the app's lifespan)."""
     dispatcher = Dispatcher(ctx)
     dispatcher.start()
-    ctx.extras["dispatcher"] = dispatcher
+    ctx.dispatcher = dispatcher
     return dispatcher

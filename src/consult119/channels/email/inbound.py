@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,9 +13,8 @@ from consult119.config import Settings
 from consult119.context import AppContext
 from consult119.errors import DomainError, Invalid
 from consult119.i18n import lazy_gettext as _l
+from consult119.intake.pipeline import Ack, take_blocking
 from consult119.intake.service import InboundMessage, IntakeResult
-from consult119.metrics import count_intake, intake_outcome
-from consult119.outbound.acks import receive_with_ack
 from consult119.outbound.delivery import mark_bounced
 from consult119.ratelimit import RateLimiter
 
@@ -75,14 +73,7 @@ def receive_email(ctx: AppContext, raw: bytes, *, envelope_from: str | None = No
             return "invalid_sender"
         return None if limits.take(parsed.reply_to) else "rate_limited"
 
-    started = time.perf_counter()
-    result = receive_with_ack(ctx, to_inbound(parsed), ack=True, gate=gate)
-    # Mail has no per-sender admission: its outcome is counted here, after the commit.
-    count_intake(
-        result.message.source,
-        intake_outcome(result.created, result.duplicate),
-        time.perf_counter() - started,
-    )
+    result = take_blocking(ctx, to_inbound(parsed), ack=Ack.QUEUED, gate=gate).result
     return EmailOutcome(result)
 
 
@@ -111,10 +102,9 @@ class AckLimits:
 
 def ack_limits(ctx: AppContext) -> AckLimits:
     """The process's acknowledgement limits (made on first use)."""
-    limits = ctx.extras.get("ack_limits")
-    if limits is None:
-        limits = ctx.extras.setdefault("ack_limits", AckLimits(ctx.settings))
-    return limits
+    if ctx.ack_limits is None:
+        ctx.ack_limits = AckLimits(ctx.settings)
+    return ctx.ack_limits
 
 
 #: Machine mail that may report one of our replies as undeliverable.

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from consult119.channels._edge.http import SIGNATURE_HEADER, read_body, verify_signature
+from consult119.channels.edge import read_verified, signed
 from consult119.channels.email.inbound import receive_email
 from consult119.context import ContextDep
 
@@ -34,11 +34,13 @@ class EmailIntakeOut(BaseModel):
 async def intake_email(request: Request, response: Response, ctx: ContextDep) -> EmailIntakeOut:
     """Take one raw RFC 5322 message (``Content-Type: message/rfc822``)."""
     settings = ctx.settings
-    body = await read_body(
-        request, max_bytes=settings.max_mail_bytes, content_types=("message/rfc822",)
-    )
     secret = settings.intake_secret.get_secret_value() if settings.intake_secret else None
-    verify_signature(secret, body, request.headers.get(SIGNATURE_HEADER))
+    body = await read_verified(
+        request,
+        max_bytes=settings.max_mail_bytes,
+        content_types=("message/rfc822",),
+        verify=signed(request, secret),
+    )
     outcome = await run_in_threadpool(receive_email, ctx, body)
     result = outcome.result
     if result is None:

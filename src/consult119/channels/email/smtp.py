@@ -116,7 +116,7 @@ def start_smtp_listener(ctx: AppContext) -> Controller | None:
         with contextlib.suppress(Exception):
             controller.stop()
         return None
-    ctx.extras["smtp_listener"] = controller
+    ctx.smtp_listener = controller
     log.info("SMTP intake listening on %s:%s", settings.smtp_host, settings.smtp_port)
     return controller
 

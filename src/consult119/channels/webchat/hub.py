@@ -51,7 +51,6 @@ class WebchatHub:
 
 
 def hub_of(ctx: AppContext) -> WebchatHub:
-    hub = ctx.extras.get("webchat_hub")
-    if hub is None:
-        hub = ctx.extras["webchat_hub"] = WebchatHub(ctx, asyncio.get_running_loop())
-    return hub
+    if ctx.webchat_hub is None:
+        ctx.webchat_hub = WebchatHub(ctx, asyncio.get_running_loop())
+    return ctx.webchat_hub

@@ -25,14 +25,12 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    ValidationError,
 )
 from starlette.concurrency import run_in_threadpool
 
 from consult119.audit import service as audit
 from consult119.auth.deps import client_ip, require_roles
-from consult119.channels._edge.http import parse_json_object, read_body
-from consult119.channels.chat.routes import invalid_from
+from consult119.channels.edge import read_json
 from consult119.channels.webchat.hub import hub_of
 from consult119.channels.webchat.socket import chat_socket
 from consult119.channels.webchat.tokens import issue_session, revoke_contact_sessions
@@ -97,11 +95,7 @@ class SessionOut(BaseModel):
 async def create_session(request: Request, ctx: ContextDep) -> SessionOut:
     """Start a web-chat session; the token authenticates the traveller's socket."""
     ctx.limiter.check(f"webchat-session:{request.client.host if request.client else '-'}")
-    body = await read_body(request, max_bytes=8192, content_types=("application/json",))
-    try:
-        data = SessionIn.model_validate(parse_json_object(body) if body.strip() else {})
-    except ValidationError as exc:
-        raise invalid_from(exc) from exc
+    data = await read_json(request, SessionIn, max_bytes=8192, empty={})
     country = clean_country(data.country)
     email = data.email.strip().lower() if data.email else None
     if email is not None and (email.count("@") != 1 or "\x00" in email or " " in email):

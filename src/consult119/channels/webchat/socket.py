@@ -26,14 +26,14 @@ from starlette.concurrency import run_in_threadpool
 
 from consult119 import jsonsafe
 from consult119.aio import wait_for_wake
-from consult119.channels._edge.admission import admit, settle
-from consult119.channels.chat.routes import invalid_from
+from consult119.channels.edge import invalid_from
 from consult119.channels.webchat.hub import CLOSE_SESSION, hub_of
 from consult119.channels.webchat.tokens import SOURCE, read_session, session_row, token_hash
 from consult119.context import AppContext
 from consult119.errors import DomainError, Invalid, RateLimited
 from consult119.i18n import lazy_gettext as _l
 from consult119.intake.ack import acknowledgement
+from consult119.intake.pipeline import take
 from consult119.intake.schemas import Text
 from consult119.intake.service import InboundMessage
 from consult119.outbound import delivery
@@ -161,9 +161,8 @@ class ChatSocket:
             # case; later messages (and a resend of the first, a duplicate) carry none.
             answers=self.claims.get("answers") if self.contact_id is None else None,
         )
-        admission = await admit(self.ctx, inbound)  # a frame resent after a reconnect is free
-        result = await self.ctx.receive_async(inbound)
-        settle(self.ctx, admission, result)
+        # A frame resent after a reconnect is a redelivery: free of the rate limit.
+        result = (await take(self.ctx, inbound)).result
         self.contact_id = result.contact.id
         await self.send(
             {
