@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -209,7 +210,6 @@ class Settings(BaseSettings):
     @field_validator("metrics_allow")
     @classmethod
     def _networks(cls, value: str) -> str:
-        import ipaddress
 
         for item in (part.strip() for part in value.split(",")):
             if item:
