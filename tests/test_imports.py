@@ -47,8 +47,6 @@ NOT_YET_HOISTED = frozenset(
         ("db.py", "cursor", "consult119.metrics"),
         ("groupcommit.py", "_run_batch", "consult119.db"),
         ("groupcommit.py", "_run_alone", "consult119.db"),
-        ("i18n/catalog.py", "use_locale", "consult119.i18n.negotiate"),
-        ("i18n/catalog.py", "translator", "consult119.i18n.negotiate"),
         ("metrics.py", "channel_of", "consult119.tickets.codes"),
         ("metrics.py", "count_database_error", "sqlalchemy.exc"),
         ("metrics.py", "count_database_error", "consult119.db"),
