@@ -43,7 +43,6 @@ NOT_YET_HOISTED = frozenset(
         ("cli.py", "backup", "consult119"),
         ("cli.py", "restore", "consult119"),
         ("db.py", "_count_error", "consult119.metrics"),
-        ("db.py", "_commit", "consult119.realtime.events"),
         ("db.py", "cursor", "consult119.metrics"),
         ("groupcommit.py", "_run_batch", "consult119.db"),
         ("groupcommit.py", "_run_alone", "consult119.db"),
