@@ -22,8 +22,10 @@ from consult119.attachments.service import (
     store_of,
     uploads_to_send,
 )
+from consult119.channels.webchat import repository as webchat_repo
 from consult119.config import Settings
 from consult119.db import Database
+from consult119.tickets import repository as tickets_repo
 
 #: LINE message types whose content LINE's content API serves.
 LINE_CONTENT_TYPES = {
@@ -59,11 +61,8 @@ def frame_uploads(
     it as a duplicate without touching its files."""
     if not ids:
         return ()
-    from consult119.intake import repository as intake_repo
-    from consult119.tickets import repository as tickets_repo
-
     with db.read_session() as session:
-        row = intake_repo.webchat_session_by_hash(session, token_digest)
+        row = webchat_repo.session_by_hash(session, token_digest)
         assert row is not None and row.id is not None
         if tickets_repo.find_message_ref(session, source, external_id) is None:
             uploads_to_send(session, row.id, ids)

@@ -27,13 +27,19 @@ from consult119.attachments.models import Attachment, AttachmentState
 from consult119.attachments.schemas import AttachmentPublic
 from consult119.attachments.sniff import Kind, kind_of
 from consult119.attachments.store import AttachmentStore, Spool, TooLarge
+from consult119.channels.webchat.tokens import (
+    MAX_TOKEN_CHARS,
+    TOKEN_PREFIX,
+    session_row,
+    token_hash,
+)
 from consult119.config import Settings
 from consult119.errors import Invalid, NotFound, Unauthorized
 from consult119.i18n import lazy_gettext as _l
 from consult119.i18n.catalog import LazyText
 
 if TYPE_CHECKING:
-    from consult119.intake.models import WebchatSession
+    from consult119.channels.webchat.models import WebchatSession
     from consult119.tickets.models import Message
     from consult119.tickets.schemas import MessagePublic
 
@@ -302,13 +308,10 @@ def for_staff(session: Session, attachment_id: int) -> tuple[Attachment, int]:
 
 def webchat_session_of(session: Session, token: str | None, *, now: datetime) -> WebchatSession:
     """The live web-chat session of a bearer token, or 401 ``invalid_token``."""
-    from consult119.intake import repository as intake_repo
-    from consult119.intake.webchat import MAX_TOKEN_CHARS, TOKEN_PREFIX, token_hash
-
     row = None
     if token and token.startswith(TOKEN_PREFIX) and len(token) <= MAX_TOKEN_CHARS:
-        row = intake_repo.webchat_session_by_hash(session, token_hash(token))
-    if row is None or row.revoked_at is not None or row.expires_at <= now:
+        row = session_row(session, token_hash(token), now)
+    if row is None:
         raise Unauthorized("invalid_token", _l("The web-chat session is unknown or has ended."))
     return row
 
