@@ -196,5 +196,4 @@ def start_downloads(ctx: Any) -> Downloads:
     """Start the download job on the running loop (called from the app's lifespan)."""
     job = Downloads(ctx)
     job.start()
-    ctx.extras["downloads"] = job
     return job

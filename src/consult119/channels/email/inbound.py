@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from consult119.attachments.inbound import store_mail_parts
+from consult119.attachments.service import StoredFile
 from consult119.channels.email.parser import ParsedEmail, parse_email
 from consult119.config import Settings
 from consult119.context import AppContext
@@ -27,8 +29,16 @@ class EmailOutcome:
     ignored: str | None = None
 
 
-def to_inbound(parsed: ParsedEmail) -> InboundMessage:
+def to_inbound(
+    parsed: ParsedEmail,
+    files: tuple[StoredFile, ...] = (),
+    refused: list[dict[str, str]] | None = None,
+) -> InboundMessage:
+    """The mail as the intake takes it, with its files stored already (``files``) and notes
+    on the parts not kept (``refused``: a type we do not accept, an image that will not open)."""
     meta: dict[str, Any] = {"subject": parsed.subject}
+    if refused:
+        meta["attachments_refused"] = refused
     if parsed.reply_to is None:
         meta["ack_withheld"] = "invalid_sender"
     if parsed.dropped:
@@ -47,7 +57,7 @@ def to_inbound(parsed: ParsedEmail) -> InboundMessage:
         meta=meta,
         thread_refs=parsed.refs,
         case_number_hint=parsed.case_token,
-        attachments=tuple(parsed.attachments),
+        attachments=files,
     )
 
 
@@ -73,7 +83,10 @@ def receive_email(ctx: AppContext, raw: bytes, *, envelope_from: str | None = No
             return "invalid_sender"
         return None if limits.take(parsed.reply_to) else "rate_limited"
 
-    result = take_blocking(ctx, to_inbound(parsed), ack=Ack.QUEUED, gate=gate).result
+    # Files go into the store before the intake's transaction (this is a worker thread).
+    files, refused = store_mail_parts(ctx.settings, parsed.attachments)
+    inbound = to_inbound(parsed, tuple(files), refused)
+    result = take_blocking(ctx, inbound, ack=Ack.QUEUED, gate=gate).result
     return EmailOutcome(result)
 
 

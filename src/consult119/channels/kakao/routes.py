@@ -28,6 +28,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from consult119.attachments.inbound import kakao_files
 from consult119.channels.edge import read_json
 from consult119.channels.edge.http import channel_secret
 from consult119.context import ContextDep
@@ -188,12 +189,16 @@ class KakaoUserRequest(BaseModel):
     lang: str | None = Field(default=None, max_length=20)
     timezone: str | None = Field(default=None, max_length=64)
     callbackUrl: str | None = Field(default=None, max_length=1000)  # noqa: N815
+    #: ``media`` (``{"type": "image", "url"}``) when the traveller sent a photo.
+    params: dict[str, Any] | None = None
 
 
 class SkillRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     userRequest: KakaoUserRequest  # noqa: N815
+    #: The block's parameters: the secure-image plugin puts the photos' URLs here.
+    action: dict[str, Any] | None = None
 
 
 def _locale(lang: str | None) -> str:
@@ -335,6 +340,17 @@ async def intake_kakao(request: Request, ctx: ContextDep) -> dict[str, Any]:
         timezone=clean_timezone(user_request.timezone),
         meta={"plusfriend_user_key": plusfriend} if plusfriend else None,
         answers=answers or None,
+        # Photos are fetched after the commit, only from CONSULT119_KAKAO_MEDIA_HOSTS: the
+        # 5-second answer never waits for a download.
+        attachments=tuple(
+            kakao_files(
+                {
+                    "action": skill.action or {},
+                    "userRequest": {"params": user_request.params or {}},
+                },
+                limit=settings.max_attachments,
+            )
+        ),
     )
     taken = await take(ctx, inbound, ack=Ack.WAIT, then=_take_replies)
     result, replies, wait = taken.result, taken.then or [], taken.wait

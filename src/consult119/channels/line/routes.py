@@ -22,6 +22,7 @@ from typing import Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from consult119.attachments.inbound import line_file
 from consult119.channels.edge import read_json
 from consult119.channels.edge.http import ChannelNotConfigured
 from consult119.context import ContextDep
@@ -121,6 +122,12 @@ def to_inbound(event: LineEvent) -> InboundMessage | None:
         text=text,
         sent_at=datetime.fromtimestamp(min(event.timestamp, 2**42) / 1000, tz=UTC),
         meta={"line_message_id": event.message.id, "line_type": event.message.type},
+        # An image, video or file: its content is fetched after the commit ("photo arriving").
+        attachments=tuple(
+            f
+            for f in [line_file(event.message.type, event.message.id, event.message.fileName)]
+            if f is not None
+        ),
     )
 
 

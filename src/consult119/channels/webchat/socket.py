@@ -17,15 +17,16 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import WebSocket, WebSocketDisconnect
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints, ValidationError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from consult119 import jsonsafe
 from consult119.aio import wait_for_wake
+from consult119.attachments.inbound import frame_uploads
 from consult119.channels.edge import invalid_from
 from consult119.channels.webchat.hub import CLOSE_SESSION, hub_of
 from consult119.channels.webchat.tokens import SOURCE, read_session, session_row, token_hash
@@ -33,12 +34,13 @@ from consult119.context import AppContext
 from consult119.errors import DomainError, Invalid, RateLimited
 from consult119.i18n import lazy_gettext as _l
 from consult119.intake.ack import acknowledgement
-from consult119.intake.pipeline import take
-from consult119.intake.schemas import Text
+from consult119.intake.pipeline import Ack, take
+from consult119.intake.schemas import Text, no_nul
 from consult119.intake.service import InboundMessage
 from consult119.outbound import delivery
 from consult119.tickets import repository as repo
 from consult119.tickets.models import Message
+from consult119.types import Id
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +48,27 @@ AUTH_TIMEOUT = 5.0
 POLL_SECONDS = 2.0
 MAX_FRAME_CHARS = 16_000
 LEASE = timedelta(seconds=30)
+#: Files one message frame may send.
+MAX_FILES_PER_FRAME = 10
+#: The text of a message that carries files: may be empty.
+OptionalText = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=5000), AfterValidator(no_nul)
+]
 
 
 class MessageFrame(BaseModel):
     type: str
     text: Text
     client_id: str = Field(min_length=1, max_length=200)
+    attachments: list[Id] = Field(default_factory=list, max_length=0)
+
+
+class FileFrame(MessageFrame):
+    """A message with files (``attachments``: ids from ``POST /api/v1/webchat/attachments``):
+    its text may be empty."""
+
+    text: OptionalText = ""
+    attachments: list[Id] = Field(min_length=1, max_length=MAX_FILES_PER_FRAME)
 
 
 @dataclass(eq=False)  # compared and hashed by identity: the hub keeps a set of them
@@ -134,8 +151,9 @@ class ChatSocket:
             return
         if kind != "message":
             raise Invalid("unknown_frame", _l("Send frames of type message or ping."))
+        model = FileFrame if frame.get("attachments") else MessageFrame
         try:
-            msg = MessageFrame.model_validate(frame)
+            msg = model.model_validate(frame)
         except ValidationError as exc:
             error = invalid_from(exc)
             error.extra["client_id"] = str(frame.get("client_id", ""))[:200]
@@ -146,11 +164,24 @@ class ChatSocket:
         external_id = f"{sid}:{msg.client_id}"
         if len(external_id) > 200:
             external_id = f"{sid}:sha256:{hashlib.sha256(msg.client_id.encode()).hexdigest()}"
+        try:
+            files = await run_in_threadpool(
+                frame_uploads,
+                self.ctx.db,
+                token_digest=self.token_digest,
+                ids=msg.attachments,
+                external_id=external_id,
+                source=SOURCE,
+            )
+        except DomainError as exc:
+            exc.extra["client_id"] = msg.client_id
+            raise
         inbound = InboundMessage(
             source=SOURCE,
             sender_id=sid,
             external_id=external_id,
             text=msg.text,
+            attachments=files,
             sender_name=self.claims.get("name"),
             locale=self.claims.get("locale"),
             country=self.claims.get("country"),
@@ -162,7 +193,8 @@ class ChatSocket:
             answers=self.claims.get("answers") if self.contact_id is None else None,
         )
         # A frame resent after a reconnect is a redelivery: free of the rate limit.
-        result = (await take(self.ctx, inbound)).result
+        taken = await take(self.ctx, inbound, ack=Ack.WAIT)
+        result = taken.result
         self.contact_id = result.contact.id
         await self.send(
             {
@@ -172,7 +204,10 @@ class ChatSocket:
                 "case_number": result.case_number,
                 "created": result.created,
                 "duplicate": result.duplicate,
-                "text": acknowledgement(result, inbound.locale or result.contact.locale),
+                # With the expected wait, as the messengers' acknowledgement gives it.
+                "text": acknowledgement(
+                    result, inbound.locale or result.contact.locale, wait=taken.wait
+                ),
             }
         )
 
