@@ -163,6 +163,9 @@ class LiveServer:
             "CONSULT119_SECRET_KEY": TEST_SECRET,
             # Each server its own attachment store (never the working folder, with PostgreSQL).
             "CONSULT119_ATTACHMENT_DIR": str(log_path.parent / "attachments"),
+            # A LINE photo is never fetched from the internet in a test: a loopback address is
+            # refused before any connection (tests that fetch point this at a stand-in).
+            "CONSULT119_LINE_API_BASE": "https://127.0.0.1:9",
             **ALLOW_UNSIGNED,
             **self.env_extra,
         }

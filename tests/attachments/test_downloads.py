@@ -18,7 +18,8 @@ from consult119.realtime.models import Event
 from consult119.tickets.models import Message
 from tests.attachments import images
 from tests.attachments.standin import StandIn
-from tests.channels.conftest import wait_for
+from tests.channels.conftest import fixture_bytes, fixture_json, wait_for
+from tests.channels.test_kakao_line import KAKAO_SECRET, LINE_SECRET, line_post, skill
 from tests.tickets.conftest import open_case
 
 
@@ -207,3 +208,56 @@ def test_a_kakao_photo_from_an_allowed_host_is_stored(db, standin, downloading_s
         lambda: (r := row_of(db, attachment_id)).state != "pending" and r, what="the download"
     )
     assert (row.state, row.content_type) == ("stored", "image/png")
+
+
+# ---- from the channel's own request to the stored photo ---------------------------------------
+
+
+def test_a_line_image_webhook_shows_the_photo_after_it_arrives(db, standin, start_server):
+    standin.routes["/v2/bot/message/468789577898262531/content"] = (200, {}, images.photo("JPEG"))
+    server = start_server(
+        CONSULT119_LINE_CHANNEL_SECRET=LINE_SECRET,
+        CONSULT119_LINE_CHANNEL_TOKEN="line-token",
+        CONSULT119_LINE_API_BASE=f"http://localhost:{standin.port}",
+        CONSULT119_MEDIA_ALLOW_PLAIN_HTTP="true",
+        CONSULT119_OUTBOUND_POLL_SECONDS="0.2",
+    )
+    assert line_post(server, fixture_bytes("line_webhook.json")).status_code == 200
+    row = wait_for(
+        lambda: (r := _only_row(db)) is not None and r.state == "stored" and r,
+        what="the LINE photo",
+    )
+    assert (row.remote_source, row.remote_ref, row.content_type) == (
+        "line",
+        "468789577898262531",
+        "image/jpeg",
+    )
+    with db.read_session() as session:
+        message = session.get(Message, row.message_id)
+    assert message.text == "[image]"
+
+
+def test_a_kakao_photo_from_the_skill_request(db, standin, start_server):
+    standin.routes["/dn/c.jpg"] = (200, {}, images.photo("PNG"))
+    server = start_server(
+        CONSULT119_KAKAO_SKILL_SECRET=KAKAO_SECRET,
+        CONSULT119_KAKAO_MEDIA_HOSTS="localhost",
+        CONSULT119_MEDIA_ALLOW_PLAIN_HTTP="true",
+        CONSULT119_OUTBOUND_POLL_SECONDS="0.2",
+    )
+    payload = fixture_json("kakao_skill.json")
+    payload["userRequest"]["params"] = {
+        "media": {"type": "image", "url": f"http://localhost:{standin.port}/dn/c.jpg"}
+    }
+    r = skill(server, payload)
+    assert r.status_code == 200
+    row = wait_for(
+        lambda: (r := _only_row(db)) is not None and r.state == "stored" and r,
+        what="the Kakao photo",
+    )
+    assert (row.remote_source, row.content_type) == ("kakao", "image/png")
+
+
+def _only_row(db):
+    with db.read_session() as session:
+        return session.scalars(select(Attachment)).first()
