@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from consult119.attachments.models import Attachment, AttachmentState
@@ -81,15 +81,6 @@ def mark(session: Session, attachment_id: int, **values: Any) -> None:
     session.execute(update(Attachment).where(Attachment.id == attachment_id).values(**values))
 
 
-def hashes_of(session: Session, where: Any) -> set[str]:
-    """The hashes the rows matching ``where`` name (before they are deleted)."""
-    return {
-        sha
-        for sha in session.scalars(select(Attachment.sha256).where(where).distinct())
-        if sha is not None
-    }
-
-
 def hashes_in_use(session: Session, hashes: Iterable[str]) -> set[str]:
     """Which of ``hashes`` some row still names."""
     wanted = list(hashes)
@@ -97,28 +88,6 @@ def hashes_in_use(session: Session, hashes: Iterable[str]) -> set[str]:
         return set()
     return set(
         session.scalars(select(Attachment.sha256).where(Attachment.sha256.in_(wanted)).distinct())
-    )
-
-
-def stale_uploads(session: Session, before: datetime) -> list[int]:
-    """Web-chat uploads never sent in a message, older than ``before``."""
-    return list(
-        session.scalars(
-            select(Attachment.id).where(
-                Attachment.message_id.is_(None), Attachment.created_at < before
-            )
-        )
-    )
-
-
-def count_stored(session: Session) -> int:
-    return int(
-        session.scalar(
-            select(func.count())
-            .select_from(Attachment)
-            .where(Attachment.state == AttachmentState.STORED.value)
-        )
-        or 0
     )
 
 
