@@ -158,7 +158,7 @@ def _emit(
         sys.stdout.write(text)
 
 
-def _run(fn: Callable[[Any], T]) -> T:
+def _in_read_session(fn: Callable[[Any], T]) -> T:
     """Run a report in a read session of the configured database."""
     db = Database(get_settings())
     try:
@@ -253,7 +253,7 @@ def channel_share(
 
         def go() -> None:
             period = _period(year, start, end)
-            report, sentences = _run(
+            report, sentences = _in_read_session(
                 lambda s: (
                     svc.channel_share(s, period, by=by, compare=compare),
                     svc.share_headline(s, period, compare=compare, locale=locale),
@@ -298,7 +298,7 @@ def annual(
 
         def go() -> None:
             period = _period(year, start, end)
-            report = _run(lambda s: svc.annual(s, period, locale=locale))
+            report = _in_read_session(lambda s: svc.annual(s, period, locale=locale))
             about = exports.About(period, period.previous_year(), utcnow(), locale)
             if fmt == "json":
                 text = json.dumps(report.model_dump(mode="json"), ensure_ascii=False, indent=2)
@@ -333,7 +333,7 @@ def monthly(
     zone = get_settings().report_zone
 
     def go() -> None:
-        report = _run(lambda s: svc.monthly(s, year, zone, by=by))
+        report = _in_read_session(lambda s: svc.monthly(s, year, zone, by=by))
         _emit(
             fmt,
             report,
@@ -359,7 +359,7 @@ def response_times(
 
     def go() -> None:
         period = _period(year, start, end)
-        report = _run(lambda s: svc.response_times(s, period, by=by))
+        report = _in_read_session(lambda s: svc.response_times(s, period, by=by))
         _emit(
             fmt,
             report,
@@ -384,7 +384,7 @@ def sla(
 
     def go() -> None:
         period = _period(year, start, end)
-        report = _run(lambda s: svc.sla(s, period, now=utcnow()))
+        report = _in_read_session(lambda s: svc.sla(s, period, now=utcnow()))
         _emit(
             fmt,
             report,
@@ -412,7 +412,7 @@ def breakdown(
 
     def go() -> None:
         period = _period(year, start, end)
-        report = _run(lambda s: svc.breakdown(s, period, dimension=dimension))
+        report = _in_read_session(lambda s: svc.breakdown(s, period, dimension=dimension))
         _emit(
             fmt,
             report,
@@ -437,7 +437,7 @@ def workload(
 
     def go() -> None:
         period = _period(year, start, end)
-        report = _run(lambda s: svc.workload(s, period))
+        report = _in_read_session(lambda s: svc.workload(s, period))
         _emit(
             fmt,
             report,
