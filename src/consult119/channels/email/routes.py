@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from consult119.channels.edge import read_verified, signed
 from consult119.channels.email.inbound import receive_email
+from consult119.channels.email.schemas import EmailIntakeOut
 from consult119.context import ContextDep
 
 router = APIRouter(prefix="/api/v1/intake", tags=["intake"])
-
-
-class EmailIntakeOut(BaseModel):
-    ticket_id: int | None
-    case_number: str | None
-    message_id: int | None
-    created: bool
-    duplicate: bool
-    ignored: str | None = None
 
 
 @router.post(

@@ -25,12 +25,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from consult119.attachments.inbound import kakao_files
 from consult119.channels.edge import read_json
 from consult119.channels.edge.http import channel_secret
+from consult119.channels.kakao.schemas import (
+    SkillRequest,
+    SkillResponse,
+)
 from consult119.context import ContextDep
 from consult119.errors import Unauthorized
 from consult119.i18n import LazyText
@@ -41,7 +44,7 @@ from consult119.intake.ack import (
     opened_by_this_message,
 )
 from consult119.intake.pipeline import Ack, take
-from consult119.intake.schemas import Id, Text, clean_locale, clean_timezone
+from consult119.intake.schemas import clean_locale, clean_timezone
 from consult119.intake.service import InboundMessage, IntakeResult
 from consult119.outbound import service as outbound
 from consult119.tickets.models import Message
@@ -166,41 +169,6 @@ QUESTIONS = {
 }
 
 
-class KakaoUserProperties(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    plusfriendUserKey: str | None = Field(default=None, max_length=200)  # noqa: N815 - Kakao's name
-    appUserId: str | None = Field(default=None, max_length=200)  # noqa: N815
-
-
-class KakaoUser(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    id: Id
-    type: str | None = Field(default=None, max_length=40)
-    properties: KakaoUserProperties = KakaoUserProperties()
-
-
-class KakaoUserRequest(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    utterance: Text
-    user: KakaoUser
-    lang: str | None = Field(default=None, max_length=20)
-    timezone: str | None = Field(default=None, max_length=64)
-    callbackUrl: str | None = Field(default=None, max_length=1000)  # noqa: N815
-    #: ``media`` (``{"type": "image", "url"}``) when the traveller sent a photo.
-    params: dict[str, Any] | None = None
-
-
-class SkillRequest(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    userRequest: KakaoUserRequest  # noqa: N815
-    #: The block's parameters: the secure-image plugin puts the photos' URLs here.
-    action: dict[str, Any] | None = None
-
-
 def _locale(lang: str | None) -> str:
     lang = (lang or "ko").lower()
     return "en" if lang.startswith("en") else "ko"
@@ -307,7 +275,7 @@ def _take_replies(session: Session, result: IntakeResult, now: datetime) -> list
     return outputs or []
 
 
-@router.post("/kakao")
+@router.post("/kakao", response_model=SkillResponse)
 async def intake_kakao(request: Request, ctx: ContextDep) -> dict[str, Any]:
     """One skill call: the utterance recorded, then the skill response (version 2.0)."""
     settings = ctx.settings

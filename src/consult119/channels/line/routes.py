@@ -17,19 +17,22 @@ import hashlib
 import hmac
 import logging
 from datetime import UTC, datetime
-from typing import Literal
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field
 
 from consult119.attachments.inbound import line_file
 from consult119.channels.edge import read_json
 from consult119.channels.edge.http import ChannelNotConfigured
+from consult119.channels.line.schemas import (
+    LineEvent,
+    LineMessage,
+    LineOut,
+    LineWebhook,
+)
 from consult119.context import ContextDep
 from consult119.errors import Unauthorized
 from consult119.i18n import lazy_gettext as _l
 from consult119.intake.pipeline import Ack, take_all
-from consult119.intake.schemas import Id, Text
 from consult119.intake.service import InboundMessage
 
 log = logging.getLogger(__name__)
@@ -37,52 +40,6 @@ router = APIRouter(prefix="/api/v1/intake", tags=["intake"])
 
 SOURCE = "line"
 SIGNATURE = "X-Line-Signature"
-MAX_EVENTS = 100
-
-
-class LineSource(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    type: str = Field(max_length=20)
-    userId: Id | None = None  # noqa: N815 - LINE's name
-
-
-class LineMessage(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    id: Id
-    type: str = Field(max_length=20)
-    text: Text | None = None
-    fileName: str | None = Field(default=None, max_length=255)  # noqa: N815
-    title: str | None = Field(default=None, max_length=200)
-    address: str | None = Field(default=None, max_length=500)
-    latitude: float | None = None
-    longitude: float | None = None
-
-
-class LineEvent(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    type: str = Field(max_length=40)
-    webhookEventId: Id  # noqa: N815
-    timestamp: int = Field(ge=0)
-    source: LineSource
-    message: LineMessage | None = None
-
-
-class LineWebhook(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    destination: str | None = Field(default=None, max_length=200)
-    events: list[LineEvent] = Field(max_length=MAX_EVENTS)
-
-
-class LineOut(BaseModel):
-    taken: int
-    cases: list[str]
-    #: Messages over their sender's rate limit, not stored (LINE is still answered 200).
-    skipped: int = 0
-    status: Literal["ok"] = "ok"
 
 
 def verify_line_signature(secret: str, body: bytes, header: str | None) -> None:

@@ -7,22 +7,19 @@ from the same number joins their open case like any other channel.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
 
 from consult119.auth.deps import require_roles
 from consult119.channels.edge import read_json, signed
 from consult119.channels.edge.http import ChannelNotConfigured
+from consult119.channels.phone.schemas import CallEventIn, CallEventOut, PhoneCallIn, PhoneCallOut
 from consult119.context import ContextDep
 from consult119.errors import Invalid
 from consult119.i18n import lazy_gettext as _l
 from consult119.intake.pipeline import take
 from consult119.intake.schemas import (
-    Id,
-    ShortText,
-    Text,
     clean_country,
     clean_locale,
     clean_timezone,
@@ -30,38 +27,22 @@ from consult119.intake.schemas import (
 )
 from consult119.intake.service import InboundMessage
 from consult119.staff.models import Role, Staff
-from consult119.tickets.codes import LocationType
-from consult119.tickets.events import ticket_public
+from consult119.tickets.schemas import TicketPublic
 
 router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
 
 PhoneStaff = Annotated[Staff, Depends(require_roles(Role.EMT, Role.DOCTOR, Role.ADMIN))]
 
 
-class PhoneCallIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    channel: Literal["phone"]
-    caller_number: str = Field(min_length=3, max_length=40)
-    notes: Text
-    country: str | None = Field(default=None, max_length=2)
-    caller_name: ShortText | None = None
-    email: str | None = Field(default=None, max_length=320)
-    locale: str | None = Field(default=None, max_length=20)
-    timezone: str | None = Field(default=None, max_length=64)
-    location_type: LocationType | None = None
-    vessel_or_flight: ShortText | None = None
-    call_id: Id | None = Field(default=None, description="Telephony call id: a repeat is no-op")
-
-
 @router.post(
     "",
     status_code=201,
     responses={200: {"description": "the caller's open case took the call"}},
+    response_model=PhoneCallOut,
 )
 async def log_phone_call(
     body: PhoneCallIn, response: Response, ctx: ContextDep, staff: PhoneStaff
-) -> dict[str, Any]:
+) -> PhoneCallOut:
     """Log a phone consultation (EMT, doctor, admin). 201 with the new case, 200 if it joined."""
     country = clean_country(body.country)
     if body.country is not None and country is None:
@@ -92,30 +73,20 @@ async def log_phone_call(
     # Staff logging a call are not rate-limited per caller, nor counted as channel intake.
     result = (await take(ctx, inbound, limited=False, counted=False)).result
     response.status_code = 201 if result.created else 200
-    return {
-        **ticket_public(result.ticket),
-        "created": result.created,
-        "duplicate": result.duplicate,
-        "message_id": result.message.id,
-        "caller_number": e164,
-    }
-
-
-class CallEventIn(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    call_id: Id
-    event: Literal["ringing", "answered", "ended", "missed", "voicemail"]
-    caller_number: str = Field(min_length=3, max_length=40)
-    country: str | None = Field(default=None, max_length=2)
-    transcript: Text | None = None
+    return PhoneCallOut(
+        **TicketPublic.model_validate(result.ticket).model_dump(),
+        created=result.created,
+        duplicate=result.duplicate,
+        message_id=result.message.id,
+        caller_number=e164,
+    )
 
 
 events_router = APIRouter(prefix="/api/v1/intake", tags=["intake"])
 
 
-@events_router.post("/phone/events")
-async def call_event(request: Request, response: Response, ctx: ContextDep) -> dict[str, Any]:
+@events_router.post("/phone/events", response_model=CallEventOut, response_model_exclude_none=True)
+async def call_event(request: Request, response: Response, ctx: ContextDep) -> CallEventOut:
     """Telephony webhook (signed like chat intake). A missed call or a voicemail becomes a
     message on the caller's case, so a call nobody could take is never forgotten; other call
     events are acknowledged and left to the staff member who logs the call."""
@@ -132,7 +103,7 @@ async def call_event(request: Request, response: Response, ctx: ContextDep) -> d
         verify=signed(request, settings.intake_secret.get_secret_value()),
     )
     if event.event not in ("missed", "voicemail"):
-        return {"taken": False, "event": event.event}
+        return CallEventOut(taken=False, event=event.event)
     country = clean_country(event.country)
     e164 = normalise_phone(event.caller_number, country, field="caller_number")
     text = f"[{event.event}] {event.transcript or ''}".strip()
@@ -147,11 +118,11 @@ async def call_event(request: Request, response: Response, ctx: ContextDep) -> d
     )
     result = (await take(ctx, inbound)).result
     response.status_code = 201 if result.created else 200
-    return {
-        "taken": True,
-        "event": event.event,
-        "ticket_id": result.ticket_id,
-        "case_number": result.case_number,
-        "created": result.created,
-        "duplicate": result.duplicate,
-    }
+    return CallEventOut(
+        taken=True,
+        event=event.event,
+        ticket_id=result.ticket_id,
+        case_number=result.case_number,
+        created=result.created,
+        duplicate=result.duplicate,
+    )

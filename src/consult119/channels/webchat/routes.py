@@ -19,35 +19,26 @@ import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-)
 from starlette.concurrency import run_in_threadpool
 
 from consult119.audit import service as audit
 from consult119.auth.deps import client_ip, require_roles
 from consult119.channels.edge import read_json
 from consult119.channels.webchat.hub import hub_of
+from consult119.channels.webchat.schemas import RevokeOut, SessionIn, SessionOut
 from consult119.channels.webchat.socket import chat_socket
 from consult119.channels.webchat.tokens import issue_session, revoke_contact_sessions
 from consult119.context import ContextDep
 from consult119.errors import Invalid
 from consult119.i18n import lazy_gettext as _l
 from consult119.intake.schemas import (
-    ShortText,
     clean_country,
     clean_locale,
     clean_timezone,
-    no_nul,
     normalise_phone,
 )
 from consult119.staff.models import Role, Staff
 from consult119.tickets import service as tickets_service
-from consult119.tickets.codes import LocationType, PurposeOfStay
 from consult119.tickets.routes import TicketId
 
 router = APIRouter(tags=["webchat"])
@@ -55,40 +46,6 @@ router.add_api_websocket_route("/ws/chat", chat_socket)
 
 #: Audit action of staff ending a traveller's web-chat sessions.
 REVOKE_ACTION = "webchat.revoke"
-
-
-VesselOrFlight = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=100), AfterValidator(no_nul)
-]
-
-
-class AnswersIn(BaseModel):
-    """The page's optional form: what the service asks before the first message. Every field
-    may be left out; a bad value is refused with its ``field`` (``answers.<name>``)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    patient_age: int | None = Field(default=None, ge=0, le=130, strict=True)
-    purpose_of_stay: PurposeOfStay | None = None
-    symptoms_onset: ShortText | None = None
-    location_type: LocationType | None = None
-    vessel_or_flight: VesselOrFlight | None = None
-
-
-class SessionIn(BaseModel):
-    name: ShortText | None = None
-    locale: str | None = Field(default=None, max_length=100)
-    country: str | None = Field(default=None, max_length=100)
-    timezone: str | None = Field(default=None, max_length=200)
-    phone: str | None = Field(default=None, max_length=40)
-    email: str | None = Field(default=None, max_length=320)
-    #: The form's answers; absent when the traveller skipped it (nothing is marked then).
-    answers: AnswersIn | None = None
-
-
-class SessionOut(BaseModel):
-    token: str
-    expires_in: int
 
 
 @router.post("/api/v1/webchat/sessions", status_code=201, response_model=SessionOut)
@@ -124,13 +81,6 @@ async def create_session(request: Request, ctx: ContextDep) -> SessionOut:
 
 # -- staff end a traveller's sessions ------------------------------------------------------------
 Revoker = Annotated[Staff, Depends(require_roles(Role.DOCTOR, Role.EMT, Role.ADMIN))]
-
-
-class RevokeOut(BaseModel):
-    #: Sessions revoked now (already revoked or expired ones are not counted).
-    revoked: int
-    #: Sockets of them this process closed at once; others close at their next frame or reply.
-    closed: int
 
 
 @router.post(
