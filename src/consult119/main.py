@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 
 from consult119 import __version__
+from consult119.alerts.routes import router as alerts_router
 from consult119.apidocs import install_api_docs
 from consult119.audit.routes import router as audit_router
 from consult119.auth.routes import router as auth_router
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(webchat_router)
     app.include_router(merge_router)
     app.include_router(replies_router)
+    app.include_router(alerts_router)
     app.include_router(reports_router)
     app.include_router(metrics_router)
     install_api_docs(app)

@@ -15,6 +15,12 @@ def queue_key(ticket: dict[str, Any]) -> tuple:
     return (ticket["priority"], ticket["created_at"], ticket["id"])
 
 
+def alert_key(alert: dict[str, Any]) -> tuple:
+    """The server's alert order: by level (none last), then the oldest."""
+    level = alert["level"]
+    return (level is None, level or 0, alert["raised_at"], alert["id"])
+
+
 class ConsoleState:
     def __init__(self, snapshot: dict[str, Any]) -> None:
         self.me = snapshot["me"]
@@ -24,6 +30,10 @@ class ConsoleState:
         self.mine = {t["id"]: t for t in snapshot["my_cases"]["items"]}
         self.mine_total = snapshot["my_cases"]["total"]
         self.staff = {s["id"]: dict(s) for s in snapshot["staff"]}
+        # Managers' snapshots have no alerts (nor do their events carry them).
+        alerts = snapshot.get("alerts")
+        self.alerts = None if alerts is None else {a["id"]: a for a in alerts["items"]}
+        self.alerts_total = None if alerts is None else alerts["total"]
 
     @staticmethod
     def _put(items: dict, total: int, ticket: dict, keep: bool) -> int:
@@ -48,6 +58,11 @@ class ConsoleState:
             mine = is_open and ticket.get("assignee_id") == self.me["id"]
             self.mine_total = self._put(self.mine, self.mine_total, ticket, mine)
         name = event["name"]
+        alert = data.get("alert")
+        if alert is not None and self.alerts is not None and name.startswith("alert."):
+            self.alerts_total = self._put(
+                self.alerts, self.alerts_total, alert, alert["state"] == "open"
+            )
         if name == "presence.changed" and data["staff_id"] in self.staff:
             self.staff[data["staff_id"]]["presence"] = data["to"]
             if data["staff_id"] == self.me["id"]:
@@ -74,4 +89,6 @@ class ConsoleState:
             "my_cases": sorted(self.mine.values(), key=queue_key),
             "my_total": self.mine_total,
             "staff": [self.staff[k] for k in sorted(self.staff)],
+            "alerts": None if self.alerts is None else sorted(self.alerts.values(), key=alert_key),
+            "alerts_total": self.alerts_total,
         }

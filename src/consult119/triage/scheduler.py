@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
+from consult119.alerts import service as alerts
+from consult119.alerts.models import AlertKind
 from consult119.db import Database, log_failure
 from consult119.metrics import SLA_BREACHES
 from consult119.staff import repository as staff_repo
@@ -237,6 +239,14 @@ def _sla(db: Database, now: datetime) -> tuple[list[int], list[int]]:
                 )
                 if name == "sla.breached":
                     breached_levels.append(ticket.priority)
+                    alerts.raise_for_ticket(
+                        session,
+                        AlertKind.SLA_BREACHED,
+                        ticket,
+                        "first_response",
+                        now=now,
+                        due_at=ticket.sla_due_at.isoformat(),
+                    )
             fired[name] = ids
     for level in breached_levels:  # committed: each breach is stamped once, in one process
         SLA_BREACHES.labels(level=str(level)).inc()
