@@ -94,20 +94,40 @@ export function rank(ticket) {
 }
 
 /**
- * SPEC's queue order over the open tickets: untriaged and KTAS 1–2 first, then by level,
- * then the longest waiting first. Within a rank, untriaged cases come before triaged ones
- * (nobody has looked at them yet).
+ * The queue order over the open tickets, the server's (tickets/repository.py `queue_order`):
+ * by rank (a suspected KTAS 1 is always first), then red-flagged before not, then the
+ * earliest SLA deadline (none last), then untriaged before triaged (nobody has looked at them
+ * yet), then the longest waiting.
  */
 export function queue(state) {
   return Object.values(state.tickets)
     .filter((t) => OPEN_STATUSES.includes(t.status))
-    .sort(
-      (a, b) =>
-        rank(a) - rank(b) ||
-        untriagedFirst(a) - untriagedFirst(b) ||
-        Date.parse(a.created_at) - Date.parse(b.created_at) ||
-        a.id - b.id,
-    );
+    .sort(compareQueue);
+}
+
+/** The queue's comparison of two tickets (see `queue`). */
+export function compareQueue(a, b) {
+  return (
+    rank(a) - rank(b) ||
+    flaggedFirst(a) - flaggedFirst(b) ||
+    compareDue(a, b) ||
+    untriagedFirst(a) - untriagedFirst(b) ||
+    Date.parse(a.created_at) - Date.parse(b.created_at) ||
+    a.id - b.id
+  );
+}
+
+function flaggedFirst(ticket) {
+  return Array.isArray(ticket.red_flags) && ticket.red_flags.length > 0 ? 0 : 1;
+}
+
+function compareDue(a, b) {
+  const da = a.sla_due_at ? Date.parse(a.sla_due_at) : null;
+  const db = b.sla_due_at ? Date.parse(b.sla_due_at) : null;
+  if (da === db) return 0;
+  if (da === null) return 1;
+  if (db === null) return -1;
+  return da - db;
 }
 
 /** The console's tabs, as `GET /api/v1/tickets?view=` names them. */

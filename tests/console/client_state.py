@@ -6,13 +6,26 @@ events == snapshot after".
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+_NEVER = datetime.max.replace(tzinfo=UTC)
 OPEN = {"new", "triaged", "assigned", "in_progress", "waiting"}
 
 
 def queue_key(ticket: dict[str, Any]) -> tuple:
-    return (ticket["priority"], ticket["created_at"], ticket["id"])
+    """The server's queue order: rank, red-flagged first, the earliest SLA deadline (none
+    last), untriaged first, the longest waiting."""
+    due = ticket.get("sla_due_at")
+    return (
+        ticket["priority"],
+        0 if ticket.get("red_flags") else 1,
+        due is None,
+        datetime.fromisoformat(due) if due else _NEVER,
+        0 if ticket.get("acuity") is None else 1,
+        ticket["created_at"],
+        ticket["id"],
+    )
 
 
 def alert_key(alert: dict[str, Any]) -> tuple:

@@ -65,6 +65,40 @@ test("a red-flag case suspected KTAS 1 jumps ahead of other untriaged cases", ()
   assert.deepEqual(queue(state).map((t) => t.id), [2, 1]);
 });
 
+test("a chest pain arriving 10th of 10 goes above the older untriaged cases without flags", () => {
+  // The case: nine untriaged cases without flags, then chest pain (red flag,
+  // suspected KTAS 2, same rank as untriaged). Each untriaged clock is 10 min from arrival.
+  const older = Array.from({ length: 9 }, (_, i) =>
+    ticket(i + 1, { sla_due_at: at(i + 1 + 10) }),
+  );
+  const chest = ticket(10, {
+    suspected_acuity: 2,
+    red_flags: ["chest_pain"],
+    sla_due_at: at(10 + 10),
+  });
+  const state = applySnapshot({ last_event_id: 1, queue: [...older, chest] });
+  assert.deepEqual(
+    queue(state).map((t) => t.id),
+    [10, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+  );
+});
+
+test("within a rank and flags, the earliest SLA deadline first, then untriaged, then wait", () => {
+  const state = applySnapshot({
+    last_event_id: 1,
+    queue: [
+      ticket(1, { status: "triaged", acuity: 3, priority: 3, sla_due_at: at(40) }),
+      ticket(2, { status: "triaged", acuity: 3, priority: 3, sla_due_at: at(20) }),
+      ticket(3, { status: "triaged", acuity: 3, priority: 3 }), // no deadline: last
+      ticket(4, { status: "triaged", acuity: 2, priority: 2, sla_due_at: at(30) }),
+      ticket(5, { priority: 2, sla_due_at: at(30) }), // untriaged, same deadline as 4
+      ticket(6, { suspected_acuity: 1, priority: 1, red_flags: ["unconscious"], sla_due_at: at(6) }),
+      ticket(7, { status: "triaged", acuity: 1, priority: 1, sla_due_at: at(1) }),
+    ],
+  });
+  assert.deepEqual(queue(state).map((t) => t.id), [6, 7, 5, 4, 2, 1, 3]);
+});
+
 test("snapshot then events equals the snapshot taken after them", () => {
   const before = applySnapshot({
     last_event_id: 5,
