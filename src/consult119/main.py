@@ -43,7 +43,7 @@ from consult119.reports.routes import router as reports_router
 from consult119.staff.routes import router as staff_router
 from consult119.tickets.merge import router as merge_router
 from consult119.tickets.routes import router as tickets_router
-from consult119.triage import scheduler
+from consult119.triage import ktas, scheduler
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,7 @@ OWN_BODY_LIMIT_PATHS = (
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
     """Build the app. The schema must already be current (``serve`` upgrades it first)."""
     settings = settings or get_settings()
+    ktas.configure_targets(settings.sla_target_seconds)
     db = Database(settings)
     ctx = AppContext(
         settings=settings, db=db, signing_key=signing_key(settings), clock=clock or utcnow

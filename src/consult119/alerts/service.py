@@ -32,7 +32,7 @@ ANSWERED_BY_DOCTOR_REPLY = (
     AlertKind.REOPENED,
 )
 #: What any staff reply answers: the traveller who came back has been answered.
-ANSWERED_BY_REPLY = (AlertKind.REOPENED,)
+ANSWERED_BY_REPLY = (AlertKind.REOPENED, AlertKind.NEXT_RESPONSE_BREACHED)
 #: What someone taking the case answers.
 ANSWERED_BY_CLAIM = (AlertKind.UNCLAIMED_CRITICAL,)
 

@@ -66,6 +66,7 @@ MANAGER_DATA_FIELDS = frozenset(
         "delivery",
         "attempts",
         "code",
+        "kind",
         "reopened",
         "created",
     }

@@ -619,26 +619,36 @@ def unassigned_due_ids(
 
 
 def mark_sla(
-    session: Session, *, column: str, now: datetime, leads: dict[int, object]
+    session: Session,
+    *,
+    column: str,
+    now: datetime,
+    leads: dict[int, object],
+    clock: str = "first_response",
 ) -> list[int]:
-    """Stamp ``column`` (``sla_warned_at`` or ``sla_breached_at``) on every open, unanswered
-    ticket whose deadline minus its level's lead has passed, in one conditional update.
+    """Stamp ``column`` (``sla_warned_at`` or ``sla_breached_at``; ``next_response_warned_at``
+    or ``next_response_breached_at`` with ``clock="next_response"``) on every open ticket whose
+    running clock's deadline minus its level's lead has passed, in one conditional update.
 
     Returns the ids this call stamped: a ticket another process stamped first is not returned,
     so each alarm fires once however many processes run the scheduler."""
     from sqlalchemy import and_, or_
 
     col = getattr(Ticket, column)
+    if clock == "first_response":
+        due, running = Ticket.sla_due_at, Ticket.first_response_at.is_(None)
+    else:
+        due, running = Ticket.next_response_due_at, Ticket.next_response_since.is_not(None)
     per_level = [
-        and_(Ticket.priority == lvl, Ticket.sla_due_at <= now + lead)  # type: ignore[operator]
+        and_(Ticket.priority == lvl, due <= now + lead)  # type: ignore[operator]
         for lvl, lead in leads.items()
     ]
     result = session.execute(
         update(Ticket)
         .where(
             Ticket.status.in_(_OPEN),
-            Ticket.first_response_at.is_(None),
-            Ticket.sla_due_at.is_not(None),
+            running,
+            due.is_not(None),
             col.is_(None),
             or_(*per_level),
         )

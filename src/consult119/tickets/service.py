@@ -483,6 +483,7 @@ def add_message(
     session.flush()
     if not internal:
         outbound.enqueue(session, ticket, message, now=now)
+        sla.stop_next_response(ticket)
     repo.bump_version(session, ticket, now, if_unchanged=False)
     message_event(session, message, ticket, at=now, actor_id=staff.id)
     if not internal:

@@ -71,6 +71,7 @@ def on_inbound(
     old_rank = ticket.priority
     if rank < old_rank:
         ticket.priority = rank
+    sla.start_next_response(ticket, now=now)
     sla.reset_clock(ticket, now=now)
     if ticket.priority != old_rank:
         ticket_repo.bump_version(session, ticket, now, if_unchanged=False)

@@ -34,7 +34,7 @@ from consult119.tickets import service
 from consult119.tickets.codes import OPEN_STATUSES, Status
 from consult119.tickets.events import ticket_event
 from consult119.tickets.models import Ticket
-from consult119.triage import ktas
+from consult119.triage import ktas, sla
 from consult119.triage.policy import AssignmentPolicy
 
 if TYPE_CHECKING:
@@ -209,45 +209,63 @@ def _auto_assign(db: Database, now: datetime, policy: AssignmentPolicy) -> list[
     return _each_locked(db, ids, still_due, act)
 
 
+#: Per clock: its columns' prefix, the ticket's deadline attribute, and the alert of a breach.
+_CLOCKS = (
+    (sla.FIRST_RESPONSE, "sla", "sla_due_at", AlertKind.SLA_BREACHED),
+    (sla.NEXT_RESPONSE, "next_response", "next_response_due_at", AlertKind.NEXT_RESPONSE_BREACHED),
+)
+
+
 def _sla(db: Database, now: datetime) -> tuple[list[int], list[int]]:
-    """``sla.warning`` at 80 % of the target, ``sla.breached`` at 100 %, once each."""
-    fired: dict[str, list[int]] = {}
+    """``sla.warning`` at 80 % of the target, ``sla.breached`` at 100 %, once each, for the
+    first-response clock and the next-response clock (``kind`` says which); a breach raises
+    ``sla_breached`` / ``next_response_breached``."""
+    fired: dict[str, list[int]] = {"sla.warning": [], "sla.breached": []}
     breached_levels: list[int] = []
     levels = list(ktas.LEVELS)
     with db.unit_of_work() as session:
-        for name, column, leads in (
-            # Level 1's target is zero: there is no time to warn before the breach.
-            (
-                "sla.warning",
-                "sla_warned_at",
-                {lvl: ktas.warning_lead(lvl) for lvl in levels if ktas.target(lvl)},
-            ),
-            ("sla.breached", "sla_breached_at", {lvl: ktas.target(lvl) * 0 for lvl in levels}),
-        ):
-            ids = repo.mark_sla(session, column=column, now=now, leads=leads)
-            for ticket in repo.tickets_by_ids(session, ids):
-                assert ticket.sla_due_at is not None
-                ticket_event(
-                    session,
-                    name,
-                    ticket,
-                    at=now,
-                    level=ticket.priority,
-                    due_at=ticket.sla_due_at.isoformat(),
-                    target_seconds=int(ktas.target(ticket.priority).total_seconds()),
-                    assignee_id=ticket.assignee_id,
-                )
-                if name == "sla.breached":
-                    breached_levels.append(ticket.priority)
-                    alerts.raise_for_ticket(
+        for kind, prefix, due_attr, alert_kind in _CLOCKS:
+            for name, column, leads in (
+                # Level 1's target is zero: there is no time to warn before the breach.
+                (
+                    "sla.warning",
+                    f"{prefix}_warned_at",
+                    {lvl: ktas.warning_lead(lvl) for lvl in levels if ktas.target(lvl)},
+                ),
+                (
+                    "sla.breached",
+                    f"{prefix}_breached_at",
+                    {lvl: ktas.target(lvl) * 0 for lvl in levels},
+                ),
+            ):
+                ids = repo.mark_sla(session, column=column, now=now, leads=leads, clock=kind)
+                for ticket in repo.tickets_by_ids(session, ids):
+                    due = getattr(ticket, due_attr)
+                    assert due is not None
+                    ticket_event(
                         session,
-                        AlertKind.SLA_BREACHED,
+                        name,
                         ticket,
-                        "first_response",
-                        now=now,
-                        due_at=ticket.sla_due_at.isoformat(),
+                        at=now,
+                        level=ticket.priority,
+                        due_at=due.isoformat(),
+                        target_seconds=int(ktas.target(ticket.priority).total_seconds()),
+                        assignee_id=ticket.assignee_id,
+                        kind=kind,
                     )
-            fired[name] = ids
+                    if name == "sla.breached":
+                        breached_levels.append(ticket.priority)
+                        # The next-response clock's start names its cause: each wait once.
+                        started = ticket.next_response_since if kind == sla.NEXT_RESPONSE else None
+                        alerts.raise_for_ticket(
+                            session,
+                            alert_kind,
+                            ticket,
+                            kind if started is None else f"{kind}:{started.isoformat()}",
+                            now=now,
+                            due_at=due.isoformat(),
+                        )
+                fired[name] += ids
     for level in breached_levels:  # committed: each breach is stamped once, in one process
         SLA_BREACHES.labels(level=str(level)).inc()
     return fired["sla.warning"], fired["sla.breached"]

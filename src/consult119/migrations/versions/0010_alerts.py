@@ -1,5 +1,11 @@
-"""Alerts: what needs a person now (a red flag, a breached clock, a reopened case…), open until
+"""Alerts, and the next-response clock.
+
+Alerts: what needs a person now (a red flag, a breached clock, a reopened case…), open until
 the action that answers it, raised once per cause (the unique ``cause``) across processes.
+
+The next-response clock on tickets (``next_response_since``, ``next_response_due_at``,
+``next_response_warned_at``, ``next_response_breached_at``): a traveller's message after a staff
+reply starts it with the case's target, the next staff reply stops it.
 
 Revision ID: 0010_alerts
 Revises: 0009_self_reported
@@ -46,9 +52,29 @@ def upgrade() -> None:
     )
     op.create_index("ix_alerts_state_raised", "alerts", ["state", "raised_at"])
     op.create_index("ix_alerts_ticket_state", "alerts", ["ticket_id", "state"])
+    with op.batch_alter_table("tickets", schema=None) as batch_op:
+        for name in (
+            "next_response_since",
+            "next_response_due_at",
+            "next_response_warned_at",
+            "next_response_breached_at",
+        ):
+            batch_op.add_column(sa.Column(name, UTCDateTime(timezone=True), nullable=True))
+        batch_op.create_index(
+            "ix_tickets_next_response_due_at", ["next_response_due_at"], unique=False
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("tickets", schema=None) as batch_op:
+        batch_op.drop_index("ix_tickets_next_response_due_at")
+        for name in (
+            "next_response_breached_at",
+            "next_response_warned_at",
+            "next_response_due_at",
+            "next_response_since",
+        ):
+            batch_op.drop_column(name)
     op.drop_index("ix_alerts_ticket_state", table_name="alerts")
     op.drop_index("ix_alerts_state_raised", table_name="alerts")
     op.drop_table("alerts")
