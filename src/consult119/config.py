@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=64 * 1024, description="Largest JSON body accepted")
     max_text_chars: int = Field(default=5000, description="Longest message text accepted")
     reopen_window_hours: int = Field(default=72, description="A message this soon reopens a case")
+    escalate_after_seconds: int = Field(
+        default=120,
+        ge=1,
+        description="An urgent alert nobody acknowledged this long escalates (alert.escalated)",
+    )
     sla_target_seconds: dict[int, int] = Field(
         default={1: 0, 2: 600, 3: 1800, 4: 3600, 5: 7200},
         description="Per KTAS level: target time to a response, first and next (JSON)",

@@ -80,10 +80,14 @@ def test_list_and_acknowledge(live_server, db):
 def test_two_processes_raise_each_cause_once(start_server, db, backend):
     """Two servers on one database, both schedulers ticking every 0.2 s: every traveller
     writes twice at once (one message to each process), each a red flag; the KTAS 1 cases
-    breach their immediate target in both schedulers at once."""
+    breach their immediate target in both schedulers at once; every alert, unacknowledged for
+    a second, escalates in both schedulers at once."""
     if backend != "postgresql":
         pytest.skip("the two-process race is PostgreSQL's (SQLite serialises its writers)")
-    env = {"CONSULT119_SCHEDULER_INTERVAL_SECONDS": "0.2"}
+    env = {
+        "CONSULT119_SCHEDULER_INTERVAL_SECONDS": "0.2",
+        "CONSULT119_ESCALATE_AFTER_SECONDS": "1",
+    }
     servers = [start_server(**env), start_server(**env)]
     doctor = make_staff(db, "doctor", on_duty=True)
     travellers = [f"pair-{i}" for i in range(8)]
@@ -116,7 +120,11 @@ def test_two_processes_raise_each_cause_once(start_server, db, backend):
         time.sleep(0.2)
     time.sleep(1.0)  # several more ticks in both processes: nothing more may appear
     items = open_alerts(servers[0])
-    assert items == open_alerts(servers[1])
+    # Both processes list the same alerts (escalation may stamp one between the two reads).
+    same = [(a["id"], a["kind"], a["ticket_id"], a["data"]) for a in items]
+    assert same == [
+        (a["id"], a["kind"], a["ticket_id"], a["data"]) for a in open_alerts(servers[1])
+    ]
     causes = [(a["kind"], a["ticket_id"], tuple(a["data"].get("red_flags", ()))) for a in items]
     assert len(causes) == len(set(causes)), causes
     by_kind: dict[str, list[int]] = {}
@@ -139,3 +147,17 @@ def test_two_processes_raise_each_cause_once(start_server, db, backend):
             for e in session.scalars(select(Event).where(Event.name == "alert.raised"))
         ]
     assert sorted(raised) == sorted(a["id"] for a in items)
+    # Every alert here is urgent (KTAS 1–2, red flags) and nobody acknowledges: both
+    # schedulers escalate, each alert exactly once.
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if all(a["escalated_at"] for a in open_alerts(servers[1])):
+            break
+        time.sleep(0.2)
+    time.sleep(1.0)
+    with db.read_session() as session:
+        escalated = [
+            e.data["alert"]["id"]
+            for e in session.scalars(select(Event).where(Event.name == "alert.escalated"))
+        ]
+    assert sorted(escalated) == sorted(a["id"] for a in items)

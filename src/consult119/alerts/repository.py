@@ -33,6 +33,39 @@ def insert_once(session: Session, values: dict[str, Any]) -> Alert | None:
     return session.get(Alert, new_id)
 
 
+def escalate_due(session: Session, *, raised_before: datetime, now: datetime) -> list[Alert]:
+    """Stamp ``escalated_at`` on every open, unacknowledged, not yet escalated alert about a
+    KTAS 1–2 case or a red flag raised at or before ``raised_before``: one conditional update,
+    so of several processes' schedulers exactly one escalates each alert. Returns those."""
+    from sqlalchemy import or_
+
+    ids = list(
+        session.scalars(
+            update(Alert)
+            .where(
+                Alert.state == AlertState.OPEN.value,
+                Alert.acknowledged_at.is_(None),  # type: ignore[union-attr]
+                Alert.escalated_at.is_(None),  # type: ignore[union-attr]
+                Alert.raised_at <= raised_before,
+                or_(Alert.level <= 2, Alert.kind == "red_flag"),  # type: ignore[operator]
+            )
+            .values(escalated_at=now)
+            .returning(Alert.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    if not ids:
+        return []
+    return list(
+        session.scalars(
+            select(Alert)
+            .where(Alert.id.in_(ids))  # type: ignore[union-attr]
+            .order_by(Alert.id)
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
 def get_alert(session: Session, alert_id: int) -> Alert | None:
     return session.get(Alert, alert_id)
 

@@ -9,7 +9,7 @@ commits.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
@@ -151,6 +151,21 @@ def resolve_for_ticket(
     )
     for alert in done:
         _event(session, "alert.resolved", alert, at=now, actor_id=by, reason=reason)
+    return done
+
+
+def escalate_due(session: Session, *, now: datetime, after: timedelta) -> list[Alert]:
+    """Escalate every alert on a KTAS 1–2 or red-flag case nobody acknowledged within
+    ``after``: ``alert.escalated`` to every console (each alert once, across processes)."""
+    done = repo.escalate_due(session, raised_before=now - after, now=now)
+    for alert in done:
+        _event(
+            session,
+            "alert.escalated",
+            alert,
+            at=now,
+            after_seconds=int(after.total_seconds()),
+        )
     return done
 
 

@@ -18,7 +18,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
@@ -54,6 +54,7 @@ class TickReport:
     auto_assigned: list[int] = field(default_factory=list)
     warned: list[int] = field(default_factory=list)
     breached: list[int] = field(default_factory=list)
+    escalated: list[int] = field(default_factory=list)  # alert ids
 
     def __bool__(self) -> bool:
         return any(vars(self).values())
@@ -68,7 +69,16 @@ def tick(db: Database, *, now: datetime, policy: AssignmentPolicy | None = None)
     report.timed_out = _acceptance_timeouts(db, now, policy)
     report.auto_assigned = _auto_assign(db, now, policy)
     report.warned, report.breached = _sla(db, now)
+    report.escalated = _escalate(db, now)
     return report
+
+
+def _escalate(db: Database, now: datetime) -> list[int]:
+    """Urgent alerts nobody acknowledged in ``CONSULT119_ESCALATE_AFTER_SECONDS``: escalated
+    once each (the conditional update picks the winner among processes)."""
+    after = timedelta(seconds=db.settings.escalate_after_seconds)
+    with db.unit_of_work() as session:
+        return [a.id for a in alerts.escalate_due(session, now=now, after=after)]  # type: ignore[misc]
 
 
 def _each_locked(
