@@ -5,7 +5,7 @@ import { OPEN_STATUSES } from "../shared/domain.js";
 
 /** An empty state: nothing known yet. */
 export function emptyState() {
-  return { lastEventId: null, tickets: {}, staff: {}, sla: {}, me: null };
+  return { lastEventId: null, tickets: {}, staff: {}, sla: {}, me: null, alerts: {} };
 }
 
 /**
@@ -21,6 +21,7 @@ export function applySnapshot(snapshot, previous = emptyState()) {
   for (const member of asItems(snapshot.staff ?? snapshot.on_duty)) {
     state.staff[member.id] = member;
   }
+  for (const alert of asItems(snapshot.alerts)) state.alerts[alert.id] = alert;
   if (snapshot.me) state.me = snapshot.me;
   state.lastEventId = numberOr(snapshot.last_event_id, null);
   return state;
@@ -36,9 +37,15 @@ export function applyEvent(state, event) {
     tickets: { ...state.tickets },
     staff: { ...state.staff },
     sla: { ...state.sla },
+    alerts: { ...(state.alerts || {}) },
   };
   if (event.id !== undefined) next.lastEventId = event.id;
   const data = event.data || {};
+  if (data.alert && String(event.name).startsWith("alert.")) {
+    // The alert after the change: open ones stay listed until answered, acknowledged or not.
+    if (data.alert.state === "open") next.alerts[data.alert.id] = data.alert;
+    else delete next.alerts[data.alert.id];
+  }
   const ticket = data.ticket;
   if (ticket && ticket.id !== undefined) {
     const known = next.tickets[ticket.id];
@@ -128,6 +135,19 @@ function compareDue(a, b) {
   if (da === null) return 1;
   if (db === null) return -1;
   return da - db;
+}
+
+/** The open alerts, as `GET /api/v1/alerts` orders them: by level (none last), then oldest. */
+export function openAlerts(state) {
+  const level = (a) => (typeof a.level === "number" ? a.level : 99);
+  return Object.values(state.alerts || {}).sort(
+    (a, b) => level(a) - level(b) || Date.parse(a.raised_at) - Date.parse(b.raised_at) || a.id - b.id,
+  );
+}
+
+/** The open alerts nobody has acknowledged yet: the sound repeats while there is one. */
+export function unacknowledged(state) {
+  return openAlerts(state).filter((a) => !a.acknowledged_at);
 }
 
 /** The console's tabs, as `GET /api/v1/tickets?view=` names them. */

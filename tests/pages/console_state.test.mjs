@@ -9,7 +9,9 @@ import {
   emptyState,
   isUrgent,
   onDuty,
+  openAlerts,
   queue,
+  unacknowledged,
 } from "../../frontend/console/state.js";
 
 const T0 = Date.parse("2024-05-01T00:00:00Z");
@@ -199,4 +201,28 @@ test("snapshot field names: tickets/items and on_duty are read too", () => {
   });
   assert.deepEqual(queue(state).map((t) => t.id), [1, 2]);
   assert.deepEqual(onDuty(state).map((s) => s.id), [1, 2]);
+});
+
+test("alerts: the snapshot's open alerts, kept by alert events until resolved", () => {
+  const alert = (id, fields = {}) => ({
+    id,
+    kind: "red_flag",
+    ticket_id: id,
+    level: 2,
+    state: "open",
+    raised_at: at(id),
+    acknowledged_at: null,
+    acknowledged_by: null,
+    data: {},
+    ...fields,
+  });
+  let state = applySnapshot({ last_event_id: 1, alerts: { items: [alert(1)], total: 1 } });
+  state = applyEvent(state, event(2, "alert.raised", { alert: alert(2, { level: 1 }) }));
+  assert.deepEqual(openAlerts(state).map((a) => a.id), [2, 1]); // the most urgent first
+  state = applyEvent(state, event(3, "alert.acknowledged", { alert: alert(2, { level: 1, acknowledged_at: at(3) }) }));
+  assert.deepEqual(openAlerts(state).map((a) => a.id), [2, 1]); // acknowledged stays listed
+  assert.deepEqual(unacknowledged(state).map((a) => a.id), [1]);
+  state = applyEvent(state, event(4, "alert.resolved", { alert: alert(1, { state: "resolved" }) }));
+  assert.deepEqual(openAlerts(state).map((a) => a.id), [2]);
+  assert.deepEqual(unacknowledged(state), []);
 });
