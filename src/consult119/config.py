@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -14,8 +15,151 @@ DEFAULT_SQLITE_FILE = "consult119.db"
 MIN_AUDIT_DAYS = 730
 
 
-class Settings(BaseSettings):
-    """Everything an operator can set. Secrets are ``SecretStr`` so they never print."""
+class ConsoleSettings(BaseSettings):
+    """Section: limits and timers of ``/ws/console`` and of the event relay."""
+
+    model_config = SettingsConfigDict(env_prefix="CONSULT119_", extra="ignore")
+
+    console_auth_timeout: float = Field(
+        default=5.0, gt=0, description="Seconds a new socket has to send its auth frame"
+    )
+    console_queue_size: int = Field(
+        default=512, ge=1, description="Frames buffered per console before it is told to resume"
+    )
+    console_max_frame_bytes: int = Field(
+        default=16 * 1024, ge=256, description="Largest frame a console may send"
+    )
+    console_max_replay: int = Field(
+        default=10_000,
+        ge=1,
+        description="Most events replayed on resume; further behind gets a resync and snapshot",
+    )
+    console_snapshot_limit: int = Field(
+        default=500, ge=1, description="Most queue cases in a snapshot (the total is always sent)"
+    )
+    console_close_timeout: float = Field(
+        default=10.0, gt=0, description="Seconds to wait for a close frame to reach a stuck client"
+    )
+    presence_grace_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="A doctor whose last console closed goes offline after this many seconds",
+    )
+    console_db_threads: int = Field(
+        default=4, ge=1, description="Threads for the consoles' database work"
+    )
+    relay_poll_interval: float = Field(
+        default=1.0,
+        gt=0,
+        description="Seconds between event-log polls when nothing wakes the relay",
+    )
+    relay_batch_size: int = Field(default=500, ge=1, description="Events read per relay query")
+    gc_tuning: bool = Field(
+        default=True,
+        description="Freeze what start-up created (gc.freeze) and make full garbage "
+        "collections rare, so they do not stall every console",
+    )
+
+
+class AssignmentPolicy(BaseSettings):
+    """Section: how long things may wait before the scheduler acts."""
+
+    model_config = SettingsConfigDict(env_prefix="CONSULT119_", extra="ignore")
+
+    scheduler_interval_seconds: float = Field(
+        default=5.0, gt=0, description="How often the scheduler checks clocks and assignments"
+    )
+    auto_assign_untriaged_after_seconds: int = Field(
+        default=180, ge=0, description="An untriaged case waiting this long goes to a doctor"
+    )
+    accept_timeout_seconds: dict[int, int] = Field(
+        default={1: 60, 2: 120, 3: 300, 4: 600, 5: 900},
+        description="Per KTAS level: an assignment not accepted this soon moves on",
+    )
+
+    @field_validator("accept_timeout_seconds")
+    @classmethod
+    def _all_levels(cls, value: dict[int, int]) -> dict[int, int]:
+        if set(value) != {1, 2, 3, 4, 5} or any(v <= 0 for v in value.values()):
+            raise ValueError("give a positive timeout for each KTAS level 1-5")
+        return value
+
+    @property
+    def untriaged_wait(self) -> timedelta:
+        return timedelta(seconds=self.auto_assign_untriaged_after_seconds)
+
+    def accept_timeout(self, level: int) -> timedelta:
+        return timedelta(seconds=self.accept_timeout_seconds[level])
+
+
+class PageSettings(BaseSettings):
+    """Section: where the pages come from (``CONSULT119_FRONTEND_DIR`` overrides the search)."""
+
+    model_config = SettingsConfigDict(env_prefix="CONSULT119_", extra="ignore")
+
+    frontend_dir: Path | None = Field(
+        default=None, description="Folder holding console/, reports/, chat/ and shared/"
+    )
+
+
+class ChannelSettings(BaseSettings):
+    """Section: the channels in — secrets, limits and endpoints of each (docs/channels.md)."""
+
+    model_config = SettingsConfigDict(env_prefix="CONSULT119_", extra="ignore")
+
+    kakao_skill_secret: SecretStr | None = Field(
+        default=None,
+        description="Kakao skill calls must carry it in the header below (unset: Kakao off)",
+    )
+    kakao_skill_secret_header: str = Field(
+        default="X-Consult119-Skill-Secret", description="Header the Kakao skill secret comes in"
+    )
+    kakao_dedupe_seconds: int = Field(
+        default=30, description="Same user + same utterance within this window is one message"
+    )
+    kakao_request_id_header: str | None = Field(
+        default=None, description="A header carrying a stable id per Kakao message (off: hash)"
+    )
+    kakao_event_api_url: str | None = Field(
+        default=None, description="Kakao bot event API endpoint (off when unset)"
+    )
+    kakao_event_api_key: SecretStr | None = Field(default=None, description="Kakao REST API key")
+    kakao_event_name: str = Field(default="consult119_reply", description="Bot event name")
+    line_channel_secret: SecretStr | None = Field(
+        default=None, description="LINE channel secret (webhook refused while unset)"
+    )
+    line_channel_token: SecretStr | None = Field(
+        default=None, description="LINE channel access token (push replies off while unset)"
+    )
+    line_push_url: str = Field(
+        default="https://api.line.me/v2/bot/message/push", description="LINE push API endpoint"
+    )
+    max_mail_bytes: int = Field(default=10 * 1024 * 1024, description="Largest e-mail accepted")
+    max_attachment_bytes: int = Field(
+        default=5 * 1024 * 1024, description="Largest single attachment kept (larger: dropped)"
+    )
+    max_attachments: int = Field(default=10, description="Most attachments kept per message")
+    # Acknowledgement mails: a forged From must not turn the service into a mail cannon.
+    ack_address_burst: int = Field(
+        default=5, ge=0, description="Acknowledgement mails one address gets at once"
+    )
+    ack_address_per_hour: float = Field(
+        default=5.0, gt=0, description="Acknowledgement mails one address gets per hour after"
+    )
+    ack_domain_burst: int = Field(
+        default=60, ge=0, description="Acknowledgement mails one domain gets at once"
+    )
+    ack_domain_per_hour: float = Field(
+        default=120.0, gt=0, description="Acknowledgement mails one domain gets per hour after"
+    )
+    webchat_session_hours: int = Field(default=72, description="Lifetime of a web-chat token")
+
+
+class Settings(ConsoleSettings, AssignmentPolicy, PageSettings, ChannelSettings):
+    """Everything an operator can set, read once from the environment and handed to
+    :func:`consult119.main.create_app`. The sections above hold the console, the assignment
+    policy, the pages and the channels; this class the rest. Secrets are ``SecretStr`` so they
+    never print."""
 
     model_config = SettingsConfigDict(env_prefix="CONSULT119_", extra="ignore")
 
@@ -84,54 +228,6 @@ class Settings(BaseSettings):
         ge=1,
         description="Intakes committed together at most (1 commits each alone; docs/architecture.md)",
     )
-
-    # Channels in (see docs/channels.md).
-    kakao_skill_secret: SecretStr | None = Field(
-        default=None,
-        description="Kakao skill calls must carry it in the header below (unset: Kakao off)",
-    )
-    kakao_skill_secret_header: str = Field(
-        default="X-Consult119-Skill-Secret", description="Header the Kakao skill secret comes in"
-    )
-    kakao_dedupe_seconds: int = Field(
-        default=30, description="Same user + same utterance within this window is one message"
-    )
-    kakao_request_id_header: str | None = Field(
-        default=None, description="A header carrying a stable id per Kakao message (off: hash)"
-    )
-    kakao_event_api_url: str | None = Field(
-        default=None, description="Kakao bot event API endpoint (off when unset)"
-    )
-    kakao_event_api_key: SecretStr | None = Field(default=None, description="Kakao REST API key")
-    kakao_event_name: str = Field(default="consult119_reply", description="Bot event name")
-    line_channel_secret: SecretStr | None = Field(
-        default=None, description="LINE channel secret (webhook refused while unset)"
-    )
-    line_channel_token: SecretStr | None = Field(
-        default=None, description="LINE channel access token (push replies off while unset)"
-    )
-    line_push_url: str = Field(
-        default="https://api.line.me/v2/bot/message/push", description="LINE push API endpoint"
-    )
-    max_mail_bytes: int = Field(default=10 * 1024 * 1024, description="Largest e-mail accepted")
-    max_attachment_bytes: int = Field(
-        default=5 * 1024 * 1024, description="Largest single attachment kept (larger: dropped)"
-    )
-    max_attachments: int = Field(default=10, description="Most attachments kept per message")
-    # Acknowledgement mails: a forged From must not turn the service into a mail cannon.
-    ack_address_burst: int = Field(
-        default=5, ge=0, description="Acknowledgement mails one address gets at once"
-    )
-    ack_address_per_hour: float = Field(
-        default=5.0, gt=0, description="Acknowledgement mails one address gets per hour after"
-    )
-    ack_domain_burst: int = Field(
-        default=60, ge=0, description="Acknowledgement mails one domain gets at once"
-    )
-    ack_domain_per_hour: float = Field(
-        default=120.0, gt=0, description="Acknowledgement mails one domain gets per hour after"
-    )
-    webchat_session_hours: int = Field(default=72, description="Lifetime of a web-chat token")
 
     # Channels out: the outbox dispatcher.
     outbound_poll_seconds: float = Field(default=2.0, description="Outbox poll interval")

@@ -40,6 +40,7 @@ from consult119.pages import install_pages
 from consult119.readiness import code_head, readiness
 from consult119.replies.routes import router as replies_router
 from consult119.reports.routes import router as reports_router
+from consult119.schemas import HealthOut, ReadinessOut
 from consult119.staff.routes import router as staff_router
 from consult119.tickets.merge import router as merge_router
 from consult119.tickets.routes import router as tickets_router
@@ -129,9 +130,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(reports_router)
     app.include_router(metrics_router)
     install_api_docs(app)
-    install_pages(app)
+    install_pages(app, settings)
 
-    @app.get("/healthz", tags=["ops"])
+    @app.get("/healthz", tags=["ops"], response_model=HealthOut)
     def healthz() -> JSONResponse:
         """200 once the database answers; 503 while it does not."""
         try:
@@ -139,14 +140,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 ping(session)
         except Exception as exc:  # noqa: BLE001 - any failure means "not healthy"
             log.warning("health check failed: %s", type(exc).__name__)
-            return JSONResponse({"status": "unavailable"}, status_code=503)
-        return JSONResponse({"status": "ok"})
+            return JSONResponse(HealthOut(status="unavailable").model_dump(), status_code=503)
+        return JSONResponse(HealthOut(status="ok").model_dump())
 
-    @app.get("/readyz", tags=["ops"])
+    @app.get("/readyz", tags=["ops"], response_model=ReadinessOut)
     def readyz() -> JSONResponse:
         """200 when the schema is current and the intake writer, the relay and the scheduler
         run; 503 naming each part that is not ready."""
         ready, body = readiness(ctx)
-        return JSONResponse(body, status_code=200 if ready else 503)
+        out = ReadinessOut.model_validate(body).model_dump(by_alias=True, exclude_unset=True)
+        return JSONResponse(out, status_code=200 if ready else 503)
 
     return app

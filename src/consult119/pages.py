@@ -15,10 +15,10 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, RedirectResponse
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from consult119.config import PageSettings
 
 log = logging.getLogger(__name__)
 
@@ -48,16 +48,6 @@ COMMON_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"referrer-policy", b"no-referrer"),
     (b"x-frame-options", b"DENY"),
 )
-
-
-class PageSettings(BaseSettings):
-    """Where the pages come from (``CONSULT119_FRONTEND_DIR`` overrides the search)."""
-
-    model_config = SettingsConfigDict(env_prefix="CONSULT119_", extra="ignore")
-
-    frontend_dir: Path | None = Field(
-        default=None, description="Folder holding console/, reports/, chat/ and shared/"
-    )
 
 
 def frontend_dir(override: Path | None = None) -> Path | None:
@@ -112,7 +102,7 @@ class SecurityHeaders:
 def install_pages(app: FastAPI, settings: PageSettings | None = None) -> Path | None:
     """Serve the pages and add the security headers. Returns the folder served, if any."""
     app.add_middleware(SecurityHeaders)
-    settings = settings or PageSettings()
+    settings = settings or PageSettings()  # the app passes its Settings
     folder = frontend_dir(settings.frontend_dir)
     if folder is None:
         log.warning("pages not served: no frontend folder found (set CONSULT119_FRONTEND_DIR)")

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
+from consult119.config import AssignmentPolicy
 from consult119.realtime.models import Event
 from consult119.staff.models import Staff
 from consult119.tickets.models import Ticket
-from consult119.triage.policy import AssignmentPolicy
 from tests.factories import make_staff
 
 T0 = datetime(2025, 3, 1, 3, 0, tzinfo=UTC)  # 3 a.m. UTC: nobody's business hours

@@ -15,8 +15,8 @@ from consult119.alerts.models import AlertKind, AlertState
 from consult119.alerts.schemas import AlertPublic
 from consult119.auth.deps import require_roles
 from consult119.context import ContextDep
+from consult119.schemas import Page
 from consult119.staff.models import Role, Staff
-from consult119.tickets.schemas import Page
 from consult119.types import Offset, PathId, QueryId
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])

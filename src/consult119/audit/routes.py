@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, ConfigDict
 
 from consult119.audit import service
+from consult119.audit.schemas import AuditEntryPublic, AuditPage
 from consult119.auth.deps import require_roles
 from consult119.context import ContextDep
 from consult119.staff.models import Role, Staff
@@ -16,23 +15,6 @@ from consult119.types import Moment, Offset, QueryId
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 AdminOnly = Annotated[Staff, Depends(require_roles(Role.ADMIN))]
-
-
-class AuditEntryPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    at: datetime
-    staff_id: int | None
-    action: str
-    ticket_id: int | None
-    client_ip: str | None
-    detail: dict[str, Any] | None
-
-
-class AuditPage(BaseModel):
-    items: list[AuditEntryPublic]
-    total: int
 
 
 @router.get("", response_model=AuditPage)

@@ -16,12 +16,12 @@ from typing import Annotated, Any
 import anyio
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
-from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from consult119.audit import service as audit
 from consult119.auth.deps import client_ip
 from consult119.auth.passwords import MAX_LENGTH
+from consult119.auth.schemas import TokenOut
 from consult119.auth.security import burn_password_check, issue_token, verify_password
 from consult119.context import AppContext, ContextDep
 from consult119.errors import RateLimited, Unauthorized
@@ -36,12 +36,6 @@ AUTH_FAILED = "auth.failed"
 AUTH_THROTTLED = "auth.throttled"
 
 _BUSY = _l("Too many sign-ins at once; try again in a moment.")
-
-
-class TokenOut(BaseModel):
-    access_token: str
-    token_type: str = "bearer"
-    expires_in: int
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from consult119.config import ConsoleSettings
 from consult119.console.presence import PresenceKeeper
-from consult119.console.settings import ConsoleSettings, get_console_settings
 from consult119.context import AppContext
 from consult119.realtime.hub import Hub
 from consult119.realtime.relay import Relay
@@ -59,7 +59,7 @@ async def console_lifespan(
     ctx: AppContext, settings: ConsoleSettings | None = None
 ) -> AsyncIterator[ConsoleRuntime]:
     """Run the hub and the relay for as long as the app runs."""
-    settings = settings or get_console_settings()
+    settings = settings or ctx.settings
     hub = Hub()
     listen_url = None if ctx.db.is_sqlite else libpq_url(ctx.settings.database_url)
     relay = Relay(

@@ -18,8 +18,8 @@ from consult119.i18n import lazy_gettext as _l
 from consult119.replies import service
 from consult119.replies.models import CannedReply
 from consult119.replies.schemas import ReplyCreate, ReplyPublic, ReplyUpdate
+from consult119.schemas import Page
 from consult119.staff.models import Role, Staff
-from consult119.tickets.schemas import Page
 from consult119.types import PathId, QueryId
 
 router = APIRouter(prefix="/api/v1/replies", tags=["replies"])

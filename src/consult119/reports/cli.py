@@ -194,6 +194,26 @@ def _guarded(fn: Callable[[], None]) -> None:
         _fail(f"{exc.code}: {exc.text(get_locale())}")
 
 
+def _period_report(
+    fmt: str,
+    span: tuple[int | None, str | None, str | None],
+    compute: Callable[[Any, svc.Period], BaseModel],
+    table: Callable[[Any], exports.Table],
+    title: Callable[[], str],
+    output: Path | None,
+) -> None:
+    """The body of every report over a period: check the format, read ``--year`` or
+    ``--start``/``--end`` (the ``span``), compute the report in a read session and emit it."""
+    _check_format(fmt)
+
+    def go() -> None:
+        period = _period(*span)
+        report = _run(lambda session: compute(session, period))
+        _emit(fmt, report, table, title(), output)
+
+    _guarded(go)
+
+
 LangOpt = typer.Option(
     None,
     "--lang",
@@ -355,20 +375,14 @@ def response_times(
     output: Path | None = OutputOpt,
 ) -> None:
     """Time to first response and to resolution: median, p90, mean (minutes)."""
-    _check_format(fmt)
-
-    def go() -> None:
-        period = _period(year, start, end)
-        report = _run(lambda s: svc.response_times(s, period, by=by))
-        _emit(
-            fmt,
-            report,
-            exports.response_times_table,
-            _("Response times (by {by})", by=by),
-            output,
-        )
-
-    _guarded(go)
+    _period_report(
+        fmt,
+        (year, start, end),
+        lambda s, period: svc.response_times(s, period, by=by),
+        exports.response_times_table,
+        lambda: _("Response times (by {by})", by=by),
+        output,
+    )
 
 
 @report_app.command("sla")
@@ -380,20 +394,14 @@ def sla(
     output: Path | None = OutputOpt,
 ) -> None:
     """SLA compliance per KTAS level."""
-    _check_format(fmt)
-
-    def go() -> None:
-        period = _period(year, start, end)
-        report = _run(lambda s: svc.sla(s, period, now=utcnow()))
-        _emit(
-            fmt,
-            report,
-            exports.sla_table,
-            _("SLA compliance by KTAS level"),
-            output,
-        )
-
-    _guarded(go)
+    _period_report(
+        fmt,
+        (year, start, end),
+        lambda s, period: svc.sla(s, period, now=utcnow()),
+        exports.sla_table,
+        lambda: _("SLA compliance by KTAS level"),
+        output,
+    )
 
 
 @report_app.command("breakdown")
@@ -408,20 +416,14 @@ def breakdown(
     output: Path | None = OutputOpt,
 ) -> None:
     """Cases by land/sea/air, country, category, KTAS level, age band or sex."""
-    _check_format(fmt)
-
-    def go() -> None:
-        period = _period(year, start, end)
-        report = _run(lambda s: svc.breakdown(s, period, dimension=dimension))
-        _emit(
-            fmt,
-            report,
-            exports.breakdown_table,
-            _("Cases by {dimension}", dimension=dimension),
-            output,
-        )
-
-    _guarded(go)
+    _period_report(
+        fmt,
+        (year, start, end),
+        lambda s, period: svc.breakdown(s, period, dimension=dimension),
+        exports.breakdown_table,
+        lambda: _("Cases by {dimension}", dimension=dimension),
+        output,
+    )
 
 
 @report_app.command("workload")
@@ -433,20 +435,14 @@ def workload(
     output: Path | None = OutputOpt,
 ) -> None:
     """Cases per doctor."""
-    _check_format(fmt)
-
-    def go() -> None:
-        period = _period(year, start, end)
-        report = _run(lambda s: svc.workload(s, period))
-        _emit(
-            fmt,
-            report,
-            exports.workload_table,
-            _("Workload per doctor"),
-            output,
-        )
-
-    _guarded(go)
+    _period_report(
+        fmt,
+        (year, start, end),
+        lambda s, period: svc.workload(s, period),
+        exports.workload_table,
+        lambda: _("Workload per doctor"),
+        output,
+    )
 
 
 @report_app.command("workbook")

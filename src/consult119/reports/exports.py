@@ -91,6 +91,13 @@ def monthly_table(report: MonthlySeries) -> Table:
     return header, rows
 
 
+def _response_time_rows(report: ResponseTimes) -> list[tuple[str, Any]]:
+    """(metric, row) of a response-times report: first response, then resolution."""
+    return [("first_response", r) for r in report.first_response] + [
+        ("resolution", r) for r in report.resolution
+    ]
+
+
 def response_times_table(report: ResponseTimes) -> Table:
     header = ["metric", "channel", "acuity", "cases", "median_min", "p90_min", "mean_min"]
     rows = [
@@ -103,11 +110,7 @@ def response_times_table(report: ResponseTimes) -> Table:
             r.p90_minutes,
             r.mean_minutes,
         ]
-        for metric, found in (
-            ("first_response", report.first_response),
-            ("resolution", report.resolution),
-        )
-        for r in found
+        for metric, r in _response_time_rows(report)
     ]
     return header, rows
 
@@ -498,11 +501,7 @@ def response_times_sheet(report: ResponseTimes, about: About) -> Sheet:
             r.p90_minutes,
             r.mean_minutes,
         ]
-        for metric, found in (
-            ("first_response", report.first_response),
-            ("resolution", report.resolution),
-        )
-        for r in found
+        for metric, r in _response_time_rows(report)
     ]
     return Sheet(
         stem="response-times",

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from consult119.audit import service as audit
 from consult119.auth.deps import client_ip, require_roles
@@ -222,6 +223,34 @@ def _year(year: str) -> int:
     return int(year)
 
 
+def _over_period(
+    ctx: AppContext,
+    query: tuple[str, str, str, str | None],
+    compute: Callable[[Session, svc.Period], BaseModel],
+    table: Callable[[Any], exports.Table],
+    title: str,
+    stem: str,
+    sheet: Callable[[Any, exports.About], exports.Sheet],
+) -> Any:
+    """The answer of every report over a period: ``query`` is the request's start, end,
+    format and lang; the file is named ``<stem>-<start>-<end>``."""
+    start, end, format, lang = query
+    fmt = _format(format)
+    locale = _lang(lang)
+    period = _period(ctx, start, end)
+    with ctx.db.read_session() as session:
+        report = compute(session, period)
+    about = exports.About(period, None, ctx.now(), locale) if locale else None
+    return _render(
+        fmt,
+        report,
+        table,
+        title,
+        f"{stem}-{period.start}-{period.end}",
+        (lambda: (sheet(report, about), about)) if about else None,
+    )
+
+
 @router.get("/response-times", response_model=ResponseTimes)
 def response_times(
     ctx: ContextDep,
@@ -234,19 +263,14 @@ def response_times(
 ) -> Any:
     """Time to first response and to resolution (median, p90, mean) per channel, KTAS level
     (``by=acuity``) or both (``by=channel_acuity``)."""
-    fmt = _format(format)
-    locale = _lang(lang)
-    period = _period(ctx, start, end)
-    with ctx.db.read_session() as session:
-        report = svc.response_times(session, period, by=by)
-    about = exports.About(period, None, ctx.now(), locale) if locale else None
-    return _render(
-        fmt,
-        report,
+    return _over_period(
+        ctx,
+        (start, end, format, lang),
+        lambda s, p: svc.response_times(s, p, by=by),
         exports.response_times_table,
         "Response times",
-        f"response-times-{period.start}-{period.end}",
-        (lambda: (exports.response_times_sheet(report, about), about)) if about else None,
+        "response-times",
+        exports.response_times_sheet,
     )
 
 
@@ -255,19 +279,14 @@ def sla(
     ctx: ContextDep, _: Reader, start: Start, end: End, format: Format = "json", lang: Lang = None
 ) -> Any:
     """SLA compliance per KTAS level: first doctor response by the case's due time."""
-    fmt = _format(format)
-    locale = _lang(lang)
-    period = _period(ctx, start, end)
-    with ctx.db.read_session() as session:
-        report = svc.sla(session, period, now=ctx.now())
-    about = exports.About(period, None, ctx.now(), locale) if locale else None
-    return _render(
-        fmt,
-        report,
+    return _over_period(
+        ctx,
+        (start, end, format, lang),
+        lambda s, p: svc.sla(s, p, now=ctx.now()),
         exports.sla_table,
         "SLA",
-        f"sla-{period.start}-{period.end}",
-        (lambda: (exports.sla_sheet(report, about), about)) if about else None,
+        "sla",
+        exports.sla_sheet,
     )
 
 
@@ -282,19 +301,14 @@ def breakdown(
     lang: Lang = None,
 ) -> Any:
     """Cases by location_type (land/sea/air), country, category, acuity, age_band or sex."""
-    fmt = _format(format)
-    locale = _lang(lang)
-    period = _period(ctx, start, end)
-    with ctx.db.read_session() as session:
-        report = svc.breakdown(session, period, dimension=dimension)
-    about = exports.About(period, None, ctx.now(), locale) if locale else None
-    return _render(
-        fmt,
-        report,
+    return _over_period(
+        ctx,
+        (start, end, format, lang),
+        lambda s, p: svc.breakdown(s, p, dimension=dimension),
         exports.breakdown_table,
         dimension,
-        f"{dimension}-{period.start}-{period.end}",
-        (lambda: (exports.breakdown_sheet(report, about), about)) if about else None,
+        dimension,
+        exports.breakdown_sheet,
     )
 
 
@@ -303,19 +317,14 @@ def workload(
     ctx: ContextDep, _: Reader, start: Start, end: End, format: Format = "json", lang: Lang = None
 ) -> Any:
     """Cases per doctor: assigned, resolved, open, mean time to first response."""
-    fmt = _format(format)
-    locale = _lang(lang)
-    period = _period(ctx, start, end)
-    with ctx.db.read_session() as session:
-        report = svc.workload(session, period)
-    about = exports.About(period, None, ctx.now(), locale) if locale else None
-    return _render(
-        fmt,
-        report,
+    return _over_period(
+        ctx,
+        (start, end, format, lang),
+        lambda s, p: svc.workload(s, p),
         exports.workload_table,
         "Workload",
-        f"workload-{period.start}-{period.end}",
-        (lambda: (exports.workload_sheet(report, about), about)) if about else None,
+        "workload",
+        exports.workload_sheet,
     )
 
 

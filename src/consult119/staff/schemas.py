@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from consult119.schemas import Page
 from consult119.types import Id, Moment
 
 if TYPE_CHECKING:
@@ -56,9 +57,8 @@ class RoleIn(BaseModel):
     role: str = Field(max_length=10)
 
 
-class StaffPage(BaseModel):
-    items: list[StaffPublic]
-    total: int
+class StaffPage(Page[StaffPublic]):
+    """The staff list."""
 
 
 class ShiftIn(BaseModel):
@@ -76,6 +76,5 @@ class ShiftPublic(BaseModel):
     end: datetime
 
 
-class ShiftPage(BaseModel):
-    items: list[ShiftPublic]
-    total: int
+class ShiftPage(Page[ShiftPublic]):
+    """The roster's shifts in the window asked for."""

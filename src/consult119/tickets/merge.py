@@ -10,10 +10,9 @@ A member of staff merges with ``POST /api/v1/tickets/{id}/merge {"into_ticket_id
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -25,27 +24,26 @@ from consult119.i18n import lazy_gettext as _l
 from consult119.staff.models import Role, Staff
 from consult119.tickets import repository as repo
 from consult119.tickets.codes import TRANSITIONS, Status, status_label
-from consult119.tickets.events import ticket_event, ticket_public
+from consult119.tickets.events import ticket_event
 from consult119.tickets.models import Ticket
+from consult119.tickets.schemas import LinkOut, MergeIn, MergeOut, Page, TicketPublic
 from consult119.tickets.service import require_on_duty_if_doctor
-from consult119.types import Id, PathId
+from consult119.types import PathId
 
 router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
 
 CaseStaff = Annotated[Staff, Depends(require_roles(Role.EMT, Role.DOCTOR, Role.ADMIN))]
 
 
-class MergeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    into_ticket_id: Id
-
-
-def suggested_links(session: Session, ticket_id: int) -> list[dict[str, Any]]:
+def suggested_links(session: Session, ticket_id: int) -> list[LinkOut]:
     """The cases suggested as the same traveller's, newest first (merged-away ones left out)."""
     rows = repo.suggested_link_rows(session, ticket_id)
     return [
-        {"reason": link.reason, "created_at": link.created_at, "ticket": ticket_public(other)}
+        LinkOut(
+            reason=link.reason,
+            created_at=link.created_at,
+            ticket=TicketPublic.model_validate(other),
+        )
         for link, other in rows
     ]
 
@@ -116,27 +114,25 @@ def merge_tickets(
     return target, len(moved_ids)
 
 
-@router.get("/{ticket_id}/links")
-async def list_links(ticket_id: PathId, ctx: ContextDep, staff: CaseStaff) -> dict[str, Any]:
+@router.get("/{ticket_id}/links", response_model=Page[LinkOut])
+async def list_links(ticket_id: PathId, ctx: ContextDep, staff: CaseStaff) -> Page[LinkOut]:
     """Cases that may be the same traveller's (same phone or e-mail), for a person to judge."""
 
-    def _read() -> list[dict[str, Any]]:
+    def _read() -> list[LinkOut]:
         with ctx.db.read_session() as session:
             if not repo.ticket_exists(session, ticket_id):
                 raise NotFound("ticket_not_found", _l("No such case."))
             return suggested_links(session, ticket_id)
 
     items = await run_in_threadpool(_read)
-    return {"items": items, "total": len(items)}
+    return Page[LinkOut](items=items, total=len(items))
 
 
-@router.post("/{ticket_id}/merge")
-async def merge(
-    ticket_id: PathId, body: MergeIn, ctx: ContextDep, staff: CaseStaff
-) -> dict[str, Any]:
+@router.post("/{ticket_id}/merge", response_model=MergeOut)
+async def merge(ticket_id: PathId, body: MergeIn, ctx: ContextDep, staff: CaseStaff) -> MergeOut:
     """Merge this case into ``into_ticket_id`` (EMT, doctor, admin). Never done automatically."""
 
-    def _merge() -> dict[str, Any]:
+    def _merge() -> MergeOut:
         with ctx.db.unit_of_work() as session:
             require_on_duty_if_doctor(session, staff, ctx.now())
             target, moved = merge_tickets(
@@ -146,6 +142,7 @@ async def merge(
                 actor_id=staff.id,
                 now=ctx.now(),  # type: ignore[arg-type]
             )
-            return {**ticket_public(target), "merged_ticket_id": ticket_id, "moved_messages": moved}
+            public = TicketPublic.model_validate(target).model_dump()
+            return MergeOut(**public, merged_ticket_id=ticket_id, moved_messages=moved)
 
     return await run_in_threadpool(_merge)

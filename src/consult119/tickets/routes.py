@@ -10,7 +10,6 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from consult119.audit import service as audit
@@ -24,23 +23,26 @@ from consult119.tickets import search, service
 from consult119.tickets.codes import (
     OPEN_STATUSES,
     Channel,
-    LocationType,
-    PurposeOfStay,
-    Sex,
     Status,
 )
 from consult119.tickets.models import Ticket
 from consult119.tickets.schemas import (
     Actor,
     CaseSummary,
+    MessageIn,
     MessagePublic,
     Page,
+    QueuePage,
     QueueRow,
+    RecordIn,
+    StaffRef,
+    StatusIn,
     TicketDetail,
     TicketPublic,
     TimelineItem,
+    TriageIn,
 )
-from consult119.types import Id, Offset, PathId
+from consult119.types import Offset, PathId
 
 router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
 
@@ -67,50 +69,6 @@ VIEWS = {
 CONTACT_HISTORY_LIMIT = 20
 
 TicketId = PathId
-
-
-class TriageIn(BaseModel):
-    acuity: int
-    category: str = Field(max_length=40)
-    disposition: str | None = Field(default=None, max_length=40)
-
-
-class StaffRef(BaseModel):
-    staff_id: Id
-
-
-class MessageIn(BaseModel):
-    text: str
-    internal: bool = False
-
-
-class StatusIn(BaseModel):
-    status: str = Field(max_length=20)
-    #: Why a case no reply reached is resolved (``ResolveReason``); recorded in the event.
-    reason: str | None = Field(default=None, max_length=40)
-
-
-class RecordIn(BaseModel):
-    """``PATCH /api/v1/tickets/{id}``: the version read, and any record fields to change
-    (``null`` or blank text clears one). Lengths are the columns'; unknown keys are refused."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    version: int = Field(ge=1, le=2**31 - 1)
-    patient_age: int | None = Field(default=None, ge=0, le=130)
-    patient_sex: Sex | None = None
-    symptoms_onset: str | None = Field(default=None, max_length=200)
-    conditions: str | None = Field(default=None, max_length=2000)
-    medication: str | None = Field(default=None, max_length=2000)
-    allergies: str | None = Field(default=None, max_length=2000)
-    country: str | None = Field(default=None, max_length=8)
-    timezone: str | None = Field(default=None, max_length=64)
-    location_type: LocationType | None = None
-    vessel_or_flight: str | None = Field(default=None, max_length=100)
-    purpose_of_stay: PurposeOfStay | None = None
-    chief_complaint: str | None = Field(default=None, max_length=500)
-    assessment: str | None = Field(default=None, max_length=5000)
-    plan: str | None = Field(default=None, max_length=5000)
 
 
 def first_line(text: str | None) -> str | None:
@@ -151,13 +109,6 @@ def _parse_statuses(value: str | None) -> list[str] | None:
                 "unknown_status", _l("Unknown status: {status}.", status=part), field="status"
             )
     return parts
-
-
-class QueuePage(Page[QueueRow]):
-    """The queue's page: with ``q``, ``total`` counts at most ``search.COUNT_CAP`` cases, and
-    ``total_capped`` says when there are more (never true without ``q``)."""
-
-    total_capped: bool = False
 
 
 @router.get("", response_model=QueuePage)

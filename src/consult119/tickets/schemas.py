@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from pydantic import AliasPath, BaseModel, ConfigDict, Field, field_validator
 
-from consult119.tickets.codes import SEX_OF_STORED
-
-T = TypeVar("T")
-
-
-class Page(BaseModel, Generic[T]):
-    items: list[T]
-    total: int
+from consult119.schemas import Page
+from consult119.tickets.codes import SEX_OF_STORED, LocationType, PurposeOfStay, Sex
+from consult119.types import Id
 
 
 class MessagePublic(BaseModel):
@@ -153,3 +148,75 @@ class TicketDetail(TicketPublic, PatientDetails):
     @classmethod
     def _none_is_empty(cls, value: object) -> object:
         return [] if value is None else value
+
+
+class QueuePage(Page[QueueRow]):
+    """The queue's page: with ``q``, ``total`` counts at most ``search.COUNT_CAP`` cases, and
+    ``total_capped`` says when there are more (never true without ``q``)."""
+
+    total_capped: bool = False
+
+
+class TriageIn(BaseModel):
+    acuity: int
+    category: str = Field(max_length=40)
+    disposition: str | None = Field(default=None, max_length=40)
+
+
+class StaffRef(BaseModel):
+    staff_id: Id
+
+
+class MessageIn(BaseModel):
+    text: str
+    internal: bool = False
+
+
+class StatusIn(BaseModel):
+    status: str = Field(max_length=20)
+    #: Why a case no reply reached is resolved (``ResolveReason``); recorded in the event.
+    reason: str | None = Field(default=None, max_length=40)
+
+
+class RecordIn(BaseModel):
+    """``PATCH /api/v1/tickets/{id}``: the version read, and any record fields to change
+    (``null`` or blank text clears one). Lengths are the columns'; unknown keys are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(ge=1, le=2**31 - 1)
+    patient_age: int | None = Field(default=None, ge=0, le=130)
+    patient_sex: Sex | None = None
+    symptoms_onset: str | None = Field(default=None, max_length=200)
+    conditions: str | None = Field(default=None, max_length=2000)
+    medication: str | None = Field(default=None, max_length=2000)
+    allergies: str | None = Field(default=None, max_length=2000)
+    country: str | None = Field(default=None, max_length=8)
+    timezone: str | None = Field(default=None, max_length=64)
+    location_type: LocationType | None = None
+    vessel_or_flight: str | None = Field(default=None, max_length=100)
+    purpose_of_stay: PurposeOfStay | None = None
+    chief_complaint: str | None = Field(default=None, max_length=500)
+    assessment: str | None = Field(default=None, max_length=5000)
+    plan: str | None = Field(default=None, max_length=5000)
+
+
+class MergeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    into_ticket_id: Id
+
+
+class MergeOut(TicketPublic):
+    """The case merged into, and what moved there."""
+
+    merged_ticket_id: int
+    moved_messages: int
+
+
+class LinkOut(BaseModel):
+    """A case suggested as the same traveller's: why, since when, and the case."""
+
+    reason: str
+    created_at: datetime
+    ticket: TicketPublic

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from consult119.alerts import service as alerts
 from consult119.alerts.models import AlertKind
+from consult119.config import AssignmentPolicy
 from consult119.db import Database, log_failure
 from consult119.metrics import SLA_BREACHES
 from consult119.staff import repository as staff_repo
@@ -35,7 +36,6 @@ from consult119.tickets.codes import OPEN_STATUSES, Status
 from consult119.tickets.events import ticket_event
 from consult119.tickets.models import Ticket
 from consult119.triage import ktas, sla
-from consult119.triage.policy import AssignmentPolicy
 
 if TYPE_CHECKING:
     from consult119.context import AppContext
@@ -61,8 +61,9 @@ class TickReport:
 
 
 def tick(db: Database, *, now: datetime, policy: AssignmentPolicy | None = None) -> TickReport:
-    """One pass over everything that is due at ``now``."""
-    policy = policy or AssignmentPolicy()
+    """One pass over everything that is due at ``now`` (``policy``: the database's settings
+    unless given)."""
+    policy = policy or db.settings
     report = TickReport()
     report.handed_over, report.duty_ended = _handovers(db, now)
     report.duty_started = _duty_started(db, now)
@@ -305,7 +306,7 @@ def start(ctx: AppContext, *, policy: AssignmentPolicy | None = None) -> Schedul
     """
     from starlette.concurrency import run_in_threadpool
 
-    policy = policy or AssignmentPolicy()
+    policy = policy or ctx.settings
 
     async def loop() -> None:
         while True:
