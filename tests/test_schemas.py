@@ -19,11 +19,11 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "consult119"
 #: Modules that still define their models beside their routes. May only shrink.
 NOT_YET_MOVED = frozenset(
     {
-        "intake/email.py",
-        "intake/kakao.py",
-        "intake/line.py",
-        "intake/phone.py",
-        "intake/webchat.py",
+        "channels/email/routes.py",
+        "channels/kakao/routes.py",
+        "channels/line/routes.py",
+        "channels/phone/routes.py",
+        "channels/webchat/routes.py",
     }
 )
 

@@ -31,9 +31,11 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import getpass
 import hashlib
 import json
 import os
+import shlex
 import shutil
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -44,7 +46,9 @@ from typing import IO
 
 from sqlalchemy.engine import make_url
 
+from consult119.audit import service as audit
 from consult119.config import Settings
+from consult119.db import Database
 
 DB_FILE = "consult119.db"
 ATTACHMENTS = "attachments"
@@ -132,7 +136,6 @@ def _pg_args(settings: Settings) -> list[str]:
 
 
 def _quote(parts: list[str]) -> str:
-    import shlex
 
     return " ".join(shlex.quote(p) for p in parts)
 
@@ -159,7 +162,6 @@ RESTORE_ACTION = "restore"
 
 def who() -> str:
     """The operating-system user running the command (it goes into the access log)."""
-    import getpass
 
     try:
         return getpass.getuser()
@@ -169,8 +171,6 @@ def who() -> str:
 
 def _record(settings: Settings, action: str, detail: dict[str, object]) -> int | None:
     """One access-log entry: a backup reads, a restore writes, every record there is."""
-    from consult119.audit import service as audit
-    from consult119.db import Database
 
     db = Database(settings)
     try:

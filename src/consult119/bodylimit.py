@@ -6,7 +6,7 @@ FastAPI reads a pydantic-model route's body whole before validating it, so witho
 pass ``CONSULT119_MAX_BODY_BYTES``, and ``422 invalid_json`` for a JSON body nested deeper
 than :data:`consult119.jsonsafe.MAX_JSON_DEPTH` (which the parser would meet as a
 ``RecursionError``). Routes that read their own body with their own limit (the intake
-webhooks and the e-mail intake, through ``consult119.intake.http.read_body``) are passed
+webhooks and the e-mail intake, through ``consult119.channels.edge.http.read_body``) are passed
 through untouched: they check size, signature and then depth themselves, in that order.
 """
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -314,7 +315,6 @@ class Settings(ConsoleSettings, AssignmentPolicy, PageSettings, ChannelSettings)
     @field_validator("metrics_allow")
     @classmethod
     def _networks(cls, value: str) -> str:
-        import ipaddress
 
         for item in (part.strip() for part in value.split(",")):
             if item:

@@ -5,18 +5,29 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from ipaddress import IPv4Network, IPv6Network
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.orm import Session
 
 from consult119.auth.throttle import LoginGuard
 from consult119.config import Settings
 from consult119.db import Database, utcnow
 from consult119.errors import RateLimited
 from consult119.i18n import lazy_gettext as _l
-from consult119.intake.service import InboundMessage, IntakeResult, IntakeService
+from consult119.intake.service import IntakeService
 from consult119.ratelimit import RateLimiter
+
+if TYPE_CHECKING:  # the parts' own modules import this one
+    from aiosmtpd.controller import Controller
+    from prometheus_client import CollectorRegistry
+
+    from consult119.channels.email.inbound import AckLimits
+    from consult119.channels.webchat.hub import WebchatHub
+    from consult119.console.runtime import ConsoleRuntime
+    from consult119.outbound.dispatcher import Dispatcher
+    from consult119.realtime.hub import Hub
+    from consult119.triage.scheduler import SchedulerHandle
 
 Clock = Callable[[], datetime]
 
@@ -41,7 +52,24 @@ class AppContext:
         default_factory=lambda: RateLimiter(burst=PRESENCE_BURST, per_second=PRESENCE_PER_SECOND)
     )
     login: LoginGuard = field(init=False)
-    extras: dict[str, Any] = field(default_factory=dict)
+    # The parts the app starts (None until they run): each set by whoever starts it.
+    #: The triage scheduler (``consult119.triage.scheduler.start``), read by ``/readyz``.
+    scheduler: SchedulerHandle | None = None
+    #: The outbox dispatcher (``consult119.outbound.dispatcher.start_dispatcher``).
+    dispatcher: Dispatcher | None = None
+    #: The SMTP intake listener, when ``smtp_port`` is set and it could bind.
+    smtp_listener: Controller | None = None
+    #: The console's hub, relay and presence (``consult119.console.runtime.console_lifespan``).
+    console: ConsoleRuntime | None = None
+    #: The console's real-time hub (also ``console.hub``).
+    hub: Hub | None = None
+    #: Wakes this process's web-chat sockets (made on first use by a socket).
+    webchat_hub: WebchatHub | None = None
+    #: Acknowledgement-mail limits per address and domain (made on first use).
+    ack_limits: AckLimits | None = None
+    #: ``/metrics``: the addresses served without a token, and the registry (``install_metrics``).
+    metrics_allow: list[IPv4Network | IPv6Network] = field(default_factory=list)
+    metrics_registry: CollectorRegistry | None = None
 
     def __post_init__(self) -> None:
         self.intake = IntakeService(
@@ -66,23 +94,6 @@ class AppContext:
             raise RateLimited(
                 "presence_rate_limited", _l("Presence changes too often; wait a moment.")
             ) from None
-
-    def receive(self, inbound: InboundMessage) -> IntakeResult:
-        """Run one intake and return once it is committed (blocking: call it from a thread).
-
-        The intake shares a transaction with whatever else is queued for the writer
-        (:mod:`consult119.groupcommit`); a redelivery racing in from another process is retried
-        there and answers as a duplicate.
-        """
-        return self.db.writer.run(self.intake_work(inbound), locks=inbound.locks)
-
-    async def receive_async(self, inbound: InboundMessage) -> IntakeResult:
-        """:meth:`receive` for async code: awaits the commit without holding a thread."""
-        return await self.db.writer.run_async(self.intake_work(inbound), locks=inbound.locks)
-
-    def intake_work(self, inbound: InboundMessage) -> Callable[[Session], IntakeResult]:
-        """The unit of work of one intake, stamped with the time it runs."""
-        return lambda session: self.intake.receive(session, inbound, now=self.now())
 
 
 def get_context(request: Request) -> AppContext:

@@ -60,6 +60,20 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+#: Run by every unit of work just before its commit, in its transaction; each returns what it
+#: wrote for the commit hooks. The event log registers itself here when it is imported
+#: (``consult119.realtime.events``: no event can be pending before that), so the database layer
+#: needs no import of the layers above it.
+BEFORE_COMMIT: list[Callable[[Session], list[Any]]] = []
+
+
+def before_commit(flush: Callable[[Session], list[Any]]) -> Callable[[Session], list[Any]]:
+    """Register ``flush`` in :data:`BEFORE_COMMIT` (once)."""
+    if flush not in BEFORE_COMMIT:
+        BEFORE_COMMIT.append(flush)
+    return flush
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -171,9 +185,7 @@ class Database:
                 hook(events)
 
     def _commit(self, session: Session) -> list[Any]:
-        from consult119.realtime.events import flush_pending_events
-
-        events = flush_pending_events(session)
+        events = [e for flush in BEFORE_COMMIT for e in flush(session)]
         session.commit()
         return events
 

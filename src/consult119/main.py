@@ -16,21 +16,21 @@ from consult119.audit.routes import router as audit_router
 from consult119.auth.routes import router as auth_router
 from consult119.auth.security import signing_key
 from consult119.bodylimit import BodyLimit
+from consult119.channels.chat.routes import router as chat_intake_router
+from consult119.channels.edge.http import require_intake_secret, unsigned_channels
+from consult119.channels.email.routes import router as email_intake_router
+from consult119.channels.email.smtp import start_smtp_listener, stop_smtp_listener
+from consult119.channels.kakao.routes import router as kakao_intake_router
+from consult119.channels.line.routes import router as line_intake_router
+from consult119.channels.phone.routes import events_router as phone_events_router
+from consult119.channels.phone.routes import router as phone_router
+from consult119.channels.webchat.routes import router as webchat_router
 from consult119.config import Settings, get_settings
 from consult119.console.runtime import console_lifespan
 from consult119.console.socket import router as console_router
 from consult119.context import AppContext, Clock
 from consult119.db import Database, ping, utcnow
 from consult119.errors import install_error_handlers
-from consult119.intake.chat import router as chat_intake_router
-from consult119.intake.email import router as email_intake_router
-from consult119.intake.http import require_intake_secret, unsigned_channels
-from consult119.intake.kakao import router as kakao_intake_router
-from consult119.intake.line import router as line_intake_router
-from consult119.intake.phone import events_router as phone_events_router
-from consult119.intake.phone import router as phone_router
-from consult119.intake.smtp import start_smtp_listener, stop_smtp_listener
-from consult119.intake.webchat import router as webchat_router
 from consult119.logs import RequestIds
 from consult119.metrics import install_metrics
 from consult119.metrics import router as metrics_router
@@ -48,7 +48,7 @@ from consult119.triage import ktas, scheduler
 
 log = logging.getLogger(__name__)
 
-#: Routes that read their own body through ``consult119.intake.http.read_body``, with their own
+#: Routes that read their own body through ``consult119.channels.edge.http.read_body``, with their own
 #: size limit (the e-mail intake's is larger), then check the signature before the JSON: the
 #: shared body limit leaves them alone. A new route with its own limit is added here.
 OWN_BODY_LIMIT_PATHS = (
@@ -82,14 +82,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         db.writer.start()
         code_head()  # read the migrations once now, not on the first /readyz
         triage_scheduler = scheduler.start(ctx)
-        ctx.extras["scheduler"] = triage_scheduler
+        ctx.scheduler = triage_scheduler
         smtp_listener = start_smtp_listener(ctx)
         dispatcher = start_dispatcher(ctx)
         try:
             async with console_lifespan(ctx):
                 yield
         finally:
-            ctx.extras.pop("scheduler", None)
+            ctx.scheduler = None
             await triage_scheduler.stop()
             await dispatcher.stop()
             stop_smtp_listener(smtp_listener)

@@ -4,7 +4,7 @@ Counters and histograms live in the process (one set per server process: each pr
 its own endpoint). They are counted where the thing they count is decided:
 
 - intakes by channel, source and outcome (``new``, ``joined``, ``duplicate``, ``refused``) and
-  the intake latency, in :mod:`consult119.intake.admission` (and the e-mail intake, which has
+  the intake latency, in :mod:`consult119.channels.edge.admission` (and the e-mail intake, which has
   no admission) — after the commit, so a batch the writer re-ran is counted once;
 - group-commit batch sizes in :mod:`consult119.groupcommit`, at each commit;
 - console connections in :mod:`consult119.console.socket`;
@@ -275,7 +275,7 @@ def check_access(request: Request, ctx: AppContext) -> None:
     from consult119.errors import Forbidden, Unauthorized
 
     host = request.client.host if request.client else None
-    if address_allowed(host, ctx.extras["metrics_allow"]):
+    if address_allowed(host, ctx.metrics_allow):
         return
     header = request.headers.get("authorization", "")
     token = ctx.settings.metrics_token
@@ -304,7 +304,8 @@ def metrics(request: Request) -> Response:
     """Prometheus' text format, from allowed addresses or with the bearer token."""
     ctx: AppContext = request.app.state.ctx
     check_access(request, ctx)
-    registry: CollectorRegistry = ctx.extras["metrics_registry"]
+    registry = ctx.metrics_registry
+    assert registry is not None, "install_metrics runs in create_app"
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
@@ -312,5 +313,5 @@ def install_metrics(ctx: AppContext, work_counts: WorkCounts) -> None:
     """Build the app's registry and read the allow list once (a bad entry fails start-up).
     ``work_counts`` reads the database's gauges (``outbound.repository.work_counts``; passed in
     because the writer, which this module's counters serve, sits below the repositories)."""
-    ctx.extras["metrics_allow"] = parse_networks(ctx.settings.metrics_allow)
-    ctx.extras["metrics_registry"] = build_registry(ctx.db, work_counts)
+    ctx.metrics_allow = parse_networks(ctx.settings.metrics_allow)
+    ctx.metrics_registry = build_registry(ctx.db, work_counts)

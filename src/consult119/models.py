@@ -4,7 +4,7 @@ from sqlmodel import SQLModel
 
 from consult119.alerts.models import Alert
 from consult119.audit.models import AuditEntry
-from consult119.intake.models import WebchatSession
+from consult119.channels.webchat.models import WebchatSession
 from consult119.outbound.models import OutboxItem
 from consult119.realtime.models import Event, EventCounter
 from consult119.replies.models import CannedReply

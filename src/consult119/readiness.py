@@ -61,9 +61,9 @@ def readiness(ctx: AppContext) -> tuple[bool, dict[str, Any]]:
         else:
             checks["schema"] = "not_current"
     checks["writer"] = "ok" if ctx.db.writer.running else "stopped"
-    console = ctx.extras.get("console")
+    console = ctx.console
     checks["relay"] = "ok" if console is not None and console.relay.running else "stopped"
-    scheduler = ctx.extras.get("scheduler")
+    scheduler = ctx.scheduler
     checks["scheduler"] = "ok" if scheduler is not None and scheduler.running else "stopped"
     ready = all(value == "ok" for value in checks.values())
     body: dict[str, Any] = {

@@ -17,11 +17,11 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
+from consult119.channels.email.parser import html_to_text, mail_codec, parse_email
+from consult119.channels.email.thread import REPLY_SUBJECT_CHARS, reply_subject
 from consult119.config import Settings
 from consult119.db import utcnow
-from consult119.intake.email import html_to_text, mail_codec, parse_email
 from consult119.mailaddress import one_line, plain_address
-from consult119.outbound.jobs import REPLY_SUBJECT_CHARS, reply_subject
 from consult119.outbound.models import OutboxItem
 from consult119.tickets.models import Contact, Message, Ticket
 from consult119.tickets.schemas import MessagePublic

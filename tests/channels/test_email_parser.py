@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from consult119.channels.email.parser import html_to_text, parse_email, strip_quoted
 from consult119.config import Settings
 from consult119.errors import Invalid, PayloadTooLarge
-from consult119.intake.email import html_to_text, parse_email, strip_quoted
 from tests.channels.conftest import fixture_bytes
 
 SETTINGS = Settings(database_url="sqlite://", max_attachment_bytes=1024)

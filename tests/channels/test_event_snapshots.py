@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from consult119.context import AppContext
+from consult119.intake.pipeline import take_blocking
 from consult119.intake.service import InboundMessage
 from consult119.outbound import delivery
 from consult119.realtime.models import Event
@@ -42,20 +43,22 @@ def apply(state, db, after):
 
 def cases(db):
     ctx = AppContext(settings=db.settings, db=db, signing_key="k" * 40, clock=lambda: T0)
-    a = ctx.receive(
+    a = take_blocking(
+        ctx,
         InboundMessage(
             source="smtp", sender_id="a@x.org", external_id="<1@x>", text="help", email="a@x.org"
-        )
-    )
-    b = ctx.receive(
+        ),
+    ).result
+    b = take_blocking(
+        ctx,
         InboundMessage(
             source="phone",
             sender_id="+821012345678",
             text="call",
             phone_e164="+821012345678",
             email="a@x.org",
-        )
-    )
+        ),
+    ).result
     return a.ticket_id, b.ticket_id
 
 

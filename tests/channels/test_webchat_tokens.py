@@ -18,8 +18,8 @@ import websockets
 from sqlalchemy import select, update
 
 from consult119.audit.models import AuditEntry
+from consult119.channels.webchat.models import WebchatSession
 from consult119.db import utcnow
-from consult119.intake.models import WebchatSession
 from consult119.tickets.models import Message, Ticket
 from tests.channels.test_webchat import new_session, recv
 from tests.conftest import LiveServer

@@ -10,6 +10,7 @@ import pytest
 
 from consult119.context import AppContext
 from consult119.intake.ack import WaitEstimate, acknowledgement, estimate_wait, wait_for
+from consult119.intake.pipeline import take_blocking
 from consult119.intake.service import InboundMessage, IntakeResult
 from consult119.tickets.models import Contact, Message, Ticket
 from tests.factories import make_staff
@@ -163,11 +164,12 @@ def test_estimate_wait_counts_the_queue_ahead_and_doctors_on_duty(db, settings):
     make_staff(db, "doctor", on_duty=False, now=NOW)  # off duty: not counted
     make_staff(db, "emt", on_duty=True, now=NOW)  # not a doctor
     results = [
-        ctx.receive(
+        take_blocking(
+            ctx,
             InboundMessage(
                 source="kakao", sender_id=f"s{i}", external_id=f"m{i}", text="help", country="JP"
-            )
-        )
+            ),
+        ).result
         for i in range(4)
     ]
     with db.read_session() as session:
@@ -179,9 +181,12 @@ def test_estimate_wait_counts_the_queue_ahead_and_doctors_on_duty(db, settings):
     assert everyone == WaitEstimate(ahead=4, doctors=2)
     assert last.minutes == 20 and first.minutes == 5
 
-    follow = ctx.receive(
-        InboundMessage(source="kakao", sender_id="s3", external_id="m3b", text="more", country="JP")
-    )
+    follow = take_blocking(
+        ctx,
+        InboundMessage(
+            source="kakao", sender_id="s3", external_id="m3b", text="more", country="JP"
+        ),
+    ).result
     with db.read_session() as session:
         text = acknowledgement(results[3], "en", wait=wait_for(session, results[3], now=NOW))
         assert wait_for(session, follow, now=NOW) is None  # a follow-up gets no wait line
@@ -196,9 +201,9 @@ def test_estimate_wait_stops_counting_at_the_cap(db, settings, monkeypatch):
     ctx = AppContext(settings=settings, db=db, signing_key="k" * 40, clock=lambda: NOW)
     make_staff(db, "doctor", on_duty=True, now=NOW)
     results = [
-        ctx.receive(
-            InboundMessage(source="kakao", sender_id=f"c{i}", external_id=f"c{i}", text="hi")
-        )
+        take_blocking(
+            ctx, InboundMessage(source="kakao", sender_id=f"c{i}", external_id=f"c{i}", text="hi")
+        ).result
         for i in range(6)
     ]
     with db.read_session() as session:

@@ -289,11 +289,11 @@ def test_every_refusal_is_raised_with_a_translatable_text():
 
 @pytest.mark.parametrize("locale", ["ko", "en"])
 def test_quick_reply_labels_fit_kakao(locale):
-    from consult119.intake.kakao import quick_replies
+    from consult119.channels.kakao.routes import quick_replies
 
     for label, _said, _prompt in quick_replies(locale):
         assert 0 < len(label) <= 14, label
-    from consult119.intake.kakao import country_replies, location_replies
+    from consult119.channels.kakao.routes import country_replies, location_replies
 
     for _code, label, _said, _prompt in [*location_replies(locale), *country_replies(locale)]:
         assert 0 < len(label) <= 14, label

@@ -6,10 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from consult119.channels.email.thread import reply_subject
+from consult119.intake.pipeline import take_blocking
 from consult119.intake.service import InboundMessage
 from consult119.outbound import delivery
 from consult119.outbound.delivery import backoff, claim_due
-from consult119.outbound.jobs import reply_subject
 from consult119.outbound.models import OutboxItem
 from consult119.realtime.models import Event
 from consult119.tickets.models import Message
@@ -23,15 +24,16 @@ def a_case(db, source="smtp"):
     from consult119.context import AppContext
 
     ctx = AppContext(settings=db.settings, db=db, signing_key="k" * 40, clock=lambda: T0)
-    result = ctx.receive(
+    result = take_blocking(
+        ctx,
         InboundMessage(
             source=source,
             sender_id="t@example.com",
             external_id="<m1@x>",
             text="help",
             email="t@example.com",
-        )
-    )
+        ),
+    ).result
     return result.ticket_id
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -37,8 +37,6 @@ def escalate_due(session: Session, *, raised_before: datetime, now: datetime) ->
     """Stamp ``escalated_at`` on every open, unacknowledged, not yet escalated alert about a
     KTAS 1–2 case or a red flag raised at or before ``raised_before``: one conditional update,
     so of several processes' schedulers exactly one escalates each alert. Returns those."""
-    from sqlalchemy import or_
-
     ids = list(
         session.scalars(
             update(Alert)

@@ -28,6 +28,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import anyio
+
 #: The first lockout; each later one doubles it.
 BASE_LOCKOUT_SECONDS = 1.0
 #: A key with no failure for this long starts again from zero.
@@ -164,7 +166,6 @@ class LoginGuard:
         max_lockout: float,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        import anyio
 
         self.slots = LoginSlots(concurrency)
         # Checks run on threads of their own limiter, never taking the shared pool's: the

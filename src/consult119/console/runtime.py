@@ -1,8 +1,8 @@
 """The console's moving parts in one process: hub, relay and presence timers.
 
 ``main.py`` enters :func:`console_lifespan` in the app's lifespan; it registers the commit hook
-that wakes the relay and stores the runtime in ``ctx.extras["console"]`` (the hub also in
-``ctx.extras["hub"]``).
+that wakes the relay and stores the runtime in ``ctx.console`` (the hub also in
+``ctx.hub``).
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def libpq_url(url: str) -> str:
 
 
 def get_runtime(ctx: AppContext) -> ConsoleRuntime | None:
-    return ctx.extras.get("console")
+    return ctx.console
 
 
 @asynccontextmanager
@@ -94,13 +94,13 @@ async def console_lifespan(
         # seconds under load (80-160 ms each, bench/fanout.py). Young collections still run
         # often; full ones become about a hundred times rarer.
         gc.set_threshold(*GC_THRESHOLDS)
-    ctx.extras["console"] = runtime
-    ctx.extras["hub"] = hub
+    ctx.console = runtime
+    ctx.hub = hub
     try:
         yield runtime
     finally:
-        ctx.extras.pop("console", None)
-        ctx.extras.pop("hub", None)
+        ctx.console = None
+        ctx.hub = None
         await runtime.presence.stop()
         await relay.stop()
         executor.shutdown(wait=False, cancel_futures=True)

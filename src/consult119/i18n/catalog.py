@@ -18,12 +18,11 @@ from typing import Any
 
 from babel.support import Translations
 
+from consult119.i18n.locales import DEFAULT_LOCALE, SUPPORTED_LOCALES
+from consult119.i18n.negotiate import negotiate_locale
+
 log = logging.getLogger(__name__)
 
-#: Locales with a catalog, in the order the fallback prefers them.
-SUPPORTED_LOCALES: tuple[str, ...] = ("ko", "en")
-#: The locale when nothing better is known: the service speaks Korean.
-DEFAULT_LOCALE = "ko"
 DOMAIN = "messages"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 
@@ -50,8 +49,6 @@ def get_locale() -> str:
 @contextmanager
 def use_locale(locale: str) -> Iterator[str]:
     """Render texts in ``locale`` within the block (any tag: it is negotiated first)."""
-    from consult119.i18n.negotiate import negotiate_locale
-
     chosen = negotiate_locale(locale)
     token = _current_locale.set(chosen)
     try:
@@ -85,8 +82,6 @@ class Translator:
 
 def translator(locale: str | None) -> Translator:
     """A :class:`Translator` for ``locale`` (any tag or None; negotiated to a supported one)."""
-    from consult119.i18n.negotiate import negotiate_locale
-
     return Translator(negotiate_locale(locale))
 
 

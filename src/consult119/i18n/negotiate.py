@@ -10,7 +10,7 @@ import os
 import re
 from collections.abc import Mapping
 
-from consult119.i18n.catalog import DEFAULT_LOCALE, SUPPORTED_LOCALES
+from consult119.i18n.locales import DEFAULT_LOCALE, SUPPORTED_LOCALES
 
 # RFC 5646 language-range as Accept-Language carries it (RFC 9110 §12.5.4), or "*".
 _RANGE = re.compile(r"^(?:\*|[A-Za-z]{1,8}(?:[-_][A-Za-z0-9]{1,8})*)$")

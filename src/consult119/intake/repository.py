@@ -1,48 +1,23 @@
-"""Queries the intake needs beyond the case core: e-mail threading and same-person matches."""
+"""Queries the intake needs beyond the case core: same-person matches and the expected wait."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from consult119.db import Prepared, UTCDateTime, literal_in
-from consult119.intake.models import WebchatSession
-from consult119.outbound.jobs import OWN_MESSAGE_ID_RE
 from consult119.staff.models import Role, Staff
 from consult119.staff.repository import on_duty_clause
 from consult119.tickets.codes import Status
-from consult119.tickets.models import Contact, ContactIdentity, Message, Ticket
+from consult119.tickets.models import Contact, Ticket
 
 #: Cases in these states wait for a doctor to take them.
 WAITING_STATUSES = (Status.NEW.value, Status.TRIAGED.value)
 #: Most cases suggested as links for one new case.
 MAX_LINKS = 5
-
-
-def ticket_of_message_ids(session: Session, source: str, message_ids: list[str]) -> Ticket | None:
-    """The case holding the newest of ``message_ids`` (inbound or sent by us) on ``source``."""
-    refs = message_ids[:50]
-    if not refs:
-        return None
-    # Ours carry the message's primary key, so they are found whatever source the reply has.
-    own = [int(m.group(1)) for m in map(OWN_MESSAGE_ID_RE.match, refs) if m]
-    match = and_(Message.source == source, Message.external_id.in_(refs))
-    if own:
-        match = or_(match, and_(Message.id.in_(own), Message.external_id.in_(refs)))
-    return session.scalars(
-        select(Ticket)
-        .join(Message, Message.ticket_id == Ticket.id)
-        .where(match)
-        .order_by(Message.id.desc())
-        .limit(1)
-    ).first()
-
-
-def ticket_by_case_number(session: Session, case_number: str) -> Ticket | None:
-    return session.scalars(select(Ticket).where(Ticket.case_number == case_number)).first()
 
 
 def recent_tickets_of_same_person(
@@ -137,41 +112,3 @@ def wait_counts(
     row = stmt.first(session, params)
     assert row is not None
     return int(row[0] or 0), int(row[1] or 0)
-
-
-# --- web-chat sessions ------------------------------------------------------------------------
-
-
-def delete_webchat_sessions_expired_before(session: Session, before: datetime) -> None:
-    """Delete web-chat sessions that expired before ``before``."""
-    session.execute(delete(WebchatSession).where(WebchatSession.expires_at < before))
-
-
-def webchat_session_by_hash(session: Session, digest: str) -> WebchatSession | None:
-    """The web-chat session of a token hash, expired or revoked or not."""
-    return session.scalars(
-        select(WebchatSession).where(WebchatSession.token_hash == digest)
-    ).first()
-
-
-def identity_ids_of_contact(session: Session, contact_id: int, source: str) -> list[str]:
-    """The external ids of a contact's identities on ``source``."""
-    return list(
-        session.scalars(
-            select(ContactIdentity.external_id).where(
-                ContactIdentity.contact_id == contact_id, ContactIdentity.source == source
-            )
-        )
-    )
-
-
-def revoke_webchat_sessions(
-    session: Session, sids: list[str], *, now: datetime, by: int | None
-) -> int:
-    """Revoke the live sessions of ``sids``; how many were revoked now."""
-    done = session.execute(
-        update(WebchatSession)
-        .where(WebchatSession.sid.in_(sids), WebchatSession.revoked_at.is_(None))
-        .values(revoked_at=now, revoked_by=by)
-    )
-    return int(done.rowcount or 0)  # type: ignore[attr-defined]

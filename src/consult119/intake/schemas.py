@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import phonenumbers
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -13,6 +14,8 @@ from pydantic import (
     StringConstraints,
 )
 
+from consult119.errors import Invalid
+from consult119.i18n import lazy_gettext as _l
 from consult119.types import MomentAssumeUtc
 
 CHAT_SOURCES = ("kakao", "line", "telegram", "whatsapp", "webchat")
@@ -90,3 +93,14 @@ class ChatIntakeOut(BaseModel):
     created: bool
     duplicate: bool
     reply: Reply
+
+
+def normalise_phone(raw: str, country: str | None, *, field: str = "phone") -> str:
+    """E.164 of a number typed with ``+`` or local to ``country``; 422 when it is not valid."""
+    try:
+        number = phonenumbers.parse(raw, country)
+    except phonenumbers.NumberParseException as exc:
+        raise Invalid("invalid_phone", _l("The phone number cannot be read."), field=field) from exc
+    if not phonenumbers.is_valid_number(number):
+        raise Invalid("invalid_phone", _l("The phone number is not valid."), field=field)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

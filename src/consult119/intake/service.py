@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from consult119.channels.email import repository as email_repo
 from consult119.db import advisory_locks
 from consult119.intake import repository as intake_repo
 from consult119.realtime import events
@@ -210,11 +211,11 @@ class IntakeService:
         if msg.thread_refs:
             ticket = self._follow_merges(
                 session,
-                intake_repo.ticket_of_message_ids(session, msg.source, list(msg.thread_refs)),
+                email_repo.ticket_of_message_ids(session, msg.source, list(msg.thread_refs)),
             )
         if ticket is None and msg.case_number_hint:
             by_token = self._follow_merges(
-                session, intake_repo.ticket_by_case_number(session, msg.case_number_hint)
+                session, email_repo.ticket_by_case_number(session, msg.case_number_hint)
             )
             if by_token is not None and by_token.contact_id == contact.id:
                 ticket = by_token

@@ -18,12 +18,13 @@ import httpx
 from starlette.concurrency import run_in_threadpool
 
 from consult119.aio import wait_for_wake
+from consult119.channels.senders import SENDERS
 from consult119.context import AppContext
 from consult119.db import log_failure
 from consult119.outbound import delivery
 from consult119.outbound.delivery import Claimed
 from consult119.outbound.jobs import load_jobs
-from consult119.outbound.senders import Job, SendError, send_email, send_kakao_event, send_line
+from consult119.outbound.senders import Job, SendError
 
 log = logging.getLogger(__name__)
 
@@ -131,12 +132,9 @@ class Dispatcher:
 
     async def _send(self, job: Job) -> str:
         assert self._client is not None
-        if job.source == "smtp":
-            return await run_in_threadpool(send_email, job, self.settings)
-        if job.source == "line":
-            return await send_line(job, self.settings, self._client)
-        if job.source == "kakao":
-            return await send_kakao_event(job, self.settings, self._client)
+        sender = SENDERS.get(job.source)
+        if sender is not None:
+            return await sender(job, self.settings, self._client)
         raise SendError(f"no_sender_for_{job.source}", permanent=True)
 
     def _record_sent(self, claim: Claimed, ref: str) -> None:
@@ -165,5 +163,5 @@ def start_dispatcher(ctx: AppContext) -> Dispatcher:
     """Start the dispatcher on the running loop (called from the app's lifespan)."""
     dispatcher = Dispatcher(ctx)
     dispatcher.start()
-    ctx.extras["dispatcher"] = dispatcher
+    ctx.dispatcher = dispatcher
     return dispatcher

@@ -33,17 +33,6 @@ def identities_of(session: Session, contact_ids: set[int]) -> list[Any]:
     )
 
 
-def email_thread_messages(session: Session, ticket_ids: set[int]) -> list[Message]:
-    """The messages of ``ticket_ids`` that carry a Message-ID (``<…>``), in id order."""
-    return list(
-        session.scalars(
-            select(Message)
-            .where(Message.ticket_id.in_(ticket_ids), Message.external_id.like("<%"))
-            .order_by(Message.id)
-        )
-    )
-
-
 def set_message_external_id(session: Session, message_id: int, external_id: str) -> None:
     """Fix a message's external id (one UPDATE, nothing else flushed)."""
     session.execute(

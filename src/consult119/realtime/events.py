@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, text, update
 from sqlalchemy.orm import Session
 
-from consult119.db import utcnow
+from consult119.db import before_commit, utcnow
 from consult119.realtime.models import Event, EventCounter
 
 _PENDING = "pending_events"
@@ -52,6 +52,7 @@ def append(
     return row
 
 
+@before_commit
 def flush_pending_events(session: Session) -> list[dict[str, Any]]:
     """Give the pending events their ids and insert them. Returns them with ids."""
     pending: list[dict[str, Any]] = session.info.pop(_PENDING, [])

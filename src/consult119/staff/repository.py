@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import case, exists, func, select, update
 from sqlalchemy.orm import Session
 
-from consult119.staff.models import Shift, Staff
+from consult119.staff.models import Presence, Role, Shift, Staff
+from consult119.tickets.codes import OPEN_STATUSES
+from consult119.tickets.models import Ticket
 
 
 def on_duty_clause(now: datetime):
@@ -41,10 +43,6 @@ def list_staff(
 
 def open_cases_count():
     """Correlated count of a staff row's open cases (for ranking and capacity)."""
-    from sqlalchemy import func
-
-    from consult119.tickets.codes import OPEN_STATUSES
-    from consult119.tickets.models import Ticket
 
     return (
         select(func.count())
@@ -60,9 +58,6 @@ def pick_doctor(
     """The doctor the next case goes to, in one query: on duty, at the console (available
     before busy; away and offline never), under capacity, fewest open cases, then the one idle
     longest (never assigned counts as idle longest)."""
-    from sqlalchemy import case
-
-    from consult119.staff.models import Presence, Role
 
     count = open_cases_count()
     stmt = (
@@ -98,10 +93,6 @@ def lock_staff(session: Session, staff_id: int) -> Staff | None:
 
 
 def count_open_cases(session: Session, staff_id: int) -> int:
-    from sqlalchemy import func
-
-    from consult119.tickets.codes import OPEN_STATUSES
-    from consult119.tickets.models import Ticket
 
     return int(
         session.scalar(
@@ -117,7 +108,6 @@ def count_open_cases(session: Session, staff_id: int) -> int:
 
 
 def find_by_email(session: Session, email: str) -> Staff | None:
-    from sqlalchemy import func
 
     return session.scalars(
         select(Staff).where(func.lower(Staff.email) == email.strip().lower())
@@ -180,7 +170,6 @@ def get_staff(session: Session, staff_id: int, *, for_update: bool = False) -> S
 
 def confirm_presence(session: Session, staff_id: int, now: datetime) -> None:
     """Stamp ``presence_at`` of a staff member who is not offline."""
-    from consult119.staff.models import Presence
 
     session.execute(
         update(Staff)

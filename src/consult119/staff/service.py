@@ -10,8 +10,10 @@ from consult119.auth.passwords import check_new_password
 from consult119.auth.security import hash_password
 from consult119.errors import Conflict, Invalid
 from consult119.i18n import lazy_gettext as _l
+from consult119.realtime import events
 from consult119.staff import repository as staff_repo
-from consult119.staff.models import Role, Staff
+from consult119.staff.models import Presence, Role, Shift, Staff
+from consult119.staff.schemas import StaffPublic
 
 
 def create_staff(
@@ -53,8 +55,6 @@ def end_sessions(staff: Staff, *, now: datetime) -> None:
 
 def set_presence(session: Session, staff: Staff, presence: str, *, now: datetime) -> bool:
     """Record presence from the console or the API; appends ``presence.changed`` when it moves."""
-    from consult119.realtime import events
-    from consult119.staff.models import Presence
 
     if presence not in {p.value for p in Presence}:
         raise Invalid(
@@ -82,7 +82,6 @@ def disable_staff(session: Session, staff: Staff, *, now: datetime) -> bool:
     """Disable an account: its tokens stop working at the next request (every request reads
     the account), ``staff.disabled`` closes its open consoles on every process, and the
     scheduler hands its open cases over. Returns False if already so."""
-    from consult119.realtime import events
 
     if staff.disabled:
         return False
@@ -105,7 +104,6 @@ def change_role(session: Session, staff: Staff, role: str, *, now: datetime) -> 
     """Give an account another role. Tokens issued for the old role stop working at the next
     request, and ``staff.role_changed`` closes its open consoles on every process (a console's
     payloads are shaped by role). Returns False when the role is unchanged."""
-    from consult119.realtime import events
 
     if role not in {r.value for r in Role}:
         raise Invalid("unknown_role", _l("Unknown role: {role}", role=role), field="role")
@@ -131,8 +129,6 @@ MAX_SHIFT = 7 * 24 * 3600
 def duty_event(session: Session, name: str, staff: Staff, *, on_duty: bool, now: datetime) -> None:
     """Append ``duty.started`` or ``duty.ended`` for ``staff``: consoles keep their list of
     on-duty staff from these (docs/realtime.md)."""
-    from consult119.realtime import events
-    from consult119.staff.schemas import StaffPublic
 
     public = StaffPublic.json_of(staff, on_duty)
     events.append(
@@ -151,7 +147,6 @@ def add_shift(
     """Add a shift in UTC; refuses a shift that ends before it starts, is over a week long, or
     overlaps another shift of the same person. A shift that covers ``now`` is announced at
     once (``duty.started``) instead of at the scheduler's next tick."""
-    from consult119.staff.models import Shift
 
     for name, label, value in (
         ("start", _l("start"), starts_at),

@@ -8,10 +8,12 @@ from typing import Any, TypeVar
 from sqlalchemy import (
     Integer,
     String,
+    and_,
     bindparam,
     case,
     cast,
     column,
+    func,
     insert,
     literal_column,
     or_,
@@ -27,7 +29,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from consult119.db import Prepared
 from consult119.outbound.models import OutboxItem
-from consult119.tickets.codes import OPEN_STATUSES, Delivery, Status
+from consult119.realtime.models import Event
+from consult119.staff.models import Staff
+from consult119.staff.repository import on_duty_clause
+from consult119.tickets.codes import OPEN_STATUSES, Delivery, Direction, Status
 from consult119.tickets.models import (
     CaseCounter,
     Contact,
@@ -245,7 +250,6 @@ def list_tickets(
 ) -> tuple[list[Ticket], int]:
     """One page of tickets in queue order and the total matching. Open tickets by default
     (a search takes its page through :func:`search_rows`)."""
-    from sqlalchemy import func
 
     conds = queue_conditions(
         statuses=statuses,
@@ -272,7 +276,6 @@ def queue_rows(
     name, the start of the last inbound message, and the unread count (inbound messages after
     the last message a staff member wrote). Correlated subqueries on ``ix_messages_ticket``,
     never a query per row."""
-    from sqlalchemy import func
 
     total = session.scalar(select(func.count()).select_from(Ticket).where(*conds)) or 0
     rows = session.execute(
@@ -284,10 +287,6 @@ def queue_rows(
 def _row_select() -> Any:
     """A queue row: the ticket, the contact's name, the last inbound message's start and the
     unread count (see :func:`queue_rows`)."""
-    from sqlalchemy import func
-
-    from consult119.tickets.codes import Direction
-    from consult119.tickets.models import Contact
 
     inbound = Message.direction == Direction.INBOUND.value
     preview = (
@@ -438,10 +437,6 @@ def queue_conditions(
 def timeline(session: Session, ticket_id: int, *, limit: int, offset: int) -> tuple[list[Any], int]:
     """One page of the case's events, oldest first, each with its actor's id, name and role
     (an outer join to staff: one query for the page, whatever its length), and the total."""
-    from sqlalchemy import func
-
-    from consult119.realtime.models import Event
-    from consult119.staff.models import Staff
 
     total = session.scalar(select(func.count()).where(Event.ticket_id == ticket_id)) or 0
     rows = session.execute(
@@ -484,7 +479,6 @@ def contact_history(session: Session, ticket: Ticket, *, limit: int) -> list[Any
 
 def has_reply(session: Session, ticket_id: int) -> bool:
     """True when staff sent the traveller at least one message (not a note) on the case."""
-    from consult119.tickets.codes import Direction
 
     return (
         session.scalar(
@@ -509,7 +503,6 @@ def claim_ticket(session: Session, ticket: Ticket, staff_id: int, now: datetime)
     """The claim as one conditional update: it succeeds only while nobody holds the ticket (or
     it is already assigned to ``staff_id`` and waiting to be accepted). Of two claims at once,
     the database lets exactly one match; the other sees the new row and updates nothing."""
-    from sqlalchemy import case
 
     own = ticket.assignee_id == staff_id
     holder = (
@@ -556,8 +549,6 @@ def lock_ticket(session: Session, ticket_id: int, *, skip_locked: bool = False) 
 
 def orphaned_ticket_ids(session: Session, now: datetime, limit: int = 100) -> list[int]:
     """Open tickets held by someone no longer on duty (shift over, or account disabled)."""
-    from consult119.staff.models import Staff
-    from consult119.staff.repository import on_duty_clause
 
     return list(
         session.scalars(
@@ -574,7 +565,6 @@ def acceptance_overdue_ids(
     session: Session, now: datetime, timeouts: dict[int, object], limit: int = 100
 ) -> list[int]:
     """Assigned, not yet accepted, and past the acceptance time of their rank."""
-    from sqlalchemy import and_, or_
 
     per_level = [
         and_(Ticket.priority == lvl, Ticket.assigned_at <= now - wait)  # type: ignore[operator]
@@ -600,7 +590,6 @@ def unassigned_due_ids(
 ) -> list[int]:
     """Cases nobody holds that should go to a doctor: triaged ones at once, untriaged ones
     after they have waited since ``untriaged_since``."""
-    from sqlalchemy import or_
 
     return list(
         session.scalars(
@@ -632,7 +621,6 @@ def mark_sla(
 
     Returns the ids this call stamped: a ticket another process stamped first is not returned,
     so each alarm fires once however many processes run the scheduler."""
-    from sqlalchemy import and_, or_
 
     col = getattr(Ticket, column)
     if clock == "first_response":

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from consult119.alerts import service as alerts
 from consult119.alerts.models import AlertKind
@@ -304,7 +305,6 @@ def start(ctx: AppContext, *, policy: AssignmentPolicy | None = None) -> Schedul
     A failing tick is logged and the next one runs as usual: one bad row must not stop the
     clocks of every other case.
     """
-    from starlette.concurrency import run_in_threadpool
 
     policy = policy or ctx.settings
 

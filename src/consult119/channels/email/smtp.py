@@ -15,10 +15,10 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from consult119.channels.email.inbound import receive_email
 from consult119.context import AppContext
 from consult119.db import log_failure
 from consult119.errors import DomainError, PayloadTooLarge
-from consult119.intake.email import receive_email
 
 log = logging.getLogger(__name__)
 #: aiosmtpd's loggers: at INFO it writes every envelope address, at DEBUG every line of mail.
@@ -116,7 +116,7 @@ def start_smtp_listener(ctx: AppContext) -> Controller | None:
         with contextlib.suppress(Exception):
             controller.stop()
         return None
-    ctx.extras["smtp_listener"] = controller
+    ctx.smtp_listener = controller
     log.info("SMTP intake listening on %s:%s", settings.smtp_host, settings.smtp_port)
     return controller
 

@@ -12,7 +12,6 @@ staff know one came. Replies go out through the LINE push API when a channel tok
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
@@ -21,17 +20,16 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from consult119.context import AppContext, ContextDep
+from consult119.channels.edge import read_json
+from consult119.channels.edge.http import ChannelNotConfigured
+from consult119.context import ContextDep
 from consult119.errors import Unauthorized
 from consult119.i18n import lazy_gettext as _l
-from consult119.intake.admission import admit_all, settle
-from consult119.intake.chat import invalid_from
-from consult119.intake.http import ChannelNotConfigured, parse_json_object, read_body
+from consult119.intake.pipeline import Ack, take_all
 from consult119.intake.schemas import Id, Text
-from consult119.intake.service import InboundMessage, IntakeResult
-from consult119.outbound.acks import intake_with_ack
+from consult119.intake.service import InboundMessage
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/intake", tags=["intake"])
@@ -126,15 +124,6 @@ def to_inbound(event: LineEvent) -> InboundMessage | None:
     )
 
 
-async def _take(ctx: AppContext, messages: list[InboundMessage]) -> list[IntakeResult]:
-    """Every message of the webhook queued for the writer at once (so they share a commit)."""
-    ack = ctx.settings.line_channel_token is not None
-    futures = [
-        ctx.db.writer.submit(intake_with_ack(ctx, m, ack=ack), locks=m.locks) for m in messages
-    ]
-    return [await asyncio.wrap_future(f) for f in futures]
-
-
 @router.post("/line", response_model=LineOut)
 async def intake_line(request: Request, ctx: ContextDep) -> LineOut:
     """Take a LINE webhook delivery; answers 200 only after every message in it is committed."""
@@ -144,22 +133,20 @@ async def intake_line(request: Request, ctx: ContextDep) -> LineOut:
             "channel_not_configured",
             _l("LINE is not configured ({setting}).", setting="CONSULT119_LINE_CHANNEL_SECRET"),
         )
-    body = await read_body(
-        request, max_bytes=settings.max_body_bytes * 4, content_types=("application/json",)
+    secret = settings.line_channel_secret.get_secret_value()
+    header = request.headers.get(SIGNATURE)
+    webhook = await read_json(
+        request,
+        LineWebhook,
+        max_bytes=settings.max_body_bytes * 4,
+        verify=lambda body: verify_line_signature(secret, body, header),
     )
-    verify_line_signature(
-        settings.line_channel_secret.get_secret_value(), body, request.headers.get(SIGNATURE)
-    )
-    try:
-        webhook = LineWebhook.model_validate(parse_json_object(body))
-    except ValidationError as exc:
-        raise invalid_from(exc) from exc
     messages = [m for m in (to_inbound(e) for e in webhook.events) if m is not None]
     # Limited per sender and per event: one flooding user must not cost the others in the same
     # delivery their messages. What is over the limit is skipped, yet LINE gets its 200: a
     # refusal would only bring the whole delivery back, again and again.
-    admissions = await admit_all(ctx, messages)
-    taken = [(m, a) for m, a in zip(messages, admissions, strict=True) if a is not None]
+    ack = Ack.QUEUED if settings.line_channel_token is not None else Ack.NONE
+    taken = [t for t in await take_all(ctx, messages, ack=ack) if t is not None]
     skipped = len(messages) - len(taken)
     if skipped:
         log.warning(
@@ -167,7 +154,4 @@ async def intake_line(request: Request, ctx: ContextDep) -> LineOut:
             skipped,
             len(messages),
         )
-    results = await _take(ctx, [m for m, _ in taken])
-    for (_, admission), result in zip(taken, results, strict=True):
-        settle(ctx, admission, result)
-    return LineOut(taken=len(taken), cases=[r.case_number for r in results], skipped=skipped)
+    return LineOut(taken=len(taken), cases=[t.result.case_number for t in taken], skipped=skipped)

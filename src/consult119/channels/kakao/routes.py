@@ -25,9 +25,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from consult119.channels.edge import read_json
+from consult119.channels.edge.http import channel_secret
 from consult119.context import ContextDep
 from consult119.errors import Unauthorized
 from consult119.i18n import LazyText
@@ -36,17 +38,11 @@ from consult119.intake.ack import (
     WaitEstimate,
     acknowledgement,
     opened_by_this_message,
-    wait_for,
 )
-from consult119.intake.admission import admit, settle
-from consult119.intake.chat import invalid_from
-from consult119.intake.http import channel_secret, parse_json_object, read_body
+from consult119.intake.pipeline import Ack, take
 from consult119.intake.schemas import Id, Text, clean_locale, clean_timezone
 from consult119.intake.service import InboundMessage, IntakeResult
-from consult119.outbound import delivery
-from consult119.outbound.acks import intake_then
-from consult119.outbound.delivery import Claimed
-from consult119.tickets import repository as ticket_repo
+from consult119.outbound import service as outbound
 from consult119.tickets.models import Message
 
 router = APIRouter(prefix="/api/v1/intake", tags=["intake"])
@@ -292,36 +288,18 @@ def _pack_replies(messages: list[Message], room: int) -> tuple[list[str], set[in
     return outputs, included
 
 
-def _replies_and_wait(
-    session: Session, result: IntakeResult, now: datetime
-) -> tuple[list[str], WaitEstimate | None]:
-    """In the intake's own unit of work: the staff replies waiting for this traveller, and the
-    expected wait when this message opened the case."""
-    return _take_replies(session, result, now), wait_for(session, result, now=now)
-
-
 def _take_replies(session: Session, result: IntakeResult, now: datetime) -> list[str]:
-    """Staff replies waiting for this traveller, claimed and settled in the intake's own unit
-    of work (one transaction per skill call)."""
-    contact_id: int = result.contact.id  # type: ignore[assignment]
-    claims = delivery.claim_for_contact(
-        session, contact_id=contact_id, source=SOURCE, now=now, lease=LEASE
+    """Staff replies waiting for this traveller, as the outputs this answer has room for; the
+    outbox decides what they are and settles them (:func:`outbound.replies_for_answer`)."""
+    outputs = outbound.replies_for_answer(
+        session,
+        contact_id=result.contact.id,  # type: ignore[arg-type]
+        source=SOURCE,
+        now=now,
+        lease=LEASE,
+        pack=lambda messages: _pack_replies(messages, MAX_OUTPUTS - 1),
     )
-    if not claims:
-        return []
-    ids = [c.message_id for c in claims]
-    by_id = {m.id: m for m in ticket_repo.messages_by_ids(session, ids)}
-    outputs, included = _pack_replies(
-        [by_id[c.message_id] for c in claims if c.message_id in by_id], MAX_OUTPUTS - 1
-    )
-    left: list[Claimed] = []
-    for claim in claims:
-        if claim.message_id in included:
-            delivery.mark_sent(session, claim, now=now, external_ref="skill_response")
-        else:
-            left.append(claim)
-    delivery.release(session, left, now=now)
-    return outputs
+    return outputs or []
 
 
 @router.post("/kakao")
@@ -333,13 +311,7 @@ async def intake_kakao(request: Request, ctx: ContextDep) -> dict[str, Any]:
         given = request.headers.get(settings.kakao_skill_secret_header, "")
         if not hmac.compare_digest(given.encode(), expected.encode()):
             raise Unauthorized("bad_signature", _l("The skill secret header is missing or wrong."))
-    body = await read_body(
-        request, max_bytes=settings.max_body_bytes, content_types=("application/json",)
-    )
-    try:
-        skill = SkillRequest.model_validate(parse_json_object(body))
-    except ValidationError as exc:
-        raise invalid_from(exc) from exc
+    skill = await read_json(request, SkillRequest, max_bytes=settings.max_body_bytes)
     user_request = skill.userRequest
     bot_user_key = user_request.user.id
     locale = _locale(user_request.lang)
@@ -364,11 +336,8 @@ async def intake_kakao(request: Request, ctx: ContextDep) -> dict[str, Any]:
         meta={"plusfriend_user_key": plusfriend} if plusfriend else None,
         answers=answers or None,
     )
-    admission = await admit(ctx, inbound)
-    result, (replies, wait) = await ctx.db.writer.run_async(
-        intake_then(ctx, inbound, _replies_and_wait), locks=inbound.locks
-    )
-    settle(ctx, admission, result)
+    taken = await take(ctx, inbound, ack=Ack.WAIT, then=_take_replies)
+    result, replies, wait = taken.result, taken.then or [], taken.wait
     question, choices = asking(result, answers, locale)
     ack = _ack_text(result, locale, user_request.utterance, wait, prompt=prompt)
     if question:

@@ -1,11 +1,11 @@
-"""E-mail intake: one parser for ``POST /api/v1/intake/email`` and the SMTP listener.
+"""The e-mail parser, shared by ``POST /api/v1/intake/email`` and the SMTP listener.
 
 The parser turns a raw RFC 5322 message into one :class:`InboundMessage`: the sender, the text
 the traveller wrote (the plain part, or the HTML part made plain, with quoted earlier mail cut
 off), Korean charsets decoded (UTF-8, EUC-KR/CP949, ISO-2022-KR), attachments within the size
 limit, and the threading inputs (``In-Reply-To``/``References``, the ``[C119-…]`` subject token).
-Bounces and auto-replies are recognised here and never reach the intake service, so they never
-open a case and are never answered.
+Bounces and auto-replies are recognised here (:mod:`consult119.channels.email.inbound` drops
+them before the intake), so they never open a case and are never answered.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import html
 import logging
 import re
 import string
-import time
 from dataclasses import dataclass, field
 from email import policy
 from email.headerregistry import Address
@@ -24,21 +23,13 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel
-from starlette.concurrency import run_in_threadpool
+from fastapi import APIRouter
 
 from consult119.config import Settings
-from consult119.context import AppContext, ContextDep
-from consult119.errors import DomainError, Invalid, PayloadTooLarge
+from consult119.errors import Invalid, PayloadTooLarge
 from consult119.i18n import lazy_gettext as _l
-from consult119.intake.http import SIGNATURE_HEADER, read_body, verify_signature
-from consult119.intake.service import AttachmentIn, InboundMessage, IntakeResult
+from consult119.intake.service import AttachmentIn
 from consult119.mailaddress import address_of, one_line
-from consult119.metrics import count_intake, intake_outcome
-from consult119.outbound.acks import receive_with_ack
-from consult119.outbound.delivery import mark_bounced
-from consult119.ratelimit import RateLimiter
 from consult119.tickets.codes import CASE_TOKEN_RE
 
 router = APIRouter(prefix="/api/v1/intake", tags=["intake"])
@@ -382,162 +373,3 @@ def strip_quoted(text: str) -> str:
     kept = [line for line in lines[:cut] if not line.lstrip().startswith(">")]
     result = "\n".join(kept).strip()
     return result or text.strip()
-
-
-# -- intake -------------------------------------------------------------------------------------
-@dataclass
-class EmailOutcome:
-    result: IntakeResult | None
-    ignored: str | None = None
-
-
-def to_inbound(parsed: ParsedEmail) -> InboundMessage:
-    meta: dict[str, Any] = {"subject": parsed.subject}
-    if parsed.reply_to is None:
-        meta["ack_withheld"] = "invalid_sender"
-    if parsed.dropped:
-        meta["attachments_dropped"] = parsed.dropped
-    if parsed.truncated:
-        meta["truncated"] = True
-    return InboundMessage(
-        source="smtp",
-        sender_id=parsed.sender,
-        external_id=parsed.message_id,
-        text=parsed.text,
-        sender_name=parsed.sender_name,
-        locale=parsed.locale,
-        # Only a plain address becomes the contact's e-mail, the one replies are sent to.
-        email=parsed.reply_to,
-        meta=meta,
-        thread_refs=parsed.refs,
-        case_number_hint=parsed.case_token,
-        attachments=tuple(parsed.attachments),
-    )
-
-
-def receive_email(ctx: AppContext, raw: bytes, *, envelope_from: str | None = None) -> EmailOutcome:
-    """Parse and take one mail (sync: run it in a worker thread); a new case is acknowledged
-    by mail. Bounces and auto-replies are dropped before the intake."""
-    try:
-        parsed = parse_email(raw, ctx.settings, envelope_from=envelope_from)
-    except DomainError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - parsing is pure: whatever fails, the mail caused it
-        # A permanent refusal (422 / 550), never a 500 or a 451 the sender would retry forever.
-        log.warning("unreadable mail refused (%s)", type(exc).__name__)
-        raise Invalid("broken_mime", _l("The mail cannot be parsed.")) from exc
-    if parsed.auto_reason is not None:
-        if parsed.auto_reason in BOUNCE_REASONS:
-            _record_bounce(ctx, raw)
-        return EmailOutcome(None, ignored=parsed.auto_reason)
-    limits = ack_limits(ctx)
-
-    def gate(_: IntakeResult) -> str | None:
-        if parsed.reply_to is None:
-            return "invalid_sender"
-        return None if limits.take(parsed.reply_to) else "rate_limited"
-
-    started = time.perf_counter()
-    result = receive_with_ack(ctx, to_inbound(parsed), ack=True, gate=gate)
-    # Mail has no per-sender admission: its outcome is counted here, after the commit.
-    count_intake(
-        result.message.source,
-        intake_outcome(result.created, result.duplicate),
-        time.perf_counter() - started,
-    )
-    return EmailOutcome(result)
-
-
-class AckLimits:
-    """Token buckets on acknowledgement mails, per recipient address and per domain.
-
-    Anyone can put any address in From, so without them a loop of forged mail would have
-    the service write to one victim (or one provider) without end. The case is opened either
-    way; only the acknowledgement is withheld. Per process, like :mod:`consult119.ratelimit`.
-    """
-
-    def __init__(self, settings: Settings) -> None:
-        self.address = RateLimiter(
-            burst=settings.ack_address_burst, per_second=settings.ack_address_per_hour / 3600
-        )
-        self.domain = RateLimiter(
-            burst=settings.ack_domain_burst, per_second=settings.ack_domain_per_hour / 3600
-        )
-
-    def take(self, address: str) -> bool:
-        """One acknowledgement to ``address`` allowed (and counted), or False."""
-        # The address first: a flood naming one address spends only that address's tokens,
-        # so it cannot starve everyone else at a large provider.
-        return self.address.take(address) and self.domain.take(address.rpartition("@")[2])
-
-
-def ack_limits(ctx: AppContext) -> AckLimits:
-    """The process's acknowledgement limits (made on first use)."""
-    limits = ctx.extras.get("ack_limits")
-    if limits is None:
-        limits = ctx.extras.setdefault("ack_limits", AckLimits(ctx.settings))
-    return limits
-
-
-#: Machine mail that may report one of our replies as undeliverable.
-BOUNCE_REASONS = {"delivery_report", "mailer_daemon", "null_sender"}
-_OWN_ID_IN_TEXT = re.compile(rb"<c119\.(\d{1,18})\.[0-9a-f]{16}@[^<>\s]{1,200}>")
-
-
-def _record_bounce(ctx: AppContext, raw: bytes) -> None:
-    """Mark our replies a bounce names (by their Message-ID, anywhere in it) as failed."""
-    cited = {
-        int(m.group(1)): m.group(0).decode("ascii", "replace")
-        for m in _OWN_ID_IN_TEXT.finditer(raw[:1_000_000])
-    }
-    if cited:
-        with ctx.db.unit_of_work() as session:
-            mark_bounced(session, dict(list(cited.items())[:20]), now=ctx.now())
-
-
-class EmailIntakeOut(BaseModel):
-    ticket_id: int | None
-    case_number: str | None
-    message_id: int | None
-    created: bool
-    duplicate: bool
-    ignored: str | None = None
-
-
-@router.post(
-    "/email",
-    response_model=EmailIntakeOut,
-    responses={
-        200: {"description": "joined an existing case, or a redelivery"},
-        201: {"description": "a new case was opened"},
-        202: {"description": "a bounce or auto-reply: taken, never a case, never answered"},
-    },
-)
-async def intake_email(request: Request, response: Response, ctx: ContextDep) -> EmailIntakeOut:
-    """Take one raw RFC 5322 message (``Content-Type: message/rfc822``)."""
-    settings = ctx.settings
-    body = await read_body(
-        request, max_bytes=settings.max_mail_bytes, content_types=("message/rfc822",)
-    )
-    secret = settings.intake_secret.get_secret_value() if settings.intake_secret else None
-    verify_signature(secret, body, request.headers.get(SIGNATURE_HEADER))
-    outcome = await run_in_threadpool(receive_email, ctx, body)
-    result = outcome.result
-    if result is None:
-        response.status_code = 202
-        return EmailIntakeOut(
-            ticket_id=None,
-            case_number=None,
-            message_id=None,
-            created=False,
-            duplicate=False,
-            ignored=outcome.ignored,
-        )
-    response.status_code = 201 if result.created else 200
-    return EmailIntakeOut(
-        ticket_id=result.ticket_id,
-        case_number=result.case_number,
-        message_id=result.message.id,
-        created=result.created,
-        duplicate=result.duplicate,
-    )

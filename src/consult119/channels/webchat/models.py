@@ -1,4 +1,4 @@
-"""Tables of the intake: web-chat sessions."""
+"""Tables of the web-chat channel: its sessions."""
 
 from __future__ import annotations
 

@@ -10,21 +10,15 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from consult119.auth.deps import require_roles
+from consult119.channels.edge import read_json, signed
+from consult119.channels.edge.http import ChannelNotConfigured
 from consult119.context import ContextDep
 from consult119.errors import Invalid
 from consult119.i18n import lazy_gettext as _l
-from consult119.intake.admission import admit, settle
-from consult119.intake.chat import invalid_from
-from consult119.intake.http import (
-    SIGNATURE_HEADER,
-    ChannelNotConfigured,
-    parse_json_object,
-    read_body,
-    verify_signature,
-)
+from consult119.intake.pipeline import take
 from consult119.intake.schemas import (
     Id,
     ShortText,
@@ -32,9 +26,9 @@ from consult119.intake.schemas import (
     clean_country,
     clean_locale,
     clean_timezone,
+    normalise_phone,
 )
 from consult119.intake.service import InboundMessage
-from consult119.intake.webchat import normalise_phone
 from consult119.staff.models import Role, Staff
 from consult119.tickets.codes import LocationType
 from consult119.tickets.events import ticket_public
@@ -95,7 +89,8 @@ async def log_phone_call(
         email=email,
         meta={"logged_by": staff.id},
     )
-    result = await ctx.receive_async(inbound)
+    # Staff logging a call are not rate-limited per caller, nor counted as channel intake.
+    result = (await take(ctx, inbound, limited=False, counted=False)).result
     response.status_code = 201 if result.created else 200
     return {
         **ticket_public(result.ticket),
@@ -130,16 +125,12 @@ async def call_event(request: Request, response: Response, ctx: ContextDep) -> d
             "channel_not_configured",
             _l("Telephony events need {setting}.", setting="CONSULT119_INTAKE_SECRET"),
         )
-    body = await read_body(
-        request, max_bytes=settings.max_body_bytes, content_types=("application/json",)
+    event = await read_json(
+        request,
+        CallEventIn,
+        max_bytes=settings.max_body_bytes,
+        verify=signed(request, settings.intake_secret.get_secret_value()),
     )
-    verify_signature(
-        settings.intake_secret.get_secret_value(), body, request.headers.get(SIGNATURE_HEADER)
-    )
-    try:
-        event = CallEventIn.model_validate(parse_json_object(body))
-    except ValidationError as exc:
-        raise invalid_from(exc) from exc
     if event.event not in ("missed", "voicemail"):
         return {"taken": False, "event": event.event}
     country = clean_country(event.country)
@@ -154,9 +145,7 @@ async def call_event(request: Request, response: Response, ctx: ContextDep) -> d
         phone_e164=e164,
         meta={"call_id": event.call_id, "call_event": event.event},
     )
-    admission = await admit(ctx, inbound)
-    result = await ctx.receive_async(inbound)
-    settle(ctx, admission, result)
+    result = (await take(ctx, inbound)).result
     response.status_code = 201 if result.created else 200
     return {
         "taken": True,

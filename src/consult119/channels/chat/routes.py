@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from pydantic import ValidationError
-from sqlalchemy.orm import Session
 
+from consult119.channels.edge import read_json, signed
+from consult119.channels.edge.http import channel_secret
 from consult119.config import Settings
 from consult119.context import ContextDep
 from consult119.errors import Invalid
 from consult119.i18n import lazy_gettext as _l
-from consult119.intake.ack import WaitEstimate, acknowledgement, wait_for
-from consult119.intake.admission import admit, settle
-from consult119.intake.http import (
-    SIGNATURE_HEADER,
-    channel_secret,
-    parse_json_object,
-    read_body,
-    verify_signature,
-)
+from consult119.intake.ack import acknowledgement
+from consult119.intake.pipeline import Ack, take
 from consult119.intake.schemas import (
     ChatIntakeIn,
     ChatIntakeOut,
@@ -27,7 +20,7 @@ from consult119.intake.schemas import (
     clean_locale,
     clean_timezone,
 )
-from consult119.intake.service import InboundMessage, IntakeResult
+from consult119.intake.service import InboundMessage
 
 router = APIRouter(prefix="/api/v1/intake", tags=["intake"])
 
@@ -49,14 +42,6 @@ def _adapter_open_anyway(settings: Settings, source: str, *, gateway_signed: boo
     )
 
 
-def invalid_from(exc: ValidationError) -> Invalid:
-    """The 422 for a payload pydantic refused; raise it ``from exc`` so every field's error is
-    rendered in the reader's language (``errors.DomainError.detail``)."""
-    err = exc.errors()[0]
-    field = ".".join(str(p) for p in err.get("loc", ()))
-    return Invalid("invalid_field", _l("{field}: invalid value.", field=field or "-"), field=field)
-
-
 @router.post(
     "/chat",
     response_model=ChatIntakeOut,
@@ -69,14 +54,9 @@ async def intake_chat(request: Request, response: Response, ctx: ContextDep) -> 
     """Take one messenger message. Answers only after it is committed; redelivery is harmless."""
     settings = ctx.settings
     secret = channel_secret(settings, "intake_secret")
-    body = await read_body(
-        request, max_bytes=settings.max_body_bytes, content_types=("application/json",)
+    payload = await read_json(
+        request, ChatIntakeIn, max_bytes=settings.max_body_bytes, verify=signed(request, secret)
     )
-    verify_signature(secret, body, request.headers.get(SIGNATURE_HEADER))
-    try:
-        payload = ChatIntakeIn.model_validate(parse_json_object(body))
-    except ValidationError as exc:
-        raise invalid_from(exc) from exc
     if payload.source in OWN_ADAPTER_SOURCES and not _adapter_open_anyway(
         settings, payload.source, gateway_signed=secret is not None
     ):
@@ -99,17 +79,10 @@ async def intake_chat(request: Request, response: Response, ctx: ContextDep) -> 
         country=clean_country(payload.country),
         timezone=clean_timezone(payload.timezone),
     )
-    admission = await admit(ctx, inbound)
-
-    def take(session: Session) -> tuple[IntakeResult, WaitEstimate | None]:
-        # The wait is read in the intake's own transaction: no second trip to the database.
-        now = ctx.now()
-        result = ctx.intake.receive(session, inbound, now=now)
-        return result, wait_for(session, result, now=now)
-
-    result, wait = await ctx.db.writer.run_async(take, locks=inbound.locks)
-    settle(ctx, admission, result)
-    reply = acknowledgement(result, inbound.locale, wait=wait)
+    # The wait is read in the intake's own transaction: no second trip to the database.
+    taken = await take(ctx, inbound, ack=Ack.WAIT)
+    result = taken.result
+    reply = acknowledgement(result, inbound.locale, wait=taken.wait)
     response.status_code = 201 if result.created else 200
     return ChatIntakeOut(
         ticket_id=result.ticket_id,
