@@ -133,7 +133,7 @@ def acknowledge(session: Session, alert_id: int, *, by: int, now: datetime) -> A
 
 def resolve_for_ticket(
     session: Session,
-    ticket_id: int,
+    ticket_id: int | None,
     kinds: tuple[AlertKind, ...] | None,
     *,
     now: datetime,
@@ -142,6 +142,8 @@ def resolve_for_ticket(
 ) -> list[Alert]:
     """Resolve the case's open alerts of ``kinds`` (all with None): ``reason`` names the
     action that answered them (``reply``, ``claim``, ``resolved``…)."""
+    if ticket_id is None:
+        return []
     done = repo.resolve(
         session,
         ticket_id=ticket_id,

@@ -110,7 +110,7 @@ def merge_tickets(
         moved_message_ids=moved_ids,
     )
     # The merged-away case waits for nobody now; what still waits is on the target.
-    alerts.resolve_for_ticket(session, source.id, None, now=now, by=actor_id, reason="merged")  # type: ignore[arg-type]
+    alerts.resolve_for_ticket(session, source.id, None, now=now, by=actor_id, reason="merged")
     return target, len(moved_ids)
 
 

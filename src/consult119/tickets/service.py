@@ -120,7 +120,7 @@ def _set_assignee(
             alerts.ANSWERED_BY_CLAIM,
             now=now,
             by=by,
-            reason=reason,  # type: ignore[arg-type]
+            reason=reason,
         )
     ticket_event(
         session,
@@ -329,7 +329,7 @@ def claim(session: Session, ticket_id: int, *, staff: Staff, now: datetime) -> T
         alerts.ANSWERED_BY_CLAIM,
         now=now,
         by=staff.id,
-        reason=CLAIM,  # type: ignore[arg-type]
+        reason=CLAIM,
     )
     return ticket
 
@@ -498,7 +498,7 @@ def add_message(
             answered,
             now=now,
             by=staff.id,
-            reason="reply",  # type: ignore[arg-type]
+            reason="reply",
         )
     return message
 
@@ -612,7 +612,7 @@ def change_status(
             None,
             now=now,
             by=by.id,
-            reason=target.value,  # type: ignore[arg-type]
+            reason=target.value,
         )
     return ticket
 
