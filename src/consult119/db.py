@@ -18,7 +18,7 @@ import hashlib
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -329,3 +329,39 @@ def literal_in(column: Any, values: Iterable[str]) -> Any:
 def ping(session: Session) -> None:
     """One ``SELECT 1``: raises when the database does not answer (the health check)."""
     session.execute(text("SELECT 1"))
+
+
+def empty_tables(
+    db: Database, tables: Sequence[str], *, zero: Sequence[tuple[str, str]] = ()
+) -> None:
+    """Delete every row of ``tables`` (children before parents) and set each ``(table, column)``
+    of ``zero`` to 0, in one transaction: the schema and its version stay.
+
+    SQLite checks each deleted row's foreign keys, and a self-reference without an index
+    (``tickets.merged_into_id``) makes emptying a large table quadratic; every row goes, so the
+    checks are off for this one transaction (the pragma only works outside one). PostgreSQL
+    truncates and restarts the id sequences."""
+    resets = [f'UPDATE "{t}" SET "{c}" = 0' for t, c in zero]  # noqa: S608 - schema names
+    if not db.is_sqlite:
+        with db.unit_of_work() as session:
+            conn = session.connection()
+            conn.exec_driver_sql(
+                "TRUNCATE " + ", ".join(f'"{n}"' for n in tables) + " RESTART IDENTITY CASCADE"
+            )
+            for statement in resets:
+                conn.exec_driver_sql(statement)
+        return
+    raw = db.engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        cur.execute("PRAGMA foreign_keys=OFF")
+        cur.execute("BEGIN IMMEDIATE")
+        for name in tables:
+            cur.execute(f'DELETE FROM "{name}"')  # noqa: S608 - the schema's own table names
+        for statement in resets:
+            cur.execute(statement)
+        cur.execute("COMMIT")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+    finally:
+        raw.close()

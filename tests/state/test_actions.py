@@ -1,21 +1,17 @@
 """For every action that changes state, one test in Zulip's style (STYLE.md): a console's
 snapshot before, plus the events the action emitted applied by the reference client
 (tests/console/client_state.py), equals a snapshot taken after — for the acting doctor, a
-colleague, an EMT and a manager. Actions go through the HTTP API of a live server."""
+colleague, an EMT and a manager. Actions go through the HTTP API of a live server, one for
+the whole module (each test has its own staff and cases; tests/state/conftest.py)."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
-
-from sqlalchemy import select
 
 from consult119.db import utcnow
 from consult119.staff import service as staff_service
-from consult119.staff.models import Shift, Staff
-from consult119.triage import scheduler
+from consult119.staff.models import Staff
 from tests.console.helpers import chat, open_console
-from tests.factories import make_staff
 from tests.state.helpers import api, assert_follows, new_case
 
 
@@ -244,7 +240,7 @@ def test_chat_intake_reopens_a_resolved_case(room):
     run(scenario())
 
 
-def test_disabling_a_colleague(room, db):
+def test_disabling_a_colleague(room):
     async def scenario():
         async def disable():
             await api(room, "admin", "POST", f"/api/v1/staff/{room.colleague.id}/disable")
@@ -255,11 +251,11 @@ def test_disabling_a_colleague(room, db):
     run(scenario())
 
 
-def test_changing_a_colleagues_role(room, db):
+def test_changing_a_colleagues_role(room):
     async def scenario():
         async def promote():
             def change() -> None:
-                with db.unit_of_work() as s:
+                with room.db.unit_of_work() as s:
                     staff = s.get(Staff, room.emt.id)
                     assert staff_service.change_role(s, staff, "admin", now=utcnow())
 
@@ -267,38 +263,5 @@ def test_changing_a_colleagues_role(room, db):
 
         watchers = ("doctor", "colleague", "manager")
         assert await assert_follows(room, promote, watchers) == ["staff.role_changed"]
-
-    run(scenario())
-
-
-def test_a_shift_beginning_now_and_a_shift_ending(room, db):
-    async def scenario():
-        newcomer = make_staff(db, "doctor")
-
-        async def begin():
-            now = utcnow()
-            body = {
-                "staff_id": newcomer.id,
-                "start": (now - timedelta(minutes=1)).isoformat(),
-                "end": (now + timedelta(hours=8)).isoformat(),
-            }
-            await api(room, "admin", "POST", "/api/v1/roster", body)
-
-        assert await assert_follows(room, begin) == ["duty.started"]
-
-        async def end():
-            def shift_over() -> None:
-                now = utcnow()
-                with db.unit_of_work() as s:
-                    shift = s.scalars(
-                        select(Shift).where(Shift.staff_id == room.colleague.id)
-                    ).one()
-                    shift.ends_at = now - timedelta(seconds=1)
-                scheduler.tick(db, now=now)
-
-            await asyncio.to_thread(shift_over)
-
-        watchers = ("doctor", "colleague", "emt", "manager")
-        assert await assert_follows(room, end, watchers) == ["duty.ended"]
 
     run(scenario())

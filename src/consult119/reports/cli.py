@@ -158,7 +158,7 @@ def _emit(
         sys.stdout.write(text)
 
 
-def _run(fn: Callable[[Any], T]) -> T:
+def _in_read_session(fn: Callable[[Any], T]) -> T:
     """Run a report in a read session of the configured database."""
     db = Database(get_settings())
     try:
@@ -208,7 +208,7 @@ def _period_report(
 
     def go() -> None:
         period = _period(*span)
-        report = _run(lambda session: compute(session, period))
+        report = _in_read_session(lambda session: compute(session, period))
         _emit(fmt, report, table, title(), output)
 
     _guarded(go)
@@ -273,7 +273,7 @@ def channel_share(
 
         def go() -> None:
             period = _period(year, start, end)
-            report, sentences = _run(
+            report, sentences = _in_read_session(
                 lambda s: (
                     svc.channel_share(s, period, by=by, compare=compare),
                     svc.share_headline(s, period, compare=compare, locale=locale),
@@ -318,7 +318,7 @@ def annual(
 
         def go() -> None:
             period = _period(year, start, end)
-            report = _run(lambda s: svc.annual(s, period, locale=locale))
+            report = _in_read_session(lambda s: svc.annual(s, period, locale=locale))
             about = exports.About(period, period.previous_year(), utcnow(), locale)
             if fmt == "json":
                 text = json.dumps(report.model_dump(mode="json"), ensure_ascii=False, indent=2)
@@ -353,7 +353,7 @@ def monthly(
     zone = get_settings().report_zone
 
     def go() -> None:
-        report = _run(lambda s: svc.monthly(s, year, zone, by=by))
+        report = _in_read_session(lambda s: svc.monthly(s, year, zone, by=by))
         _emit(
             fmt,
             report,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, exists, func, select, update
+from sqlalchemy import case, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from consult119.staff.models import Presence, Role, Shift, Staff
@@ -243,3 +243,17 @@ def stamp_started_shifts(session: Session, now: datetime) -> list[Any]:
             .returning(Shift.staff_id, Shift.ends_at)
         ).all()
     )
+
+
+def count_staff(session: Session, *, outside_domain: str | None = None) -> int:
+    """How many accounts there are (disabled ones too); with ``outside_domain``, only those
+    whose e-mail address is not at that domain."""
+    stmt = select(func.count()).select_from(Staff)
+    if outside_domain is not None:
+        stmt = stmt.where(~Staff.email.like(f"%@{outside_domain}"))
+    return session.scalar(stmt) or 0
+
+
+def insert_shifts(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert many shifts in one ``executemany`` (a roster written at once; no duty events)."""
+    session.execute(insert(Shift.__table__), rows)  # type: ignore[attr-defined]

@@ -819,7 +819,12 @@ def ticket_exists(session: Session, ticket_id: int) -> bool:
     return session.get(Ticket, ticket_id) is not None
 
 
-# --- bulk writes (the importer; one executemany per call) -------------------------------------
+def any_ticket(session: Session) -> bool:
+    """Whether the database holds any case at all."""
+    return session.scalar(select(Ticket.id).limit(1)) is not None
+
+
+# --- bulk writes (the importer's and the demo's history; one executemany per call) -----------
 
 
 def external_ids_present(session: Session, source: str, external_ids: list[str]) -> list[str]:
@@ -835,7 +840,17 @@ def external_ids_present(session: Session, source: str, external_ids: list[str])
 
 def insert_returning_ids(session: Session, model: type, rows: list[dict[str, Any]]) -> list[int]:
     """Insert ``rows`` into ``model``'s table in one statement; their ids, in row order."""
+    if not rows:  # an empty executemany would insert one row of defaults
+        return []
     table = model.__table__  # type: ignore[attr-defined]
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite answers a many-row INSERT … RETURNING one statement per row. A unit of work
+        # holds SQLite's write lock from its first statement, so the ids SQLite would give
+        # (the next after the highest) are given here, and the rows go in one executemany.
+        first = (session.scalar(select(func.max(table.c.id))) or 0) + 1
+        rows = [{**row, "id": first + offset} for offset, row in enumerate(rows)]
+        session.execute(insert(table), rows)
+        return [row["id"] for row in rows]
     return list(
         session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
         .scalars()

@@ -213,7 +213,7 @@ def detail(
     """One case with its conversation and patient details. Every read is audited."""
     now = ctx.now()
     with ctx.db.unit_of_work() as session:
-        ticket = service.get_open_or_any(session, ticket_id, lock=False)
+        ticket = service.ticket_or_not_found(session, ticket_id, lock=False)
         out = _detail(session, ticket)
         audit.record(
             session,
@@ -253,7 +253,7 @@ def timeline(
     text and patient details)."""
     now = ctx.now()
     with ctx.db.unit_of_work() as session:
-        ticket = service.get_open_or_any(session, ticket_id, lock=False)
+        ticket = service.ticket_or_not_found(session, ticket_id, lock=False)
         rows, total = repo.timeline(session, ticket_id, limit=limit, offset=offset)
         items = [
             TimelineItem(

@@ -63,7 +63,9 @@ CLAIM, ASSIGN, AUTO, TRANSFER, RELEASE, HANDOVER, TIMEOUT = (
 # ---- reading ------------------------------------------------------------------------------
 
 
-def get_open_or_any(session: Session, ticket_id: int, *, lock: bool = True) -> Ticket:
+def ticket_or_not_found(session: Session, ticket_id: int, *, lock: bool = True) -> Ticket:
+    """The case with ``ticket_id`` whatever its status, locked until commit unless ``lock`` is
+    false; 404 ``ticket_not_found`` when there is none."""
     ticket = repo.lock_ticket(session, ticket_id) if lock else repo.get_ticket(session, ticket_id)
     if ticket is None:
         raise NotFound("ticket_not_found", _l("No case with id {ticket_id}.", ticket_id=ticket_id))
@@ -259,7 +261,7 @@ def triage(
             field="disposition",
         )
     require_on_duty_if_doctor(session, staff, now)
-    ticket = get_open_or_any(session, ticket_id)
+    ticket = ticket_or_not_found(session, ticket_id)
     _require_open(ticket)
     _require_may_triage(session, ticket, staff, now)
     previous = ticket.acuity
@@ -294,7 +296,7 @@ def claim(session: Session, ticket_id: int, *, staff: Staff, now: datetime) -> T
     """A doctor takes the case. Exactly one of two simultaneous claims wins; the other gets
     409 ``ticket_taken``. Claiming a case one already holds is a no-op (idempotent)."""
     assert staff.id is not None
-    ticket = get_open_or_any(session, ticket_id, lock=False)
+    ticket = ticket_or_not_found(session, ticket_id, lock=False)
     _require_open(ticket)
     if ticket.assignee_id == staff.id and ticket.assignment_accepted:
         return ticket
@@ -346,7 +348,7 @@ def _taken(ticket: Ticket, why: LazyText | None = None) -> Conflict:
 def assign(session: Session, ticket_id: int, *, staff_id: int, by: Staff, now: datetime) -> Ticket:
     """Give the case to an on-duty doctor (409 ``doctor_off_duty`` otherwise). The doctor
     accepts by claiming or answering; if they do not in time, it moves on."""
-    ticket = get_open_or_any(session, ticket_id)
+    ticket = ticket_or_not_found(session, ticket_id)
     _require_open(ticket)
     doctor = _on_duty_doctor(session, staff_id, now)
     if ticket.assignee_id == doctor.id:
@@ -361,7 +363,7 @@ def transfer(
 ) -> Ticket:
     """Hand a held case to another on-duty doctor. A doctor may transfer only their own."""
     require_on_duty_if_doctor(session, by, now)
-    ticket = get_open_or_any(session, ticket_id)
+    ticket = ticket_or_not_found(session, ticket_id)
     _require_open(ticket)
     if ticket.assignee_id is None:
         raise Conflict("not_assigned", _l("Nobody holds this case; assign it instead."))
@@ -376,7 +378,7 @@ def transfer(
 def release(session: Session, ticket_id: int, *, by: Staff, now: datetime) -> Ticket:
     """Put a held case back in the queue. A doctor may release only their own."""
     require_on_duty_if_doctor(session, by, now)
-    ticket = get_open_or_any(session, ticket_id)
+    ticket = ticket_or_not_found(session, ticket_id)
     _require_open(ticket)
     if ticket.assignee_id is None:
         return ticket
@@ -465,11 +467,11 @@ def add_message(
     holds it), and the first one stops the SLA clock."""
     text = clean_text(text, max_chars=max_chars)
     require_on_duty_if_doctor(session, staff, now)
-    ticket = get_open_or_any(session, ticket_id)
+    ticket = ticket_or_not_found(session, ticket_id)
     if ticket.status in (Status.CLOSED, Status.MERGED):
         _require_open(ticket)
     if not internal and staff.role == Role.DOCTOR:
-        _doctor_replies(session, ticket, staff, now)
+        _claim_and_start_on_reply(session, ticket, staff, now)
     message = Message(
         ticket_id=ticket.id,  # type: ignore[arg-type]
         direction=(Direction.INTERNAL if internal else Direction.OUTBOUND).value,
@@ -503,7 +505,12 @@ def add_message(
     return message
 
 
-def _doctor_replies(session: Session, ticket: Ticket, doctor: Staff, now: datetime) -> None:
+def _claim_and_start_on_reply(
+    session: Session, ticket: Ticket, doctor: Staff, now: datetime
+) -> None:
+    """A doctor's reply claims an unheld case (or accepts an assigned one), starts it and stops
+    its SLA clock; 409 when another doctor holds it, or when it is unheld and the doctor is off
+    duty."""
     assert doctor.id is not None
     if ticket.status in OPEN_STATUSES:
         if ticket.assignee_id is None:
@@ -547,7 +554,7 @@ def change_status(
             "unknown_reason", _l("Unknown reason: {reason}.", reason=reason), field="reason"
         )
     require_on_duty_if_doctor(session, by, now)
-    ticket = get_open_or_any(session, ticket_id)
+    ticket = ticket_or_not_found(session, ticket_id)
     current = Status(ticket.status)
     if current == to:
         return ticket
@@ -777,7 +784,7 @@ def update_record(
         raise Invalid("invalid_field", _l("A field is invalid."), field=sorted(unknown)[0])
     stored = {name: _stored(name, value) for name, value in values.items()}
     require_on_duty_if_doctor(session, staff, now)
-    ticket = get_open_or_any(session, ticket_id, lock=False)
+    ticket = ticket_or_not_found(session, ticket_id, lock=False)
     if ticket.status in (Status.CLOSED, Status.MERGED):
         _require_open(ticket)
     _require_may_edit(ticket, staff)

@@ -148,7 +148,7 @@ async def revoke_webchat(
     def work() -> tuple[list[str], int]:
         now = ctx.now()
         with ctx.db.unit_of_work() as session:
-            ticket = tickets_service.get_open_or_any(session, ticket_id, lock=False)
+            ticket = tickets_service.ticket_or_not_found(session, ticket_id, lock=False)
             sids, revoked = revoke_contact_sessions(
                 session, ticket.contact_id, now=now, by=staff.id
             )
