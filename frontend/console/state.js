@@ -125,7 +125,8 @@ export function compareQueue(a, b) {
 }
 
 function flaggedFirst(ticket) {
-  return Array.isArray(ticket.red_flags) && ticket.red_flags.length > 0 ? 0 : 1;
+  // Managers' tickets say only whether a case is red-flagged, not which flags.
+  return (Array.isArray(ticket.red_flags) && ticket.red_flags.length > 0) || ticket.red_flagged ? 0 : 1;
 }
 
 function compareDue(a, b) {

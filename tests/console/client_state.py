@@ -19,7 +19,7 @@ def queue_key(ticket: dict[str, Any]) -> tuple:
     due = ticket.get("sla_due_at")
     return (
         ticket["priority"],
-        0 if ticket.get("red_flags") else 1,
+        0 if ticket.get("red_flags") or ticket.get("red_flagged") else 1,
         due is None,
         datetime.fromisoformat(due) if due else _NEVER,
         0 if ticket.get("acuity") is None else 1,
