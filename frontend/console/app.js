@@ -38,7 +38,9 @@ import {
   hasRedFlags,
   inView,
   onDuty,
+  openAlerts,
   queue,
+  unacknowledged,
   viewCounts,
 } from "./state.js";
 import { describeItem } from "./timeline.js";
@@ -53,7 +55,12 @@ let selectedId = null; // highlighted in the queue
 let openId = null; // shown in the case view
 let detail = null; // GET /tickets/{id} of the open case
 const alarm = new Alarm();
-const alerts = [];
+//: How often the sound repeats while an open alert waits for someone to acknowledge it.
+const ALERT_REPEAT_MS = 3000;
+let alertRepeat = null;
+// Observable by tests and by an operator's browser console: sounds played, notifications shown.
+globalThis.__alertSoundPlays = 0;
+globalThis.__alertNotifications = 0;
 let view = "all_open"; // the queue tab shown
 let displayed = []; // the queue rows on screen, in order (for j/k)
 const rows = new Map(); // id → QueueRow extras (name, age/sex, preview, unread) from GET /tickets
@@ -215,6 +222,8 @@ function onEvent(event) {
     renderMe();
   }
   if (alert) raise(alert);
+  if (event.name === "alert.raised" || event.name === "alert.escalated") notify(event);
+  if (String(event.name).startsWith("alert.")) renderAlerts();
   if (event.data?.ticket || event.data?.message) scheduleRows();
   if (search.results && event.data?.ticket) {
     // A found case changed: show its new state in the results without searching again.
@@ -273,8 +282,6 @@ function raise(alert) {
     level: level ? t(`ktas.${level}`) : "",
     flags: flagLabels(ticket.red_flags),
   });
-  alerts.unshift({ ...alert, text, at: new Date() });
-  alerts.length = Math.min(alerts.length, 20);
   const banner = $("#alert-banner");
   replace(
     banner,
@@ -285,6 +292,59 @@ function raise(alert) {
   banner.dataset.kind = alert.kind;
   banner.hidden = false;
   alarm.beep(alert.kind === "urgent" || alert.kind === "red_flag" ? 3 : 2);
+}
+
+/** An alert's sentence in the reader's language. */
+function alertText(alert) {
+  const ticket = state.tickets[alert.ticket_id] || {};
+  const label = t(`alerts.${alert.kind}`);
+  const name = label === `alerts.${alert.kind}` ? alert.kind : label;
+  const number = alert.data?.case_number || ticket.case_number || "";
+  return number ? `${name}: ${number}` : name;
+}
+
+/** A browser notification for a raised or escalated alert while this tab is not looked at. */
+function notify(event) {
+  const alert = event.data.alert;
+  if (!document.hidden || !alert || alert.state !== "open" || alert.acknowledged_at) return;
+  if (typeof Notification === "undefined" || Notification.permission !== "granted") return;
+  try {
+    const title = event.name === "alert.escalated" ? t("alerts.escalated") : t("console.alerts");
+    new Notification(title, { body: alertText(alert), tag: `alert-${alert.id}`, requireInteraction: true });
+    globalThis.__alertNotifications += 1;
+  } catch (err) {
+    console.warn("notification failed", err);
+  }
+}
+
+/** Repeat the sound while an open alert is unacknowledged; stop when none is. */
+function keepRinging() {
+  const waiting = unacknowledged(state).length > 0;
+  if (waiting && alertRepeat === null) {
+    ringOnce();
+    alertRepeat = setInterval(ringOnce, ALERT_REPEAT_MS);
+  } else if (!waiting && alertRepeat !== null) {
+    clearInterval(alertRepeat);
+    alertRepeat = null;
+  }
+}
+
+function ringOnce() {
+  if (unacknowledged(state).length === 0) return keepRinging();
+  globalThis.__alertSoundPlays += 1;
+  alarm.beep(2);
+}
+
+async function acknowledge(alert, button) {
+  button.disabled = true;
+  try {
+    const acked = await api.post(`/api/v1/alerts/${alert.id}/ack`);
+    // The event follows; apply the answer now so the sound stops at once.
+    if (acked && state.alerts[acked.id]) state = { ...state, alerts: { ...state.alerts, [acked.id]: acked } };
+  } catch (err) {
+    console.warn("acknowledge failed", err);
+    button.disabled = false;
+  }
   renderAlerts();
 }
 
@@ -541,16 +601,29 @@ function renderStaff() {
 function renderAlerts() {
   replace(
     $("#alerts"),
-    alerts.map((alert) =>
-      h(
+    openAlerts(state).map((alert) => {
+      const at = new Date(alert.raised_at);
+      const ack = alert.acknowledged_at
+        ? h("span", { class: "muted alert-acked" }, t("alerts.acknowledged"))
+        : h("button", { type: "button", class: "alert-ack", onclick: (e) => acknowledge(alert, e.currentTarget) }, t("alerts.ack"));
+      return h(
         "li",
-        { class: `alert-item alert-${alert.kind}` },
-        h("time", { class: "muted", datetime: alert.at.toISOString() }, zonedTime(alert.at, "Asia/Seoul", { date: false })),
+        {
+          class: `alert-item alert-${alert.kind}${alert.acknowledged_at ? " acknowledged" : ""}${alert.escalated_at ? " escalated" : ""}`,
+          "data-alert-id": String(alert.id),
+          "data-kind": alert.kind,
+        },
+        h("time", { class: "muted", datetime: at.toISOString() }, zonedTime(at, "Asia/Seoul", { date: false })),
         " ",
-        h("a", { href: "#", onclick: (e) => { e.preventDefault(); openCase(alert.ticketId); } }, alert.text),
-      ),
-    ),
+        alert.ticket_id
+          ? h("a", { href: "#", onclick: (e) => { e.preventDefault(); openCase(alert.ticket_id); } }, alertText(alert))
+          : h("span", {}, alertText(alert)),
+        " ",
+        ack,
+      );
+    }),
   );
+  keepRinging();
 }
 
 function setPresence(presence) {

@@ -5,7 +5,7 @@ import { OPEN_STATUSES } from "../shared/domain.js";
 
 /** An empty state: nothing known yet. */
 export function emptyState() {
-  return { lastEventId: null, tickets: {}, staff: {}, sla: {}, me: null };
+  return { lastEventId: null, tickets: {}, staff: {}, sla: {}, me: null, alerts: {} };
 }
 
 /**
@@ -21,6 +21,7 @@ export function applySnapshot(snapshot, previous = emptyState()) {
   for (const member of asItems(snapshot.staff ?? snapshot.on_duty)) {
     state.staff[member.id] = member;
   }
+  for (const alert of asItems(snapshot.alerts)) state.alerts[alert.id] = alert;
   if (snapshot.me) state.me = snapshot.me;
   state.lastEventId = numberOr(snapshot.last_event_id, null);
   return state;
@@ -36,9 +37,15 @@ export function applyEvent(state, event) {
     tickets: { ...state.tickets },
     staff: { ...state.staff },
     sla: { ...state.sla },
+    alerts: { ...(state.alerts || {}) },
   };
   if (event.id !== undefined) next.lastEventId = event.id;
   const data = event.data || {};
+  if (data.alert && String(event.name).startsWith("alert.")) {
+    // The alert after the change: open ones stay listed until answered, acknowledged or not.
+    if (data.alert.state === "open") next.alerts[data.alert.id] = data.alert;
+    else delete next.alerts[data.alert.id];
+  }
   const ticket = data.ticket;
   if (ticket && ticket.id !== undefined) {
     const known = next.tickets[ticket.id];
@@ -94,20 +101,54 @@ export function rank(ticket) {
 }
 
 /**
- * SPEC's queue order over the open tickets: untriaged and KTAS 1–2 first, then by level,
- * then the longest waiting first. Within a rank, untriaged cases come before triaged ones
- * (nobody has looked at them yet).
+ * The queue order over the open tickets, the server's (tickets/repository.py `queue_order`):
+ * by rank (a suspected KTAS 1 is always first), then red-flagged before not, then the
+ * earliest SLA deadline (none last), then untriaged before triaged (nobody has looked at them
+ * yet), then the longest waiting.
  */
 export function queue(state) {
   return Object.values(state.tickets)
     .filter((t) => OPEN_STATUSES.includes(t.status))
-    .sort(
-      (a, b) =>
-        rank(a) - rank(b) ||
-        untriagedFirst(a) - untriagedFirst(b) ||
-        Date.parse(a.created_at) - Date.parse(b.created_at) ||
-        a.id - b.id,
-    );
+    .sort(compareQueue);
+}
+
+/** The queue's comparison of two tickets (see `queue`). */
+export function compareQueue(a, b) {
+  return (
+    rank(a) - rank(b) ||
+    flaggedFirst(a) - flaggedFirst(b) ||
+    compareDue(a, b) ||
+    untriagedFirst(a) - untriagedFirst(b) ||
+    Date.parse(a.created_at) - Date.parse(b.created_at) ||
+    a.id - b.id
+  );
+}
+
+function flaggedFirst(ticket) {
+  // Managers' tickets say only whether a case is red-flagged, not which flags.
+  return (Array.isArray(ticket.red_flags) && ticket.red_flags.length > 0) || ticket.red_flagged ? 0 : 1;
+}
+
+function compareDue(a, b) {
+  const da = a.sla_due_at ? Date.parse(a.sla_due_at) : null;
+  const db = b.sla_due_at ? Date.parse(b.sla_due_at) : null;
+  if (da === db) return 0;
+  if (da === null) return 1;
+  if (db === null) return -1;
+  return da - db;
+}
+
+/** The open alerts, as `GET /api/v1/alerts` orders them: by level (none last), then oldest. */
+export function openAlerts(state) {
+  const level = (a) => (typeof a.level === "number" ? a.level : 99);
+  return Object.values(state.alerts || {}).sort(
+    (a, b) => level(a) - level(b) || Date.parse(a.raised_at) - Date.parse(b.raised_at) || a.id - b.id,
+  );
+}
+
+/** The open alerts nobody has acknowledged yet: the sound repeats while there is one. */
+export function unacknowledged(state) {
+  return openAlerts(state).filter((a) => !a.acknowledged_at);
 }
 
 /** The console's tabs, as `GET /api/v1/tickets?view=` names them. */

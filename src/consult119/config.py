@@ -211,6 +211,15 @@ class Settings(ConsoleSettings, AssignmentPolicy, PageSettings, ChannelSettings)
     max_body_bytes: int = Field(default=64 * 1024, description="Largest JSON body accepted")
     max_text_chars: int = Field(default=5000, description="Longest message text accepted")
     reopen_window_hours: int = Field(default=72, description="A message this soon reopens a case")
+    escalate_after_seconds: int = Field(
+        default=120,
+        ge=1,
+        description="An urgent alert nobody acknowledged this long escalates (alert.escalated)",
+    )
+    sla_target_seconds: dict[int, int] = Field(
+        default={1: 0, 2: 600, 3: 1800, 4: 3600, 5: 7200},
+        description="Per KTAS level: target time to a response, first and next (JSON)",
+    )
     sqlite_synchronous: str = Field(
         default="FULL", description="SQLite synchronous pragma (FULL survives power loss)"
     )
@@ -333,6 +342,13 @@ class Settings(ConsoleSettings, AssignmentPolicy, PageSettings, ChannelSettings)
                     ipaddress.ip_network(item, strict=False)
                 except ValueError as exc:
                     raise ValueError(f"not an address or CIDR block: {item!r}") from exc
+        return value
+
+    @field_validator("sla_target_seconds")
+    @classmethod
+    def _every_level(cls, value: dict[int, int]) -> dict[int, int]:
+        if set(value) != {1, 2, 3, 4, 5} or any(v < 0 for v in value.values()):
+            raise ValueError("give a target of 0 seconds or more for each KTAS level 1-5")
         return value
 
     @field_validator("report_timezone")

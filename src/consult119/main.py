@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 
 from consult119 import __version__
+from consult119.alerts.routes import router as alerts_router
 from consult119.apidocs import install_api_docs
 from consult119.attachments.downloads import start_downloads
 from consult119.attachments.routes import router as attachments_router
@@ -46,7 +47,7 @@ from consult119.schemas import HealthOut, ReadinessOut
 from consult119.staff.routes import router as staff_router
 from consult119.tickets.merge import router as merge_router
 from consult119.tickets.routes import router as tickets_router
-from consult119.triage import scheduler
+from consult119.triage import ktas, scheduler
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ OWN_BODY_LIMIT_PATHS = (
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
     """Build the app. The schema must already be current (``serve`` upgrades it first)."""
     settings = settings or get_settings()
+    ktas.configure_targets(settings.sla_target_seconds)
     db = Database(settings)
     ctx = AppContext(
         settings=settings, db=db, signing_key=signing_key(settings), clock=clock or utcnow
@@ -132,6 +134,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(webchat_router)
     app.include_router(merge_router)
     app.include_router(replies_router)
+    app.include_router(alerts_router)
     app.include_router(reports_router)
     app.include_router(metrics_router)
     install_api_docs(app)

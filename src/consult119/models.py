@@ -2,6 +2,7 @@
 
 from sqlmodel import SQLModel
 
+from consult119.alerts.models import Alert
 from consult119.attachments.models import Attachment
 from consult119.audit.models import AuditEntry
 from consult119.channels.webchat.models import WebchatSession
@@ -21,6 +22,7 @@ from consult119.tickets.models import (
 metadata = SQLModel.metadata
 
 __all__ = [
+    "Alert",
     "Attachment",
     "AuditEntry",
     "CannedReply",

@@ -53,7 +53,7 @@ def fresh_url(request, tmp_path):
 def test_blobs_move_into_the_store_and_back(fresh_url, tmp_path):
     settings = Settings(database_url=fresh_url, attachment_dir=str(tmp_path / "files"))
     engine = build_engine(settings)
-    upgrade(engine, "0009_self_reported")
+    upgrade(engine, "0010_alerts")
     db = Database(settings, engine=engine)
     ticket_id = receive(db, "mail-traveller", "약 사진 보냅니다", AT)
     with engine.begin() as conn:
@@ -112,7 +112,7 @@ def test_blobs_move_into_the_store_and_back(fresh_url, tmp_path):
     assert all(r.created_at is not None for r in rows)
 
     # And back: the blobs return from the files (the photo as re-encoded).
-    upgrade_to = "0009_self_reported"
+    upgrade_to = "0010_alerts"
     from alembic import command
 
     from consult119.migrate import alembic_config

@@ -6,13 +6,32 @@ events == snapshot after".
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+_NEVER = datetime.max.replace(tzinfo=UTC)
 OPEN = {"new", "triaged", "assigned", "in_progress", "waiting"}
 
 
 def queue_key(ticket: dict[str, Any]) -> tuple:
-    return (ticket["priority"], ticket["created_at"], ticket["id"])
+    """The server's queue order: rank, red-flagged first, the earliest SLA deadline (none
+    last), untriaged first, the longest waiting."""
+    due = ticket.get("sla_due_at")
+    return (
+        ticket["priority"],
+        0 if ticket.get("red_flags") or ticket.get("red_flagged") else 1,
+        due is None,
+        datetime.fromisoformat(due) if due else _NEVER,
+        0 if ticket.get("acuity") is None else 1,
+        ticket["created_at"],
+        ticket["id"],
+    )
+
+
+def alert_key(alert: dict[str, Any]) -> tuple:
+    """The server's alert order: by level (none last), then the oldest."""
+    level = alert["level"]
+    return (level is None, level or 0, alert["raised_at"], alert["id"])
 
 
 class ConsoleState:
@@ -24,6 +43,10 @@ class ConsoleState:
         self.mine = {t["id"]: t for t in snapshot["my_cases"]["items"]}
         self.mine_total = snapshot["my_cases"]["total"]
         self.staff = {s["id"]: dict(s) for s in snapshot["staff"]}
+        # Managers' snapshots have no alerts (nor do their events carry them).
+        alerts = snapshot.get("alerts")
+        self.alerts = None if alerts is None else {a["id"]: a for a in alerts["items"]}
+        self.alerts_total = None if alerts is None else alerts["total"]
 
     @staticmethod
     def _put(items: dict, total: int, ticket: dict, keep: bool) -> int:
@@ -48,6 +71,11 @@ class ConsoleState:
             mine = is_open and ticket.get("assignee_id") == self.me["id"]
             self.mine_total = self._put(self.mine, self.mine_total, ticket, mine)
         name = event["name"]
+        alert = data.get("alert")
+        if alert is not None and self.alerts is not None and name.startswith("alert."):
+            self.alerts_total = self._put(
+                self.alerts, self.alerts_total, alert, alert["state"] == "open"
+            )
         if name == "presence.changed" and data["staff_id"] in self.staff:
             self.staff[data["staff_id"]]["presence"] = data["to"]
             if data["staff_id"] == self.me["id"]:
@@ -74,4 +102,6 @@ class ConsoleState:
             "my_cases": sorted(self.mine.values(), key=queue_key),
             "my_total": self.mine_total,
             "staff": [self.staff[k] for k in sorted(self.staff)],
+            "alerts": None if self.alerts is None else sorted(self.alerts.values(), key=alert_key),
+            "alerts_total": self.alerts_total,
         }

@@ -9,8 +9,17 @@ import httpx
 from sqlalchemy import update
 
 from consult119.staff.models import Staff
-from tests.console.helpers import chat, close_code, open_console, open_socket, recv
+from tests.console.helpers import chat as red_flag_chat
+from tests.console.helpers import close_code, open_console, open_socket, recv
 from tests.factories import make_staff
+
+#: Without a red flag: these tests count a case's events (ticket.created, message.created),
+#: and a red flag would add its alert.raised.
+CALM = "배가 아파요"
+
+
+async def chat(server, sender_id: str, message_id: str, text: str = CALM) -> dict:
+    return await red_flag_chat(server, sender_id, message_id, text)
 
 
 def run(coro):

@@ -9,8 +9,17 @@ from websockets.exceptions import ConnectionClosed
 
 from consult119.realtime import events
 from consult119.realtime.models import Event
-from tests.console.helpers import chat, open_console
+from tests.console.helpers import chat as red_flag_chat
+from tests.console.helpers import open_console
 from tests.factories import make_staff
+
+#: Without a red flag: these tests count a case's events (ticket.created, message.created),
+#: and a red flag would add its alert.raised.
+CALM = "배가 아파요"
+
+
+async def chat(server, sender_id: str, message_id: str, text: str = CALM) -> dict:
+    return await red_flag_chat(server, sender_id, message_id, text)
 
 
 def run(coro):

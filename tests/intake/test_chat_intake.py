@@ -53,7 +53,7 @@ def test_new_case_then_join_then_duplicate(module_server, db):
 
     with db.read_session() as s:
         names = [e.name for e in s.scalars(select(Event).order_by(Event.id))]
-    assert names == ["ticket.created", "message.created", "message.created"]
+    assert names == ["ticket.created", "alert.raised", "message.created", "message.created"]
 
 
 def test_concurrent_senders_get_distinct_gap_free_numbers(module_server, db):

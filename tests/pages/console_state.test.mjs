@@ -9,7 +9,9 @@ import {
   emptyState,
   isUrgent,
   onDuty,
+  openAlerts,
   queue,
+  unacknowledged,
 } from "../../frontend/console/state.js";
 
 const T0 = Date.parse("2024-05-01T00:00:00Z");
@@ -63,6 +65,40 @@ test("a red-flag case suspected KTAS 1 jumps ahead of other untriaged cases", ()
     queue: [ticket(1), ticket(2, { suspected_acuity: 1, priority: 1, red_flags: ["chest_pain"] })],
   });
   assert.deepEqual(queue(state).map((t) => t.id), [2, 1]);
+});
+
+test("a chest pain arriving 10th of 10 goes above the older untriaged cases without flags", () => {
+  // The case: nine untriaged cases without flags, then chest pain (red flag,
+  // suspected KTAS 2, same rank as untriaged). Each untriaged clock is 10 min from arrival.
+  const older = Array.from({ length: 9 }, (_, i) =>
+    ticket(i + 1, { sla_due_at: at(i + 1 + 10) }),
+  );
+  const chest = ticket(10, {
+    suspected_acuity: 2,
+    red_flags: ["chest_pain"],
+    sla_due_at: at(10 + 10),
+  });
+  const state = applySnapshot({ last_event_id: 1, queue: [...older, chest] });
+  assert.deepEqual(
+    queue(state).map((t) => t.id),
+    [10, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+  );
+});
+
+test("within a rank and flags, the earliest SLA deadline first, then untriaged, then wait", () => {
+  const state = applySnapshot({
+    last_event_id: 1,
+    queue: [
+      ticket(1, { status: "triaged", acuity: 3, priority: 3, sla_due_at: at(40) }),
+      ticket(2, { status: "triaged", acuity: 3, priority: 3, sla_due_at: at(20) }),
+      ticket(3, { status: "triaged", acuity: 3, priority: 3 }), // no deadline: last
+      ticket(4, { status: "triaged", acuity: 2, priority: 2, sla_due_at: at(30) }),
+      ticket(5, { priority: 2, sla_due_at: at(30) }), // untriaged, same deadline as 4
+      ticket(6, { suspected_acuity: 1, priority: 1, red_flags: ["unconscious"], sla_due_at: at(6) }),
+      ticket(7, { status: "triaged", acuity: 1, priority: 1, sla_due_at: at(1) }),
+    ],
+  });
+  assert.deepEqual(queue(state).map((t) => t.id), [6, 7, 5, 4, 2, 1, 3]);
 });
 
 test("snapshot then events equals the snapshot taken after them", () => {
@@ -165,4 +201,28 @@ test("snapshot field names: tickets/items and on_duty are read too", () => {
   });
   assert.deepEqual(queue(state).map((t) => t.id), [1, 2]);
   assert.deepEqual(onDuty(state).map((s) => s.id), [1, 2]);
+});
+
+test("alerts: the snapshot's open alerts, kept by alert events until resolved", () => {
+  const alert = (id, fields = {}) => ({
+    id,
+    kind: "red_flag",
+    ticket_id: id,
+    level: 2,
+    state: "open",
+    raised_at: at(id),
+    acknowledged_at: null,
+    acknowledged_by: null,
+    data: {},
+    ...fields,
+  });
+  let state = applySnapshot({ last_event_id: 1, alerts: { items: [alert(1)], total: 1 } });
+  state = applyEvent(state, event(2, "alert.raised", { alert: alert(2, { level: 1 }) }));
+  assert.deepEqual(openAlerts(state).map((a) => a.id), [2, 1]); // the most urgent first
+  state = applyEvent(state, event(3, "alert.acknowledged", { alert: alert(2, { level: 1, acknowledged_at: at(3) }) }));
+  assert.deepEqual(openAlerts(state).map((a) => a.id), [2, 1]); // acknowledged stays listed
+  assert.deepEqual(unacknowledged(state).map((a) => a.id), [1]);
+  state = applyEvent(state, event(4, "alert.resolved", { alert: alert(1, { state: "resolved" }) }));
+  assert.deepEqual(openAlerts(state).map((a) => a.id), [2]);
+  assert.deepEqual(unacknowledged(state), []);
 });

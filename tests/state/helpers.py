@@ -60,6 +60,9 @@ async def assert_follows(
         for key, part in (("queue", "queue"), ("my_cases", "my_cases")):
             served = [t["id"] for t in after.snapshot[part]["items"]]
             assert served == [t["id"] for t in expected[key]], f"{who}: {part} order"
+        if "alerts" in after.snapshot:
+            served = [a["id"] for a in after.snapshot["alerts"]["items"]]
+            assert served == [a["id"] for a in expected["alerts"]], f"{who}: alerts order"
         assert state.view() == expected, f"{who}: snapshot + events != snapshot"
         assert state.last_event_id == head
         if names is None:

@@ -83,10 +83,12 @@ def test_triage_assign_reply_note_resolve(live_server, db):
     assert names == [
         "presence.changed",
         "ticket.created",
+        "alert.raised",  # the red flag
         "message.created",
         "ticket.triaged",
         "ticket.assigned",
         "message.created",
+        "alert.resolved",  # answered by the doctor's reply
         "message.created",
         "ticket.status_changed",
     ]

@@ -130,6 +130,7 @@ def test_red_flags_raise_the_rank_but_never_lower_a_persons_level(desk):
     assert [e.name for e in desk.events(ticket_id=tid)] == [
         "ticket.created",
         "ticket.red_flagged",
+        "alert.raised",
         "message.created",
     ]
     # A person looks and sets 3: the person's level ranks the case from now on.

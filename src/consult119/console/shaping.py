@@ -66,6 +66,7 @@ MANAGER_DATA_FIELDS = frozenset(
         "delivery",
         "attempts",
         "code",
+        "kind",
         "reopened",
         "created",
     }
@@ -88,7 +89,18 @@ def _pick(obj: Any, fields: frozenset[str]) -> Any:
 
 
 def shape_ticket(ticket: dict[str, Any], aud: str) -> dict[str, Any]:
-    return ticket if aud in (FULL, COORDINATION) else _pick(ticket, MANAGER_TICKET_FIELDS)
+    if aud in (FULL, COORDINATION):
+        return ticket
+    return _manager_ticket(ticket)
+
+
+def _manager_ticket(ticket: Any) -> Any:
+    """A manager's ticket: the operational fields, and whether it is red-flagged (which flags
+    stays hidden), so a manager's console sorts the queue as the server does."""
+    out = _pick(ticket, MANAGER_TICKET_FIELDS)
+    if out is not None:
+        out["red_flagged"] = bool(ticket.get("red_flags"))
+    return out
 
 
 def shape_data(data: dict[str, Any], aud: str) -> dict[str, Any]:
@@ -110,7 +122,7 @@ def shape_data(data: dict[str, Any], aud: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in data.items():
         if key == "ticket":
-            out[key] = _pick(value, MANAGER_TICKET_FIELDS)
+            out[key] = _manager_ticket(value)
         elif key == "message":
             out[key] = _pick(value, MANAGER_MESSAGE_FIELDS)
         elif (key in MANAGER_DATA_FIELDS and not isinstance(value, dict | list)) or key == "staff":

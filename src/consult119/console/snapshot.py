@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from consult119.alerts import service as alerts_service
+from consult119.alerts.schemas import alert_json
 from consult119.audit import service as audit
-from consult119.console.shaping import FULL, shape_ticket
+from consult119.console.shaping import FULL, OPERATIONAL, shape_ticket
 from consult119.db import Database
 from consult119.realtime.relay import read_events_after
 from consult119.realtime.repository import (
@@ -41,7 +43,13 @@ def read_snapshot(
         on_duty = staff_repo.list_staff(session, now=now, on_duty=True)
         me = staff_repo.get_staff(session, staff_id)
         me_on_duty = staff_repo.is_on_duty(session, staff_id, now)
-    return {
+        # Managers see the operation in aggregate: alerts are for the people who must act.
+        open_alerts = (
+            None
+            if audience == OPERATIONAL
+            else alerts_service.list_alerts(session, state="open", limit=limit)
+        )
+    snapshot = {
         "type": "snapshot",
         "last_event_id": last_event_id,
         "me": StaffPublic.json_of(me, me_on_duty) if me is not None else None,
@@ -55,6 +63,10 @@ def read_snapshot(
         },
         "staff": [StaffPublic.json_of(s, flag) for s, flag in on_duty],
     }
+    if open_alerts is not None:
+        rows, total = open_alerts
+        snapshot["alerts"] = {"items": [alert_json(a) for a in rows], "total": total}
+    return snapshot
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from consult119.alerts import service as alerts
 from consult119.auth.deps import require_roles
 from consult119.context import ContextDep
 from consult119.errors import Conflict, Invalid, NotFound
@@ -108,6 +109,8 @@ def merge_tickets(
         merged_ticket_id=source.id,
         moved_message_ids=moved_ids,
     )
+    # The merged-away case waits for nobody now; what still waits is on the target.
+    alerts.resolve_for_ticket(session, source.id, None, now=now, by=actor_id, reason="merged")
     return target, len(moved_ids)
 
 

@@ -121,6 +121,12 @@ class Ticket(SQLModel, table=True):
     sla_due_at: datetime | None = _ts(index=True)
     sla_warned_at: datetime | None = _ts()
     sla_breached_at: datetime | None = _ts()
+    #: The next-response clock: a traveller's message after a staff reply starts it (at
+    #: ``next_response_since``), the next staff reply stops it (all four back to null).
+    next_response_since: datetime | None = _ts()
+    next_response_due_at: datetime | None = _ts(index=True)
+    next_response_warned_at: datetime | None = _ts()
+    next_response_breached_at: datetime | None = _ts()
     purged_at: datetime | None = _ts()  # de-identified by retention (docs/privacy.md)
     version: int = Field(default=1)
 

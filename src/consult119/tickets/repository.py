@@ -7,9 +7,11 @@ from typing import Any, TypeVar
 
 from sqlalchemy import (
     Integer,
+    String,
     and_,
     bindparam,
     case,
+    cast,
     column,
     func,
     insert,
@@ -213,9 +215,27 @@ def fill_fields(session: Session, ticket: Ticket, now: datetime, **values: objec
     return True
 
 
-def queue_order() -> tuple:
-    """SPEC's queue order: priority (untriaged ranks as 2), then waiting time."""
-    return (Ticket.priority.asc(), Ticket.created_at.asc(), Ticket.id.asc())
+#: The columns the queue order reads (a subquery that sorts the same way selects them all).
+QUEUE_COLUMNS = ("id", "priority", "red_flags", "sla_due_at", "acuity", "created_at")
+
+
+def queue_order(cols: Any = Ticket) -> tuple:
+    """The queue order (docs/triage.md#queue-order): rank (the KTAS level, raised by red flags;
+    untriaged ranks as 2, so a suspected KTAS 1 is always first), then red-flagged before not,
+    then the earliest SLA deadline (none last), then untriaged before triaged, then the longest
+    waiting, then the id. ``cols``: ``Ticket`` or a subquery's ``.c`` with QUEUE_COLUMNS.
+    The console sorts its copy the same way (frontend/console/state.js ``queue``)."""
+    flags = cast(cols.red_flags, String)
+    unflagged = case((or_(cols.red_flags.is_(None), flags == "null", flags == "[]"), 1), else_=0)
+    return (
+        cols.priority.asc(),
+        unflagged.asc(),
+        cols.sla_due_at.is_(None).asc(),
+        cols.sla_due_at.asc(),
+        case((cols.acuity.is_(None), 0), else_=1).asc(),
+        cols.created_at.asc(),
+        cols.id.asc(),
+    )
 
 
 def list_tickets(
@@ -380,7 +400,7 @@ def search_page(
         return list(ids), len(found), False
 
     runs = [
-        select(Ticket.id, Ticket.priority, Ticket.created_at)
+        select(*(getattr(Ticket, name) for name in QUEUE_COLUMNS))
         .where(*conds, Ticket.status == status, row_match)
         .order_by(*queue_order())
         .limit(offset + limit)
@@ -389,10 +409,7 @@ def search_page(
     ]
     walk = union_all(*(select(run) for run in runs)).subquery("walk")
     ids = session.scalars(
-        select(walk.c.id)
-        .order_by(walk.c.priority, walk.c.created_at, walk.c.id)
-        .limit(limit)
-        .offset(offset)
+        select(walk.c.id).order_by(*queue_order(walk.c)).limit(limit).offset(offset)
     ).all()
     return list(ids), cap, True
 
@@ -591,25 +608,35 @@ def unassigned_due_ids(
 
 
 def mark_sla(
-    session: Session, *, column: str, now: datetime, leads: dict[int, object]
+    session: Session,
+    *,
+    column: str,
+    now: datetime,
+    leads: dict[int, object],
+    clock: str = "first_response",
 ) -> list[int]:
-    """Stamp ``column`` (``sla_warned_at`` or ``sla_breached_at``) on every open, unanswered
-    ticket whose deadline minus its level's lead has passed, in one conditional update.
+    """Stamp ``column`` (``sla_warned_at`` or ``sla_breached_at``; ``next_response_warned_at``
+    or ``next_response_breached_at`` with ``clock="next_response"``) on every open ticket whose
+    running clock's deadline minus its level's lead has passed, in one conditional update.
 
     Returns the ids this call stamped: a ticket another process stamped first is not returned,
     so each alarm fires once however many processes run the scheduler."""
 
     col = getattr(Ticket, column)
+    if clock == "first_response":
+        due, running = Ticket.sla_due_at, Ticket.first_response_at.is_(None)
+    else:
+        due, running = Ticket.next_response_due_at, Ticket.next_response_since.is_not(None)
     per_level = [
-        and_(Ticket.priority == lvl, Ticket.sla_due_at <= now + lead)  # type: ignore[operator]
+        and_(Ticket.priority == lvl, due <= now + lead)  # type: ignore[operator]
         for lvl, lead in leads.items()
     ]
     result = session.execute(
         update(Ticket)
         .where(
             Ticket.status.in_(_OPEN),
-            Ticket.first_response_at.is_(None),
-            Ticket.sla_due_at.is_not(None),
+            running,
+            due.is_not(None),
             col.is_(None),
             or_(*per_level),
         )

@@ -16,6 +16,8 @@ from zoneinfo import available_timezones
 
 from sqlalchemy.orm import Session
 
+from consult119.alerts import service as alerts
+from consult119.alerts.models import AlertKind
 from consult119.audit import service as audit
 from consult119.errors import Conflict, Forbidden, Invalid, NotFound
 from consult119.i18n import LazyText, emergency_numbers
@@ -113,6 +115,15 @@ def _set_assignee(
     elif ticket.status in (Status.ASSIGNED, Status.IN_PROGRESS, Status.WAITING):
         ticket.status = _queue_status(ticket)
     repo.bump_version(session, ticket, now, if_unchanged=False)
+    if doctor is not None:
+        alerts.resolve_for_ticket(
+            session,
+            ticket.id,
+            alerts.ANSWERED_BY_CLAIM,
+            now=now,
+            by=by,
+            reason=reason,
+        )
     ticket_event(
         session,
         "ticket.assigned",
@@ -314,6 +325,14 @@ def claim(session: Session, ticket_id: int, *, staff: Staff, now: datetime) -> T
         by=staff.id,
         reason=CLAIM,
     )
+    alerts.resolve_for_ticket(
+        session,
+        ticket.id,
+        alerts.ANSWERED_BY_CLAIM,
+        now=now,
+        by=staff.id,
+        reason=CLAIM,
+    )
     return ticket
 
 
@@ -466,8 +485,23 @@ def add_message(
     session.flush()
     if not internal:
         outbound.enqueue(session, ticket, message, now=now)
+        sla.stop_next_response(ticket)
     repo.bump_version(session, ticket, now, if_unchanged=False)
     message_event(session, message, ticket, at=now, actor_id=staff.id)
+    if not internal:
+        answered = (
+            alerts.ANSWERED_BY_DOCTOR_REPLY
+            if staff.role == Role.DOCTOR
+            else alerts.ANSWERED_BY_REPLY
+        )
+        alerts.resolve_for_ticket(
+            session,
+            ticket.id,
+            answered,
+            now=now,
+            by=staff.id,
+            reason="reply",
+        )
     return message
 
 
@@ -577,6 +611,16 @@ def change_status(
         **{"from": current.value, "to": target.value},
         **({"reason": reason} if reason is not None else {}),
     )
+    if target in (Status.RESOLVED, Status.CLOSED):
+        # The case is finished: nothing about it waits for anyone any more.
+        alerts.resolve_for_ticket(
+            session,
+            ticket.id,
+            None,
+            now=now,
+            by=by.id,
+            reason=target.value,
+        )
     return ticket
 
 
@@ -593,7 +637,8 @@ def reopen(
 
     A reopen is not a new consultation (reports count the ticket once); it clears
     ``resolved_at`` so the next resolution is timed again, and counts in ``reopen_count``.
-    A person's reopen (``change_status``) and a traveller's message (intake) both come here.
+    A person's reopen (``change_status``) and a traveller's message (intake) both come here;
+    the traveller's (no ``actor_id``) raises a ``reopened`` alert: someone came back.
     """
     old = ticket.status
     ticket.status = to.value
@@ -609,6 +654,15 @@ def reopen(
         **{"from": old, "to": ticket.status},
         **extra,
     )
+    if actor_id is None:
+        alerts.raise_for_ticket(
+            session,
+            AlertKind.REOPENED,
+            ticket,
+            ticket.reopen_count,
+            now=now,
+            reopen_count=ticket.reopen_count,
+        )
 
 
 # ---- the case record ------------------------------------------------------------------------

@@ -7,6 +7,7 @@ exists until a doctor answers.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -42,8 +43,20 @@ def level(value: int) -> Level:
     return LEVELS[value]
 
 
+#: The targets in force: KTAS's, unless ``CONSULT119_SLA_TARGET_SECONDS`` sets others
+#: (:func:`configure_targets`, called when the app is built).
+_targets: dict[int, timedelta] = {lvl: info.target for lvl, info in LEVELS.items()}
+
+
+def configure_targets(seconds: Mapping[int, int]) -> None:
+    """Use ``seconds`` per level as the targets of this process (the setting's validator
+    guarantees every level 1-5)."""
+    _targets.update({int(lvl): timedelta(seconds=s) for lvl, s in seconds.items()})
+
+
 def target(value: int) -> timedelta:
-    return LEVELS[value].target
+    """The target time to a response (first or next) for rank ``value``."""
+    return _targets[value]
 
 
 def warning_lead(value: int) -> timedelta:

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from consult119.alerts import service as alerts
 from consult119.tickets import repository as ticket_repo
 from consult119.tickets.codes import UNTRIAGED_PRIORITY
 from consult119.tickets.events import ticket_event
@@ -31,7 +32,8 @@ def initial_rank(text: str, *, now: datetime) -> dict[str, Any]:
 
 
 def announce_initial_rank(session: Session, ticket: Ticket, *, now: datetime) -> None:
-    """``ticket.red_flagged`` for a new case whose first words ranked it above an untriaged one."""
+    """``ticket.red_flagged`` for a new case whose first words ranked it above an untriaged one,
+    and a ``red_flag`` alert for a new case whose first words carry red flags."""
     if ticket.priority < UNTRIAGED_PRIORITY:
         ticket_event(
             session,
@@ -42,6 +44,7 @@ def announce_initial_rank(session: Session, ticket: Ticket, *, now: datetime) ->
             suspected_acuity=ticket.suspected_acuity,
             **{"from": UNTRIAGED_PRIORITY, "to": ticket.priority},
         )
+    alerts.red_flag(session, ticket, list(ticket.red_flags or ()), now=now)
 
 
 def on_inbound(
@@ -51,13 +54,16 @@ def on_inbound(
 
     The rank is ``min(acuity or 2, suspected level)``: a red flag can only move a case up the
     queue, never down, and never changes the level a person set. When the rank rises, the case
-    gets ``ticket.red_flagged``. A reopened case whose doctor is no longer on duty goes back to
+    gets ``ticket.red_flagged``; red flags the case did not have yet raise a ``red_flag``
+    alert. A reopened case whose doctor is no longer on duty goes back to
     the queue.
     """
     finding = detect(text)
+    new_flags: list[str] = []
     if finding.flags:
         known = list(ticket.red_flags or [])
-        ticket.red_flags = known + [f for f in finding.flags if f not in known]
+        new_flags = [f for f in finding.flags if f not in known]
+        ticket.red_flags = known + new_flags
         if ticket.suspected_acuity is None or finding.suspected_acuity < ticket.suspected_acuity:  # type: ignore[operator]
             ticket.suspected_acuity = finding.suspected_acuity
     base = ticket.acuity if ticket.acuity is not None else UNTRIAGED_PRIORITY
@@ -65,6 +71,7 @@ def on_inbound(
     old_rank = ticket.priority
     if rank < old_rank:
         ticket.priority = rank
+    sla.start_next_response(ticket, now=now)
     sla.reset_clock(ticket, now=now)
     if ticket.priority != old_rank:
         ticket_repo.bump_version(session, ticket, now, if_unchanged=False)
@@ -77,6 +84,7 @@ def on_inbound(
             suspected_acuity=ticket.suspected_acuity,
             **{"from": old_rank, "to": ticket.priority},
         )
+    alerts.red_flag(session, ticket, new_flags, now=now)
     if reopened and ticket.assignee_id is not None:
         from consult119.tickets.service import requeue_if_off_duty
 

@@ -18,12 +18,14 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from consult119.alerts import service as alerts
+from consult119.alerts.models import AlertKind
 from consult119.config import AssignmentPolicy
 from consult119.db import Database, log_failure
 from consult119.metrics import SLA_BREACHES
@@ -34,7 +36,7 @@ from consult119.tickets import service
 from consult119.tickets.codes import OPEN_STATUSES, Status
 from consult119.tickets.events import ticket_event
 from consult119.tickets.models import Ticket
-from consult119.triage import ktas
+from consult119.triage import ktas, sla
 
 if TYPE_CHECKING:
     from consult119.context import AppContext
@@ -53,6 +55,7 @@ class TickReport:
     auto_assigned: list[int] = field(default_factory=list)
     warned: list[int] = field(default_factory=list)
     breached: list[int] = field(default_factory=list)
+    escalated: list[int] = field(default_factory=list)  # alert ids
 
     def __bool__(self) -> bool:
         return any(vars(self).values())
@@ -68,7 +71,16 @@ def tick(db: Database, *, now: datetime, policy: AssignmentPolicy | None = None)
     report.timed_out = _acceptance_timeouts(db, now, policy)
     report.auto_assigned = _auto_assign(db, now, policy)
     report.warned, report.breached = _sla(db, now)
+    report.escalated = _escalate(db, now)
     return report
+
+
+def _escalate(db: Database, now: datetime) -> list[int]:
+    """Urgent alerts nobody acknowledged in ``CONSULT119_ESCALATE_AFTER_SECONDS``: escalated
+    once each (the conditional update picks the winner among processes)."""
+    after = timedelta(seconds=db.settings.escalate_after_seconds)
+    with db.unit_of_work() as session:
+        return [a.id for a in alerts.escalate_due(session, now=now, after=after)]  # type: ignore[misc]
 
 
 def _each_locked(
@@ -209,37 +221,63 @@ def _auto_assign(db: Database, now: datetime, policy: AssignmentPolicy) -> list[
     return _each_locked(db, ids, still_due, act)
 
 
+#: Per clock: its columns' prefix, the ticket's deadline attribute, and the alert of a breach.
+_CLOCKS = (
+    (sla.FIRST_RESPONSE, "sla", "sla_due_at", AlertKind.SLA_BREACHED),
+    (sla.NEXT_RESPONSE, "next_response", "next_response_due_at", AlertKind.NEXT_RESPONSE_BREACHED),
+)
+
+
 def _sla(db: Database, now: datetime) -> tuple[list[int], list[int]]:
-    """``sla.warning`` at 80 % of the target, ``sla.breached`` at 100 %, once each."""
-    fired: dict[str, list[int]] = {}
+    """``sla.warning`` at 80 % of the target, ``sla.breached`` at 100 %, once each, for the
+    first-response clock and the next-response clock (``kind`` says which); a breach raises
+    ``sla_breached`` / ``next_response_breached``."""
+    fired: dict[str, list[int]] = {"sla.warning": [], "sla.breached": []}
     breached_levels: list[int] = []
     levels = list(ktas.LEVELS)
     with db.unit_of_work() as session:
-        for name, column, leads in (
-            # Level 1's target is zero: there is no time to warn before the breach.
-            (
-                "sla.warning",
-                "sla_warned_at",
-                {lvl: ktas.warning_lead(lvl) for lvl in levels if ktas.target(lvl)},
-            ),
-            ("sla.breached", "sla_breached_at", {lvl: ktas.target(lvl) * 0 for lvl in levels}),
-        ):
-            ids = repo.mark_sla(session, column=column, now=now, leads=leads)
-            for ticket in repo.tickets_by_ids(session, ids):
-                assert ticket.sla_due_at is not None
-                ticket_event(
-                    session,
-                    name,
-                    ticket,
-                    at=now,
-                    level=ticket.priority,
-                    due_at=ticket.sla_due_at.isoformat(),
-                    target_seconds=int(ktas.target(ticket.priority).total_seconds()),
-                    assignee_id=ticket.assignee_id,
-                )
-                if name == "sla.breached":
-                    breached_levels.append(ticket.priority)
-            fired[name] = ids
+        for kind, prefix, due_attr, alert_kind in _CLOCKS:
+            for name, column, leads in (
+                # Level 1's target is zero: there is no time to warn before the breach.
+                (
+                    "sla.warning",
+                    f"{prefix}_warned_at",
+                    {lvl: ktas.warning_lead(lvl) for lvl in levels if ktas.target(lvl)},
+                ),
+                (
+                    "sla.breached",
+                    f"{prefix}_breached_at",
+                    {lvl: ktas.target(lvl) * 0 for lvl in levels},
+                ),
+            ):
+                ids = repo.mark_sla(session, column=column, now=now, leads=leads, clock=kind)
+                for ticket in repo.tickets_by_ids(session, ids):
+                    due = getattr(ticket, due_attr)
+                    assert due is not None
+                    ticket_event(
+                        session,
+                        name,
+                        ticket,
+                        at=now,
+                        level=ticket.priority,
+                        due_at=due.isoformat(),
+                        target_seconds=int(ktas.target(ticket.priority).total_seconds()),
+                        assignee_id=ticket.assignee_id,
+                        kind=kind,
+                    )
+                    if name == "sla.breached":
+                        breached_levels.append(ticket.priority)
+                        # The next-response clock's start names its cause: each wait once.
+                        started = ticket.next_response_since if kind == sla.NEXT_RESPONSE else None
+                        alerts.raise_for_ticket(
+                            session,
+                            alert_kind,
+                            ticket,
+                            kind if started is None else f"{kind}:{started.isoformat()}",
+                            now=now,
+                            due_at=due.isoformat(),
+                        )
+                fired[name] += ids
     for level in breached_levels:  # committed: each breach is stamped once, in one process
         SLA_BREACHES.labels(level=str(level)).inc()
     return fired["sla.warning"], fired["sla.breached"]

@@ -13,7 +13,7 @@ applied, EXIF/GPS dropped, HEIC as JPEG), PDFs as they are. The downgrade reads 
 into blobs (the re-encoded images, not the originals) and leaves the store's files in place.
 
 Revision ID: 0011_attachments
-Revises: 0009_self_reported
+Revises: 0010_alerts
 """
 
 from collections.abc import Sequence
@@ -27,7 +27,7 @@ from alembic import op
 import consult119.db
 
 revision: str = "0011_attachments"
-down_revision: str | None = "0009_self_reported"
+down_revision: str | None = "0010_alerts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,163 @@
+"""Alerts over HTTP on live servers: who may list and acknowledge them, and one alert per cause
+when two server processes on one database take the same causes at once."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from consult119.realtime.models import Event
+from tests.factories import make_staff
+
+CHEST_PAIN = "가슴이 아파요"
+NOT_BREATHING = "아이가 숨을 안 쉬어요"
+
+
+def post_chat(server, sender: str, message_id: str, text: str) -> dict:
+    r = httpx.post(
+        f"{server.url}/api/v1/intake/chat",
+        json={"source": "telegram", "sender_id": sender, "message_id": message_id, "text": text},
+        timeout=20,
+    )
+    assert r.status_code in (200, 201), r.text
+    return r.json()
+
+
+def test_list_and_acknowledge(live_server, db):
+    server = live_server
+    doctor, emt, admin, manager = (
+        make_staff(db, role, on_duty=True) for role in ("doctor", "emt", "admin", "manager")
+    )
+    case = post_chat(server, "live-1", "live-1-a", CHEST_PAIN)["ticket_id"]
+    post_chat(server, "live-2", "live-2-a", "여권을 잃어버렸어요")
+    h = {who.role: who.headers(server.url) for who in (doctor, emt, admin, manager)}
+    url = f"{server.url}/api/v1/alerts"
+
+    for role in ("doctor", "emt", "admin"):
+        r = httpx.get(url, params={"state": "open"}, headers=h[role])
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["total"] == 1
+        [item] = body["items"]
+        assert {"id", "kind", "ticket_id", "level", "raised_at", "acknowledged_at"} <= set(item)
+        assert {"acknowledged_by", "data"} <= set(item)
+        assert item["kind"] == "red_flag" and item["ticket_id"] == case and item["level"] == 2
+    r = httpx.get(url, headers=h["manager"])
+    assert r.status_code == 403 and r.json()["detail"]["code"] == "forbidden_role"
+    assert httpx.get(url).status_code == 401
+    r = httpx.get(url, params={"state": "gone"}, headers=h["doctor"])
+    assert r.status_code == 422 and r.json()["detail"]["code"] == "invalid_field"
+
+    alert_id = item["id"]
+    r = httpx.post(f"{url}/{alert_id}/ack", headers=h["emt"])
+    assert r.status_code == 200, r.text
+    assert r.json()["acknowledged_by"] == emt.id and r.json()["state"] == "open"
+    again = httpx.post(f"{url}/{alert_id}/ack", headers=h["doctor"])
+    assert again.status_code == 200 and again.json()["acknowledged_by"] == emt.id
+    assert httpx.post(f"{url}/{alert_id}/ack", headers=h["manager"]).status_code == 403
+    r = httpx.post(f"{url}/999999/ack", headers=h["doctor"])
+    assert r.status_code == 404 and r.json()["detail"]["code"] == "alert_not_found"
+
+    # Acknowledged, it stays open until answered; unacknowledged-only lists leave it out.
+    assert httpx.get(url, headers=h["doctor"]).json()["total"] == 1
+    r = httpx.get(url, params={"acknowledged": "false"}, headers=h["doctor"])
+    assert r.json()["total"] == 0
+    r = httpx.post(
+        f"{server.url}/api/v1/tickets/{case}/messages",
+        json={"text": "지금 119에 전화하세요"},
+        headers=h["doctor"],
+    )
+    assert r.status_code in (200, 201), r.text
+    assert httpx.get(url, headers=h["doctor"]).json()["total"] == 0
+    [done] = httpx.get(url, params={"state": "resolved"}, headers=h["doctor"]).json()["items"]
+    assert done["id"] == alert_id and done["state"] == "resolved"
+
+
+def test_two_processes_raise_each_cause_once(start_server, db, backend):
+    """Two servers on one database, both schedulers ticking every 0.2 s: every traveller
+    writes twice at once (one message to each process), each a red flag; the KTAS 1 cases
+    breach their immediate target in both schedulers at once; every alert, unacknowledged for
+    a second, escalates in both schedulers at once."""
+    if backend != "postgresql":
+        pytest.skip("the two-process race is PostgreSQL's (SQLite serialises its writers)")
+    env = {
+        "CONSULT119_SCHEDULER_INTERVAL_SECONDS": "0.2",
+        "CONSULT119_ESCALATE_AFTER_SECONDS": "1",
+    }
+    servers = [start_server(**env), start_server(**env)]
+    doctor = make_staff(db, "doctor", on_duty=True)
+    travellers = [f"pair-{i}" for i in range(8)]
+
+    def send(args: tuple[int, str]) -> dict:
+        n, sender = args
+        text = NOT_BREATHING if n % 2 else CHEST_PAIN
+        return post_chat(servers[n % 2], sender, f"{sender}-{n}", text)
+
+    jobs = [(n, sender) for sender in travellers for n in (0, 1)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(send, jobs))
+    cases = {a["ticket_id"] for a in answers}
+    assert len(cases) == len(travellers)  # both messages of a traveller joined one case
+
+    h = doctor.headers(servers[0].url)
+
+    def open_alerts(server) -> list[dict]:
+        r = httpx.get(f"{server.url}/api/v1/alerts", params={"limit": 500}, headers=h)
+        assert r.status_code == 200, r.text
+        return r.json()["items"]
+
+    # Every case reached KTAS 1 (one of its two messages said so), so each breaches at once;
+    # wait for both schedulers to have ticked past it.
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        items = open_alerts(servers[0])
+        if sum(a["kind"] == "sla_breached" for a in items) >= len(cases):
+            break
+        time.sleep(0.2)
+    time.sleep(1.0)  # several more ticks in both processes: nothing more may appear
+    items = open_alerts(servers[0])
+    # Both processes list the same alerts (escalation may stamp one between the two reads).
+    same = [(a["id"], a["kind"], a["ticket_id"], a["data"]) for a in items]
+    assert same == [
+        (a["id"], a["kind"], a["ticket_id"], a["data"]) for a in open_alerts(servers[1])
+    ]
+    causes = [(a["kind"], a["ticket_id"], tuple(a["data"].get("red_flags", ()))) for a in items]
+    assert len(causes) == len(set(causes)), causes
+    by_kind: dict[str, list[int]] = {}
+    for a in items:
+        by_kind.setdefault(a["kind"], []).append(a["ticket_id"])
+    assert sorted(by_kind["sla_breached"]) == sorted(cases)
+    # Each case: one alert for each set of new flags its messages brought, never the same twice.
+    for case in cases:
+        flags = [
+            a["data"]["red_flags"]
+            for a in items
+            if a["ticket_id"] == case and a["kind"] == "red_flag"
+        ]
+        seen = [f for fs in flags for f in fs]
+        assert len(seen) == len(set(seen)) and 1 <= len(flags) <= 2
+    # And each alert was announced once, in the one log every console reads.
+    with db.read_session() as session:
+        raised = [
+            e.data["alert"]["id"]
+            for e in session.scalars(select(Event).where(Event.name == "alert.raised"))
+        ]
+    assert sorted(raised) == sorted(a["id"] for a in items)
+    # Every alert here is urgent (KTAS 1–2, red flags) and nobody acknowledges: both
+    # schedulers escalate, each alert exactly once.
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if all(a["escalated_at"] for a in open_alerts(servers[1])):
+            break
+        time.sleep(0.2)
+    time.sleep(1.0)
+    with db.read_session() as session:
+        escalated = [
+            e.data["alert"]["id"]
+            for e in session.scalars(select(Event).where(Event.name == "alert.escalated"))
+        ]
+    assert sorted(escalated) == sorted(a["id"] for a in items)
