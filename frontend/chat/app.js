@@ -12,7 +12,10 @@ import {
   PURPOSES,
   addOutgoing,
   applyChatFrame,
+  asksCountry,
   browserTimezone,
+  caseEnded,
+  countryFrame,
   countryFromTimezone,
   emptyTranscript,
   formFieldOf,
@@ -21,6 +24,7 @@ import {
   messageFrame,
   newClientId,
   sessionBody,
+  shownEmergencyNumber,
   unacknowledged,
 } from "./logic.js";
 
@@ -81,6 +85,11 @@ register({
     "chat.uploading": "올리는 중…",
     "chat.upload_failed": "파일을 보내지 못했습니다: {error}",
     "chat.file": "파일",
+    "chat.ask_country": "지금 어느 나라에 계신가요?",
+    "chat.ask_country_ok": "확인",
+    "chat.ask_country_why": "그 나라의 응급번호를 알려 드립니다.",
+    "chat.case_resolved": "상담 {case}이(가) 완료되었습니다. 다시 도움이 필요하면 여기에 그대로 적어 주세요. 상담이 다시 열리고 의료진이 답변합니다.",
+    "chat.case_closed": "상담 {case}이(가) 종료되었습니다. 다시 도움이 필요하면 여기에 적어 주세요. 새 상담으로 접수되어 의료진이 답변합니다.",
   },
   en: {
     "chat.title": "Emergency medical consultation for Koreans abroad",
@@ -138,6 +147,11 @@ register({
     "chat.uploading": "uploading…",
     "chat.upload_failed": "The file could not be sent: {error}",
     "chat.file": "File",
+    "chat.ask_country": "Which country are you in?",
+    "chat.ask_country_ok": "OK",
+    "chat.ask_country_why": "We will show you that country's emergency number.",
+    "chat.case_resolved": "Your case {case} has been resolved. If you need help again, just write here: the case opens again and the medical team will answer.",
+    "chat.case_closed": "Your case {case} has been closed. If you need help again, write here: a new case is opened and the medical team will answer.",
   },
 });
 
@@ -169,7 +183,7 @@ function saveTranscript() {
 
 // ---------------------------------------------------------------- start
 
-function fillCountries(selected) {
+function fillCountries(selected, select = $("#country"), { other = true } = {}) {
   let names = null;
   try {
     names = new Intl.DisplayNames([getLocale()], { type: "region" });
@@ -189,7 +203,7 @@ function fillCountries(selected) {
       .sort((a, b) => a[1].localeCompare(b[1], getLocale()))
       .map(([code, name]) => h("option", { value: code, selected: code === selected }, name));
   replace(
-    $("#country"),
+    select,
     h("option", { value: "" }, t("chat.choose")),
     h("optgroup", { label: t("chat.common_countries") }, options(COMMON_COUNTRIES)),
     h(
@@ -197,7 +211,7 @@ function fillCountries(selected) {
       { label: t("chat.more_countries") },
       options(COUNTRIES.filter((code) => !COMMON_COUNTRIES.includes(code))),
     ),
-    h("option", { value: OTHER_COUNTRY, selected: selected === OTHER_COUNTRY }, t("chat.other_country")),
+    other ? h("option", { value: OTHER_COUNTRY, selected: selected === OTHER_COUNTRY }, t("chat.other_country")) : null,
   );
 }
 
@@ -419,15 +433,24 @@ function timeOf(at) {
 function render() {
   if ($("#conversation").hidden) return;
   const banner = $("#case-banner");
-  banner.hidden = !transcript.caseNumber && !transcript.emergencyNumber;
+  const number = shownEmergencyNumber(transcript);
+  const asking = asksCountry(transcript);
+  const ended = caseEnded(transcript);
+  banner.hidden = !transcript.caseNumber && !number && !asking && !ended;
   $("#case-number").textContent = transcript.caseNumber || "—";
+  banner.dataset.caseStatus = transcript.case?.status || ""; // what the server last said
   const emergency = $("#emergency");
-  emergency.hidden = !transcript.emergencyNumber;
-  if (transcript.emergencyNumber) {
+  // While the country is unknown no number is shown: the traveller is asked where they are.
+  emergency.hidden = !number || asking;
+  if (number) {
     const link = $("#emergency-number");
-    link.textContent = transcript.emergencyNumber;
-    link.href = `tel:${transcript.emergencyNumber.split(" / ")[0]}`;
+    link.textContent = number;
+    link.href = `tel:${number.split(" / ")[0]}`;
   }
+  $("#ask-country").hidden = !asking;
+  const endedLine = $("#case-ended");
+  endedLine.hidden = !ended;
+  endedLine.textContent = ended ? t(`chat.case_${ended}`, { case: transcript.caseNumber || "" }) : "";
   const list = $("#messages");
   replace(
     list,
@@ -457,6 +480,14 @@ function render() {
   dangerLine();
 }
 
+/** The traveller named their country: the server fills the case and answers with its number. */
+function answerCountry(event) {
+  event.preventDefault();
+  const code = $("#ask-country-select").value;
+  if (!code || !socket || socket.readyState !== WebSocket.OPEN) return;
+  socket.send(JSON.stringify(countryFrame(code)));
+}
+
 /** At sea or in the air there is no local emergency number to call: say whom to tell. */
 function dangerLine() {
   const chosen = $("#start").hidden ? transcript.locationType : $("#start").querySelector("input[name=location_type]:checked")?.value;
@@ -476,6 +507,7 @@ function applyLocale() {
     button.setAttribute("aria-pressed", String(button.dataset.locale === getLocale()));
   }
   fillCountries($("#country").value || countryFromTimezone(zone));
+  fillCountries($("#ask-country-select").value, $("#ask-country-select"), { other: false });
   fillPurposes();
   countryHint();
   setStatus(status);
@@ -495,6 +527,7 @@ function init() {
     dangerLine();
   });
   $("#composer").addEventListener("submit", send);
+  $("#ask-country").addEventListener("submit", answerCountry);
   for (const input of document.querySelectorAll("#composer input[type=file]")) {
     input.addEventListener("change", () => sendFiles(input));
   }

@@ -184,7 +184,48 @@ export function applyChatFrame(transcript, frame) {
     }
     return addIncoming(transcript, { from, text: frame.text, id: frame.id, at: frame.created_at ?? frame.at });
   }
+  if (frame.type === "case") {
+    // Where the case stands, in the server's word: its status, the country and location on
+    // record, and the number to call there (null while the country is unknown, at sea, in the air).
+    return {
+      ...transcript,
+      caseNumber: frame.case_number || transcript.caseNumber,
+      locationType: frame.location_type || transcript.locationType || null,
+      case: {
+        status: frame.status ?? null,
+        country: frame.country ?? null,
+        locationType: frame.location_type ?? null,
+        emergencyNumber: frame.emergency_number ?? null,
+      },
+    };
+  }
   return transcript;
+}
+
+/** The emergency number to show: the case's, once the server said where the case stands;
+ * before that, the one read from the acknowledgement. */
+export function shownEmergencyNumber(transcript) {
+  return transcript.case ? transcript.case.emergencyNumber : transcript.emergencyNumber;
+}
+
+/** Whether to ask "Which country are you in?": the case's country is unknown and the patient
+ * is on land (at sea or in the air the ship's master or the cabin crew is the one to tell). */
+export function asksCountry(transcript) {
+  const c = transcript.case;
+  if (!c || c.country) return false;
+  const where = c.locationType || transcript.locationType;
+  return where !== "sea" && where !== "air";
+}
+
+/** "resolved" or "closed" once the team has finished the case; null while it is open. */
+export function caseEnded(transcript) {
+  const status = transcript.case?.status;
+  return status === "resolved" || status === "closed" ? status : null;
+}
+
+/** The /ws/chat frame that tells the server where the traveller is. */
+export function countryFrame(code) {
+  return { type: "country", country: code };
 }
 
 function addIncoming(transcript, entry) {

@@ -6,7 +6,10 @@ import {
   COUNTRIES,
   addOutgoing,
   applyChatFrame,
+  asksCountry,
+  caseEnded,
   caseNumberFrom,
+  countryFrame,
   countryFromTimezone,
   emergencyNumberFrom,
   emptyTranscript,
@@ -14,6 +17,7 @@ import {
   markFailed,
   messageFrame,
   newClientId,
+  shownEmergencyNumber,
   unacknowledged,
 } from "../../frontend/chat/logic.js";
 
@@ -147,4 +151,60 @@ test("a message with files sends their ids, again with the same client id after 
   const plain = addOutgoing(emptyTranscript(), "배가 아파요", "c-2");
   assert.deepEqual(messageFrame(plain.entries[0]), { type: "message", text: "배가 아파요", client_id: "c-2" });
   assert.equal(markFailed(plain, "c-2", "too big").entries[0].state, "failed");
+});
+
+const caseFrame = (over = {}) => ({
+  type: "case",
+  case_number: "C119-2026-000007",
+  status: "new",
+  country: null,
+  location_type: null,
+  emergency_number: null,
+  emergency: "If life is in danger, call the local emergency number now.",
+  ...over,
+});
+
+test("a case of unknown country asks for it and shows no number until answered", () => {
+  let tr = applyChatFrame(emptyTranscript(), {
+    type: "ack",
+    client_id: "c1",
+    message_id: 1,
+    case_number: "C119-2026-000007",
+    text: "Received. Your case number is C119-2026-000007.\nIf life is in danger, call the local emergency number now.",
+  });
+  assert.equal(asksCountry(tr), false); // nothing known yet: the server's case frame decides
+  assert.equal(shownEmergencyNumber(tr), null);
+  // A staff reply naming a number is not the case's country's number.
+  tr = applyChatFrame(tr, caseFrame());
+  tr = applyChatFrame(tr, { type: "message", from: "staff", id: 5, text: "If it is an emergency, call 911 now." });
+  assert.equal(asksCountry(tr), true);
+  assert.equal(shownEmergencyNumber(tr), null);
+  assert.deepEqual(countryFrame("JP"), { type: "country", country: "JP" });
+  tr = applyChatFrame(tr, caseFrame({ country: "JP", emergency_number: "119" }));
+  assert.equal(asksCountry(tr), false);
+  assert.equal(shownEmergencyNumber(tr), "119");
+  assert.equal(tr.caseNumber, "C119-2026-000007");
+});
+
+test("at sea or in the air no country is asked: the master or the crew is told", () => {
+  for (const where of ["sea", "air"]) {
+    const fromCase = applyChatFrame(emptyTranscript(), caseFrame({ location_type: where }));
+    assert.equal(asksCountry(fromCase), false);
+    assert.equal(fromCase.locationType, where);
+    const fromForm = applyChatFrame({ ...emptyTranscript(), locationType: where }, caseFrame());
+    assert.equal(asksCountry(fromForm), false);
+  }
+  assert.equal(asksCountry(applyChatFrame(emptyTranscript(), caseFrame({ location_type: "land" }))), true);
+});
+
+test("the page knows when the case is resolved, closed, or open again", () => {
+  let tr = applyChatFrame(emptyTranscript(), caseFrame({ country: "FR", emergency_number: "15" }));
+  assert.equal(caseEnded(tr), null);
+  tr = applyChatFrame(tr, caseFrame({ country: "FR", emergency_number: "15", status: "resolved" }));
+  assert.equal(caseEnded(tr), "resolved");
+  tr = applyChatFrame(tr, caseFrame({ country: "FR", emergency_number: "15", status: "closed" }));
+  assert.equal(caseEnded(tr), "closed");
+  tr = applyChatFrame(tr, caseFrame({ country: "FR", emergency_number: "15", status: "in_progress" }));
+  assert.equal(caseEnded(tr), null);
+  assert.equal(caseEnded(emptyTranscript()), null);
 });

@@ -1,5 +1,5 @@
-"""The web-chat hub: wakes this process's chat sockets when a commit added an outbound message,
-and knows their sockets by session id so a revocation closes them at once."""
+"""The web-chat hub: wakes this process's chat sockets when a commit added an outbound message
+or changed a case (its status or record: the sockets tell the page), and knows their sockets by session id so a revocation closes them at once."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ if TYPE_CHECKING:
 
 #: Close code of a socket whose session is unknown, expired or revoked.
 CLOSE_SESSION = 4401
+#: Events after which the sockets look at their case again (the ``case`` frame).
+CASE_EVENTS = frozenset({"ticket.status_changed", "ticket.updated", "ticket.merged"})
 
 
 class WebchatHub:
@@ -37,8 +39,11 @@ class WebchatHub:
 
     def _on_commit(self, committed: list[dict[str, Any]]) -> None:
         if any(
-            e["name"] == "message.created"
-            and e["data"].get("message", {}).get("direction") == "outbound"
+            e["name"] in CASE_EVENTS
+            or (
+                e["name"] == "message.created"
+                and e["data"].get("message", {}).get("direction") == "outbound"
+            )
             for e in committed
         ):
             # After shutdown the loop is closed: a commit must never fail for a missed wake-up.

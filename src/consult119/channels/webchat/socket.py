@@ -6,6 +6,12 @@ replies are pulled from the outbox by the socket itself: woken in-process by the
 process. A reply counts as delivered once pushed to a socket; after a reconnect the socket
 resends every reply with an id above the client's ``resume_after`` (all of them without it), and
 the client drops ids it already shows.
+
+The socket also tells the page where its case stands: a ``case`` frame (case number, status,
+country, location, the emergency number to show) after ``ready`` and whenever one of them
+changes, read in the same rounds as the replies (woken by the case's status and record events).
+A traveller whose country is unknown answers with a ``country`` frame, which fills the case's
+country as self-reported (``tickets.service.fill_from_traveller``).
 """
 
 from __future__ import annotations
@@ -32,14 +38,16 @@ from consult119.channels.webchat.hub import CLOSE_SESSION, hub_of
 from consult119.channels.webchat.tokens import SOURCE, read_session, session_row, token_hash
 from consult119.context import AppContext
 from consult119.errors import DomainError, Invalid, RateLimited
+from consult119.i18n import emergency_advice, emergency_numbers
 from consult119.i18n import lazy_gettext as _l
 from consult119.intake.ack import acknowledgement
 from consult119.intake.pipeline import Ack, take
-from consult119.intake.schemas import Text, no_nul
+from consult119.intake.schemas import Text, clean_country, no_nul
 from consult119.intake.service import InboundMessage
 from consult119.outbound import delivery
 from consult119.tickets import repository as repo
-from consult119.tickets.models import Message
+from consult119.tickets import service as tickets_service
+from consult119.tickets.models import Message, Ticket
 from consult119.types import Id
 
 log = logging.getLogger(__name__)
@@ -84,6 +92,8 @@ class ChatSocket:
         self.send_lock = asyncio.Lock()
         self.wake = asyncio.Event()
         self.closed = False
+        #: The last ``case`` frame sent (None before the first): sent again only when changed.
+        self.case_sent: dict[str, Any] | None = None
 
     async def send(self, frame: dict[str, Any]) -> None:
         async with self.send_lock:
@@ -149,8 +159,11 @@ class ChatSocket:
         if kind == "ping":
             await self.send({"type": "pong"})
             return
+        if kind == "country":
+            await self._country(frame)
+            return
         if kind != "message":
-            raise Invalid("unknown_frame", _l("Send frames of type message or ping."))
+            raise Invalid("unknown_frame", _l("Send frames of type message, country or ping."))
         model = FileFrame if frame.get("attachments") else MessageFrame
         try:
             msg = model.model_validate(frame)
@@ -210,6 +223,52 @@ class ChatSocket:
                 ),
             }
         )
+        self.wake.set()  # the case frame follows the acknowledgement
+
+    async def _country(self, frame: dict[str, Any]) -> None:
+        """``{"type": "country", "country": "JP"}``: where the traveller says they are. Fills
+        the case's country as self-reported (never over a value staff entered); before the
+        first message it goes with the session's first message instead."""
+        raw = frame.get("country")
+        country = clean_country(raw) if isinstance(raw, str) else None
+        if country is None or emergency_numbers(country) is None:
+            raise Invalid(
+                "invalid_country",
+                _l("Choose a country by its two-letter ISO code."),
+                field="country",
+            )
+        if not await run_in_threadpool(self._session_live):
+            raise SessionEnded
+        self.claims["country"] = country
+        if self.contact_id is None:
+            answers = dict(self.claims.get("answers") or {})
+            self.claims["answers"] = {**answers, "country": country}
+            await self.send({"type": "case", **case_state(None, self.claims, country=country)})
+            return
+        state = await run_in_threadpool(self._fill_country, country)
+        await self._send_case(state, force=True)
+
+    def _fill_country(self, country: str) -> dict[str, Any] | None:
+        assert self.contact_id is not None
+        with self.ctx.db.unit_of_work() as session:
+            ticket = repo.latest_ticket_of_contact(session, self.contact_id)
+            if ticket is not None:
+                tickets_service.fill_from_traveller(
+                    session, ticket, {"country": country}, now=self.ctx.now()
+                )
+            return case_state(ticket, self.claims) if ticket is not None else None
+
+    def _case(self) -> dict[str, Any] | None:
+        assert self.contact_id is not None
+        with self.ctx.db.read_session() as session:
+            ticket = repo.latest_ticket_of_contact(session, self.contact_id)
+            return case_state(ticket, self.claims) if ticket is not None else None
+
+    async def _send_case(self, state: dict[str, Any] | None, *, force: bool = False) -> None:
+        if state is None or (state == self.case_sent and not force):
+            return
+        self.case_sent = state
+        await self.send({"type": "case", **state})
 
     async def _push_replies(self) -> None:
         try:
@@ -218,6 +277,8 @@ class ChatSocket:
                 self.wake.clear()
                 if self.contact_id is not None and not self.closed:
                     await self._push_round()
+                if self.contact_id is not None and not self.closed:
+                    await self._send_case(await run_in_threadpool(self._case))
         except Exception:
             if not self.closed:  # replies stopped flowing: make the client reconnect
                 log.exception("web chat push failed")
@@ -278,6 +339,29 @@ class ChatSocket:
                     delivery.mark_sent(session, claim, now=self.ctx.now())
             else:
                 delivery.release(session, claims, now=self.ctx.now())
+
+
+def case_state(
+    ticket: Ticket | None, claims: dict[str, Any], *, country: str | None = None
+) -> dict[str, Any]:
+    """The ``case`` frame's fields: where the case stands and what the page shows for it.
+
+    ``emergency_number`` is the number to call on land in a known country (null at sea, in the
+    air, or while the country is unknown: the page then asks for it); ``emergency`` the advice
+    line in the session's language."""
+    country = ticket.country if ticket is not None else country
+    location = (ticket.location_type if ticket is not None else None) or (
+        (claims.get("answers") or {}).get("location_type")
+    )
+    numbers = emergency_numbers(country) if location not in ("sea", "air") else None
+    return {
+        "case_number": ticket.case_number if ticket is not None else None,
+        "status": ticket.status if ticket is not None else None,
+        "country": country,
+        "location_type": location,
+        "emergency_number": numbers.ambulance if numbers is not None else None,
+        "emergency": emergency_advice(country, claims.get("locale"), location_type=location),
+    }
 
 
 class SessionEnded(Exception):
