@@ -245,7 +245,9 @@ def test_an_admin_adds_changes_hides_and_deletes_a_reply(server, people, mdb):
     with mdb.read_session() as session:
         changes = [
             (e.actor_id, e.ticket_id, e.data)
-            for e in session.scalars(select(Event).where(Event.name == "reply.changed"))
+            for e in session.scalars(
+                select(Event).where(Event.name == "reply.changed").order_by(Event.id)
+            )
             if e.data["reply_id"] == made["id"]
         ]
     assert changes == [

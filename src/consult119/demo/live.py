@@ -109,6 +109,8 @@ def live_cases(
                     ticket.id,
                     staff_id=doctors_on_duty[i % len(doctors_on_duty)],
                     by=emt,
-                    now=triaged + timedelta(minutes=1),
+                    # Now, not a minute after triage: the doctors are those on duty now, and a
+                    # case that came in before their shift began is handed to them as it starts.
+                    now=max(triaged + timedelta(minutes=1), now),
                 )
     return len(LIVE)

@@ -87,6 +87,9 @@ def merge_tickets(
     last = max((t for t in (source.last_message_at, target.last_message_at) if t), default=None)
     if not repo.bump_version(session, target, now, last_message_at=last):
         raise Conflict("version_conflict", _l("The case changed meanwhile; try again."))
+    # The merged-away case waits for nobody now; what still waits is on the target. Its
+    # alerts are resolved first, so the merge's own two events end the story.
+    alerts.resolve_for_ticket(session, source.id, None, now=now, by=actor_id, reason="merged")
     ticket_event(
         session,
         "ticket.status_changed",
@@ -109,8 +112,6 @@ def merge_tickets(
         merged_ticket_id=source.id,
         moved_message_ids=moved_ids,
     )
-    # The merged-away case waits for nobody now; what still waits is on the target.
-    alerts.resolve_for_ticket(session, source.id, None, now=now, by=actor_id, reason="merged")
     return target, len(moved_ids)
 
 

@@ -436,9 +436,12 @@ def queue_conditions(
 
 def timeline(session: Session, ticket_id: int, *, limit: int, offset: int) -> tuple[list[Any], int]:
     """One page of the case's events, oldest first, each with its actor's id, name and role
-    (an outer join to staff: one query for the page, whatever its length), and the total."""
+    (an outer join to staff: one query for the page, whatever its length), and the total.
+    Alerts are not in it: they have their own list (``GET /api/v1/alerts``), and the timeline
+    tells what was done with the case."""
 
-    total = session.scalar(select(func.count()).where(Event.ticket_id == ticket_id)) or 0
+    case_events = (Event.ticket_id == ticket_id) & ~Event.name.startswith("alert.")
+    total = session.scalar(select(func.count()).where(case_events)) or 0
     rows = session.execute(
         select(
             Event.id,
@@ -450,7 +453,7 @@ def timeline(session: Session, ticket_id: int, *, limit: int, offset: int) -> tu
             Staff.role.label("actor_role"),
         )
         .outerjoin(Staff, Staff.id == Event.actor_id)
-        .where(Event.ticket_id == ticket_id)
+        .where(case_events)
         .order_by(Event.id)
         .limit(limit)
         .offset(offset)
