@@ -51,6 +51,9 @@ def test_red_flags_in_both_languages(text, flag, level):
         "Where can I buy sunscreen?",
         "my wife fits right in here",
         "feeling a bit tired after the flight",
+        # 발목 (ankle) and 손목 (wrist) end in 목 (throat): a swollen ankle is no anaphylaxis.
+        "넘어져서 발목이 부었어요",
+        "손목이 부어서 아파요",
     ],
 )
 def test_everyday_words_raise_nothing(text):
