@@ -75,6 +75,7 @@ register({
     "chat.sent": "전달됨",
     "chat.status.connecting": "연결 중…",
     "chat.status.connected": "연결됨 — 의료진이 곧 답변합니다.",
+    "chat.status.connected_ended": "연결됨",
     "chat.status.reconnecting": "연결이 끊겼습니다. 다시 연결하는 중… 보낸 메시지는 사라지지 않습니다.",
     "chat.session_ended": "상담 연결이 만료되었습니다. 다시 시작해 주세요.",
     "chat.start_failed": "상담을 시작하지 못했습니다: {error}",
@@ -137,6 +138,7 @@ register({
     "chat.sent": "delivered",
     "chat.status.connecting": "Connecting…",
     "chat.status.connected": "Connected — a doctor will answer shortly.",
+    "chat.status.connected_ended": "Connected",
     "chat.status.reconnecting": "Connection lost. Reconnecting… nothing you sent is lost.",
     "chat.session_ended": "Your chat session has expired. Please start again.",
     "chat.start_failed": "Could not start the consultation: {error}",
@@ -300,7 +302,9 @@ function setStatus(next) {
   status = next;
   const el = $("#status");
   el.dataset.state = next;
-  el.textContent = t(`chat.status.${next}`);
+  // Once the case is resolved nobody is about to answer: the line no longer promises it.
+  const key = next === "connected" && caseEnded(transcript) ? "connected_ended" : next;
+  el.textContent = t(`chat.status.${key}`);
 }
 
 function connect() {
@@ -414,7 +418,7 @@ function attachmentsOf(entry) {
     "span",
     { class: "files" },
     names.map((name, i) =>
-      urls[i] ? h("img", { class: "preview", src: urls[i], alt: name }) : h("span", { class: "file" }, `📎 ${name}`),
+      urls[i] ? h("img", { class: "preview", src: urls[i], alt: name }) : h("span", { class: "file" }, name),
     ),
   );
 }
@@ -436,6 +440,7 @@ function render() {
   const number = shownEmergencyNumber(transcript);
   const asking = asksCountry(transcript);
   const ended = caseEnded(transcript);
+  if (status === "connected") setStatus(status); // its words depend on whether the case ended
   banner.hidden = !transcript.caseNumber && !number && !asking && !ended;
   $("#case-number").textContent = transcript.caseNumber || "—";
   banner.dataset.caseStatus = transcript.case?.status || ""; // what the server last said

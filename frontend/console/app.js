@@ -303,6 +303,17 @@ function alertText(alert) {
   return number ? `${name}: ${number}` : name;
 }
 
+/** The level the alert was raised at, coloured as in the queue (the list is ordered by it). */
+function alertLevel(alert) {
+  const level = typeof alert.level === "number" ? alert.level : null;
+  const colour = KTAS[level]?.colour ?? "none";
+  return h(
+    "span",
+    { class: `ktas ktas-${colour}`, title: level ? t(`ktas.${level}`) : t("alerts.no_level") },
+    level ? String(level) : "–",
+  );
+}
+
 /** A browser notification for a raised or escalated alert while this tab is not looked at. */
 function notify(event) {
   const alert = event.data.alert;
@@ -599,9 +610,17 @@ function renderStaff() {
 }
 
 function renderAlerts() {
+  const open = openAlerts(state);
+  const waiting = unacknowledged(state).length;
+  const count = $("#alerts-count");
+  count.hidden = open.length === 0;
+  count.textContent = String(open.length);
+  count.classList.toggle("unacknowledged", waiting > 0);
+  count.title = t("alerts.count", { open: open.length, waiting });
+  $("#alerts-empty").hidden = open.length > 0;
   replace(
     $("#alerts"),
-    openAlerts(state).map((alert) => {
+    open.map((alert) => {
       const at = new Date(alert.raised_at);
       const ack = alert.acknowledged_at
         ? h("span", { class: "muted alert-acked" }, t("alerts.acknowledged"))
@@ -613,6 +632,7 @@ function renderAlerts() {
           "data-alert-id": String(alert.id),
           "data-kind": alert.kind,
         },
+        alertLevel(alert),
         h("time", { class: "muted", datetime: at.toISOString() }, zonedTime(at, "Asia/Seoul", { date: false })),
         " ",
         alert.ticket_id

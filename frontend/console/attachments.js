@@ -5,6 +5,9 @@
 import { h, replace } from "../shared/dom.js";
 import { register, t } from "../shared/i18n.js";
 
+/** Thumbnails in the conversation are this tall (CSS pixels); their width follows the photo. */
+const THUMB_HEIGHT = 96;
+
 register({
   ko: {
     "attach.photo": "사진",
@@ -95,9 +98,12 @@ function fileItem(api, a, images) {
   if (a.state === "pending") return h("span", { class: "attachment-pending", role: "status" }, `⏳ ${t("attach.arriving")}`);
   if (a.state !== "stored") return h("span", { class: "attachment-failed" }, `⚠ ${t("attach.failed")}`);
   if (isPdf(a)) {
-    return h("button", { type: "button", class: "attachment-pdf", title: a.filename, onclick: () => openPdf(api, a) }, `📄 ${a.filename}`, " · ", t("attach.open_pdf"));
+    return h("button", { type: "button", class: "attachment-pdf", title: a.filename, onclick: () => openPdf(api, a) }, `PDF · ${a.filename}`, " · ", t("attach.open_pdf"));
   }
-  const img = h("img", { alt: a.filename, width: "96", height: "96", class: "thumb", dataset: { attachmentId: String(a.id) } });
+  // The box has the photo's own shape before it loads: a landscape wound photo stays landscape.
+  const wide = a.width && a.height ? Math.round((THUMB_HEIGHT * a.width) / a.height) : THUMB_HEIGHT;
+  const width = Math.max(THUMB_HEIGHT / 2, Math.min(THUMB_HEIGHT * 2, wide));
+  const img = h("img", { alt: a.filename, width: String(width), height: String(THUMB_HEIGHT), class: "thumb", dataset: { attachmentId: String(a.id) } });
   blobUrl(api, `/api/v1/attachments/${a.id}/thumbnail`).then(
     (url) => (img.src = url),
     () => (img.alt = `${a.filename} — ${t("attach.unavailable")}`),

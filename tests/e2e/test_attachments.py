@@ -50,6 +50,9 @@ def test_a_traveller_sends_a_photo_and_the_doctor_sees_it_live(live_server, db, 
     thumb = console.locator(".attachment-thumb img").first
     expect(thumb).to_have_attribute("src", re.compile(r"^blob:"))
     expect(thumb).to_have_js_property("naturalWidth", 320)
+    # A 2:1 landscape photo keeps a landscape box (96 px tall, twice as wide), not a square crop.
+    expect(thumb).to_have_attribute("width", "192")
+    assert thumb.bounding_box()["width"] > thumb.bounding_box()["height"]
     # ... and opens it over the case, to zoom and rotate.
     console.locator(".attachment-thumb").first.click()
     viewer = console.locator("#viewer")

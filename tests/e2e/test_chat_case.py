@@ -75,6 +75,8 @@ def test_unknown_country_is_asked_then_resolution_is_shown(live_server, db, new_
     expect(ended).to_be_visible()
     expect(ended).to_contain_text(f"Your case {case_number} has been resolved")
     expect(ended).to_contain_text("just write here")
+    # Nobody is about to answer a resolved case: the status line stops promising it.
+    expect(page.locator("#status")).to_have_text("Connected")
     # A reload (the socket says hello again) still says so, in Korean too.
     page.reload()
     expect(ended).to_contain_text(f"Your case {case_number} has been resolved")
@@ -85,6 +87,7 @@ def test_unknown_country_is_asked_then_resolution_is_shown(live_server, db, new_
     page.fill("#text", "통증이 다시 시작됐어요")
     page.press("#text", "Enter")
     expect(ended).to_be_hidden()
+    expect(page.locator("#status")).to_have_text("연결됨 — 의료진이 곧 답변합니다.")
     assert ticket_of(live_server, headers, case_number)["status"] != "resolved"
 
 

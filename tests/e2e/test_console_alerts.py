@@ -62,6 +62,13 @@ def test_a_hidden_console_is_notified_and_rings_until_acknowledged(live_server, 
     item = page.locator("#alerts .alert-item[data-kind=red_flag]")
     expect(item).to_have_count(1)
     expect(item).to_contain_text(urgent["case_number"])
+    # Listed above the colleagues, with its level and the count of open alerts in the heading.
+    expect(item.locator(".ktas")).to_have_text("2")
+    expect(page.locator("#alerts-count")).to_have_text("1")
+    assert page.evaluate(
+        "document.querySelector('.alerts-box').compareDocumentPosition(document.getElementById('staff'))"
+        " & Node.DOCUMENT_POSITION_FOLLOWING"
+    )
     wait_until(page, "globalThis.__alertNotifications >= 1")
     # The sound keeps going while nobody acknowledges: the page counts every repeat.
     wait_until(page, "globalThis.__alertSoundPlays >= 3")
