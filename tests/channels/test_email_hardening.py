@@ -286,25 +286,14 @@ def test_no_envelope_address_or_content_reaches_the_process_log(server, sink, db
 
 
 # -- 4. a big, hostile HTML mail ----------------------------------------------------------------
-def best_time(markup: str) -> float:
-    times = []
-    for _ in range(3):
-        start = time.perf_counter()
-        html_to_text(markup)
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 @pytest.mark.parametrize(
     "unit",
     ["<a", "</x", "<a title='", '<div class="', "<p>x<br>", "<!--x-->"],
 )
-def test_html_to_text_time_grows_linearly(unit):
-    small = "<p>help</p>" + unit * 4_000
-    large = "<p>help</p>" + unit * 40_000  # ten times the input
-    assert html_to_text(large).startswith("help")
-    # Linear: about 10x. The stdlib parser took about 100x (quadratic) on unclosed tags.
-    assert best_time(large) < 30 * best_time(small) + 0.05
+def test_html_to_text_reads_the_text_before_endless_unclosed_markup(unit):
+    # The stdlib parser took quadratic time on these; how the time grows is measured in
+    # bench/html_text.py (linear: about 10x for ten times the input).
+    assert html_to_text("<p>help</p>" + unit * 40_000).startswith("help")
 
 
 def test_a_5mb_html_mail_is_taken_while_the_server_keeps_answering(server, db):
