@@ -352,16 +352,21 @@ def empty_tables(
                 conn.exec_driver_sql(statement)
         return
     raw = db.engine.raw_connection()
+    cur = raw.cursor()
     try:
-        cur = raw.cursor()
         cur.execute("PRAGMA foreign_keys=OFF")
         cur.execute("BEGIN IMMEDIATE")
-        for name in tables:
-            cur.execute(f'DELETE FROM "{name}"')  # noqa: S608 - the schema's own table names
-        for statement in resets:
-            cur.execute(statement)
+        try:
+            for name in tables:
+                cur.execute(f'DELETE FROM "{name}"')  # noqa: S608 - the schema's own table names
+            for statement in resets:
+                cur.execute(statement)
+        except BaseException:
+            cur.execute("ROLLBACK")  # all or nothing
+            raise
         cur.execute("COMMIT")
+    finally:
+        # The connection goes back to the pool: never with its foreign keys unchecked.
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
-    finally:
         raw.close()

@@ -438,7 +438,7 @@ def workload(
     _period_report(
         fmt,
         (year, start, end),
-        lambda s, period: svc.workload(s, period),
+        svc.workload,
         exports.workload_table,
         lambda: _("Workload per doctor"),
         output,

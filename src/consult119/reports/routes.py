@@ -320,7 +320,7 @@ def workload(
     return _over_period(
         ctx,
         (start, end, format, lang),
-        lambda s, p: svc.workload(s, p),
+        svc.workload,
         exports.workload_table,
         "Workload",
         "workload",

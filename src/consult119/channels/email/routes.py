@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from consult119.channels.edge import read_verified, signed
+from consult119.channels.edge.http import channel_secret
 from consult119.channels.email.inbound import receive_email
 from consult119.channels.email.schemas import EmailIntakeOut
 from consult119.context import ContextDep
@@ -25,7 +26,7 @@ router = APIRouter(prefix="/api/v1/intake", tags=["intake"])
 async def intake_email(request: Request, response: Response, ctx: ContextDep) -> EmailIntakeOut:
     """Take one raw RFC 5322 message (``Content-Type: message/rfc822``)."""
     settings = ctx.settings
-    secret = settings.intake_secret.get_secret_value() if settings.intake_secret else None
+    secret = channel_secret(settings, "intake_secret")
     body = await read_verified(
         request,
         max_bytes=settings.max_mail_bytes,
