@@ -19,6 +19,7 @@ for the record (the intake's rule decides what it may fill; see docs/channels.md
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 from datetime import datetime, timedelta
@@ -149,17 +150,27 @@ def country_replies(locale: str) -> list[Choice]:
     return _choices(COUNTRY_REPLIES, locale)
 
 
+@functools.cache
+def _tap_table() -> dict[str, tuple[dict[str, str], LazyText]]:
+    """Each quick reply's words, in every locale, to what it answers and its prompt: rendered
+    once per process, not per request."""
+    table: dict[str, tuple[dict[str, str], LazyText]] = {}
+    for replies, field in ((LOCATION_REPLIES, "location_type"), (COUNTRY_REPLIES, "country")):
+        for code, _label, utter, prompt in replies:
+            for other in LOCALES:
+                table.setdefault(utter.render(other), (({field: code} if code else {}), prompt))
+    return table
+
+
 def tapped(utterance: str, locale: str) -> tuple[dict[str, str] | None, str | None]:
     """What a tapped location or country quick reply answers (its words in any of
     ``LOCALES``), and the prompt that answers it in ``locale``: ``(None, None)`` for any other
     utterance."""
-    said = utterance.strip()
-    for table in (LOCATION_REPLIES, COUNTRY_REPLIES):
-        for code, _label, utter, prompt in table:
-            if any(said == utter.render(other) for other in LOCALES):
-                field = "location_type" if table is LOCATION_REPLIES else "country"
-                return ({field: code} if code else {}), prompt.render(locale)
-    return None, None
+    found = _tap_table().get(utterance.strip())
+    if found is None:
+        return None, None
+    answer, prompt = found
+    return dict(answer), prompt.render(locale)
 
 
 #: The question each set of choices asks, after the acknowledgement.
