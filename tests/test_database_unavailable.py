@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import text
 
 from consult119.config import Settings
-from consult119.db import build_engine, database_unavailable
+from consult119.db import build_engine
+from consult119.dberrors import database_unavailable
 from consult119.migrate import upgrade
 from tests.conftest import IN_CI, PG_ADMIN_URL, LiveServer, _pg_admin_engine, _pg_available
 

@@ -15,23 +15,20 @@ PostgreSQL: psycopg 3 from a plain ``postgresql://`` URL.
 from __future__ import annotations
 
 import hashlib
-import logging
-import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-import psycopg
 from sqlalchemy import DateTime, Engine, create_engine, event, literal_column, text
 from sqlalchemy.engine.interfaces import Dialect
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
 from consult119.config import Settings
 from consult119.groupcommit import GroupCommitWriter
+from consult119.metrics import count_database_error
 
 CommitHook = Callable[[list[Any]], None]
 
@@ -80,8 +77,6 @@ def utcnow() -> datetime:
 
 def _count_error(context: Any) -> None:
     """The engine's ``handle_error`` hook: every error a statement raised, for the metrics."""
-    from consult119.metrics import count_database_error
-
     count_database_error(context.sqlalchemy_exception or context.original_exception)
 
 
@@ -146,6 +141,10 @@ class Database:
         self._commit_hooks: list[CommitHook] = []
         #: Batched units of work (:mod:`consult119.groupcommit`); its thread starts on first use.
         self.writer = GroupCommitWriter(self, max_batch=settings.group_commit_max)
+
+    def advisory_locks(self, session: Session, names: Iterable[str]) -> None:
+        """:func:`advisory_locks` on this database (what the group-commit writer takes)."""
+        advisory_locks(session, names)
 
     def add_commit_hook(self, hook: CommitHook) -> None:
         """Call ``hook(events)`` after each commit that appended events (e.g. wake the hub)."""
@@ -239,8 +238,6 @@ class Prepared:
         try:
             cursor.execute(sql, [values[n] for n in order] if order is not None else values)
         except Exception as exc:
-            from consult119.metrics import count_database_error
-
             count_database_error(exc)  # the engine's hook never sees the driver's own cursor
             cursor.close()
             raise
@@ -286,35 +283,6 @@ def advisory_locks(session: Session, names: Iterable[str]) -> None:
     if keys:
         _TAKE_LOCKS.first(session, {"keys": keys})
         held.update(keys)
-
-
-def database_unavailable(exc: BaseException) -> bool:
-    """Whether ``exc`` says the database is out of reach or lost a race for now, not that the
-    request or the code is wrong: the connection failed or broke, SQLite stayed locked past its
-    busy timeout, or a transaction lost to a concurrent one after its retries. Raised by
-    SQLAlchemy or, for prepared statements, by the driver itself."""
-    if isinstance(exc, DBAPIError):
-        if exc.connection_invalidated:
-            return True
-        exc = exc.orig  # type: ignore[assignment]
-    return isinstance(exc, (sqlite3.OperationalError, psycopg.OperationalError))
-
-
-def outage(exc: BaseException) -> str:
-    """One log line's worth of a database outage: the error's type and SQLSTATE, never its text
-    (a statement's text can quote what was being written, and that is personal data)."""
-    orig = getattr(exc, "orig", None) or exc
-    state = getattr(orig, "sqlstate", None)
-    return f"database unavailable ({type(orig).__name__}{f' {state}' if state else ''})"
-
-
-def log_failure(logger: logging.Logger, what: str, exc: BaseException) -> None:
-    """Log a failed round of a background loop that will try again: one warning line while
-    the database is out of reach, the whole traceback for anything else (a bug)."""
-    if database_unavailable(exc):
-        logger.warning("%s: %s; retrying", what, outage(exc))
-    else:
-        logger.error("%s", what, exc_info=exc)
 
 
 def literal_in(column: Any, values: Iterable[str]) -> Any:

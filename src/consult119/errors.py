@@ -28,7 +28,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from consult119.db import database_unavailable, outage
+from consult119.dberrors import database_unavailable, outage
 from consult119.i18n.catalog import LazyText, translator
 from consult119.i18n.catalog import lazy_gettext as _l
 from consult119.i18n.negotiate import negotiate_locale

@@ -166,15 +166,13 @@ class GroupCommitWriter:
                 return
 
     def _run_batch(self, batch: list[tuple[Work[Any], Future[Any], tuple[str, ...]]]) -> None:
-        from consult119.db import advisory_locks
-
         live = [item for item in batch if item[1].set_running_or_notify_cancel()]
         if not live:
             return
         if len(live) > 1:
             try:
                 with self.db.unit_of_work() as session:
-                    advisory_locks(session, (name for _, _, locks in live for name in locks))
+                    self.db.advisory_locks(session, (name for _, _, locks in live for name in locks))
                     results = [work(session) for work, _, _ in live]
             except BaseException:  # noqa: BLE001 - each piece re-runs alone below
                 log.debug("group commit of %d failed; running each alone", len(live), exc_info=True)
@@ -189,12 +187,10 @@ class GroupCommitWriter:
             self._run_alone(work, fut, locks)
 
     def _run_alone(self, work: Work[Any], fut: Future[Any], locks: tuple[str, ...]) -> None:
-        from consult119.db import advisory_locks
-
         for attempt in range(ATTEMPTS):
             try:
                 with self.db.unit_of_work() as session:
-                    advisory_locks(session, locks)
+                    self.db.advisory_locks(session, locks)
                     result = work(session)
             except BaseException as exc:  # noqa: BLE001 - the caller's error, not the thread's
                 if attempt < ATTEMPTS - 1 and retryable(exc):

@@ -23,9 +23,11 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import logging
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+import psycopg
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from prometheus_client import (
@@ -41,8 +43,12 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from consult119.dberrors import database_unavailable
+from consult119.errors import Forbidden, Unauthorized
 from consult119.i18n import lazy_gettext as _l
+from consult119.tickets.codes import SOURCE_CHANNEL, Channel, Source
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -108,8 +114,6 @@ for _kind in ("unavailable", "integrity", "other"):
 
 def channel_of(source: str) -> str:
     """The channel a source belongs to (``kakao`` -> ``chat``); ``other`` for an unknown one."""
-    from consult119.tickets.codes import SOURCE_CHANNEL, Source
-
     try:
         return SOURCE_CHANNEL[Source(source)].value
     except ValueError:
@@ -132,13 +136,6 @@ def intake_outcome(created: bool, duplicate: bool) -> str:
 
 def count_database_error(exc: BaseException) -> None:
     """One error from the database driver, by kind."""
-    import sqlite3
-
-    import psycopg
-    from sqlalchemy.exc import DBAPIError, IntegrityError
-
-    from consult119.db import database_unavailable
-
     if database_unavailable(exc):
         kind = "unavailable"
     else:
@@ -201,8 +198,6 @@ class DatabaseCollector(Collector):
                 state = "failed" if status == "failed" else "pending"
                 key = (channel, source)
                 outbox[state][key] = outbox[state].get(key, 0) + int(n)
-        from consult119.tickets.codes import Channel
-
         for channel in Channel:
             for rank in RANKS:
                 opened.setdefault((channel.value, rank), 0)
@@ -272,8 +267,6 @@ def check_access(request: Request, ctx: AppContext) -> None:
     The client address is the one uvicorn settled on: the peer's, or the one a proxy listed in
     ``CONSULT119_TRUSTED_PROXIES`` forwarded. The token is compared in constant time and never
     logged."""
-    from consult119.errors import Forbidden, Unauthorized
-
     host = request.client.host if request.client else None
     if address_allowed(host, ctx.metrics_allow):
         return

@@ -9,7 +9,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from consult119.db import database_unavailable
+from consult119.dberrors import database_unavailable
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from consult119.db import outage
+from consult119.dberrors import outage
 from consult119.migrate import MIGRATIONS
 from consult119.migrate import database_revision as read_revision
 

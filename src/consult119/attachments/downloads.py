@@ -28,7 +28,7 @@ from consult119.attachments.fetch import FetchRefused, allowed_hosts, fetch_into
 from consult119.attachments.models import Attachment, AttachmentState
 from consult119.attachments.schemas import AttachmentPublic
 from consult119.attachments.store import TooLarge
-from consult119.db import log_failure
+from consult119.dberrors import log_failure
 from consult119.realtime import events
 
 log = logging.getLogger(__name__)

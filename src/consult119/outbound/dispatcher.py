@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from consult119.aio import wait_for_wake
 from consult119.channels.senders import SENDERS
 from consult119.context import AppContext
-from consult119.db import log_failure
+from consult119.dberrors import log_failure
 from consult119.outbound import delivery
 from consult119.outbound.delivery import Claimed
 from consult119.outbound.jobs import load_jobs

@@ -27,7 +27,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from consult119.aio import wait_for_wake
-from consult119.db import Database, log_failure
+from consult119.db import Database
+from consult119.dberrors import log_failure
 from consult119.realtime import repository
 from consult119.realtime.events import listen
 from consult119.realtime.hub import Hub

@@ -27,7 +27,8 @@ from starlette.concurrency import run_in_threadpool
 from consult119.alerts import service as alerts
 from consult119.alerts.models import AlertKind
 from consult119.config import AssignmentPolicy
-from consult119.db import Database, log_failure
+from consult119.db import Database
+from consult119.dberrors import log_failure
 from consult119.metrics import SLA_BREACHES
 from consult119.staff import repository as staff_repo
 from consult119.staff import service as service_staff

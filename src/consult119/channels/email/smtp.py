@@ -17,7 +17,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from consult119.channels.email.inbound import receive_email
 from consult119.context import AppContext
-from consult119.db import log_failure
+from consult119.dberrors import log_failure
 from consult119.errors import DomainError, PayloadTooLarge
 
 log = logging.getLogger(__name__)
