@@ -49,6 +49,7 @@ from sqlalchemy.engine import make_url
 from consult119.audit import service as audit
 from consult119.config import Settings
 from consult119.db import Database
+from consult119.migrate import MIGRATIONS
 
 DB_FILE = "consult119.db"
 ATTACHMENTS = "attachments"
@@ -294,8 +295,6 @@ def backup(settings: Settings, path: Path, *, progress: Progress | None = None) 
 def _known_revisions() -> set[str]:
     from alembic.config import Config
     from alembic.script import ScriptDirectory
-
-    from consult119.migrate import MIGRATIONS
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))

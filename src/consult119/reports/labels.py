@@ -7,8 +7,9 @@ regions here, so a manager sees "Southeast Asia" as well as the countries in it.
 
 from __future__ import annotations
 
-from consult119.i18n import LazyText, country_name, render
+from consult119.i18n import LazyText, country_name, get_locale, render
 from consult119.i18n import lazy_gettext as _l
+from consult119.triage.ktas import LEVELS
 
 #: The key of a case that has no value for a dimension (never dropped from a report).
 NOT_RECORDED = "not_recorded"
@@ -120,9 +121,6 @@ def label(dimension: str, key: object, locale: str | None = None) -> str:
     if dimension == "country":
         return country_name(text, locale) or text
     if dimension == "acuity":
-        from consult119.i18n import get_locale
-        from consult119.triage.ktas import LEVELS
-
         found_level = LEVELS.get(int(text)) if text.isdigit() else None
         if found_level is None:
             return text

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from consult119.errors import Invalid
+from consult119.i18n import format_number, format_percent, translator
 from consult119.i18n import lazy_gettext as _l
 from consult119.reports import labels
 from consult119.reports import repository as repo
@@ -454,8 +455,6 @@ def headline_sentences(
 ) -> list[str]:
     """Sentences for (source, count, share, change in points) rows with cases, biggest first;
     without a previous period with cases, no change is claimed."""
-    from consult119.i18n import format_number, format_percent, translator
-
     t = translator(locale)
     then = ""
     if previous is not None:

@@ -18,6 +18,7 @@ from consult119.db import Database, utcnow
 from consult119.errors import DomainError
 from consult119.i18n import get_locale
 from consult119.i18n import gettext as _
+from consult119.migrate import upgrade
 from consult119.staff import repository as staff_repo
 from consult119.staff import service
 from consult119.staff.models import Role
@@ -36,8 +37,6 @@ err = Console(stderr=True)
 @contextmanager
 def _database() -> Iterator[Database]:
     """The configured database, its schema brought up to date first."""
-    from consult119.migrate import upgrade
-
     db = Database(get_settings())
     upgrade(db.engine)
     try:
