@@ -49,7 +49,6 @@ NOT_YET_HOISTED = frozenset(
         ("reports/cli.py", "demo", "consult119.cli"),
         ("reports/cli.py", "demo", "consult119.demo"),
         ("reports/cli.py", "demo", "consult119.staff.cli"),
-        ("triage/pretriage.py", "on_inbound", "consult119.tickets.service"),
     }
 )
 

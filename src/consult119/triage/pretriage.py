@@ -12,6 +12,7 @@ from consult119.tickets import repository as ticket_repo
 from consult119.tickets.codes import UNTRIAGED_PRIORITY
 from consult119.tickets.events import ticket_event
 from consult119.tickets.models import Ticket
+from consult119.tickets.service import requeue_if_off_duty
 from consult119.triage import ktas, sla
 from consult119.triage.redflags import detect
 
@@ -86,6 +87,4 @@ def on_inbound(
         )
     alerts.red_flag(session, ticket, new_flags, now=now)
     if reopened and ticket.assignee_id is not None:
-        from consult119.tickets.service import requeue_if_off_duty
-
         requeue_if_off_duty(session, ticket, now=now)
