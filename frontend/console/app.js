@@ -633,12 +633,15 @@ function renderAlerts() {
           "data-kind": alert.kind,
         },
         alertLevel(alert),
-        h("time", { class: "muted", datetime: at.toISOString() }, zonedTime(at, "Asia/Seoul", { date: false })),
-        " ",
-        alert.ticket_id
-          ? h("a", { href: "#", onclick: (e) => { e.preventDefault(); openCase(alert.ticket_id); } }, alertText(alert))
-          : h("span", {}, alertText(alert)),
-        " ",
+        h(
+          "span",
+          { class: "alert-what" },
+          alert.ticket_id
+            ? h("a", { href: "#", onclick: (e) => { e.preventDefault(); openCase(alert.ticket_id); } }, alertText(alert))
+            : h("span", {}, alertText(alert)),
+          " ",
+          h("time", { class: "muted", datetime: at.toISOString() }, zonedTime(at, "Asia/Seoul", { date: false })),
+        ),
         ack,
       );
     }),
