@@ -5,7 +5,7 @@ import { OPEN_STATUSES } from "../shared/domain.js";
 
 /** An empty state: nothing known yet. */
 export function emptyState() {
-  return { lastEventId: null, tickets: {}, staff: {}, sla: {}, me: null, alerts: {} };
+  return { lastEventId: null, tickets: {}, staff: {}, sla: {}, me: null, alerts: {}, totals: {} };
 }
 
 /**
@@ -23,6 +23,12 @@ export function applySnapshot(snapshot, previous = emptyState()) {
   }
   for (const alert of asItems(snapshot.alerts)) state.alerts[alert.id] = alert;
   if (snapshot.me) state.me = snapshot.me;
+  // A snapshot lists the first rows of the queue; its totals count them all.
+  state.totals = {
+    queue: numberOr(snapshot.queue?.total, null),
+    mine: numberOr(snapshot.my_cases?.total, null),
+    alerts: numberOr(snapshot.alerts?.total, null),
+  };
   state.lastEventId = numberOr(snapshot.last_event_id, null);
   return state;
 }
@@ -38,13 +44,17 @@ export function applyEvent(state, event) {
     staff: { ...state.staff },
     sla: { ...state.sla },
     alerts: { ...(state.alerts || {}) },
+    totals: { ...(state.totals || {}) },
   };
   if (event.id !== undefined) next.lastEventId = event.id;
   const data = event.data || {};
   if (data.alert && String(event.name).startsWith("alert.")) {
     // The alert after the change: open ones stay listed until answered, acknowledged or not.
-    if (data.alert.state === "open") next.alerts[data.alert.id] = data.alert;
+    const listed = data.alert.id in next.alerts;
+    const open = data.alert.state === "open";
+    if (open) next.alerts[data.alert.id] = data.alert;
     else delete next.alerts[data.alert.id];
+    next.totals.alerts = counted(next.totals.alerts, listed, open);
   }
   const ticket = data.ticket;
   if (ticket && ticket.id !== undefined) {
@@ -53,6 +63,11 @@ export function applyEvent(state, event) {
     if (!known || (ticket.version ?? 0) >= (known.version ?? 0)) {
       next.tickets[ticket.id] = { ...known, ...ticket };
     }
+    const now = next.tickets[ticket.id];
+    const meId = next.me?.id;
+    const isMine = (t) => Boolean(t) && OPEN_STATUSES.includes(t.status) && meId !== undefined && t.assignee_id === meId;
+    next.totals.queue = counted(next.totals.queue, isOpen(known), isOpen(now));
+    next.totals.mine = counted(next.totals.mine, isMine(known), isMine(now));
     if (!OPEN_STATUSES.includes(next.tickets[ticket.id].status)) delete next.sla[ticket.id];
     if (ticket.first_response_at) delete next.sla[ticket.id];
   }
@@ -63,9 +78,17 @@ export function applyEvent(state, event) {
       if (id !== undefined && id !== null) {
         const presence = member?.presence ?? data.to ?? data.presence ?? data.status;
         next.staff[id] = { ...next.staff[id], ...member, id, ...(presence ? { presence } : {}) };
+        if (presence && next.me && next.me.id === id) next.me = { ...next.me, presence };
       }
       break;
     }
+    case "staff.disabled":
+      // A disabled account is off every list at once (its sessions ended with it).
+      delete next.staff[data.staff_id];
+      break;
+    case "staff.role_changed":
+      if (next.staff[data.staff_id]) next.staff[data.staff_id] = { ...next.staff[data.staff_id], role: data.to };
+      break;
     case "duty.started":
     case "duty.ended": {
       // A shift began or ended: the snapshot lists on-duty staff only, so do the same.
@@ -221,6 +244,16 @@ export function alertFor(before, event) {
     return { kind, ticketId: ticket.id, ticket };
   }
   return null;
+}
+
+function isOpen(ticket) {
+  return Boolean(ticket) && OPEN_STATUSES.includes(ticket.status);
+}
+
+/** A total after one item joined (`after`) or left (`!after`) a list it was (`before`) on. */
+function counted(total, before, after) {
+  if (typeof total !== "number" || before === after) return total;
+  return total + (after ? 1 : -1);
 }
 
 function asItems(list) {

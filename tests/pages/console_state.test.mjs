@@ -226,3 +226,39 @@ test("alerts: the snapshot's open alerts, kept by alert events until resolved", 
   assert.deepEqual(openAlerts(state).map((a) => a.id), [2]);
   assert.deepEqual(unacknowledged(state), []);
 });
+
+test("totals: the snapshot's counts move as cases open, close and change hands", () => {
+  let state = applySnapshot({
+    last_event_id: 1,
+    me: { id: 7, role: "doctor" },
+    queue: { items: [ticket(1)], total: 40 }, // the first rows of 40 open cases
+    my_cases: { items: [], total: 3 },
+  });
+  state = applyEvent(state, event(2, "ticket.created", { ticket: ticket(2) }));
+  assert.equal(state.totals.queue, 41);
+  state = applyEvent(state, event(3, "ticket.assigned", { ticket: ticket(2, { status: "assigned", assignee_id: 7, version: 2 }) }));
+  assert.deepEqual([state.totals.queue, state.totals.mine], [41, 4]);
+  state = applyEvent(state, event(4, "ticket.status_changed", { ticket: ticket(2, { status: "resolved", assignee_id: 7, version: 3 }) }));
+  assert.deepEqual([state.totals.queue, state.totals.mine], [40, 3]);
+  // A case the snapshot did not list, closing, was not counted as listed: the total stays.
+  state = applyEvent(state, event(5, "ticket.status_changed", { ticket: ticket(9, { status: "closed" }) }));
+  assert.equal(state.totals.queue, 40);
+});
+
+test("staff: a disabled account leaves the list, a new role shows, my own presence follows", () => {
+  let state = applySnapshot({
+    last_event_id: 1,
+    me: { id: 1, role: "doctor", presence: "available" },
+    staff: [
+      { id: 1, name: "Me", role: "doctor", presence: "available" },
+      { id: 2, name: "Kim", role: "emt", presence: "available" },
+      { id: 3, name: "Lee", role: "doctor", presence: "busy" },
+    ],
+  });
+  state = applyEvent(state, event(2, "staff.disabled", { staff_id: 3 }));
+  state = applyEvent(state, event(3, "staff.role_changed", { staff_id: 2, from: "emt", to: "doctor" }));
+  state = applyEvent(state, event(4, "presence.changed", { staff_id: 1, from: "available", to: "away" }));
+  assert.deepEqual(Object.keys(state.staff).map(Number), [1, 2]);
+  assert.equal(state.staff[2].role, "doctor");
+  assert.equal(state.me.presence, "away");
+});
