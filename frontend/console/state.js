@@ -169,6 +169,32 @@ export function openAlerts(state) {
   );
 }
 
+/**
+ * The open alerts as the console lists them: one row per case (a KTAS 1 chest pain raises a red
+ * flag and a missed first response at once; the EMT at 3 a.m. needs one line and one button),
+ * each alert without a case on its own row, in `openAlerts` order (the most urgent first).
+ */
+export function alertGroups(state) {
+  const groups = [];
+  const byTicket = new Map();
+  for (const alert of openAlerts(state)) {
+    const key = alert.ticket_id ?? null;
+    let group = key === null ? undefined : byTicket.get(key);
+    if (!group) {
+      group = { ticketId: key, level: alert.level ?? null, alerts: [] };
+      groups.push(group);
+      if (key !== null) byTicket.set(key, group);
+    }
+    group.alerts.push(alert);
+  }
+  for (const group of groups) {
+    group.raisedAt = group.alerts.map((a) => a.raised_at).sort()[0];
+    group.acknowledged = group.alerts.every((a) => a.acknowledged_at);
+    group.escalated = group.alerts.some((a) => a.escalated_at);
+  }
+  return groups;
+}
+
 /** The open alerts nobody has acknowledged yet: the sound repeats while there is one. */
 export function unacknowledged(state) {
   return openAlerts(state).filter((a) => !a.acknowledged_at);

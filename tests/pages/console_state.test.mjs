@@ -4,6 +4,7 @@ import { test } from "node:test";
 
 import {
   alertFor,
+  alertGroups,
   applyEvent,
   applySnapshot,
   emptyState,
@@ -261,4 +262,29 @@ test("staff: a disabled account leaves the list, a new role shows, my own presen
   assert.deepEqual(Object.keys(state.staff).map(Number), [1, 2]);
   assert.equal(state.staff[2].role, "doctor");
   assert.equal(state.me.presence, "away");
+});
+
+test("alert groups: one row per case, most urgent first; alerts without a case stand alone", () => {
+  const alert = (id, fields = {}) => ({
+    id, kind: "red_flag", ticket_id: 1, level: 1, state: "open", raised_at: at(id),
+    acknowledged_at: null, acknowledged_by: null, escalated_at: null, data: {}, ...fields,
+  });
+  const state = applySnapshot({
+    last_event_id: 9,
+    alerts: {
+      items: [
+        alert(1),
+        alert(2, { kind: "sla_breached", acknowledged_at: at(3) }),
+        alert(3, { ticket_id: 2, level: 3 }),
+        alert(4, { ticket_id: null, level: null, kind: "roster_gap" }),
+        alert(5, { ticket_id: null, level: null, kind: "no_doctor_available", escalated_at: at(6) }),
+      ],
+      total: 5,
+    },
+  });
+  const groups = alertGroups(state);
+  assert.deepEqual(groups.map((g) => g.alerts.map((a) => a.id)), [[1, 2], [3], [4], [5]]);
+  assert.equal(groups[0].raisedAt, at(1));
+  assert.equal(groups[0].acknowledged, false); // one of its two is not yet acknowledged
+  assert.equal(groups[3].escalated, true);
 });
