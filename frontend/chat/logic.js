@@ -168,7 +168,11 @@ export function applyChatFrame(transcript, frame) {
     );
     const next = { ...transcript, entries, caseNumber: frame.case_number || transcript.caseNumber };
     const replyText = frame.reply?.text ?? frame.text;
-    return replyText ? addIncoming(next, { from: "system", text: replyText, id: `ack:${frame.message_id}` }) : next;
+    // The page already marks each message delivered and keeps the case number and emergency
+    // number in view: a plain "added to your case" notice after every message is only noise.
+    // Opening or reopening the case is news; a server that does not say (older) is shown.
+    const news = frame.created || frame.reopened || frame.created === undefined;
+    return replyText && news ? addIncoming(next, { from: "system", text: replyText, id: `ack:${frame.message_id}` }) : next;
   }
   if (frame.type === "message") {
     const from = frame.from || "staff";

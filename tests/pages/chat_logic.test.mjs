@@ -93,6 +93,19 @@ test("an ack carrying the reply text shows it once", () => {
   assert.equal(tr.emergencyNumber, "119");
 });
 
+test("only an ack that opened or reopened the case adds a notice; later ones just mark delivered", () => {
+  let tr = addOutgoing(emptyTranscript(), "help", "c1");
+  const base = { type: "ack", case_number: "C119-2024-000001", duplicate: false, text: "Received." };
+  tr = applyChatFrame(tr, { ...base, client_id: "c1", message_id: 1, created: true, reopened: false });
+  tr = addOutgoing(tr, "more", "c2");
+  tr = applyChatFrame(tr, { ...base, client_id: "c2", message_id: 2, created: false, reopened: false, text: "Added to your case." });
+  assert.deepEqual(tr.entries.filter((e) => e.from === "system").map((e) => e.text), ["Received."]);
+  assert.equal(tr.entries.find((e) => e.clientId === "c2").state, "sent");
+  tr = addOutgoing(tr, "again", "c3");
+  tr = applyChatFrame(tr, { ...base, client_id: "c3", message_id: 3, created: false, reopened: true, text: "Open again." });
+  assert.deepEqual(tr.entries.filter((e) => e.from === "system").map((e) => e.text), ["Received.", "Open again."]);
+});
+
 test("client ids are unique", () => {
   const ids = new Set(Array.from({ length: 100 }, newClientId));
   assert.equal(ids.size, 100);

@@ -217,6 +217,7 @@ class ChatSocket:
                 "case_number": result.case_number,
                 "created": result.created,
                 "duplicate": result.duplicate,
+                "reopened": result.reopened,
                 # With the expected wait, as the messengers' acknowledgement gives it.
                 "text": acknowledgement(
                     result, inbound.locale or result.contact.locale, wait=taken.wait
