@@ -55,6 +55,7 @@ def test_message_ack_live_reply_and_resume(live_server, db):
             )
             again = await recv(ws, "ack")
             assert again["message_id"] == ack["message_id"] and again["duplicate"] is True
+            assert (ack["created"], ack["reopened"], again["reopened"]) == (True, False, False)
             reply_id = await asyncio.to_thread(make_reply, db, ack_ticket(db), "해열제를 드세요.")
             staff = await recv(ws, "message")
             return ack, reply_id, staff

@@ -74,11 +74,12 @@ def test_country_asked_then_filled_and_resolution_pushed(live_server, db):
             await recv(ws, "ready")
             first = await recv(ws, "case")
             await ws.send(json.dumps({"type": "message", "text": "It is back", "client_id": "c2"}))
-            await recv(ws, "ack")
+            back = await recv(ws, "ack")
             again = await recv(ws, "case")
-            return first, again
+            return first, again, back
 
-    first, again = asyncio.run(come_back())
+    first, again, back = asyncio.run(come_back())
+    assert (back["created"], back["reopened"]) == (False, True)
     assert (first["status"], first["case_number"]) == ("resolved", ack["case_number"])
     assert again["status"] != "resolved" and again["case_number"] == ack["case_number"]
 
