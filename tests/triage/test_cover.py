@@ -40,18 +40,14 @@ def triage(desk, tid, actor, acuity, at):
 
 def resolved_reasons(desk, alert_id: int) -> list[str]:
     return [
-        e.data["reason"]
-        for e in desk.events("alert.resolved")
-        if e.data["alert"]["id"] == alert_id
+        e.data["reason"] for e in desk.events("alert.resolved") if e.data["alert"]["id"] == alert_id
     ]
 
 
 # ---- no_doctor_available ------------------------------------------------------------------
 
 
-def test_no_doctor_available_is_one_alert_per_episode_resolved_when_a_doctor_is_back(
-    desk, policy
-):
+def test_no_doctor_available_is_one_alert_per_episode_resolved_when_a_doctor_is_back(desk, policy):
     doctor = desk.doctor(presence="away")
     emt = desk.staff("emt")
     first = make_ticket(desk.db, now=T0)

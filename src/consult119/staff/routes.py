@@ -168,7 +168,9 @@ def roster_gaps(
         periods = service.roster_gaps(
             session, start, start + timedelta(hours=hours), min_doctors=min_doctors
         )
-    items = [RosterGap(start=p.start, end=p.end, doctors_on_duty=p.doctors_on_duty) for p in periods]
+    items = [
+        RosterGap(start=p.start, end=p.end, doctors_on_duty=p.doctors_on_duty) for p in periods
+    ]
     return RosterGapPage(items=items, total=len(items))
 
 

@@ -221,9 +221,7 @@ def hand_over(
         handover_reason=why,
     )
     if doctor is None:
-        _set_assignee(
-            session, ticket, None, by=None, reason=HANDOVER, now=now, handover_reason=why
-        )
+        _set_assignee(session, ticket, None, by=None, reason=HANDOVER, now=now, handover_reason=why)
     return doctor
 
 

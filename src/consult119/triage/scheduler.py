@@ -31,8 +31,8 @@ from consult119.config import AssignmentPolicy
 from consult119.db import Database, log_failure
 from consult119.metrics import SLA_BREACHES
 from consult119.staff import repository as staff_repo
-from consult119.staff.models import Presence
 from consult119.staff import service as service_staff
+from consult119.staff.models import Presence
 from consult119.tickets import repository as repo
 from consult119.tickets import service
 from consult119.tickets.codes import OPEN_STATUSES, Status
