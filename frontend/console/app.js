@@ -32,6 +32,7 @@ import { formatCountdown, formatWaited, slaStatus } from "./sla.js";
 import {
   VIEWS,
   alertFor,
+  alertIsForMe,
   applyEvent,
   applySnapshot,
   emptyState,
@@ -329,6 +330,7 @@ function alertText(alert) {
 function notify(event) {
   const alert = event.data.alert;
   if (!document.hidden || !alert || alert.state !== "open" || alert.acknowledged_at) return;
+  if (!alertIsForMe(state, alert)) return;
   if (typeof Notification === "undefined" || Notification.permission !== "granted") return;
   try {
     const title = event.name === "alert.escalated" ? t("alerts.escalated") : t("console.alerts");
