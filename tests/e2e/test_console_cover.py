@@ -42,9 +42,7 @@ def test_the_emt_sees_nobody_to_answer_and_the_roster_gaps(start_server, db, new
         expect(page.locator("#connection")).to_have_attribute("data-state", "live")
         item = page.locator("#alerts .alert-item[data-kind=no_doctor_available]")
         expect(item).to_have_count(1)
-        words = (
-            "응답할 수 있는 의사가 없습니다" if lang == "ko-KR" else "No doctor can answer"
-        )
+        words = "응답할 수 있는 의사가 없습니다" if lang == "ko-KR" else "No doctor can answer"
         expect(item).to_contain_text(words)
         expect(item).to_contain_text(case["case_number"])
         expect(item).to_contain_text("KTAS 2")
