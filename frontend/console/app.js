@@ -32,6 +32,7 @@ import { formatCountdown, formatWaited, slaStatus } from "./sla.js";
 import {
   VIEWS,
   alertFor,
+  alertIsForMe,
   applyEvent,
   applySnapshot,
   emptyState,
@@ -49,6 +50,11 @@ import { zonedTime } from "./when.js";
 let token = loadToken();
 let me = null;
 let state = emptyState();
+//: How often the gaps are fetched again without a roster change (a gap comes closer by itself).
+const GAPS_REFRESH_MS = 5 * 60 * 1000;
+let rosterGaps = null;
+let gapsTimer = null;
+
 let connection = null;
 let status = "signed_out";
 let selectedId = null; // highlighted in the queue
@@ -119,6 +125,7 @@ function signOut(reason) {
   me = null;
   clearToken();
   state = emptyState();
+  rosterGaps = null;
   openId = selectedId = null;
   detail = null;
   setStatus("signed_out");
@@ -143,6 +150,7 @@ async function start() {
   }
   showSignedIn(true);
   renderMe();
+  loadGaps();
   connection = new ConsoleConnection({
     url: wsUrl("/ws/console"),
     getToken: () => token,
@@ -224,6 +232,7 @@ function onEvent(event) {
   if (alert) raise(alert);
   if (event.name === "alert.raised" || event.name === "alert.escalated") notify(event);
   if (String(event.name).startsWith("alert.")) renderAlerts();
+  if (String(event.name).startsWith("duty.") || event.data?.alert?.kind === "roster_gap") loadGaps();
   if (event.data?.ticket || event.data?.message) scheduleRows();
   if (search.results && event.data?.ticket) {
     // A found case changed: show its new state in the results without searching again.
@@ -296,6 +305,20 @@ function raise(alert) {
 
 /** An alert's sentence in the reader's language. */
 function alertText(alert) {
+  const data = alert.data || {};
+  if (alert.kind === "no_doctor_available") {
+    return t("alerts.no_doctor_available.text", {
+      waiting: data.waiting ?? "?",
+      level: alert.level ?? "?",
+      cases: (data.case_numbers || []).join(", "),
+    });
+  }
+  if (alert.kind === "roster_gap" && data.start) {
+    return t("alerts.roster_gap.text", {
+      start: zonedTime(data.start),
+      end: data.open_ended ? "…" : zonedTime(data.end),
+    });
+  }
   const ticket = state.tickets[alert.ticket_id] || {};
   const label = t(`alerts.${alert.kind}`);
   const name = label === `alerts.${alert.kind}` ? alert.kind : label;
@@ -318,6 +341,7 @@ function alertLevel(alert) {
 function notify(event) {
   const alert = event.data.alert;
   if (!document.hidden || !alert || alert.state !== "open" || alert.acknowledged_at) return;
+  if (!alertIsForMe(state, alert)) return;
   if (typeof Notification === "undefined" || Notification.permission !== "granted") return;
   try {
     const title = event.name === "alert.escalated" ? t("alerts.escalated") : t("console.alerts");
@@ -369,6 +393,7 @@ function render() {
   if (!token) return;
   renderQueue();
   renderStaff();
+  renderGaps();
   renderAlerts();
 }
 
@@ -606,6 +631,45 @@ function renderStaff() {
         h("span", { class: "muted" }, ` ${t(`role.${member.role}`)} · ${t(`presence.${member.presence || "offline"}`)}`),
       ),
     ),
+  );
+}
+
+// ---------------------------------------------------------------- roster gaps (EMT, admin)
+
+function watchesCover() {
+  return me && (me.role === "emt" || me.role === "admin");
+}
+
+async function loadGaps() {
+  if (!token || !watchesCover()) return;
+  try {
+    rosterGaps = (await api.get("/api/v1/roster/gaps?hours=24")).items;
+  } catch {
+    return; // the list stays as it was; the next refresh tries again
+  }
+  renderGaps();
+  clearTimeout(gapsTimer);
+  gapsTimer = setTimeout(loadGaps, GAPS_REFRESH_MS);
+}
+
+function renderGaps() {
+  const shown = Boolean(token && watchesCover() && rosterGaps !== null);
+  $("#roster-gaps-title").hidden = !shown;
+  $("#roster-gaps").hidden = !shown;
+  if (!shown) return;
+  replace(
+    $("#roster-gaps"),
+    rosterGaps.length
+      ? rosterGaps.map((gap) =>
+          h(
+            "li",
+            { class: "roster-gap" },
+            h("time", { datetime: gap.start }, zonedTime(gap.start)),
+            " – ",
+            h("time", { datetime: gap.end }, zonedTime(gap.end)),
+          ),
+        )
+      : [h("li", { class: "muted" }, t("console.roster_gaps_none"))],
   );
 }
 

@@ -161,10 +161,20 @@ function compareDue(a, b) {
   return da - db;
 }
 
-/** The open alerts, as `GET /api/v1/alerts` orders them: by level (none last), then oldest. */
+/** Alerts for the cover, not a case (`no_doctor_available` for EMTs, `roster_gap` for admins):
+ * a doctor's console leaves them out; EMTs and admins see both. */
+const COVER_ROLES = new Set(["emt", "admin"]);
+
+/** Whether the signed-in person (`state.me`) is one an alert is for. */
+export function alertIsForMe(state, alert) {
+  return !(state.me?.role === "doctor" && COVER_ROLES.has(alert.role));
+}
+
+/** The open alerts, as `GET /api/v1/alerts` orders them: by level (none last), then oldest;
+ * only those for the signed-in person's role. */
 export function openAlerts(state) {
   const level = (a) => (typeof a.level === "number" ? a.level : 99);
-  return Object.values(state.alerts || {}).sort(
+  return Object.values(state.alerts || {}).filter((a) => alertIsForMe(state, a)).sort(
     (a, b) => level(a) - level(b) || Date.parse(a.raised_at) - Date.parse(b.raised_at) || a.id - b.id,
   );
 }

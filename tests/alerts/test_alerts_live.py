@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import httpx
 import pytest
 from sqlalchemy import select
 
+from consult119.db import utcnow
 from consult119.realtime.models import Event
-from tests.factories import make_staff
+from tests.factories import add_shift, make_staff
 
 CHEST_PAIN = "가슴이 아파요"
 NOT_BREATHING = "아이가 숨을 안 쉬어요"
@@ -88,8 +90,12 @@ def test_two_processes_raise_each_cause_once(start_server, db, backend):
         "CONSULT119_SCHEDULER_INTERVAL_SECONDS": "0.2",
         "CONSULT119_ESCALATE_AFTER_SECONDS": "1",
     }
+    now = utcnow()
+    doctor = make_staff(db, "doctor", on_duty=True, now=now)
+    # The roster has a doctor for the next day and a half: no roster_gap (not urgent, so never
+    # escalated) among the alerts counted below.
+    add_shift(db, doctor.id, now + timedelta(hours=11), now + timedelta(hours=36))
     servers = [start_server(**env), start_server(**env)]
-    doctor = make_staff(db, "doctor", on_duty=True)
     travellers = [f"pair-{i}" for i in range(8)]
 
     def send(args: tuple[int, str]) -> dict:

@@ -10,6 +10,7 @@ import {
   emptyState,
   isUrgent,
   onDuty,
+  alertIsForMe,
   openAlerts,
   queue,
   unacknowledged,
@@ -287,4 +288,18 @@ test("alert groups: one row per case, most urgent first; alerts without a case s
   assert.equal(groups[0].raisedAt, at(1));
   assert.equal(groups[0].acknowledged, false); // one of its two is not yet acknowledged
   assert.equal(groups[3].escalated, true);
+});
+
+test("cover alerts (no doctor, roster gap) are for EMTs and admins, not a doctor's console", () => {
+  const alert = (id, role) => ({
+    id, kind: role === "emt" ? "no_doctor_available" : "red_flag", ticket_id: null, level: 2,
+    role, state: "open", raised_at: "2026-12-02T03:00:00Z", acknowledged_at: null, data: {},
+  });
+  const items = [alert(1, "emt"), alert(2, "doctor"), alert(3, "admin")];
+  for (const [role, ids] of [["doctor", [2]], ["emt", [1, 2, 3]], ["admin", [1, 2, 3]]]) {
+    const state = applySnapshot({ last_event_id: 1, me: { id: 9, role }, alerts: { items, total: 3 } });
+    assert.deepEqual(openAlerts(state).map((a) => a.id), ids, role);
+    assert.deepEqual(unacknowledged(state).map((a) => a.id), ids, role);
+    assert.equal(alertIsForMe(state, items[0]), role !== "doctor");
+  }
 });

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from consult119.db import utcnow
 from consult119.realtime.models import Event
-from tests.factories import make_staff
+from tests.factories import add_shift, make_staff
 
 
 def test_me_on_duty_list_and_presence(module_server, db):
@@ -116,3 +116,39 @@ def test_admin_changes_a_role_and_the_old_token_stops_working(module_server, db)
             assert r.json()["detail"]["code"] == code
     with db.read_session() as s:
         assert len(s.scalars(select(Event).where(Event.name == "staff.role_changed")).all()) == 1
+
+
+def test_roster_gaps_shape_roles_and_validation(module_server, db):
+    admin, emt = make_staff(db, "admin"), make_staff(db, "emt")
+    doctor, manager = make_staff(db, "doctor"), make_staff(db, "manager")
+    other = make_staff(db, "doctor")
+    now = utcnow().replace(microsecond=0)
+    add_shift(db, doctor.id, now - timedelta(hours=1), now + timedelta(hours=3))
+    add_shift(db, other.id, now + timedelta(hours=5), now + timedelta(hours=30))
+    url = f"{module_server.url}/api/v1/roster/gaps"
+    for who in (admin, emt):
+        r = httpx.get(url, params={"hours": 24}, headers=who.headers(module_server.url), timeout=10)
+        assert r.status_code == 200, r.text
+        assert r.json() == {
+            "items": [
+                {
+                    "start": (now + timedelta(hours=3)).isoformat().replace("+00:00", "Z"),
+                    "end": (now + timedelta(hours=5)).isoformat().replace("+00:00", "Z"),
+                    "doctors_on_duty": 0,
+                }
+            ],
+            "total": 1,
+        }
+    h = admin.headers(module_server.url)
+    # Within two hours nothing is missing; a week ahead the roster runs out after 30 h.
+    assert httpx.get(url, params={"hours": 2}, headers=h, timeout=10).json()["items"] == []
+    week = httpx.get(url, params={"hours": 168}, headers=h, timeout=10).json()["items"]
+    assert len(week) == 2 and week[1]["doctors_on_duty"] == 0
+    for who in (doctor, manager):
+        r = httpx.get(url, headers=who.headers(module_server.url), timeout=10)
+        assert r.status_code == 403 and r.json()["detail"]["code"] == "forbidden_role"
+    for bad in ("0", "169", "x", "-1", "1.5"):
+        r = httpx.get(url, params={"hours": bad}, headers=h, timeout=10)
+        assert r.status_code == 422 and r.json()["detail"]["code"] == "invalid_field", bad
+    r = httpx.get(url, params={"min_doctors": "0"}, headers=h, timeout=10)
+    assert r.status_code == 422 and r.json()["detail"]["code"] == "invalid_field"

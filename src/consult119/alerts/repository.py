@@ -174,3 +174,42 @@ def open_alerts(session: Session) -> list[Alert]:
     """Every open alert, for the console's snapshot."""
     rows, _ = list_alerts(session, state=AlertState.OPEN.value, limit=10_000)
     return rows
+
+
+def open_of_kind(session: Session, kind: str) -> list[Alert]:
+    """The open alerts of ``kind``, oldest first."""
+    return list(
+        session.scalars(
+            select(Alert)
+            .where(Alert.kind == kind, Alert.state == AlertState.OPEN.value)
+            .order_by(Alert.raised_at, Alert.id)
+        )
+    )
+
+
+def resolve_one(
+    session: Session, alert_id: int, *, now: datetime, new_cause: str | None = None
+) -> Alert | None:
+    """Resolve one open alert; the alert when this call did it (of several processes, one
+    wins), None otherwise. ``new_cause`` replaces its cause, freeing the old one for the next
+    episode of an alert that stands for a state rather than an event."""
+    values: dict[str, Any] = {"state": AlertState.RESOLVED.value, "resolved_at": now}
+    if new_cause is not None:
+        values["cause"] = new_cause
+    done = session.scalar(
+        update(Alert)
+        .where(Alert.id == alert_id, Alert.state == AlertState.OPEN.value)
+        .values(**values)
+        .returning(Alert.id)
+        .execution_options(synchronize_session=False)
+    )
+    if done is None:
+        return None
+    return reload(session, alert_id)
+
+
+def existing_causes(session: Session, causes: list[str]) -> set[str]:
+    """Which of ``causes`` were raised already (open or resolved)."""
+    if not causes:
+        return set()
+    return set(session.scalars(select(Alert.cause).where(Alert.cause.in_(causes))))  # type: ignore[attr-defined]

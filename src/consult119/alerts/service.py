@@ -156,6 +156,32 @@ def resolve_for_ticket(
     return done
 
 
+def resolve_alert(
+    session: Session,
+    alert: Alert,
+    *,
+    now: datetime,
+    reason: str,
+    new_cause: str | None = None,
+) -> Alert | None:
+    """Resolve one open alert that is about no single case (``no_doctor_available``,
+    ``roster_gap``) with its ``alert.resolved`` event; None when another call resolved it
+    first. ``new_cause`` frees the old cause for the next episode."""
+    assert alert.id is not None
+    done = repo.resolve_one(session, alert.id, now=now, new_cause=new_cause)
+    if done is not None:
+        _event(session, "alert.resolved", done, at=now, reason=reason)
+    return done
+
+
+def open_of_kind(session: Session, kind: AlertKind) -> list[Alert]:
+    return repo.open_of_kind(session, kind.value)
+
+
+def existing_causes(session: Session, causes: list[str]) -> set[str]:
+    return repo.existing_causes(session, causes)
+
+
 def escalate_due(session: Session, *, now: datetime, after: timedelta) -> list[Alert]:
     """Escalate every alert on a KTAS 1–2 or red-flag case nobody acknowledged within
     ``after``: ``alert.escalated`` to every console (each alert once, across processes)."""

@@ -82,6 +82,59 @@ def pick_doctor(
     return session.scalars(stmt).first()
 
 
+def doctor_at_console(session: Session, now: datetime) -> bool:
+    """Whether any active doctor is on duty now and at the console (available or busy): someone
+    who can answer a case, whether or not they have room for one more."""
+    return (
+        session.scalar(
+            select(Staff.id)
+            .where(
+                Staff.role == Role.DOCTOR.value,
+                Staff.disabled.is_(False),
+                Staff.presence.in_([Presence.AVAILABLE.value, Presence.BUSY.value]),
+                on_duty_clause(now),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def count_doctors_on_duty(session: Session, now: datetime) -> int:
+    """Active doctors with a shift covering ``now``, whatever their presence."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Staff)
+            .where(
+                Staff.role == Role.DOCTOR.value,
+                Staff.disabled.is_(False),
+                on_duty_clause(now),
+            )
+        )
+        or 0
+    )
+
+
+def doctor_shift_windows(
+    session: Session, start: datetime, end: datetime
+) -> list[tuple[datetime, datetime]]:
+    """``(starts_at, ends_at)`` of every active doctor's shift overlapping [start, end), in
+    start order: one scan, for the roster's gaps."""
+    rows = session.execute(
+        select(Shift.starts_at, Shift.ends_at)
+        .join(Staff, Staff.id == Shift.staff_id)
+        .where(
+            Staff.role == Role.DOCTOR.value,
+            Staff.disabled.is_(False),
+            Shift.starts_at < end,
+            Shift.ends_at > start,
+        )
+        .order_by(Shift.starts_at)
+    )
+    return [(r[0], r[1]) for r in rows]
+
+
 def lock_staff(session: Session, staff_id: int) -> Staff | None:
     """The staff row, locked until commit on PostgreSQL (capacity checks must not race)."""
     return session.scalars(

@@ -17,6 +17,8 @@ from consult119.staff.models import Role, Staff
 from consult119.staff.schemas import (
     PresenceIn,
     RoleIn,
+    RosterGap,
+    RosterGapPage,
     ShiftIn,
     ShiftPage,
     ShiftPublic,
@@ -28,6 +30,9 @@ from consult119.types import Moment, PathId, QueryId
 
 router = APIRouter(prefix="/api/v1", tags=["staff"])
 AdminOnly = Annotated[Staff, Depends(require_roles(Role.ADMIN))]
+CoverWatch = Annotated[Staff, Depends(require_roles(Role.ADMIN, Role.EMT))]
+#: The furthest ahead ``/roster/gaps`` looks: a week.
+MAX_GAP_HOURS = 7 * 24
 
 
 @router.get("/staff/me", response_model=StaffPublic)
@@ -147,6 +152,26 @@ def roster(
                 rows = [r for r in rows if r[1].id == staff_id]
     items = [_shift_public(shift, staff) for shift, staff in rows]
     return ShiftPage(items=items, total=len(items))
+
+
+@router.get("/roster/gaps", response_model=RosterGapPage)
+def roster_gaps(
+    ctx: ContextDep,
+    _: CoverWatch,
+    hours: Annotated[int, Query(ge=1, le=MAX_GAP_HOURS)] = 24,
+    min_doctors: Annotated[int, Query(ge=1, le=20)] = 1,
+) -> RosterGapPage:
+    """The periods in the next ``hours`` (1–168) with no doctor on the roster (admin, EMT),
+    merged across shifts and midnight; ``min_doctors`` above 1 also reports thin cover."""
+    start = ctx.now().replace(microsecond=0)
+    with ctx.db.read_session() as session:
+        periods = service.roster_gaps(
+            session, start, start + timedelta(hours=hours), min_doctors=min_doctors
+        )
+    items = [
+        RosterGap(start=p.start, end=p.end, doctors_on_duty=p.doctors_on_duty) for p in periods
+    ]
+    return RosterGapPage(items=items, total=len(items))
 
 
 @router.post("/roster", response_model=ShiftPublic, status_code=201)

@@ -78,3 +78,15 @@ class ShiftPublic(BaseModel):
 
 class ShiftPage(Page[ShiftPublic]):
     """The roster's shifts in the window asked for."""
+
+
+class RosterGap(BaseModel):
+    """A period with fewer doctors on the roster than asked for (by default: none)."""
+
+    start: datetime
+    end: datetime
+    doctors_on_duty: int
+
+
+class RosterGapPage(Page[RosterGap]):
+    """The roster's gaps in the hours asked for, in time order."""

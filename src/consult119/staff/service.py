@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -178,3 +179,38 @@ def add_shift(
     session.add(shift)
     session.flush()
     return shift
+
+
+@dataclass(frozen=True)
+class CoverPeriod:
+    """A period of the roster with fewer doctors on duty than wanted."""
+
+    start: datetime
+    end: datetime
+    doctors_on_duty: int
+
+
+def roster_gaps(
+    session: Session, start: datetime, end: datetime, *, min_doctors: int = 1
+) -> list[CoverPeriod]:
+    """The periods in [start, end) with fewer than ``min_doctors`` active doctors on the roster
+    (with the default 1: nobody at all), from one scan of the doctors' shifts in range. Adjacent
+    periods with the same count are one period, across shifts and midnight alike."""
+    changes: dict[datetime, int] = {}
+    for starts_at, ends_at in staff_repo.doctor_shift_windows(session, start, end):
+        lo, hi = max(starts_at, start), min(ends_at, end)
+        changes[lo] = changes.get(lo, 0) + 1
+        changes[hi] = changes.get(hi, 0) - 1
+    points = sorted({start, end, *changes})
+    periods: list[CoverPeriod] = []
+    count = 0
+    for at, following in zip(points, points[1:], strict=False):
+        count += changes.get(at, 0)
+        if count >= min_doctors or at >= end:
+            continue
+        last = periods[-1] if periods else None
+        if last is not None and last.end == at and last.doctors_on_duty == count:
+            periods[-1] = CoverPeriod(last.start, following, count)
+        else:
+            periods.append(CoverPeriod(at, following, count))
+    return periods

@@ -30,7 +30,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from consult119.db import Prepared
 from consult119.outbound.models import OutboxItem
 from consult119.realtime.models import Event
-from consult119.staff.models import Staff
+from consult119.staff.models import Presence, Staff
 from consult119.staff.repository import on_duty_clause
 from consult119.tickets.codes import OPEN_STATUSES, Delivery, Direction, Status
 from consult119.tickets.models import (
@@ -558,6 +558,29 @@ def orphaned_ticket_ids(session: Session, now: datetime, limit: int = 100) -> li
             select(Ticket.id)
             .join(Staff, Staff.id == Ticket.assignee_id)
             .where(Ticket.status.in_(_OPEN), (Staff.disabled.is_(True)) | ~on_duty_clause(now))
+            .order_by(*queue_order())
+            .limit(limit)
+        )
+    )
+
+
+def offline_held_ids(
+    session: Session, now: datetime, offline_before: datetime, max_level: int, limit: int = 100
+) -> list[int]:
+    """Open tickets of rank ``max_level`` or more urgent held by an on-duty doctor who has been
+    offline since ``offline_before`` or earlier (never stamped counts as long ago)."""
+
+    return list(
+        session.scalars(
+            select(Ticket.id)
+            .join(Staff, Staff.id == Ticket.assignee_id)
+            .where(
+                Ticket.status.in_(_OPEN),
+                Ticket.priority <= max_level,
+                Staff.presence == Presence.OFFLINE.value,
+                or_(Staff.presence_at.is_(None), Staff.presence_at <= offline_before),
+                on_duty_clause(now),
+            )
             .order_by(*queue_order())
             .limit(limit)
         )

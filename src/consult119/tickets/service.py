@@ -201,14 +201,27 @@ def requeue_if_off_duty(session: Session, ticket: Ticket, *, now: datetime) -> b
     return True
 
 
-def hand_over(session: Session, ticket: Ticket, *, now: datetime) -> Staff | None:
-    """The holder is off duty: pass the case to another doctor, or back to the queue."""
+#: Why a case is handed over (``handover_reason`` of its ``ticket.assigned``): the holder's
+#: shift ended or the account was disabled, or the holder has been offline past the grace.
+OFF_DUTY, OFFLINE = "off_duty", "offline"
+
+
+def hand_over(
+    session: Session, ticket: Ticket, *, now: datetime, why: str = OFF_DUTY
+) -> Staff | None:
+    """The holder is off duty (or offline): pass the case to another doctor, or back to the
+    queue."""
     previous = ticket.assignee_id
     doctor = auto_assign(
-        session, ticket, now=now, reason=HANDOVER, exclude={previous} if previous else None
+        session,
+        ticket,
+        now=now,
+        reason=HANDOVER,
+        exclude={previous} if previous else None,
+        handover_reason=why,
     )
     if doctor is None:
-        _set_assignee(session, ticket, None, by=None, reason=HANDOVER, now=now)
+        _set_assignee(session, ticket, None, by=None, reason=HANDOVER, now=now, handover_reason=why)
     return doctor
 
 

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from consult119.alerts import cover
 from consult119.alerts import service as alerts
 from consult119.alerts.models import AlertKind
 from consult119.config import AssignmentPolicy
@@ -32,6 +33,7 @@ from consult119.dberrors import log_failure
 from consult119.metrics import SLA_BREACHES
 from consult119.staff import repository as staff_repo
 from consult119.staff import service as service_staff
+from consult119.staff.models import Presence
 from consult119.tickets import repository as repo
 from consult119.tickets import service
 from consult119.tickets.codes import OPEN_STATUSES, Status
@@ -57,6 +59,9 @@ class TickReport:
     warned: list[int] = field(default_factory=list)
     breached: list[int] = field(default_factory=list)
     escalated: list[int] = field(default_factory=list)  # alert ids
+    handed_back: list[int] = field(default_factory=list)  # cases of doctors gone offline
+    cover_raised: list[int] = field(default_factory=list)  # no_doctor / roster_gap alert ids
+    cover_resolved: list[int] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return any(vars(self).values())
@@ -68,12 +73,59 @@ def tick(db: Database, *, now: datetime, policy: AssignmentPolicy | None = None)
     policy = policy or db.settings
     report = TickReport()
     report.handed_over, report.duty_ended = _handovers(db, now)
+    report.handed_back = _offline_handbacks(db, now)
     report.duty_started = _duty_started(db, now)
     report.timed_out = _acceptance_timeouts(db, now, policy)
     report.auto_assigned = _auto_assign(db, now, policy)
+    report.cover_raised, report.cover_resolved = _cover(db, now, policy)
     report.warned, report.breached = _sla(db, now)
     report.escalated = _escalate(db, now)
     return report
+
+
+#: A doctor gone offline hands back the cases of these ranks (KTAS 1–3) after the grace.
+OFFLINE_HANDBACK_MAX_LEVEL = 3
+
+
+def _offline_handbacks(db: Database, now: datetime) -> list[int]:
+    """KTAS 1–3 cases held by an on-duty doctor who has been offline for longer than
+    ``CONSULT119_PRESENCE_GRACE_SECONDS`` go to another doctor or back to the queue, as at a
+    shift's end (``ticket.assigned`` with ``reason`` ``handover``, ``handover_reason``
+    ``offline``). Coming back within the grace keeps them."""
+    offline_before = now - timedelta(seconds=db.settings.presence_grace_seconds)
+    with db.read_session() as session:
+        ids = repo.offline_held_ids(session, now, offline_before, OFFLINE_HANDBACK_MAX_LEVEL)
+
+    def still_due(session: Session, ticket: Ticket) -> bool:
+        if (
+            ticket.status not in OPEN_STATUSES
+            or ticket.assignee_id is None
+            or ticket.priority > OFFLINE_HANDBACK_MAX_LEVEL
+        ):
+            return False
+        holder = staff_repo.get_staff(session, ticket.assignee_id)
+        return (
+            holder is not None
+            and holder.presence == Presence.OFFLINE.value
+            and (holder.presence_at is None or holder.presence_at <= offline_before)
+        )
+
+    def act(session: Session, ticket: Ticket) -> bool:
+        service.hand_over(session, ticket, now=now, why=service.OFFLINE)
+        return True
+
+    return _each_locked(db, ids, still_due, act)
+
+
+def _cover(db: Database, now: datetime, policy: AssignmentPolicy) -> tuple[list[int], list[int]]:
+    """``no_doctor_available`` and ``roster_gap``: raised once, resolved by their answer
+    (see :mod:`consult119.alerts.cover`)."""
+    with db.unit_of_work() as session:
+        raised, resolved = cover.check_no_doctor(
+            session, now=now, untriaged_since=now - policy.untriaged_wait
+        )
+        gap_raised, gap_resolved = cover.check_roster_gaps(session, now=now)
+    return raised + gap_raised, resolved + gap_resolved
 
 
 def _escalate(db: Database, now: datetime) -> list[int]:
