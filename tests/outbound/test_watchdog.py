@@ -44,9 +44,7 @@ def events(db, name: str) -> list[Event]:
 
 def reply(db, ticket_id: int, doctor: int, *, now, text="지금 119에 전화하세요") -> int:
     with db.unit_of_work() as s:
-        return tickets.add_message(
-            s, ticket_id, staff=s.get(Staff, doctor), text=text, now=now
-        ).id  # type: ignore[return-value]
+        return tickets.add_message(s, ticket_id, staff=s.get(Staff, doctor), text=text, now=now).id  # type: ignore[return-value]
 
 
 def dispatch(db: Database, settings, *, at) -> int:
@@ -115,9 +113,7 @@ def test_a_line_outage_on_a_ktas1_reply_raises_delivery_overdue_within_its_limit
         dispatch(db, settings, at=sent_at + timedelta(minutes=10))
         [alert] = alerts(db, "delivery_overdue")
         assert alert.state == "resolved"
-        [resolved] = [
-            e for e in events(db, "alert.resolved") if e.data["alert"]["id"] == alert.id
-        ]
+        [resolved] = [e for e in events(db, "alert.resolved") if e.data["alert"]["id"] == alert.id]
         assert resolved.data["reason"] == "delivered"
         watched.dispose()
     finally:
@@ -171,9 +167,7 @@ def test_an_automatic_message_raises_no_delivery_alert(db):
 
 def reminders(db, ticket_id: int) -> list[Message]:
     with db.read_session() as s:
-        rows = s.scalars(
-            select(Message).where(Message.ticket_id == ticket_id).order_by(Message.id)
-        )
+        rows = s.scalars(select(Message).where(Message.ticket_id == ticket_id).order_by(Message.id))
         return [m for m in rows if (m.meta or {}).get("kind") == "emergency_reminder"]
 
 
@@ -195,9 +189,7 @@ def test_an_urgent_case_without_a_doctor_reply_gets_the_emergency_reminder_once(
     assert "team has been alerted" in sent.text and "119" in sent.text
     with db.read_session() as s:
         assert s.get(Ticket, case).first_response_at is None  # the clock runs on
-    created = [
-        e for e in events(db, "message.created") if e.data["message"]["id"] == sent.id
-    ]
+    created = [e for e in events(db, "message.created") if e.data["message"]["id"] == sent.id]
     assert created and created[0].data["message"]["kind"] == "emergency_reminder"
     assert created[0].ticket_id == case  # on the case's timeline
 
