@@ -925,6 +925,8 @@ function renderCase() {
                 m.author_staff_id ? ` · ${staffName(m.author_staff_id)}` : "",
                 ` · ${zonedTime(m.created_at, "Asia/Seoul")}`,
                 m.delivery ? ` · ${t(`case.delivery.${m.delivery}`)}` : "",
+                // Automatic (acknowledgement, emergency reminder) or re-sent on another channel.
+                m.kind ? ` · ${t(`case.kind.${m.kind}`)} (${m.source})` : "",
               ),
               // The traveller got no case number or emergency number: say so where it is seen.
               m.ack_withheld
