@@ -207,3 +207,20 @@ def test_the_reminder_is_korean_by_default_and_not_for_ktas3_without_flags(db):
     assert reminders(db, calm) == []
     with db.read_session() as s:
         assert s.get(Ticket, calm).sla_breached_at is not None  # breached, yet no reminder
+
+
+def test_a_bounce_after_delivery_raises_delivery_failed(db):
+    from consult119.outbound import delivery
+
+    doctor = make_staff(db, "doctor", on_duty=True, now=T0, presence="available").id
+    case = make_ticket(db, NO_FLAG, now=T0, source="smtp", sender_id="bounce@example.com")
+    message = reply(db, case, doctor, now=T0)
+    with db.unit_of_work() as s:
+        [claim] = delivery.claim_due(s, now=T0, lease=timedelta(minutes=2), sources=["smtp"])
+        delivery.mark_sent(s, claim, now=T0)
+        s.get(Message, message).external_id = "<c119.1.abc@x>"
+    assert alerts(db) == []
+    with db.unit_of_work() as s:
+        assert delivery.mark_bounced(s, {message: "<c119.1.abc@x>"}, now=T0 + timedelta(minutes=1))
+    [alert] = alerts(db, "delivery_failed")
+    assert alert.data["error"] == "bounced" and alert.data["source"] == "smtp"

@@ -120,18 +120,26 @@ def _raise(
     )
 
 
+def overdue(
+    session: Session, *, now: datetime, policy: AssignmentPolicy, limit: int = 200
+) -> list[Any]:
+    """Staff replies past their rank's limit with no ``delivery_overdue`` yet (one statement;
+    a read session may ask it before a unit of work is opened)."""
+    return outbound_repo.overdue_replies(
+        session,
+        now=now,
+        limits={lvl: policy.delivery_overdue(lvl) for lvl in ktas.LEVELS},
+        cause_prefix=f"{AlertKind.DELIVERY_OVERDUE.value}:message:",
+        limit=limit,
+    )
+
+
 def raise_overdue(
     session: Session, *, now: datetime, policy: AssignmentPolicy, pushable: Collection[str]
 ) -> list[int]:
     """``delivery_overdue`` for every staff reply not delivered within its rank's limit (once
     per reply: the scan skips replies whose cause was raised). Returns the message ids."""
-    limits = {lvl: policy.delivery_overdue(lvl) for lvl in ktas.LEVELS}
-    rows = outbound_repo.overdue_replies(
-        session,
-        now=now,
-        limits=limits,
-        cause_prefix=f"{AlertKind.DELIVERY_OVERDUE.value}:message:",
-    )
+    rows = overdue(session, now=now, policy=policy)
     done = []
     for message_id, ticket_id, source, queued_at in rows:
         message = ticket_repo.get_message(session, message_id)
@@ -147,7 +155,7 @@ def raise_overdue(
             now=now,
             pushable=pushable,
             queued_at=queued_at.isoformat(),
-            after_seconds=int(limits[ticket.priority].total_seconds()),
+            after_seconds=int(policy.delivery_overdue(ticket.priority).total_seconds()),
         )
         if raised is not None:
             done.append(message_id)

@@ -83,6 +83,9 @@ def _delivery_overdue(db: Database, now: datetime, policy: AssignmentPolicy) -> 
     """Staff replies not delivered within ``CONSULT119_DELIVERY_OVERDUE_SECONDS`` of their
     case's rank: ``delivery_overdue`` once each (the alert's unique cause picks the winner
     among processes; the scan skips replies already raised)."""
+    with db.read_session() as session:
+        if not watchdog.overdue(session, now=now, policy=policy, limit=1):
+            return []  # an idle tick takes no write lock
     with db.unit_of_work() as session:
         return watchdog.raise_overdue(
             session, now=now, policy=policy, pushable=watchdog.pushable_sources(db.settings)
