@@ -383,6 +383,53 @@ async function acknowledge(alert, button) {
   renderAlerts();
 }
 
+//: Alert kinds whose data lists one-click fallbacks (a reply that did not reach the traveller).
+const DELIVERY_ALERTS = new Set(["delivery_overdue", "delivery_failed"]);
+//: Fallbacks the server performs now; the others are listed and wait for their wiring.
+const FALLBACKS_WIRED = new Set(["channel"]);
+
+/** The one-click fallback buttons of a delivery alert (doctors and EMTs take them). */
+function fallbackButtons(alert) {
+  if (!DELIVERY_ALERTS.has(alert.kind) || !me || !["doctor", "emt"].includes(me.role)) return [];
+  return (alert.data?.fallbacks || []).map((fallback) => {
+    const label =
+      fallback.action === "channel"
+        ? t("fallback.channel", { channel: t(`fallback.source.${fallback.channel}`) })
+        : t(`fallback.${fallback.action}`);
+    const wired = FALLBACKS_WIRED.has(fallback.action);
+    return h(
+      "button",
+      {
+        type: "button",
+        class: "alert-fallback",
+        "data-action": fallback.action,
+        "data-channel": fallback.channel || "",
+        disabled: wired ? null : "disabled",
+        title: wired ? null : t("fallback.unavailable"),
+        onclick: (e) => takeFallback(alert, fallback, e.currentTarget),
+      },
+      label,
+    );
+  });
+}
+
+async function takeFallback(alert, fallback, button) {
+  button.disabled = true;
+  try {
+    const done = await api.post(`/api/v1/alerts/${alert.id}/fallback`, {
+      action: fallback.action,
+      channel: fallback.channel,
+    });
+    // The events follow; apply the answer now so the row goes at once.
+    if (done && state.alerts[done.id]) state = { ...state, alerts: { ...state.alerts, [done.id]: done } };
+  } catch (err) {
+    console.warn("fallback failed", err);
+    button.disabled = false;
+    button.title = t("fallback.failed");
+  }
+  renderAlerts();
+}
+
 function dismissAlert() {
   $("#alert-banner").hidden = true;
 }
@@ -707,6 +754,7 @@ function renderAlerts() {
           h("time", { class: "muted", datetime: at.toISOString() }, zonedTime(at, "Asia/Seoul", { date: false })),
         ),
         ack,
+        ...fallbackButtons(alert),
       );
     }),
   );
@@ -964,6 +1012,8 @@ function renderCase() {
                 m.author_staff_id ? ` · ${staffName(m.author_staff_id)}` : "",
                 ` · ${zonedTime(m.created_at, "Asia/Seoul")}`,
                 m.delivery ? ` · ${t(`case.delivery.${m.delivery}`)}` : "",
+                // Automatic (acknowledgement, emergency reminder) or re-sent on another channel.
+                m.kind ? ` · ${t(`case.kind.${m.kind}`)} (${m.source})` : "",
               ),
               // The traveller got no case number or emergency number: say so where it is seen.
               m.ack_withheld

@@ -77,6 +77,11 @@ class AssignmentPolicy(BaseSettings):
         default={1: 60, 2: 120, 3: 300, 4: 600, 5: 900},
         description="Per KTAS level: an assignment not accepted this soon moves on",
     )
+    delivery_overdue_seconds: dict[int, int] = Field(
+        default={1: 60, 2: 60, 3: 300, 4: 600, 5: 900},
+        description="Per KTAS level: a staff reply not delivered this soon raises "
+        "delivery_overdue (JSON)",
+    )
 
     @field_validator("accept_timeout_seconds")
     @classmethod
@@ -85,12 +90,22 @@ class AssignmentPolicy(BaseSettings):
             raise ValueError("give a positive timeout for each KTAS level 1-5")
         return value
 
+    @field_validator("delivery_overdue_seconds")
+    @classmethod
+    def _every_delivery_level(cls, value: dict[int, int]) -> dict[int, int]:
+        if set(value) != {1, 2, 3, 4, 5} or any(v <= 0 for v in value.values()):
+            raise ValueError("give a positive number of seconds for each KTAS level 1-5")
+        return value
+
     @property
     def untriaged_wait(self) -> timedelta:
         return timedelta(seconds=self.auto_assign_untriaged_after_seconds)
 
     def accept_timeout(self, level: int) -> timedelta:
         return timedelta(seconds=self.accept_timeout_seconds[level])
+
+    def delivery_overdue(self, level: int) -> timedelta:
+        return timedelta(seconds=self.delivery_overdue_seconds[level])
 
 
 class PageSettings(BaseSettings):

@@ -32,6 +32,17 @@ class AlertKind(StrEnum):
     FOLLOWUP_DUE = "followup_due"
 
 
+class FallbackAction(StrEnum):
+    """What a delivery alert's one-click fallback does."""
+
+    #: Queue the reply again on another channel the traveller is known on.
+    CHANNEL = "channel"
+    #: The reply by SMS through the operator's provider (listed; performed once wired).
+    SMS = "sms"
+    #: A callback task for the team (listed; performed once wired).
+    CALLBACK = "callback"
+
+
 class AlertState(StrEnum):
     """An alert is ``open`` until the action that answers it; acknowledging it (someone has
     seen it and is on it) is a separate fact that stops its escalation, not its life."""

@@ -12,9 +12,10 @@ from fastapi import APIRouter, Depends, Query
 
 from consult119.alerts import service
 from consult119.alerts.models import AlertKind, AlertState
-from consult119.alerts.schemas import AlertPublic
+from consult119.alerts.schemas import AlertPublic, FallbackRequest
 from consult119.auth.deps import require_roles
 from consult119.context import ContextDep
+from consult119.outbound import fallback, watchdog
 from consult119.schemas import Page
 from consult119.staff.models import Role, Staff
 from consult119.types import Offset, PathId, QueryId
@@ -22,6 +23,7 @@ from consult119.types import Offset, PathId, QueryId
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 
 Responder = Annotated[Staff, Depends(require_roles(Role.DOCTOR, Role.EMT, Role.ADMIN))]
+Clinician = Annotated[Staff, Depends(require_roles(Role.DOCTOR, Role.EMT))]
 #: A page of alerts; the open ones of a whole service fit many times over.
 MAX_LIMIT = 500
 
@@ -60,4 +62,26 @@ def acknowledge(ctx: ContextDep, staff: Responder, alert_id: PathId) -> AlertPub
     assert staff.id is not None
     with ctx.db.unit_of_work() as session:
         alert = service.acknowledge(session, alert_id, by=staff.id, now=ctx.now())
+        return AlertPublic.model_validate(alert)
+
+
+@router.post("/{alert_id}/fallback", response_model=AlertPublic)
+def take_fallback(
+    ctx: ContextDep, staff: Clinician, alert_id: PathId, body: FallbackRequest
+) -> AlertPublic:
+    """Take one of a delivery alert's ``data.fallbacks`` (doctor, EMT): ``channel`` queues the
+    reply again on that channel and resolves the alert. ``sms`` and ``callback`` answer 409
+    ``fallback_unavailable`` until they are wired. 404 ``alert_not_found``, 409
+    ``alert_resolved``, 422 ``channel_required``."""
+    assert staff.id is not None
+    with ctx.db.unit_of_work() as session:
+        alert = fallback.take_fallback(
+            session,
+            alert_id,
+            action=body.action,
+            channel=body.channel,
+            staff=staff,
+            now=ctx.now(),
+            pushable=watchdog.pushable_sources(ctx.settings),
+        )
         return AlertPublic.model_validate(alert)

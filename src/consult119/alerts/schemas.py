@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+from consult119.alerts.models import FallbackAction
 
 
 class AlertPublic(BaseModel):
@@ -31,3 +33,11 @@ class AlertPublic(BaseModel):
 
 def alert_json(alert: Any) -> dict[str, Any]:
     return AlertPublic.model_validate(alert).model_dump(mode="json")
+
+
+class FallbackRequest(BaseModel):
+    """``POST /api/v1/alerts/{id}/fallback``: one of the alert's ``data.fallbacks``."""
+
+    action: FallbackAction
+    #: For ``channel``: the source to send the reply on (``smtp``, ``line``, ``kakao``).
+    channel: str | None = Field(default=None, max_length=20)

@@ -181,6 +181,32 @@ def open_of_kind(session: Session, kind: AlertKind) -> list[Alert]:
 def existing_causes(session: Session, causes: list[str]) -> set[str]:
     return repo.existing_causes(session, causes)
 
+def resolve_causes(
+    session: Session, causes: list[str], *, now: datetime, by: int | None = None, reason: str
+) -> list[Alert]:
+    """Resolve the open alerts raised for ``causes`` (whatever their case): ``reason`` names
+    the action that answered them (``delivered``, ``fallback``…)."""
+    done = repo.resolve_causes(session, causes, by=by, now=now)
+    for alert in done:
+        _event(session, "alert.resolved", alert, at=now, actor_id=by, reason=reason)
+    return done
+
+
+def alerts_of_causes(session: Session, causes: list[str]) -> list[Alert]:
+    return repo.by_causes(session, causes)
+
+
+def reload(session: Session, alert_id: int) -> Alert | None:
+    """The alert as the database holds it now (after a conditional update)."""
+    return repo.reload(session, alert_id)
+
+
+def get_or_not_found(session: Session, alert_id: int) -> Alert:
+    alert = repo.get_alert(session, alert_id)
+    if alert is None:
+        raise NotFound("alert_not_found", _l("No alert with this id."), alert_id=alert_id)
+    return alert
+
 
 def escalate_due(session: Session, *, now: datetime, after: timedelta) -> list[Alert]:
     """Escalate every alert on a KTAS 1–2 or red-flag case nobody acknowledged within
@@ -216,6 +242,13 @@ def list_alerts(
         limit=limit,
         offset=offset,
     )
+
+
+def alert_event(
+    session: Session, name: str, alert: Alert, *, at: datetime, actor_id: int | None, **extra: Any
+) -> None:
+    """Append ``name`` about ``alert`` (``alert.fallback``…) in the caller's transaction."""
+    _event(session, name, alert, at=at, actor_id=actor_id, **extra)
 
 
 def _event(

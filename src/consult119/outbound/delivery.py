@@ -6,19 +6,22 @@ conditional ``UPDATE … WHERE status IN ('queued', 'sending') AND next_attempt_
 picked with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so two processes never both win an item.
 A process that dies while sending leaves a ``sending`` item whose lease runs out; it is claimed
 again then. ``Message.delivery`` mirrors the state the staff see (queued, sent, failed), and each
-change of it appends ``message.delivery_changed``.
+change of it appends ``message.delivery_changed``; a staff reply given up raises
+``delivery_failed`` and a delivery resolves its delivery alerts (:mod:`.watchdog`), in the same
+transaction.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from consult119.outbound import watchdog
 from consult119.outbound.models import OutboxItem
 from consult119.realtime import events
 from consult119.tickets.codes import Delivery, Direction
@@ -122,6 +125,7 @@ def mark_sent(
     if done != 1:
         return False
     _set_delivery(session, claim, Delivery.SENT, now=now, sent=True)
+    watchdog.on_sent(session, message_id=claim.message_id, now=now)
     return True
 
 
@@ -135,8 +139,10 @@ def mark_attempt_failed(
     max_attempts: int,
     base: float,
     cap: float,
+    pushable: Collection[str] | None = None,
 ) -> str:
-    """Record a failed attempt: retry later (``queued``) or give up (``failed``)."""
+    """Record a failed attempt: retry later (``queued``) or give up (``failed``, which raises
+    ``delivery_failed`` for a staff reply, its fallbacks among ``pushable`` sources)."""
     final = permanent or claim.attempts >= max_attempts
     status = Delivery.FAILED.value if final else Delivery.QUEUED.value
     next_at = now if final else now + backoff(claim.attempts, base=base, cap=cap)
@@ -147,6 +153,15 @@ def mark_attempt_failed(
     ).rowcount
     if done == 1 and final:
         _set_delivery(session, claim, Delivery.FAILED, now=now, sent=False)
+        watchdog.on_failed(
+            session,
+            message_id=claim.message_id,
+            ticket_id=claim.ticket_id,
+            source=claim.source,
+            error=error,
+            now=now,
+            pushable=pushable,
+        )
     return status
 
 
@@ -207,7 +222,13 @@ def outbound_messages_after(
     )
 
 
-def mark_bounced(session: Session, message_ids: dict[int, str], *, now: datetime) -> list[int]:
+def mark_bounced(
+    session: Session,
+    message_ids: dict[int, str],
+    *,
+    now: datetime,
+    pushable: Collection[str] | None = None,
+) -> list[int]:
     """Record that mail we sent came back: ``{message id: Message-ID}`` read from a bounce.
 
     Only messages whose stored Message-ID matches are touched, so a forged bounce naming a
@@ -233,6 +254,15 @@ def mark_bounced(session: Session, message_ids: dict[int, str], *, now: datetime
         )
         claim = Claimed(item_id, message_id, ticket_id, "smtp", attempts)
         _set_delivery(session, claim, Delivery.FAILED, now=now, sent=False)
+        watchdog.on_failed(
+            session,
+            message_id=message_id,
+            ticket_id=ticket_id,
+            source="smtp",
+            error="bounced",
+            now=now,
+            pushable=pushable,
+        )
         failed.append(message_id)
     return failed
 

@@ -21,7 +21,7 @@ from consult119.aio import wait_for_wake
 from consult119.channels.senders import SENDERS
 from consult119.context import AppContext
 from consult119.dberrors import log_failure
-from consult119.outbound import delivery
+from consult119.outbound import delivery, watchdog
 from consult119.outbound.delivery import Claimed
 from consult119.outbound.jobs import load_jobs
 from consult119.outbound.senders import Job, SendError
@@ -153,6 +153,7 @@ class Dispatcher:
                 max_attempts=s.outbound_max_attempts,
                 base=s.outbound_retry_base_seconds,
                 cap=s.outbound_retry_max_seconds,
+                pushable=watchdog.pushable_sources(s),
             )
         log.warning(
             "outbox item %s attempt %s: %s (%s)", claim.item_id, claim.attempts, error, status

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import String, and_, cast, exists, literal, or_, select, text, update
 from sqlalchemy.orm import Session
 
+from consult119.alerts.models import Alert
+from consult119.outbound.models import OutboxItem
 from consult119.tickets.models import Contact, ContactIdentity, Message, Ticket
+
+#: Outbox states of a reply not yet delivered (``sending``: claimed, being tried).
+UNDELIVERED = ("queued", "sending")
 
 
 def messages_with_case(session: Session, message_ids: list[int]) -> list[Any]:
@@ -60,3 +67,65 @@ def work_counts(session: Session) -> list[Any]:
     """Rows ``(what, channel, source, status, n)``: ``what`` is ``outbox`` (``status`` queued,
     sending or failed) or ``open`` (``status`` holds the case's rank)."""
     return list(session.execute(_WORK_COUNTS).all())
+
+
+def overdue_replies(
+    session: Session,
+    *,
+    now: datetime,
+    limits: Mapping[int, timedelta],
+    cause_prefix: str,
+    limit: int = 200,
+) -> list[Any]:
+    """``(message_id, ticket_id, source, created_at)`` of staff replies still undelivered
+    (queued or being sent) past the limit of their case's rank, for which no alert of
+    ``cause_prefix`` + message id was raised yet: one statement, on the outbox's
+    ``(status, next_attempt_at)`` index (undelivered rows are few) and the alerts' unique
+    cause index."""
+    per_level = or_(
+        *(
+            and_(Ticket.priority == level, OutboxItem.created_at <= now - after)
+            for level, after in limits.items()
+        )
+    )
+    raised = exists().where(
+        Alert.cause == literal(cause_prefix, String) + cast(OutboxItem.message_id, String)
+    )
+    return list(
+        session.execute(
+            select(
+                OutboxItem.message_id,
+                OutboxItem.ticket_id,
+                OutboxItem.source,
+                OutboxItem.created_at,
+            )
+            .join(Message, Message.id == OutboxItem.message_id)
+            .join(Ticket, Ticket.id == OutboxItem.ticket_id)
+            .where(
+                OutboxItem.status.in_(UNDELIVERED),
+                Message.author_staff_id.is_not(None),  # type: ignore[union-attr]
+                per_level,
+                ~raised,
+            )
+            .order_by(OutboxItem.created_at)
+            .limit(limit)
+        ).all()
+    )
+
+
+def outbox_of_message(session: Session, message_id: int) -> OutboxItem | None:
+    return session.scalars(
+        select(OutboxItem).where(OutboxItem.message_id == message_id)
+    ).one_or_none()
+
+
+def contact_identities(session: Session, contact_id: int) -> list[tuple[str, str]]:
+    """``(source, external_id)`` of one contact's identities, newest first."""
+    return [
+        (source, external_id)
+        for source, external_id in session.execute(
+            select(ContactIdentity.source, ContactIdentity.external_id)
+            .where(ContactIdentity.contact_id == contact_id)
+            .order_by(ContactIdentity.id.desc())  # type: ignore[union-attr]
+        ).all()
+    ]

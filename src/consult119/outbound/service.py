@@ -12,20 +12,28 @@ from sqlalchemy.orm import Session
 from consult119.outbound import delivery
 from consult119.outbound.models import OutboxItem
 from consult119.tickets import repository as ticket_repo
-from consult119.tickets.codes import Delivery
+from consult119.tickets.codes import SOURCE_CHANNEL, Delivery, Source
 from consult119.tickets.models import Message, Ticket
 
 T = TypeVar("T")
 
 
-def enqueue(session: Session, ticket: Ticket, message: Message, *, now: datetime) -> OutboxItem:
-    """Queue ``message`` to go out on the ticket's channel; a sender picks it up after commit."""
+def enqueue(
+    session: Session,
+    ticket: Ticket,
+    message: Message,
+    *,
+    now: datetime,
+    source: str | None = None,
+) -> OutboxItem:
+    """Queue ``message`` to go out on the ticket's channel (or on ``source``, another channel
+    the traveller is known on: a delivery fallback); a sender picks it up after commit."""
     assert message.id is not None and ticket.id is not None
     item = OutboxItem(
         message_id=message.id,
         ticket_id=ticket.id,
-        channel=ticket.channel,
-        source=ticket.source,
+        channel=ticket.channel if source is None else SOURCE_CHANNEL[Source(source)].value,
+        source=ticket.source if source is None else source,
         status=Delivery.QUEUED.value,
         next_attempt_at=now,
         created_at=now,

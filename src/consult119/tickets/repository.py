@@ -696,6 +696,24 @@ def get_contact(session: Session, contact_id: int) -> Contact | None:
     return session.get(Contact, contact_id)
 
 
+def has_automatic_message(session: Session, ticket_id: int, kind: str) -> bool:
+    """Whether the case has an automatic outbound message (no author) of ``kind``
+    (``meta["kind"]``); read on the case's messages index."""
+    return (
+        session.scalar(
+            select(Message.id)
+            .where(
+                Message.ticket_id == ticket_id,
+                Message.direction == Direction.OUTBOUND.value,
+                Message.author_staff_id.is_(None),  # type: ignore[union-attr]
+                Message.meta["kind"].as_string() == kind,  # type: ignore[index]
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
 def messages_by_ids(session: Session, ids: list[int]) -> list[Message]:
     """The messages of ``ids`` that exist, in no particular order."""
     return list(session.scalars(select(Message).where(Message.id.in_(ids))))

@@ -29,6 +29,11 @@ class MessagePublic(BaseModel):
     ack_withheld: str | None = Field(
         default=None, validation_alias=AliasPath("meta", "ack_withheld")
     )
+    #: An automatic or re-sent message: ``acknowledgement``, ``emergency_reminder`` (no doctor
+    #: reply at the case's target), ``fallback`` (a reply queued again on another channel).
+    kind: str | None = Field(default=None, validation_alias=AliasPath("meta", "kind"))
+    #: Of a ``fallback``: the reply it re-sends.
+    fallback_of: int | None = Field(default=None, validation_alias=AliasPath("meta", "fallback_of"))
     #: The files of the message (filled by the detail in one query, and by the event).
     attachments: list[AttachmentPublic] = []
     #: Files that came with it and were not stored: ``{"code", "filename", "text"}``, the text

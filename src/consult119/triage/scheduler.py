@@ -31,6 +31,7 @@ from consult119.config import AssignmentPolicy
 from consult119.db import Database
 from consult119.dberrors import log_failure
 from consult119.metrics import SLA_BREACHES
+from consult119.outbound import watchdog
 from consult119.staff import repository as staff_repo
 from consult119.staff import service as service_staff
 from consult119.staff.models import Presence
@@ -39,7 +40,7 @@ from consult119.tickets import service
 from consult119.tickets.codes import OPEN_STATUSES, Status
 from consult119.tickets.events import ticket_event
 from consult119.tickets.models import Ticket
-from consult119.triage import ktas, sla
+from consult119.triage import ktas, reminder, sla
 
 if TYPE_CHECKING:
     from consult119.context import AppContext
@@ -62,6 +63,8 @@ class TickReport:
     handed_back: list[int] = field(default_factory=list)  # cases of doctors gone offline
     cover_raised: list[int] = field(default_factory=list)  # no_doctor / roster_gap alert ids
     cover_resolved: list[int] = field(default_factory=list)
+    delivery_overdue: list[int] = field(default_factory=list)  # message ids
+    reminded: list[int] = field(default_factory=list)  # tickets sent the emergency reminder
 
     def __bool__(self) -> bool:
         return any(vars(self).values())
@@ -78,7 +81,8 @@ def tick(db: Database, *, now: datetime, policy: AssignmentPolicy | None = None)
     report.timed_out = _acceptance_timeouts(db, now, policy)
     report.auto_assigned = _auto_assign(db, now, policy)
     report.cover_raised, report.cover_resolved = _cover(db, now, policy)
-    report.warned, report.breached = _sla(db, now)
+    report.warned, report.breached, report.reminded = _sla(db, now)
+    report.delivery_overdue = _delivery_overdue(db, now, policy)
     report.escalated = _escalate(db, now)
     return report
 
@@ -126,6 +130,17 @@ def _cover(db: Database, now: datetime, policy: AssignmentPolicy) -> tuple[list[
         )
         gap_raised, gap_resolved = cover.check_roster_gaps(session, now=now)
     return raised + gap_raised, resolved + gap_resolved
+def _delivery_overdue(db: Database, now: datetime, policy: AssignmentPolicy) -> list[int]:
+    """Staff replies not delivered within ``CONSULT119_DELIVERY_OVERDUE_SECONDS`` of their
+    case's rank: ``delivery_overdue`` once each (the alert's unique cause picks the winner
+    among processes; the scan skips replies already raised)."""
+    with db.read_session() as session:
+        if not watchdog.overdue(session, now=now, policy=policy, limit=1):
+            return []  # an idle tick takes no write lock
+    with db.unit_of_work() as session:
+        return watchdog.raise_overdue(
+            session, now=now, policy=policy, pushable=watchdog.pushable_sources(db.settings)
+        )
 
 
 def _escalate(db: Database, now: datetime) -> list[int]:
@@ -281,11 +296,13 @@ _CLOCKS = (
 )
 
 
-def _sla(db: Database, now: datetime) -> tuple[list[int], list[int]]:
+def _sla(db: Database, now: datetime) -> tuple[list[int], list[int], list[int]]:
     """``sla.warning`` at 80 % of the target, ``sla.breached`` at 100 %, once each, for the
     first-response clock and the next-response clock (``kind`` says which); a breach raises
-    ``sla_breached`` / ``next_response_breached``."""
+    ``sla_breached`` / ``next_response_breached``, and a first-response breach of an urgent
+    case queues the traveller's emergency reminder (:mod:`.reminder`, once per case)."""
     fired: dict[str, list[int]] = {"sla.warning": [], "sla.breached": []}
+    reminded: list[int] = []
     breached_levels: list[int] = []
     levels = list(ktas.LEVELS)
     with db.unit_of_work() as session:
@@ -330,10 +347,12 @@ def _sla(db: Database, now: datetime) -> tuple[list[int], list[int]]:
                             now=now,
                             due_at=due.isoformat(),
                         )
+                        if kind == sla.FIRST_RESPONSE and reminder.remind(session, ticket, now=now):
+                            reminded.append(ticket.id)  # type: ignore[arg-type]
                 fired[name] += ids
     for level in breached_levels:  # committed: each breach is stamped once, in one process
         SLA_BREACHES.labels(level=str(level)).inc()
-    return fired["sla.warning"], fired["sla.breached"]
+    return fired["sla.warning"], fired["sla.breached"], reminded
 
 
 @dataclass

@@ -18,6 +18,7 @@ from consult119.i18n import lazy_gettext as _l
 from consult119.intake.pipeline import Ack, take_blocking
 from consult119.intake.service import InboundMessage, IntakeResult
 from consult119.outbound.delivery import mark_bounced
+from consult119.outbound.watchdog import pushable_sources
 from consult119.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
@@ -133,4 +134,9 @@ def _record_bounce(ctx: AppContext, raw: bytes) -> None:
     }
     if cited:
         with ctx.db.unit_of_work() as session:
-            mark_bounced(session, dict(list(cited.items())[:20]), now=ctx.now())
+            mark_bounced(
+                session,
+                dict(list(cited.items())[:20]),
+                now=ctx.now(),
+                pushable=pushable_sources(ctx.settings),
+            )

@@ -1,0 +1,128 @@
+"""One-click fallbacks of a delivery alert (:mod:`consult119.outbound.watchdog` lists them).
+
+``channel`` is performed here; ``sms`` (the operator's SMS provider) and ``callback`` (a
+callback task) are listed on the alert and answer 409 ``fallback_unavailable`` until they are
+wired in as actions of their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from consult119.alerts import service as alerts
+from consult119.alerts.models import Alert, AlertState, FallbackAction
+from consult119.errors import Conflict, Invalid
+from consult119.i18n import lazy_gettext as _l
+from consult119.outbound import service as outbound
+from consult119.outbound.watchdog import DELIVERY_KINDS, causes, fallbacks
+from consult119.staff.models import Staff
+from consult119.tickets import repository as ticket_repo
+from consult119.tickets.codes import SOURCE_CHANNEL, Direction, Source
+from consult119.tickets.events import message_event
+from consult119.tickets.models import Message
+
+#: Actions listed but not yet performed: they answer 409 ``fallback_unavailable``.
+NOT_YET_WIRED = frozenset({FallbackAction.SMS, FallbackAction.CALLBACK})
+
+
+def take_fallback(
+    session: Session,
+    alert_id: int,
+    *,
+    action: FallbackAction,
+    channel: str | None,
+    staff: Staff,
+    now: datetime,
+    pushable: Collection[str],
+) -> Alert:
+    """Perform one of a delivery alert's fallbacks: ``channel`` queues the reply's text again
+    on ``channel`` as a new outbox item (a new outbound message on the case, with its
+    ``message.created``), resolves the alert (``alert.resolved``, reason ``fallback``) and
+    appends ``alert.fallback``. 404 ``alert_not_found``; 409 ``alert_resolved``; 409
+    ``fallback_unavailable`` (not a delivery alert, a channel the traveller is not reachable
+    on, or ``sms``/``callback``, not wired yet); 422 ``channel_required``."""
+    alert = alerts.get_or_not_found(session, alert_id)
+    if alert.kind not in DELIVERY_KINDS or alert.ticket_id is None:
+        raise Conflict(
+            "fallback_unavailable",
+            _l("This alert has no fallbacks."),
+            alert_id=alert_id,
+            action=action.value,
+        )
+    # The case's row lock orders two fallbacks of one alert: the second finds it resolved.
+    ticket = ticket_repo.lock_ticket(session, alert.ticket_id)
+    alert = alerts.reload(session, alert_id) or alert
+    if alert.state != AlertState.OPEN.value:
+        raise Conflict("alert_resolved", _l("This alert is resolved already."), alert_id=alert_id)
+    if action in NOT_YET_WIRED:
+        raise Conflict(
+            "fallback_unavailable",
+            _l("This fallback is not available yet."),
+            alert_id=alert_id,
+            action=action.value,
+        )
+    if not channel:
+        raise Invalid(
+            "channel_required", _l("Name the channel to send the reply on."), field="channel"
+        )
+    message = ticket_repo.get_message(session, int(alert.data.get("message_id") or 0))
+    if ticket is None or message is None or message.direction != Direction.OUTBOUND.value:
+        raise Conflict(
+            "fallback_unavailable",
+            _l("The reply of this alert is gone."),
+            alert_id=alert_id,
+            action=action.value,
+        )
+    contact = ticket_repo.get_contact(session, ticket.contact_id)
+    offered = {
+        f.get("channel")
+        for f in fallbacks(session, contact, source=message.source, pushable=pushable)
+        if f["action"] == FallbackAction.CHANNEL.value
+    }
+    if channel not in offered:
+        raise Conflict(
+            "fallback_unavailable",
+            _l("The traveller cannot be reached on this channel."),
+            alert_id=alert_id,
+            action=action.value,
+            channel=channel[:20],
+        )
+    assert message.id is not None and staff.id is not None
+    again = Message(
+        ticket_id=ticket.id,  # type: ignore[arg-type]
+        direction=Direction.OUTBOUND.value,
+        channel=SOURCE_CHANNEL[Source(channel)].value,
+        source=channel,
+        text=message.text,
+        author_staff_id=message.author_staff_id,
+        created_at=now,
+        meta={"kind": "fallback", "fallback_of": message.id, "fallback_by": staff.id},
+    )
+    session.add(again)
+    session.flush()
+    assert again.id is not None
+    outbound.enqueue(session, ticket, again, now=now, source=channel)
+    ticket_repo.set_message_meta(
+        session,
+        message,
+        {**(message.meta or {}), "fallback": {"message_id": again.id, "channel": channel}},
+    )
+    ticket_repo.bump_version(session, ticket, now, if_unchanged=False)
+    message_event(session, again, ticket, at=now, actor_id=staff.id)
+    alerts.resolve_causes(session, causes(message.id), now=now, by=staff.id, reason="fallback")
+    alert = alerts.reload(session, alert_id) or alert
+    alerts.alert_event(
+        session,
+        "alert.fallback",
+        alert,
+        at=now,
+        actor_id=staff.id,
+        action=action.value,
+        channel=channel,
+        message_id=message.id,
+        fallback_message_id=again.id,
+    )
+    return alert
