@@ -6,10 +6,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from consult119.attachments.models import Attachment, AttachmentState
+from consult119.channels.webchat.models import WebchatSession
 from consult119.tickets.models import Message
 
 
@@ -127,3 +128,22 @@ def claim_downloads(
 
 def ticket_of_message(session: Session, message_id: int) -> int | None:
     return session.scalar(select(Message.ticket_id).where(Message.id == message_id))
+
+
+def delete_unsent(session: Session, *, now: datetime, created_before: datetime) -> set[str]:
+    """Delete uploads no message took whose web-chat session has ended (expired or revoked), or
+    that are older than ``created_before``; the hashes of their files (to remove after the
+    commit)."""
+    ended = select(WebchatSession.id).where(
+        or_(WebchatSession.expires_at <= now, WebchatSession.revoked_at.is_not(None))
+    )
+    gone = session.execute(
+        delete(Attachment)
+        .where(
+            Attachment.message_id.is_(None),
+            or_(Attachment.created_at < created_before, Attachment.webchat_session_id.in_(ended)),
+        )
+        .returning(Attachment.sha256)
+        .execution_options(synchronize_session=False)
+    )
+    return {sha for sha in gone.scalars() if sha is not None}

@@ -15,7 +15,7 @@ import re
 import threading
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -282,6 +282,17 @@ def thumbnail_of(store: AttachmentStore, att: Attachment) -> Path | None:
     if not path.exists():
         store.put_thumbnail(att.sha256, images.thumbnail(store.path_of(att.sha256)))
     return path
+
+
+#: How long an upload waits for the message that sends it.
+UNSENT_UPLOAD_TTL = timedelta(days=1)
+
+
+def sweep_unsent(session: Session, *, now: datetime) -> set[str]:
+    """Delete the uploads no message will take any more: their session ended, or they waited
+    longer than :data:`UNSENT_UPLOAD_TTL`. The hashes of their files, for
+    :func:`remove_unreferenced` once this transaction has committed."""
+    return repo.delete_unsent(session, now=now, created_before=now - UNSENT_UPLOAD_TTL)
 
 
 def remove_unreferenced(session: Session, store: AttachmentStore, hashes: set[str]) -> int:
