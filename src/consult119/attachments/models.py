@@ -40,6 +40,8 @@ class Attachment(SQLModel, table=True):
     webchat_session_id: int | None = Field(
         default=None, foreign_key="webchat_sessions.id", ondelete="SET NULL"
     )
+    #: The doctor or EMT who uploaded it for a reply: only they may send it.
+    uploaded_by: int | None = Field(default=None, foreign_key="staff.id")
     filename: str = Field(max_length=255)
     content_type: str = Field(max_length=100)
     size: int = Field(default=0)

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from consult119.attachments.models import Attachment, AttachmentState
 from consult119.channels.webchat.models import WebchatSession
-from consult119.tickets.models import Message
+from consult119.tickets.codes import Direction
+from consult119.tickets.models import Message, Ticket
 
 
 def add(session: Session, **values: Any) -> Attachment:
@@ -66,6 +67,36 @@ def uploads_of_session(
             .with_for_update()
         )
     )
+
+
+def uploads_of_staff(session: Session, staff_id: int, ids: list[int]) -> list[Attachment]:
+    """Those of ``ids`` this staff member uploaded and has not sent yet (locked)."""
+    return list(
+        session.scalars(
+            select(Attachment)
+            .where(
+                Attachment.id.in_(ids),
+                Attachment.uploaded_by == staff_id,
+                Attachment.message_id.is_(None),
+            )
+            .order_by(Attachment.id)
+            .with_for_update()
+        )
+    )
+
+
+def get_for_contact(session: Session, attachment_id: int, contact_id: int) -> Attachment | None:
+    """The file, if it is on a message of a case of ``contact_id`` that is not internal."""
+    return session.scalars(
+        select(Attachment)
+        .join(Message, Message.id == Attachment.message_id)
+        .join(Ticket, Ticket.id == Message.ticket_id)
+        .where(
+            Attachment.id == attachment_id,
+            Ticket.contact_id == contact_id,
+            Message.direction != Direction.INTERNAL.value,
+        )
+    ).first()
 
 
 def attach_to_message(session: Session, ids: list[int], message_id: int) -> None:
