@@ -123,38 +123,42 @@ def hashes_in_use(session: Session, hashes: Iterable[str]) -> set[str]:
     )
 
 
+def _due(now: datetime) -> list[Any]:
+    return [
+        Attachment.state == AttachmentState.PENDING.value,
+        Attachment.next_attempt_at <= now,
+    ]
+
+
+def any_download_due(session: Session, *, now: datetime) -> bool:
+    """Whether a pending file is due a try (the idle poll's one indexed read)."""
+    return session.scalar(select(Attachment.id).where(*_due(now)).limit(1)) is not None
+
+
 def claim_downloads(
     session: Session, *, now: datetime, lease_until: datetime, limit: int
 ) -> list[Attachment]:
-    """Pending files due a try, taken for this process until ``lease_until`` (another process
-    skips them meanwhile: each is claimed by a conditional update)."""
-    due = list(
-        session.scalars(
-            select(Attachment)
-            .where(
-                Attachment.state == AttachmentState.PENDING.value,
-                Attachment.next_attempt_at <= now,
-            )
-            .order_by(Attachment.next_attempt_at, Attachment.id)
-            .limit(limit)
-        )
+    """Pending files due a try, taken for this process until ``lease_until`` in one
+    ``UPDATE … RETURNING`` (the ids picked in its subquery; PostgreSQL skips rows another
+    process is claiming): another process skips them meanwhile."""
+    pick = (
+        select(Attachment.id)
+        .where(*_due(now))
+        .order_by(Attachment.next_attempt_at, Attachment.id)
+        .limit(limit)
     )
-    taken = []
-    for row in due:
-        won = session.execute(
+    if session.get_bind().dialect.name == "postgresql":
+        pick = pick.with_for_update(skip_locked=True)
+    return sorted(
+        session.scalars(
             update(Attachment)
-            .where(
-                Attachment.id == row.id,
-                Attachment.state == AttachmentState.PENDING.value,
-                Attachment.next_attempt_at == row.next_attempt_at,
-            )
+            .where(Attachment.id.in_(pick.scalar_subquery()), *_due(now))
             .values(next_attempt_at=lease_until, attempts=Attachment.attempts + 1)
+            .returning(Attachment)
             .execution_options(synchronize_session=False)
-        )
-        if won.rowcount:  # type: ignore[attr-defined]
-            session.refresh(row)
-            taken.append(row)
-    return taken
+        ),
+        key=lambda a: a.id or 0,
+    )
 
 
 def ticket_of_message(session: Session, message_id: int) -> int | None:

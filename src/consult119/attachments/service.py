@@ -49,8 +49,6 @@ REFUSAL_NOTES: dict[str, LazyText] = {
     "too_large": _l("A file larger than the size limit was not stored."),
     "too_many_pixels": _l("An image too large to open safely was not stored."),
     "unreadable_image": _l("A damaged image that could not be opened was not stored."),
-    "too_many_files": _l("A file over the number allowed per message was not stored."),
-    "download_failed": _l("A file the channel announced could not be fetched."),
 }
 
 _EXTENSION = {
