@@ -10,12 +10,9 @@ runs outside the group-commit writer: adapters prepare files first, then hand th
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import re
 import threading
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -64,12 +61,6 @@ _EXTENSION = {
 #: Images decoded and re-encoded at once per process: one, so a burst of photos takes one
 #: core and text intake keeps the rest (docs/performance.md, "Attachments").
 _DECODING = threading.BoundedSemaphore(1)
-#: The re-encoding happens in a worker process of its own (one: the semaphore above feeds it
-#: one image at a time), so decoding a photo never holds the server's GIL; started on first
-#: use with ``spawn`` (the server has threads: a forked child could inherit a held lock).
-_POOL_WORKERS = 1
-_pool: ProcessPoolExecutor | None = None
-_pool_lock = threading.Lock()
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
 
 
@@ -142,7 +133,7 @@ def accept(store: AttachmentStore, spool: Spool, filename: str | None) -> Stored
         )
     try:
         with _DECODING:
-            encoded = _reencode(spool.path, kind)
+            encoded = images.reencode(spool.path, kind)
     except images.ImageRefused as exc:
         raise Refused(exc.code, _shown(filename)) from None
     sha, size = store.put([encoded.data])
@@ -154,25 +145,6 @@ def accept(store: AttachmentStore, spool: Spool, filename: str | None) -> Stored
         encoded.width,
         encoded.height,
     )
-
-
-def _reencode(path: Path, kind: Kind) -> images.Encoded:
-    """:func:`images.reencode` in the worker process. A worker that died on a file (out of
-    memory on a hostile image) is replaced, and the file is refused as unreadable."""
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ProcessPoolExecutor(
-                max_workers=_POOL_WORKERS, mp_context=multiprocessing.get_context("spawn")
-            )
-        pool = _pool
-    try:
-        return pool.submit(images.reencode, path, kind).result()
-    except BrokenProcessPool:
-        with _pool_lock:
-            if _pool is pool:
-                _pool = None
-        raise images.ImageRefused("unreadable_image") from None
 
 
 def accept_bytes(
