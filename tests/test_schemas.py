@@ -25,6 +25,7 @@ NOT_JSON = frozenset(
         # Files: the bytes of a photo or PDF, and a thumbnail JPEG.
         ("get", "/api/v1/attachments/{attachment_id}"),
         ("get", "/api/v1/attachments/{attachment_id}/thumbnail"),
+        ("get", "/api/v1/webchat/attachments/{attachment_id}"),
     }
 )
 

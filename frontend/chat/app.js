@@ -86,6 +86,8 @@ register({
     "chat.uploading": "올리는 중…",
     "chat.upload_failed": "파일을 보내지 못했습니다: {error}",
     "chat.file": "파일",
+    "chat.open_file": "{name} 열기",
+    "chat.file_unavailable": "파일을 열 수 없습니다.",
     "chat.ask_country": "지금 어느 나라에 계신가요?",
     "chat.ask_country_ok": "확인",
     "chat.ask_country_why": "그 나라의 응급번호를 알려 드립니다.",
@@ -149,6 +151,8 @@ register({
     "chat.uploading": "uploading…",
     "chat.upload_failed": "The file could not be sent: {error}",
     "chat.file": "File",
+    "chat.open_file": "Open {name}",
+    "chat.file_unavailable": "The file cannot be opened.",
     "chat.ask_country": "Which country are you in?",
     "chat.ask_country_ok": "OK",
     "chat.ask_country_why": "We will show you that country's emergency number.",
@@ -410,6 +414,51 @@ async function sendFiles(input) {
   if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(messageFrame(entry())));
 }
 
+/** Blob URLs of files staff sent, by url: each fetched once per page, with the token. */
+const staffBlobs = new Map();
+
+function staffBlob(url) {
+  if (!staffBlobs.has(url)) {
+    const loading = fetch(url, { headers: { Authorization: `Bearer ${token}` } }).then(async (response) => {
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      return URL.createObjectURL(await response.blob());
+    });
+    loading.catch(() => staffBlobs.delete(url)); // tried again at the next render
+    staffBlobs.set(url, loading);
+  }
+  return staffBlobs.get(url);
+}
+
+/** A staff reply's files: a photo shown in the bubble, a PDF as a link to the browser's viewer. */
+function staffFiles(entry) {
+  if (!entry.files?.length || !token) return null;
+  return h(
+    "span",
+    { class: "files" },
+    entry.files.map((file) => {
+      const link = h("a", { class: "file", target: "_blank", rel: "noopener", title: t("chat.open_file", { name: file.filename }), dataset: { attachmentId: String(file.id) } });
+      if (file.content_type.startsWith("image/")) {
+        const img = h("img", { class: "preview", alt: file.filename });
+        link.append(img);
+        staffBlob(file.url).then(
+          (url) => {
+            img.src = url;
+            link.href = url;
+          },
+          () => (img.alt = `${file.filename} — ${t("chat.file_unavailable")}`),
+        );
+      } else {
+        link.textContent = `📄 ${file.filename}`;
+        staffBlob(file.url).then(
+          (url) => (link.href = url),
+          () => (link.textContent = `📄 ${file.filename} — ${t("chat.file_unavailable")}`),
+        );
+      }
+      return link;
+    }),
+  );
+}
+
 function attachmentsOf(entry) {
   const names = entry.uploading || (entry.attachments || []).map((a) => a.name);
   if (!names.length) return null;
@@ -464,7 +513,7 @@ function render() {
         "li",
         { class: `bubble ${entry.from === "me" ? "me" : entry.from === "system" ? "system" : "staff"}`, dataset: { from: entry.from } },
         entry.from === "me" ? null : h("span", { class: "meta" }, t(entry.from === "system" ? "chat.system" : "chat.staff")),
-        entry.from === "me" ? attachmentsOf(entry) : null,
+        entry.from === "me" ? attachmentsOf(entry) : staffFiles(entry),
         // Every text is text: textContent only, never HTML.
         entry.text ? h("span", { class: "text" }, entry.text) : null,
         entry.state === "failed" ? h("span", { class: "error", role: "alert" }, entry.error) : null,

@@ -186,7 +186,10 @@ export function applyChatFrame(transcript, frame) {
         entries: [...transcript.entries, { from: "me", text: frame.text, id: frame.id, clientId: frame.client_id, state: "sent", at: frame.at }],
       };
     }
-    return addIncoming(transcript, { from, text: frame.text, id: frame.id, at: frame.created_at ?? frame.at });
+    const entry = { from, text: frame.text, id: frame.id, at: frame.created_at ?? frame.at };
+    // Files staff sent with a reply: fetched from their url with the session's token.
+    if (Array.isArray(frame.attachments) && frame.attachments.length) entry.files = frame.attachments;
+    return addIncoming(transcript, entry);
   }
   if (frame.type === "case") {
     // Where the case stands, in the server's word: its status, the country and location on

@@ -17,7 +17,7 @@ import { Alarm } from "./alarm.js";
 import { cannedReply, fillCanned, replyLanguage } from "./canned.js";
 import { ConsoleConnection } from "./connection.js";
 import { REPLY_MAX_CHARS, SHORTCUTS, charCount, refusalText } from "./messages.js";
-import { attachmentBlock, caseImages, closeViewer } from "./attachments.js";
+import { attachmentBlock, caseImages, closeViewer, putReplyFiles, replyAttach, replyFileIds, replyUploading, takeReplyFiles } from "./attachments.js";
 import {
   RECORD_FIELDS,
   changedValues,
@@ -1038,7 +1038,8 @@ function renderCase() {
       api,
       c,
     ),
-    h("textarea", { name: "text", id: "reply-text", rows: "4", maxlength: "5000", required: true, placeholder: t("case.reply_placeholder"), lang, onkeydown: sendOnCtrlEnter }),
+    h("textarea", { name: "text", id: "reply-text", rows: "4", maxlength: "5000", placeholder: t("case.reply_placeholder"), lang, onkeydown: sendOnCtrlEnter }),
+    replyAttach(api, c, (detail) => refusalText({ code: detail?.code, detail })),
     h("label", { class: "note" }, h("input", { type: "checkbox", name: "internal", id: "reply-internal" }), " ", t("case.note")),
     h("button", { type: "submit", class: "primary" }, t("case.send")),
   );
@@ -1496,28 +1497,39 @@ async function sendReply(event) {
   event.preventDefault();
   const form = event.currentTarget;
   const text = form.text.value.trim();
-  if (!text) return;
+  const id = openId;
+  if (replyUploading(id)) {
+    toast(t("attach.wait"), true);
+    return;
+  }
+  const attachments = replyFileIds(id);
+  if (!text && !attachments.length) return;
   if (charCount(text) > replyLimit) {
     toast(t("error.text_too_long", { max: replyLimit.toLocaleString() }), true);
     return; // nothing is cut: the text stays for the writer to shorten
   }
   const internal = form.internal.checked;
-  const id = openId;
   const button = form.querySelector("button[type=submit]");
   button.disabled = true;
   // Cleared before the answer: the re-render that follows must not bring the text back.
   drafts.delete(id);
   forgetEdits(form);
   form.text.value = "";
-  const ok = await act("messages", { text, internal }, internal ? "case.saved" : "case.sent");
+  const files = takeReplyFiles(id); // likewise the files
+  const body = attachments.length ? { text, internal, attachments } : { text, internal };
+  const ok = await act("messages", body, internal ? "case.saved" : "case.sent");
   const current = $("#reply-form");
   if (current) current.querySelector("button[type=submit]").disabled = false;
   if (ok) {
     if (current) current.internal.checked = false;
-  } else if (current && id === openId && !current.text.value) {
-    current.text.value = text; // nothing was sent: give the text back
-    current.text.dataset.dirty = "1";
-    drafts.set(id, text);
+  } else {
+    putReplyFiles(id, files); // nothing was sent: the files stay attached
+    if (current && id === openId && !current.text.value) {
+      current.text.value = text; // and the text comes back
+      current.text.dataset.dirty = "1";
+      drafts.set(id, text);
+    }
+    if (files.length && id === openId) await loadCase(id);
   }
   updateReplyCount(); // the limit may have come with a refusal
 }

@@ -27,8 +27,12 @@ register({
     "attach.note.too_large": "크기 제한을 넘는 파일은 저장하지 않았습니다.",
     "attach.note.too_many_pixels": "안전하게 열기에는 너무 큰 이미지는 저장하지 않았습니다.",
     "attach.note.unreadable_image": "열 수 없는 손상된 이미지는 저장하지 않았습니다.",
-    "attach.note.too_many_files": "메시지당 허용 개수를 넘은 파일은 저장하지 않았습니다.",
-    "attach.note.download_failed": "채널에서 알린 파일을 받아오지 못했습니다.",
+    "attach.add": "📎 파일 첨부",
+    "attach.add_hint": "사진(JPEG, PNG, WebP, HEIC, GIF) 또는 PDF",
+    "attach.uploading": "올리는 중…",
+    "attach.upload_failed": "올리지 못했습니다: {error}",
+    "attach.remove": "첨부 빼기: {name}",
+    "attach.wait": "파일을 다 올린 뒤에 보내세요.",
   },
   en: {
     "attach.photo": "Photo",
@@ -48,8 +52,12 @@ register({
     "attach.note.too_large": "A file larger than the size limit was not stored.",
     "attach.note.too_many_pixels": "An image too large to open safely was not stored.",
     "attach.note.unreadable_image": "A damaged image that could not be opened was not stored.",
-    "attach.note.too_many_files": "A file over the number allowed per message was not stored.",
-    "attach.note.download_failed": "A file the channel announced could not be fetched.",
+    "attach.add": "📎 Attach a file",
+    "attach.add_hint": "A photo (JPEG, PNG, WebP, HEIC, GIF) or a PDF",
+    "attach.uploading": "Uploading…",
+    "attach.upload_failed": "Not uploaded: {error}",
+    "attach.remove": "Remove attachment: {name}",
+    "attach.wait": "Send once the files have uploaded.",
   },
 });
 
@@ -199,4 +207,86 @@ export function openViewer(api, images, index) {
 export function closeViewer() {
   if (viewer) viewer.remove();
   viewer = null;
+}
+
+// ---------------------------------------------------------------- files for a reply
+
+/** The sources whose replies carry files (the web chat, e-mail): the attach button shows there. */
+export const SOURCES_WITH_FILES = new Set(["webchat", "smtp"]);
+
+/** Files picked for the reply being written, by case: uploaded at once, sent with the reply. */
+const replyFiles = new Map();
+
+const filesOf = (ticketId) => replyFiles.get(ticketId) || [];
+/** The ids of the uploaded files of a case's reply. */
+export const replyFileIds = (ticketId) => filesOf(ticketId).filter((f) => f.id).map((f) => f.id);
+/** Whether a file of the case's reply is still uploading. */
+export const replyUploading = (ticketId) => filesOf(ticketId).some((f) => f.uploading);
+/** Take a case's reply files out of the box (sending them); :func:`putReplyFiles` gives them back. */
+export function takeReplyFiles(ticketId) {
+  const files = filesOf(ticketId);
+  replyFiles.delete(ticketId);
+  return files;
+}
+export const putReplyFiles = (ticketId, files) => files.length && replyFiles.set(ticketId, files);
+
+/** The reply box's attach button and the list of its files (null on a channel without files). */
+export function replyAttach(api, ticket, describe) {
+  if (!SOURCES_WITH_FILES.has(ticket.source)) return null;
+  const list = h("ul", { class: "reply-files", "aria-live": "polite" });
+  const render = () =>
+    replace(
+      list,
+      ...filesOf(ticket.id).map((f) =>
+        h(
+          "li",
+          { class: f.error ? "reply-file failed" : "reply-file", dataset: f.id ? { attachmentId: String(f.id) } : {} },
+          `${f.content_type === "application/pdf" ? "📄" : "🖼"} ${f.name}`,
+          f.uploading ? h("span", { class: "muted" }, ` ${t("attach.uploading")}`) : null,
+          f.error ? h("span", { class: "error" }, ` ${t("attach.upload_failed", { error: f.error })}`) : null,
+          f.uploading
+            ? null
+            : h("button", { type: "button", class: "reply-file-remove", "aria-label": t("attach.remove", { name: f.name }), title: t("attach.remove", { name: f.name }), onclick: () => {
+                replyFiles.set(ticket.id, filesOf(ticket.id).filter((x) => x !== f));
+                render();
+              } }, "×"),
+        ),
+      ),
+    );
+  const input = h("input", { type: "file", id: "reply-file", accept: "image/*,application/pdf", multiple: true, hidden: true, onchange: async () => {
+    const picked = [...input.files];
+    input.value = "";
+    await Promise.all(picked.map((file) => upload(api, ticket.id, file, render, describe)));
+  } });
+  render();
+  return h(
+    "div",
+    { class: "reply-attach" },
+    input,
+    h("button", { type: "button", class: "attach-button", title: t("attach.add_hint"), onclick: () => input.click() }, t("attach.add")),
+    list,
+  );
+}
+
+async function upload(api, ticketId, file, render, describe) {
+  const entry = { name: file.name, content_type: file.type, uploading: true };
+  replyFiles.set(ticketId, [...filesOf(ticketId), entry]);
+  render();
+  const body = new FormData();
+  body.append("file", file, file.name);
+  try {
+    const response = await fetch(api.base + "/api/v1/attachments", { method: "POST", headers: api.headers(), body });
+    const answer = await response.json().catch(() => null);
+    if (!response.ok) {
+      if (response.status === 401) api.onUnauthorized();
+      entry.error = describe(answer?.detail ?? { code: `http_${response.status}` });
+    } else {
+      entry.id = answer.id;
+      entry.content_type = answer.content_type;
+    }
+  } catch (err) {
+    entry.error = String(err?.message || err);
+  }
+  entry.uploading = false;
+  render();
 }

@@ -1,8 +1,18 @@
-"""Small asyncio helpers shared by the background loops (relay, outbox, web-chat push)."""
+"""Small asyncio helpers shared by the background loops (relay, outbox, web-chat push, the
+attachment downloads)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import httpx
+
+from consult119.dberrors import log_failure
+
+log = logging.getLogger(__name__)
 
 
 async def wait_for_wake(event: asyncio.Event, timeout: float) -> bool:
@@ -20,3 +30,81 @@ async def wait_for_wake(event: asyncio.Event, timeout: float) -> bool:
     except TimeoutError:
         return False
     return True
+
+
+class PollingWorker:
+    """A background loop that works in rounds: woken by a commit of this process that concerns
+    it, and otherwise polling every ``poll_seconds`` (for work another process or a crash left).
+
+    The outbox dispatcher and the attachment download job are two of these. A subclass says
+    which committed events wake it (:meth:`wants`) and does one round in :meth:`run_once`
+    (returning how many items it took: a full round is followed at once by another). The worker
+    owns one HTTP client for its rounds, made by :meth:`make_client`.
+    """
+
+    #: The task's name, in logs and task dumps.
+    name = "worker"
+
+    def __init__(self, ctx: Any, *, poll_seconds: float) -> None:
+        self.ctx = ctx
+        self.settings = ctx.settings
+        self.poll_seconds = poll_seconds
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._client: httpx.AsyncClient | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._client = self.make_client()
+        self.ctx.db.add_commit_hook(self._on_commit)
+        self._task = asyncio.create_task(self._run(), name=self.name)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._client is not None:
+            await self._client.aclose()
+
+    def make_client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient()
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        assert self._client is not None, "the worker is not started"
+        return self._client
+
+    # -- waking ----------------------------------------------------------------------------------
+    def wants(self, event: dict[str, Any]) -> bool:
+        """Whether a committed event (``{"name", "data", …}``) is work for this worker."""
+        return False
+
+    def _on_commit(self, committed: list[dict[str, Any]]) -> None:
+        """Called in whichever thread committed: wake the loop when an event is ours."""
+        if any(self.wants(event) for event in committed):
+            self.wake()
+
+    def wake(self) -> None:
+        if self._loop is not None:
+            # Called from commit hooks: a closed loop (shutdown) must not fail the commit's caller.
+            with contextlib.suppress(RuntimeError):
+                self._loop.call_soon_threadsafe(self._wake.set)
+
+    # -- rounds ----------------------------------------------------------------------------------
+    async def run_once(self) -> int:
+        raise NotImplementedError
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                while await self.run_once():
+                    pass
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the loop must outlive a bad round
+                log_failure(log, f"{self.name} round failed", exc)
+            await wait_for_wake(self._wake, self.poll_seconds)
+            self._wake.clear()

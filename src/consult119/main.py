@@ -62,6 +62,7 @@ OWN_BODY_LIMIT_PATHS = (
     "/api/v1/intake/phone/events",
     "/api/v1/webchat/sessions",
     "/api/v1/webchat/attachments",  # streamed into the attachment store, its own size limit
+    "/api/v1/attachments",  # staff uploads, the same
 )
 
 

@@ -111,3 +111,45 @@ def test_a_photo_goes_with_the_next_message_and_reaches_staff(live_server, db):
     assert files == [photo, letter]
     r = httpx.get(f"{live_server.url}/api/v1/attachments/{letter}", headers=headers)
     assert r.status_code == 200 and r.content == images.pdf()
+
+
+def test_an_expired_session_with_files_is_swept_and_a_new_session_still_starts(
+    live_server, db, tmp_path
+):
+    """Deleting a session that uploaded files must not fail on the foreign key (it did: a 500
+    on POST /api/v1/webchat/sessions); its unsent upload goes, file and all; its sent file
+    stays on its message."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from consult119.attachments.store import AttachmentStore
+    from consult119.channels.webchat.models import WebchatSession
+    from consult119.db import utcnow
+
+    token = new_session(live_server, locale="ko", country="JP")
+    sent = upload(live_server, token, images.photo("PNG"), "wound.png")
+    unsent = upload(live_server, token, images.pdf(), "letter.pdf")
+    (ack,) = asyncio.run(
+        chat(live_server, token, {"type": "message", "client_id": "s1", "attachments": [sent]})
+    )
+    assert ack["type"] == "ack"
+    store = AttachmentStore(tmp_path / "attachments")
+    with db.read_session() as s:
+        hashes = {a.id: a.sha256 for a in s.scalars(select(Attachment))}
+    assert store.path_of(hashes[unsent]).exists()
+    with db.unit_of_work() as s:  # the session ended two days ago
+        s.execute(update(WebchatSession).values(expires_at=utcnow() - timedelta(days=2)))
+
+    r = httpx.post(f"{live_server.url}/api/v1/webchat/sessions", json={}, timeout=10)
+    assert r.status_code == 201, r.text
+
+    with db.read_session() as s:
+        rows = {a.id: a for a in s.scalars(select(Attachment))}
+        sessions = s.scalars(select(WebchatSession)).all()
+    assert len(sessions) == 1  # the new one; the expired one is deleted
+    assert unsent not in rows
+    assert not store.path_of(hashes[unsent]).exists()
+    assert rows[sent].message_id == ack["message_id"]
+    assert rows[sent].webchat_session_id is None
+    assert store.path_of(hashes[sent]).exists()

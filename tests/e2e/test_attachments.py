@@ -70,3 +70,51 @@ def test_a_traveller_sends_a_photo_and_the_doctor_sees_it_live(live_server, db, 
     console.keyboard.press("Escape")
     expect(viewer).to_have_count(0)
     expect(console.locator(".message.inbound")).to_have_count(2)  # still on the case
+
+
+def test_a_doctor_attaches_a_photo_and_a_pdf_and_the_traveller_sees_them(
+    live_server, db, new_page, tmp_path
+):
+    doctor = make_staff(db, "doctor", on_duty=True)
+    phone = new_page(locale="ko-KR", timezone_id="Asia/Tokyo", **PHONE)
+    phone.goto(f"{live_server.url}/chat/")
+    phone.click("#skip")
+    phone.fill("#text", "먹는 약 목록을 보내 주세요")
+    phone.press("#text", "Enter")
+    expect(phone.locator("#case-number")).to_have_text(re.compile(r"^C119-\d{4}-\d{6}$"))
+    case_number = phone.locator("#case-number").inner_text()
+
+    console = new_page(locale="ko-KR", viewport={"width": 1440, "height": 900})
+    sign_in(console, live_server, doctor)
+    console.locator(f'.ticket[data-case-number="{case_number}"]').click()
+    expect(console.locator(".attach-button")).to_have_text("📎 파일 첨부")
+    photo, letter = tmp_path / "복용법.png", tmp_path / "안내문.pdf"
+    photo.write_bytes(images.photo("PNG", size=(480, 240)))
+    letter.write_bytes(images.pdf())
+    console.set_input_files("#reply-file", [str(photo), str(letter)])
+    expect(console.locator(".reply-file[data-attachment-id]")).to_have_count(2)
+    console.fill("#reply-text", "약 복용법과 안내문입니다.")
+    console.screenshot(path="/work/shots/files-console-1440.png")
+    console.click("#reply-form button[type=submit]")
+    expect(console.locator(".message.outbound .attachment-thumb img")).to_have_attribute(
+        "src", re.compile(r"^blob:")
+    )
+    expect(console.locator(".reply-file")).to_have_count(0)  # sent: the box is empty again
+
+    staff = phone.locator(".bubble.staff").last
+    expect(staff.locator("img.preview")).to_have_js_property("naturalWidth", 480)
+    pdf = staff.locator("a.file", has_text="안내문.pdf")
+    expect(pdf).to_have_text("📄 안내문.pdf")
+    expect(pdf).to_have_attribute("href", re.compile(r"^blob:"))
+    expect(staff).to_contain_text("약 복용법과 안내문입니다.")
+    phone.screenshot(path="/work/shots/files-chat-390.png")
+
+    # On a phone-sized console the attach button is there too.
+    console.set_viewport_size({"width": 390, "height": 844})
+    expect(console.locator(".attach-button")).to_be_visible()
+    console.screenshot(path="/work/shots/files-console-390.png")
+    # An English console says it in English.
+    en = new_page(locale="en-US", viewport={"width": 1440, "height": 900})
+    sign_in(en, live_server, doctor)
+    en.locator(f'.ticket[data-case-number="{case_number}"]').click()
+    expect(en.locator(".attach-button")).to_have_text("📎 Attach a file")

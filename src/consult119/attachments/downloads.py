@@ -1,9 +1,10 @@
 """Files a channel only announces, fetched after the commit: LINE content, Kakao image URLs.
 
 The intake records such a file as a ``pending`` row (the console shows "photo arriving") and
-acknowledges at once; this job, like the outbox dispatcher, wakes after a commit that announced
-one and otherwise polls, claims due rows with a lease (so two processes never fetch the same
-file), fetches each without holding a session, and records the outcome in its own short
+acknowledges at once; this job, a :class:`~consult119.aio.PollingWorker` like the outbox
+dispatcher, wakes after a commit that announced one and otherwise polls (a read: the idle poll
+takes no write lock), claims due rows with a lease in one ``UPDATE … RETURNING`` (so two
+processes never fetch the same file), fetches each without holding a session, and records the outcome in its own short
 transaction with an ``attachment.updated`` event, so an open console shows the photo the moment
 it is stored. A failed try is retried with backoff up to ``CONSULT119_MEDIA_FETCH_ATTEMPTS``;
 then the file is ``failed`` (a refusal of the URL or of the bytes fails it at once).
@@ -12,7 +13,6 @@ then the file is ``failed`` (a refusal of the URL or of the bytes fails it at on
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import timedelta
 from typing import Any
@@ -21,14 +21,14 @@ from urllib.parse import quote, urlsplit
 import httpx
 from starlette.concurrency import run_in_threadpool
 
-from consult119.aio import wait_for_wake
+from consult119.aio import PollingWorker
 from consult119.attachments import repository as repo
 from consult119.attachments import service
 from consult119.attachments.fetch import FetchRefused, allowed_hosts, fetch_into
 from consult119.attachments.models import Attachment, AttachmentState
 from consult119.attachments.schemas import AttachmentPublic
 from consult119.attachments.store import TooLarge
-from consult119.dberrors import log_failure
+from consult119.outbound.delivery import backoff
 from consult119.realtime import events
 
 log = logging.getLogger(__name__)
@@ -51,50 +51,22 @@ PERMANENT = {
 }
 
 
-class Downloads:
+class Downloads(PollingWorker):
+    name = "attachment-downloads"
+
     def __init__(self, ctx: Any) -> None:
-        self.ctx = ctx
-        self.settings = ctx.settings
+        super().__init__(ctx, poll_seconds=ctx.settings.outbound_poll_seconds)
         self.store = service.store_of(ctx.settings)
-        self._wake = asyncio.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._client: httpx.AsyncClient | None = None
 
-    def start(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._client = httpx.AsyncClient(follow_redirects=False)
-        self.ctx.db.add_commit_hook(self._on_commit)
-        self._task = asyncio.create_task(self._run(), name="attachment-downloads")
+    def make_client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(follow_redirects=False)  # fetch_into checks each hop itself
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        if self._client is not None:
-            await self._client.aclose()
-
-    def _on_commit(self, committed: list[dict[str, Any]]) -> None:
-        for event in committed:
-            message = event["data"].get("message") if event["name"] == "message.created" else None
-            if message and any(a.get("state") == "pending" for a in message.get("attachments", [])):
-                if self._loop is not None:
-                    with contextlib.suppress(RuntimeError):
-                        self._loop.call_soon_threadsafe(self._wake.set)
-                return
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                while await self.run_once():
-                    pass
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - the loop must outlive a bad round
-                log_failure(log, "attachment download round failed", exc)
-            await wait_for_wake(self._wake, self.settings.outbound_poll_seconds)
-            self._wake.clear()
+    def wants(self, event: dict[str, Any]) -> bool:
+        """A message that announced a file wakes the job."""
+        message = event["data"].get("message") if event["name"] == "message.created" else None
+        return bool(message) and any(
+            a.get("state") == "pending" for a in message.get("attachments", [])
+        )
 
     async def run_once(self) -> int:
         rows = await run_in_threadpool(self._claim)
@@ -103,6 +75,9 @@ class Downloads:
 
     def _claim(self) -> list[Attachment]:
         now = self.ctx.now()
+        with self.ctx.db.read_session() as session:
+            if not repo.any_download_due(session, now=now):
+                return []  # the idle poll: one indexed read, no write lock
         with self.ctx.db.unit_of_work() as session:
             rows = repo.claim_downloads(session, now=now, lease_until=now + LEASE, limit=BATCH)
             session.expunge_all()
@@ -122,7 +97,7 @@ class Downloads:
             await run_in_threadpool(self._record, row, stored, None, False)
 
     async def _fetch(self, row: Attachment) -> service.StoredFile:
-        assert self._client is not None and row.remote_ref is not None
+        assert row.remote_ref is not None
         limit = self.settings.max_attachment_bytes
         headers: dict[str, str] = {}
         if row.remote_source == "line":
@@ -139,7 +114,7 @@ class Downloads:
         with self.store.spool(limit=limit) as spool:
             try:
                 await fetch_into(
-                    self._client,
+                    self.client,
                     url,
                     spool,
                     hosts=hosts,
@@ -170,11 +145,12 @@ class Downloads:
                 log.warning("attachment %s not fetched: %s", row.id, error)
                 values = {"state": AttachmentState.FAILED.value, "next_attempt_at": None}
             else:
-                delay = min(
-                    self.settings.outbound_retry_base_seconds * 2 ** max(row.attempts - 1, 0),
-                    self.settings.outbound_retry_max_seconds,
+                delay = backoff(
+                    row.attempts,
+                    base=self.settings.outbound_retry_base_seconds,
+                    cap=self.settings.outbound_retry_max_seconds,
                 )
-                repo.mark(session, row.id, next_attempt_at=now + timedelta(seconds=delay))
+                repo.mark(session, row.id, next_attempt_at=now + delay)
                 return
             repo.mark(session, row.id, **values)
             fresh = repo.get(session, row.id)  # type: ignore[arg-type]

@@ -24,7 +24,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from consult119.attachments.store import Spool, TooLarge
+from consult119.attachments.store import Spool
 
 MAX_REDIRECTS = 3
 
@@ -69,8 +69,9 @@ async def fetch_into(
     timeout: float,
     allow_plain_http: bool = False,
     headers: dict[str, str] | None = None,
-) -> str | None:
-    """Stream ``url`` into ``spool``; the answer's declared content type (never trusted)."""
+) -> None:
+    """Stream ``url`` into ``spool`` (:class:`TooLarge` past its limit; its type is read from
+    the bytes afterwards, never from the answer's headers)."""
     deadline = time.monotonic() + timeout
     first_host: str | None = None
     for _ in range(MAX_REDIRECTS + 1):
@@ -113,12 +114,10 @@ async def fetch_into(
             try:
                 async with asyncio.timeout(max(deadline - time.monotonic(), 0.001)):
                     async for chunk in response.aiter_bytes():
-                        spool.write(chunk)
-            except TooLarge:
-                raise
+                        spool.write(chunk)  # TooLarge goes to the caller
             except (httpx.HTTPError, TimeoutError) as exc:
                 raise FetchRefused("unreachable") from exc
-            return response.headers.get("content-type")
+            return
         finally:
             await response.aclose()
     raise FetchRefused("too_many_redirects")

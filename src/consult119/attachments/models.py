@@ -36,7 +36,12 @@ class Attachment(SQLModel, table=True):
     #: Null while a web-chat upload waits for the message frame that sends it.
     message_id: int | None = Field(default=None, foreign_key="messages.id", index=True)
     #: The web-chat session that uploaded it: only that session may attach it to a message.
-    webchat_session_id: int | None = Field(default=None, foreign_key="webchat_sessions.id")
+    #: A session deleted (a day after it expired) leaves its sent files: the key sets null.
+    webchat_session_id: int | None = Field(
+        default=None, foreign_key="webchat_sessions.id", ondelete="SET NULL"
+    )
+    #: The doctor or EMT who uploaded it for a reply: only they may send it.
+    uploaded_by: int | None = Field(default=None, foreign_key="staff.id")
     filename: str = Field(max_length=255)
     content_type: str = Field(max_length=100)
     size: int = Field(default=0)

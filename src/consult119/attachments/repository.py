@@ -6,11 +6,13 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from consult119.attachments.models import Attachment, AttachmentState
-from consult119.tickets.models import Message
+from consult119.channels.webchat.models import WebchatSession
+from consult119.tickets.codes import Direction
+from consult119.tickets.models import Message, Ticket
 
 
 def add(session: Session, **values: Any) -> Attachment:
@@ -67,6 +69,36 @@ def uploads_of_session(
     )
 
 
+def uploads_of_staff(session: Session, staff_id: int, ids: list[int]) -> list[Attachment]:
+    """Those of ``ids`` this staff member uploaded and has not sent yet (locked)."""
+    return list(
+        session.scalars(
+            select(Attachment)
+            .where(
+                Attachment.id.in_(ids),
+                Attachment.uploaded_by == staff_id,
+                Attachment.message_id.is_(None),
+            )
+            .order_by(Attachment.id)
+            .with_for_update()
+        )
+    )
+
+
+def get_for_contact(session: Session, attachment_id: int, contact_id: int) -> Attachment | None:
+    """The file, if it is on a message of a case of ``contact_id`` that is not internal."""
+    return session.scalars(
+        select(Attachment)
+        .join(Message, Message.id == Attachment.message_id)
+        .join(Ticket, Ticket.id == Message.ticket_id)
+        .where(
+            Attachment.id == attachment_id,
+            Ticket.contact_id == contact_id,
+            Message.direction != Direction.INTERNAL.value,
+        )
+    ).first()
+
+
 def attach_to_message(session: Session, ids: list[int], message_id: int) -> None:
     session.execute(
         update(Attachment)
@@ -91,39 +123,62 @@ def hashes_in_use(session: Session, hashes: Iterable[str]) -> set[str]:
     )
 
 
+def _due(now: datetime) -> list[Any]:
+    return [
+        Attachment.state == AttachmentState.PENDING.value,
+        Attachment.next_attempt_at <= now,
+    ]
+
+
+def any_download_due(session: Session, *, now: datetime) -> bool:
+    """Whether a pending file is due a try (the idle poll's one indexed read)."""
+    return session.scalar(select(Attachment.id).where(*_due(now)).limit(1)) is not None
+
+
 def claim_downloads(
     session: Session, *, now: datetime, lease_until: datetime, limit: int
 ) -> list[Attachment]:
-    """Pending files due a try, taken for this process until ``lease_until`` (another process
-    skips them meanwhile: each is claimed by a conditional update)."""
-    due = list(
-        session.scalars(
-            select(Attachment)
-            .where(
-                Attachment.state == AttachmentState.PENDING.value,
-                Attachment.next_attempt_at <= now,
-            )
-            .order_by(Attachment.next_attempt_at, Attachment.id)
-            .limit(limit)
-        )
+    """Pending files due a try, taken for this process until ``lease_until`` in one
+    ``UPDATE … RETURNING`` (the ids picked in its subquery; PostgreSQL skips rows another
+    process is claiming): another process skips them meanwhile."""
+    pick = (
+        select(Attachment.id)
+        .where(*_due(now))
+        .order_by(Attachment.next_attempt_at, Attachment.id)
+        .limit(limit)
     )
-    taken = []
-    for row in due:
-        won = session.execute(
+    if session.get_bind().dialect.name == "postgresql":
+        pick = pick.with_for_update(skip_locked=True)
+    return sorted(
+        session.scalars(
             update(Attachment)
-            .where(
-                Attachment.id == row.id,
-                Attachment.state == AttachmentState.PENDING.value,
-                Attachment.next_attempt_at == row.next_attempt_at,
-            )
+            .where(Attachment.id.in_(pick.scalar_subquery()), *_due(now))
             .values(next_attempt_at=lease_until, attempts=Attachment.attempts + 1)
+            .returning(Attachment)
             .execution_options(synchronize_session=False)
-        )
-        if won.rowcount:  # type: ignore[attr-defined]
-            session.refresh(row)
-            taken.append(row)
-    return taken
+        ),
+        key=lambda a: a.id or 0,
+    )
 
 
 def ticket_of_message(session: Session, message_id: int) -> int | None:
     return session.scalar(select(Message.ticket_id).where(Message.id == message_id))
+
+
+def delete_unsent(session: Session, *, now: datetime, created_before: datetime) -> set[str]:
+    """Delete uploads no message took whose web-chat session has ended (expired or revoked), or
+    that are older than ``created_before``; the hashes of their files (to remove after the
+    commit)."""
+    ended = select(WebchatSession.id).where(
+        or_(WebchatSession.expires_at <= now, WebchatSession.revoked_at.is_not(None))
+    )
+    gone = session.execute(
+        delete(Attachment)
+        .where(
+            Attachment.message_id.is_(None),
+            or_(Attachment.created_at < created_before, Attachment.webchat_session_id.in_(ended)),
+        )
+        .returning(Attachment.sha256)
+        .execution_options(synchronize_session=False)
+    )
+    return {sha for sha in gone.scalars() if sha is not None}

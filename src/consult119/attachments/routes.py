@@ -26,10 +26,12 @@ from consult119.attachments.schemas import UploadPublic
 from consult119.attachments.store import Spool, TooLarge
 from consult119.audit import service as audit
 from consult119.auth.deps import client_ip, require_roles
+from consult119.channels.webchat.tokens import SOURCE
 from consult119.context import AppContext, ContextDep
 from consult119.errors import Invalid, NotFound, PayloadTooLarge, UnsupportedMediaType
 from consult119.i18n import lazy_gettext as _l
 from consult119.staff.models import Role, Staff
+from consult119.tickets import repository as tickets_repo
 from consult119.types import PathId
 
 router = APIRouter(prefix="/api/v1/attachments", tags=["attachments"])
@@ -38,8 +40,9 @@ upload_router = APIRouter(tags=["webchat"])
 #: Who reads files: those who treat (docs/security.md).
 Clinician = Annotated[Staff, Depends(require_roles(Role.DOCTOR, Role.EMT))]
 
-#: The path that reads its own body (main.OWN_BODY_LIMIT_PATHS).
+#: The paths that read their own body (main.OWN_BODY_LIMIT_PATHS).
 UPLOAD_PATH = "/api/v1/webchat/attachments"
+STAFF_UPLOAD_PATH = "/api/v1/attachments"
 #: Room for the multipart framing around the file.
 MULTIPART_OVERHEAD = 16 * 1024
 #: A file may only be looked at, never run: no script, no plugin, no form, no navigation.
@@ -130,6 +133,53 @@ async def upload(request: Request, ctx: ContextDep) -> UploadPublic:
 
     session_id, sid = await run_in_threadpool(find_session)
     ctx.limiter.check(f"webchat-upload:{sid}")
+    stored = await _receive_upload(request, ctx)
+
+    def save() -> UploadPublic:
+        with ctx.db.unit_of_work() as session:
+            row = service.add_upload(session, stored, webchat_session_id=session_id, now=now)
+            return UploadPublic.model_validate(row)
+
+    return await run_in_threadpool(save)
+
+
+@router.post("", status_code=201, response_model=UploadPublic)
+async def staff_upload(request: Request, ctx: ContextDep, staff: Clinician) -> UploadPublic:
+    """A file for the uploader's next reply (doctor, EMT; multipart field ``file``), checked and
+    stored like a traveller's: only its uploader may send it, on a channel that carries files."""
+    ctx.limiter.check(f"staff-upload:{staff.id}")
+    stored = await _receive_upload(request, ctx)
+    now = ctx.now()
+
+    def save() -> UploadPublic:
+        assert staff.id is not None
+        with ctx.db.unit_of_work() as session:
+            row = service.add_staff_upload(session, stored, staff_id=staff.id, now=now)
+            return UploadPublic.model_validate(row)
+
+    return await run_in_threadpool(save)
+
+
+@upload_router.get(UPLOAD_PATH + "/{attachment_id}", response_class=FileResponse)
+def traveller_read(request: Request, ctx: ContextDep, attachment_id: PathId) -> Response:
+    """A file of the traveller's own case (theirs, or one staff sent them), with their web-chat
+    token; 404 for any other file (another case's, an internal note's, an unsent upload)."""
+    token = _bearer(request)
+    with ctx.db.read_session() as session:
+        row = service.webchat_session_of(session, token, now=ctx.now())
+        contact_id = tickets_repo.find_contact_id(session, SOURCE, row.sid)
+        att = service.traveller_file(session, attachment_id, contact_id)
+    path = service.file_of(service.store_of(ctx.settings), att)
+    if not path.exists():
+        raise NotFound("attachment_missing", _l("The file is missing from the store."))
+    return FileResponse(
+        path, media_type=att.content_type, headers=_file_headers(att.filename, att.content_type)
+    )
+
+
+async def _receive_upload(request: Request, ctx: AppContext) -> service.StoredFile:
+    """The multipart body's field ``file`` streamed into the store, its type checked, an image
+    re-encoded: the stored file, or the 4xx of a refusal."""
     limit = ctx.settings.max_attachment_bytes
     media, params = parse_options_header(request.headers.get("content-type", ""))
     boundary = params.get(b"boundary")
@@ -144,16 +194,9 @@ async def upload(request: Request, ctx: ContextDep) -> UploadPublic:
     with store.spool(limit=limit) as spool:
         filename = await _receive_file(request, spool, boundary, limit)
         try:
-            stored = await run_in_threadpool(service.accept, store, spool, filename)
+            return await run_in_threadpool(service.accept, store, spool, filename)
         except service.Refused as refused:
             raise _refusal(refused) from None
-
-    def save() -> UploadPublic:
-        with ctx.db.unit_of_work() as session:
-            row = service.add_upload(session, stored, webchat_session_id=session_id, now=now)
-            return UploadPublic.model_validate(row)
-
-    return await run_in_threadpool(save)
 
 
 async def _receive_file(request: Request, spool: Spool, boundary: bytes, limit: int) -> str:

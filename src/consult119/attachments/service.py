@@ -15,7 +15,7 @@ import re
 import threading
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,8 +49,6 @@ REFUSAL_NOTES: dict[str, LazyText] = {
     "too_large": _l("A file larger than the size limit was not stored."),
     "too_many_pixels": _l("An image too large to open safely was not stored."),
     "unreadable_image": _l("A damaged image that could not be opened was not stored."),
-    "too_many_files": _l("A file over the number allowed per message was not stored."),
-    "download_failed": _l("A file the channel announced could not be fetched."),
 }
 
 _EXTENSION = {
@@ -172,6 +170,56 @@ def add_upload(
     return repo.add(session, webchat_session_id=webchat_session_id, created_at=now, **stored.row())
 
 
+def add_staff_upload(
+    session: Session, stored: StoredFile, *, staff_id: int, now: datetime
+) -> Attachment:
+    """A doctor's or EMT's upload for a reply, not yet on a message: only they may send it."""
+    return repo.add(session, uploaded_by=staff_id, created_at=now, **stored.row())
+
+
+#: The sources whose replies carry files (the web chat's frame, an e-mail's MIME parts).
+SOURCES_WITH_FILES = frozenset({"webchat", "smtp"})
+
+
+def attach_staff_uploads(
+    session: Session, ids: list[int], *, staff_id: int, message_id: int, source: str | None
+) -> list[Attachment]:
+    """Put the uploader's own unsent uploads ``ids`` on their reply ``message_id``: 422
+    ``attachments_not_supported`` on a channel that carries no files (``source`` None: an
+    internal note, which may keep files), ``unknown_attachment`` for any other id."""
+    if not ids:
+        return []
+    if source is not None and source not in SOURCES_WITH_FILES:
+        raise Invalid(
+            "attachments_not_supported",
+            _l("This case's channel cannot carry files; send the reply as text."),
+            field="attachments",
+        )
+    wanted = list(dict.fromkeys(ids))
+    rows = repo.uploads_of_staff(session, staff_id, wanted)
+    if len(rows) != len(wanted):
+        missing = sorted(set(wanted) - {r.id for r in rows})
+        raise Invalid(
+            "unknown_attachment",
+            _l(
+                "File {ids} was not uploaded by you, or was sent already.",
+                ids=", ".join(map(str, missing)),
+            ),
+            field="attachments",
+        )
+    attach_uploads(session, rows, message_id)
+    return rows
+
+
+def traveller_file(session: Session, attachment_id: int, contact_id: int | None) -> Attachment:
+    """A readable file on a message the traveller sees (theirs, or a reply to them; never an
+    internal note's) of a case of ``contact_id``; 404 ``attachment_not_found`` otherwise."""
+    att = None if contact_id is None else repo.get_for_contact(session, attachment_id, contact_id)
+    if att is None or not readable(att):
+        raise NotFound("attachment_not_found", _l("There is no such file."))
+    return att
+
+
 @dataclass(frozen=True)
 class RemoteFile:
     """A file a channel announced, fetched after the commit (:mod:`.downloads`): ``source``
@@ -282,6 +330,17 @@ def thumbnail_of(store: AttachmentStore, att: Attachment) -> Path | None:
     if not path.exists():
         store.put_thumbnail(att.sha256, images.thumbnail(store.path_of(att.sha256)))
     return path
+
+
+#: How long an upload waits for the message that sends it.
+UNSENT_UPLOAD_TTL = timedelta(days=1)
+
+
+def sweep_unsent(session: Session, *, now: datetime) -> set[str]:
+    """Delete the uploads no message will take any more: their session ended, or they waited
+    longer than :data:`UNSENT_UPLOAD_TTL`. The hashes of their files, for
+    :func:`remove_unreferenced` once this transaction has committed."""
+    return repo.delete_unsent(session, now=now, created_before=now - UNSENT_UPLOAD_TTL)
 
 
 def remove_unreferenced(session: Session, store: AttachmentStore, hashes: set[str]) -> int:

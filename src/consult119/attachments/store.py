@@ -24,6 +24,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
 
+from consult119.attachments.sniff import HEAD_BYTES
+
 INCOMING = ".incoming"
 THUMBS = "thumbs"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -53,8 +55,8 @@ class Spool:
         if self._limit is not None and self.size > self._limit:
             self.discard()
             raise TooLarge
-        if len(self.head) < 64:
-            self.head += chunk[: 64 - len(self.head)]
+        if len(self.head) < HEAD_BYTES:  # what the type is read from
+            self.head += chunk[: HEAD_BYTES - len(self.head)]
         self._hash.update(chunk)
         self._file.write(chunk)
 

@@ -9,18 +9,15 @@ records each outcome in its own short transaction.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import timedelta
 from typing import Any
 
-import httpx
 from starlette.concurrency import run_in_threadpool
 
-from consult119.aio import wait_for_wake
+from consult119.aio import PollingWorker
 from consult119.channels.senders import SENDERS
 from consult119.context import AppContext
-from consult119.dberrors import log_failure
 from consult119.outbound import delivery, watchdog
 from consult119.outbound.delivery import Claimed
 from consult119.outbound.jobs import load_jobs
@@ -32,44 +29,17 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=2)
 
 
-class Dispatcher:
+class Dispatcher(PollingWorker):
+    name = "outbound-dispatcher"
+
     def __init__(self, ctx: AppContext) -> None:
-        self.ctx = ctx
-        self.settings = ctx.settings
-        self._wake = asyncio.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._client: httpx.AsyncClient | None = None
+        super().__init__(ctx, poll_seconds=ctx.settings.outbound_poll_seconds)
 
-    # -- lifecycle ---------------------------------------------------------------------------
-    def start(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._client = httpx.AsyncClient()
-        self.ctx.db.add_commit_hook(self._on_commit)
-        self._task = asyncio.create_task(self._run(), name="outbound-dispatcher")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        if self._client is not None:
-            await self._client.aclose()
-
-    def _on_commit(self, committed: list[dict[str, Any]]) -> None:
-        """Called in whichever thread committed: wake the loop for new outbound messages."""
-        for event in committed:
-            if event["name"] == "message.created" and (
-                event["data"].get("message", {}).get("direction") == "outbound"
-            ):
-                self.wake()
-                return
-
-    def wake(self) -> None:
-        if self._loop is not None:
-            # Called from commit hooks: a closed loop (shutdown) must not fail the commit's caller.
-            with contextlib.suppress(RuntimeError):
-                self._loop.call_soon_threadsafe(self._wake.set)
+    def wants(self, event: dict[str, Any]) -> bool:
+        """New outbound messages wake the loop."""
+        return event["name"] == "message.created" and (
+            event["data"].get("message", {}).get("direction") == "outbound"
+        )
 
     # -- work --------------------------------------------------------------------------------
     def pushed_sources(self) -> list[str]:
@@ -82,18 +52,6 @@ class Dispatcher:
             for s in ("smtp", "line", "kakao", "telegram", "whatsapp", "phone", "manual")
             if s not in pull
         ]
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                while await self.run_once():
-                    pass
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - the loop must outlive a bad round
-                log_failure(log, "outbox round failed", exc)
-            await wait_for_wake(self._wake, self.settings.outbound_poll_seconds)
-            self._wake.clear()
 
     async def run_once(self) -> int:
         """Claim and send one batch; returns how many items were tried."""
@@ -131,10 +89,9 @@ class Dispatcher:
         await run_in_threadpool(self._record_sent, claim, ref)
 
     async def _send(self, job: Job) -> str:
-        assert self._client is not None
         sender = SENDERS.get(job.source)
         if sender is not None:
-            return await sender(job, self.settings, self._client)
+            return await sender(job, self.settings, self.client)
         raise SendError(f"no_sender_for_{job.source}", permanent=True)
 
     def _record_sent(self, claim: Claimed, ref: str) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
+from consult119.attachments import service as attachments
 from consult119.channels.email import thread as email
 from consult119.outbound import repository as outbound_repo
 from consult119.outbound.delivery import Claimed
@@ -28,6 +29,9 @@ def load_jobs(session: Session, claims: Sequence[Claimed], *, mail_from: str) ->
 
     email_tickets = {c.ticket_id for c in claims if c.source == "smtp"}
     threads = email.threads(session, email_tickets)
+    files = attachments.files_of_messages(
+        session, [c.message_id for c in claims if c.source in attachments.SOURCES_WITH_FILES]
+    )
     jobs: dict[int, Job] = {}
     for claim in claims:
         found = by_message.get(claim.message_id)
@@ -45,6 +49,11 @@ def load_jobs(session: Session, claims: Sequence[Claimed], *, mail_from: str) ->
             created_at=message.created_at,
             auto_reply=bool((message.meta or {}).get("auto_reply")),
             extra={"retry_key": _uuid_of(message)},
+            files=tuple(
+                (a.filename, a.content_type, a.sha256)
+                for a in files.get(claim.message_id, [])
+                if attachments.readable(a) and a.sha256 is not None
+            ),
         )
         if claim.source == "smtp":
             job = email.email_job(session, job, message, ticket, contact, threads, mail_from)

@@ -43,6 +43,9 @@ class Job:
     auto_reply: bool = False
     created_at: object = None
     extra: dict = field(default_factory=dict)
+    #: The reply's files, on channels that carry them: (filename, content type, SHA-256 in
+    #: the attachment store).
+    files: tuple[tuple[str, str, str], ...] = ()
 
 
 def http_outcome(response: httpx.Response, what: str) -> None:

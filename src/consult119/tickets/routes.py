@@ -372,8 +372,12 @@ def add_message(
             internal=body.internal,
             now=ctx.now(),
             max_chars=ctx.settings.max_text_chars,
+            attachment_ids=body.attachments,
         )
-        return MessagePublic.model_validate(message)
+        files = attachments.files_of_messages(session, [message.id])  # type: ignore[list-item]
+        return attachments.with_files(
+            MessagePublic.model_validate(message), message, files, locale=staff.locale
+        )
 
 
 @router.post("/{ticket_id}/status", response_model=TicketPublic)

@@ -179,8 +179,11 @@ class StaffRef(BaseModel):
 
 
 class MessageIn(BaseModel):
-    text: str
+    #: May be empty when ``attachments`` names a file.
+    text: str = ""
     internal: bool = False
+    #: The sender's own uploads (``POST /api/v1/attachments``) this message carries.
+    attachments: list[Id] = Field(default_factory=list, max_length=10)
 
 
 class StatusIn(BaseModel):

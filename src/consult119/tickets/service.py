@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from consult119.alerts import service as alerts
 from consult119.alerts.models import AlertKind
+from consult119.attachments import service as attachments
 from consult119.audit import service as audit
 from consult119.errors import Conflict, Forbidden, Invalid, NotFound
 from consult119.i18n import LazyText, emergency_numbers
@@ -474,11 +475,18 @@ def add_message(
     internal: bool = False,
     now: datetime,
     max_chars: int = MAX_TEXT_CHARS,
+    attachment_ids: list[int] | None = None,
 ) -> Message:
     """A reply to the traveller (queued in the outbox on the case's channel) or an internal
     note (never sent). A doctor's reply accepts the case for them (claiming it when nobody
-    holds it), and the first one stops the SLA clock."""
-    text = clean_text(text, max_chars=max_chars)
+    holds it), and the first one stops the SLA clock.
+
+    ``attachment_ids``: the staff member's own unsent uploads, sent with the reply on a channel
+    that carries files (:func:`consult119.attachments.service.attach_staff_uploads`); the text
+    may then be empty."""
+    ids = attachment_ids or []
+    if not (ids and text == ""):
+        text = clean_text(text, max_chars=max_chars)
     require_on_duty_if_doctor(session, staff, now)
     ticket = ticket_or_not_found(session, ticket_id)
     if ticket.status in (Status.CLOSED, Status.MERGED):
@@ -496,11 +504,19 @@ def add_message(
     )
     session.add(message)
     session.flush()
+    assert staff.id is not None and message.id is not None
+    files = attachments.attach_staff_uploads(
+        session,
+        ids,
+        staff_id=staff.id,
+        message_id=message.id,
+        source=None if internal else ticket.source,
+    )
     if not internal:
         outbound.enqueue(session, ticket, message, now=now)
         sla.stop_next_response(ticket)
     repo.bump_version(session, ticket, now, if_unchanged=False)
-    message_event(session, message, ticket, at=now, actor_id=staff.id)
+    message_event(session, message, ticket, at=now, actor_id=staff.id, attachments=files)
     if not internal:
         answered = (
             alerts.ANSWERED_BY_DOCTOR_REPLY

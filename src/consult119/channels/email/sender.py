@@ -9,6 +9,7 @@ from email.utils import format_datetime, formataddr
 import httpx
 from starlette.concurrency import run_in_threadpool
 
+from consult119.attachments.store import AttachmentStore
 from consult119.config import Settings
 from consult119.mailaddress import one_line, plain_address
 from consult119.outbound.senders import Job, SendError
@@ -38,6 +39,14 @@ def build_email(job: Job, settings: Settings) -> EmailMessage:
     mail["Auto-Submitted"] = "auto-replied" if job.auto_reply else "no"
     mail["X-Consult119-Case"] = job.case_number
     mail.set_content(job.text, charset="utf-8")
+    store = AttachmentStore(settings.attachments_path)
+    for filename, content_type, sha in job.files:
+        maintype, _, subtype = content_type.partition("/")
+        try:
+            data = store.path_of(sha).read_bytes()
+        except FileNotFoundError:
+            raise SendError("attachment_missing", permanent=True) from None
+        mail.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     return mail
 
 

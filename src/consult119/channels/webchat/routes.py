@@ -21,6 +21,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from consult119.attachments import service as attachments
 from consult119.audit import service as audit
 from consult119.auth.deps import client_ip, require_roles
 from consult119.channels.edge import read_json
@@ -73,8 +74,15 @@ async def create_session(request: Request, ctx: ContextDep) -> SessionOut:
         claims["answers"] = {**answers, **({"country": country} if country else {})}
 
     def store() -> str:
+        now = ctx.now()
         with ctx.db.unit_of_work() as session:
-            return issue_session(session, claims, now=ctx.now(), ttl=ttl)
+            # Uploads of ended sessions go with them (the sessions are deleted a day on).
+            swept = attachments.sweep_unsent(session, now=now)
+            token = issue_session(session, claims, now=now, ttl=ttl)
+        if swept:  # only now: a rollback must not lose a file
+            with ctx.db.read_session() as session:
+                attachments.remove_unreferenced(session, attachments.store_of(ctx.settings), swept)
+        return token
 
     return SessionOut(token=await run_in_threadpool(store), expires_in=ttl)
 

@@ -32,7 +32,9 @@ from starlette.concurrency import run_in_threadpool
 
 from consult119 import jsonsafe
 from consult119.aio import wait_for_wake
+from consult119.attachments import service as attachments
 from consult119.attachments.inbound import frame_uploads
+from consult119.attachments.models import Attachment
 from consult119.channels.edge import invalid_from
 from consult119.channels.webchat.hub import CLOSE_SESSION, hub_of
 from consult119.channels.webchat.tokens import SOURCE, read_session, session_row, token_hash
@@ -293,33 +295,36 @@ class ChatSocket:
             with contextlib.suppress(Exception):
                 await self.ws.close(code=CLOSE_SESSION, reason="session ended")
             return
-        claims, messages = pending
+        claims, messages, files = pending
         pushed = False
         try:
             for m in messages:
-                await self.send(
-                    {
-                        "type": "message",
-                        "from": "staff",
-                        "id": m.id,
-                        "text": m.text,
-                        "created_at": m.created_at.isoformat(),
-                    }
-                )
+                frame: dict[str, Any] = {
+                    "type": "message",
+                    "from": "staff",
+                    "id": m.id,
+                    "text": m.text,
+                    "created_at": m.created_at.isoformat(),
+                }
+                if files.get(m.id or 0):  # a reply with files (web chat carries them)
+                    frame["attachments"] = [_file_frame(a) for a in files[m.id or 0]]
+                await self.send(frame)
                 self.cursor = max(self.cursor, m.id or 0)
             pushed = True
         finally:
             if claims:  # delivered, or handed back at once for the next socket
                 await run_in_threadpool(self._settle, claims, pushed)
 
-    def _pending(self) -> tuple[list[delivery.Claimed], list[Message]] | None:
-        """Replies to push and their claims; ``None`` when the session has ended."""
+    def _pending(
+        self,
+    ) -> tuple[list[delivery.Claimed], list[Message], dict[int, list[Attachment]]] | None:
+        """Replies to push, their claims and files; ``None`` when the session has ended."""
         assert self.contact_id is not None
         with self.ctx.db.read_session() as session:
             if not delivery.anything_for_contact(
                 session, contact_id=self.contact_id, source=SOURCE, after_id=self.cursor
             ):
-                return [], []  # the idle poll: one indexed read, no write lock
+                return [], [], {}  # the idle poll: one indexed read, no write lock
             if not self.session_live(session):
                 return None  # a revoked session gets no more replies, in any process
         with self.ctx.db.unit_of_work() as session:
@@ -331,7 +336,10 @@ class ChatSocket:
             messages = delivery.outbound_messages_after(
                 session, contact_id=self.contact_id, source=SOURCE, after_id=self.cursor
             )
-            return claims, messages
+            files = attachments.files_of_messages(
+                session, [m.id for m in messages if m.id is not None]
+            )
+            return claims, messages, files
 
     def _settle(self, claims: list[delivery.Claimed], sent: bool) -> None:
         with self.ctx.db.unit_of_work() as session:
@@ -340,6 +348,19 @@ class ChatSocket:
                     delivery.mark_sent(session, claim, now=self.ctx.now())
             else:
                 delivery.release(session, claims, now=self.ctx.now())
+
+
+def _file_frame(att: Attachment) -> dict[str, Any]:
+    """A reply's file as the chat page reads it (fetched from ``url`` with the session token)."""
+    return {
+        "id": att.id,
+        "filename": att.filename,
+        "content_type": att.content_type,
+        "size": att.size,
+        "width": att.width,
+        "height": att.height,
+        "url": f"/api/v1/webchat/attachments/{att.id}",
+    }
 
 
 def case_state(
