@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
+from consult119.outbound.models import OutboxItem
 from consult119.tickets.models import Contact, ContactIdentity, Message, Ticket
 
 
@@ -31,6 +32,19 @@ def identities_of(session: Session, contact_ids: set[int]) -> list[Any]:
             .order_by(ContactIdentity.id)
         ).all()
     )
+
+
+def payloads_of(session: Session, item_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """``{item id: payload}`` of the payload rows among ``item_ids``."""
+    if not item_ids:
+        return {}
+    rows = session.execute(
+        select(OutboxItem.id, OutboxItem.payload).where(
+            OutboxItem.id.in_(item_ids),  # type: ignore[union-attr]
+            OutboxItem.payload.is_not(None),  # type: ignore[union-attr]
+        )
+    ).all()
+    return {item_id: payload for item_id, payload in rows}
 
 
 def set_message_external_id(session: Session, message_id: int, external_id: str) -> None:

@@ -77,10 +77,19 @@ def tick(db: Database, *, now: datetime, policy: AssignmentPolicy | None = None)
 
 def _escalate(db: Database, now: datetime) -> list[int]:
     """Urgent alerts nobody acknowledged in ``CONSULT119_ESCALATE_AFTER_SECONDS``: escalated
-    once each (the conditional update picks the winner among processes)."""
-    after = timedelta(seconds=db.settings.escalate_after_seconds)
+    once each (the conditional update picks the winner among processes), each paged through
+    the outbox when ``CONSULT119_ALERT_WEBHOOK_URL`` is set."""
+    s = db.settings
+    after = timedelta(seconds=s.escalate_after_seconds)
     with db.unit_of_work() as session:
-        return [a.id for a in alerts.escalate_due(session, now=now, after=after)]  # type: ignore[misc]
+        done = alerts.escalate_due(
+            session,
+            now=now,
+            after=after,
+            page=bool(s.alert_webhook_url),
+            console_url=s.console_url,
+        )
+        return [a.id for a in done]  # type: ignore[misc]
 
 
 def _each_locked(
