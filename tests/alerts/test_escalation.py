@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from consult119.config import Settings
 from consult119.alerts import service
 from consult119.alerts.models import Alert, AlertKind
+from consult119.config import Settings
 from consult119.realtime.models import Event
 from consult119.tickets.models import Ticket
 from consult119.triage import scheduler

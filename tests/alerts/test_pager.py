@@ -8,7 +8,6 @@ import json
 import time
 from datetime import datetime, timedelta
 
-import httpx
 import pytest
 from sqlalchemy import select
 
@@ -32,7 +31,9 @@ CONSOLE = "https://ops.consult119.invalid/console/"
 def pager_rows(db) -> list[OutboxItem]:
     with db.read_session() as s:
         return list(
-            s.scalars(select(OutboxItem).where(OutboxItem.source == "pager").order_by(OutboxItem.id))
+            s.scalars(
+                select(OutboxItem).where(OutboxItem.source == "pager").order_by(OutboxItem.id)
+            )
         )
 
 
@@ -168,8 +169,10 @@ def test_a_webhook_refusing_connections_gets_the_page_once_it_is_up(start_server
 
     def failed_attempt() -> bool:
         rows = pager_rows(db)
-        return bool(rows) and rows[0].attempts >= 1 and "pager_unreachable" in (
-            rows[0].last_error or ""
+        return (
+            bool(rows)
+            and rows[0].attempts >= 1
+            and "pager_unreachable" in (rows[0].last_error or "")
         )
 
     wait_for(failed_attempt, "a refused attempt")

@@ -27,9 +27,7 @@ CALM = "약국이 어디인가요"
 def unclaimed(db) -> list[Alert]:
     with db.read_session() as s:
         return list(
-            s.scalars(
-                select(Alert).where(Alert.kind == "unclaimed_critical").order_by(Alert.id)
-            )
+            s.scalars(select(Alert).where(Alert.kind == "unclaimed_critical").order_by(Alert.id))
         )
 
 

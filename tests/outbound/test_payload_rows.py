@@ -72,16 +72,14 @@ def test_payload_rows_are_recorded_on_the_row_and_leave_messages_alone(db):
 
 def test_a_payload_row_is_queued_in_the_callers_transaction(db):
     ticket = a_case(db)
-    with pytest.raises(RuntimeError):
-        with db.unit_of_work() as s:
-            outbound.enqueue_sms(
-                s, to="+819012345678", text="x", ticket_id=ticket, case_number=None, now=T0
-            )
-            raise RuntimeError("the cause failed")
+    with pytest.raises(RuntimeError), db.unit_of_work() as s:
+        outbound.enqueue_sms(
+            s, to="+819012345678", text="x", ticket_id=ticket, case_number=None, now=T0
+        )
+        raise RuntimeError("the cause failed")
     assert [r.source for r in rows(db)] == []
-    with pytest.raises(ValueError):
-        with db.unit_of_work() as s:
-            outbound.enqueue_payload(s, "smtp", {}, ticket_id=None, now=T0)
+    with pytest.raises(ValueError), db.unit_of_work() as s:
+        outbound.enqueue_payload(s, "smtp", {}, ticket_id=None, now=T0)
 
 
 def run_dispatcher_until(ctx: AppContext, done, timeout: float = 20.0) -> None:
@@ -144,7 +142,9 @@ def test_the_sms_sender_posts_a_signed_body_and_retries_a_503(db):
 def test_a_4xx_from_the_sms_provider_is_final(db):
     sink = Sink(statuses=[400]).start()
     try:
-        settings = db.settings.model_copy(update={"sms_url": sink.url, "sms_secret": SecretStr(SMS_SECRET)})
+        settings = db.settings.model_copy(
+            update={"sms_url": sink.url, "sms_secret": SecretStr(SMS_SECRET)}
+        )
         ctx = AppContext(settings=settings, db=db, signing_key="k" * 40)
         with db.unit_of_work() as s:
             outbound.enqueue_sms(
