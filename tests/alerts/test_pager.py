@@ -150,6 +150,7 @@ def test_escalation_reaches_the_webhook_signed_after_it_answered_503(start_serve
         server = start_server(**pager_env(sink.url))
         case = post_chat(server, "pager-1", "pager-1-a", CHEST_PAIN)["ticket_id"]
         wait_for(sink.delivered, "the page")
+        wait_for(lambda: pager_rows(db)[0].status == "sent", "the page recorded as sent")
         time.sleep(1.5)  # more ticks and dispatcher rounds: nothing may go out again
         assert [r["status"] for r in sink.requests] == [503, 503, 200]
         # Every attempt posted the same bytes under the same signature.
@@ -180,6 +181,7 @@ def test_a_webhook_refusing_connections_gets_the_page_once_it_is_up(start_server
     sink.start()
     try:
         wait_for(sink.delivered, "the page after the webhook came up")
+        wait_for(lambda: pager_rows(db)[0].status == "sent", "the page recorded as sent")
         time.sleep(1.5)
         assert len(sink.requests) == 1
         assert_one_signed_page(sink, db, case)
