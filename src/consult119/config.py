@@ -171,11 +171,42 @@ class ChannelSettings(BaseSettings):
     webchat_session_hours: int = Field(default=72, description="Lifetime of a web-chat token")
 
 
-class Settings(ConsoleSettings, AssignmentPolicy, PageSettings, ChannelSettings):
+class NotifySettings(BaseSettings):
+    """Section: telling people outside the consoles — the operator's pager and SMS provider
+    (both outbox sources, signed like chat intake; docs/api.md, "Pager webhook" and "SMS"),
+    and the clock of an urgent case nobody holds."""
+
+    model_config = SettingsConfigDict(env_prefix="CONSULT119_", extra="ignore")
+
+    alert_webhook_url: str | None = Field(
+        default=None,
+        description="Escalated alerts are POSTed here through the outbox (unset: no pager rows)",
+    )
+    alert_webhook_secret: SecretStr | None = Field(
+        default=None, description="HMAC-SHA256 key for X-Consult119-Signature on pager posts"
+    )
+    console_url: str | None = Field(
+        default=None,
+        description="The staff console's public address, sent in pager posts as a link",
+    )
+    sms_url: str | None = Field(
+        default=None, description="The SMS provider's endpoint for outbox rows of source sms"
+    )
+    sms_secret: SecretStr | None = Field(
+        default=None, description="HMAC-SHA256 key for X-Consult119-Signature on SMS posts"
+    )
+    unclaimed_critical_seconds: int = Field(
+        default=60,
+        ge=1,
+        description="A KTAS 1-2 or red-flag case nobody holds this long raises unclaimed_critical",
+    )
+
+
+class Settings(ConsoleSettings, AssignmentPolicy, PageSettings, ChannelSettings, NotifySettings):
     """Everything an operator can set, read once from the environment and handed to
     :func:`consult119.main.create_app`. The sections above hold the console, the assignment
-    policy, the pages and the channels; this class the rest. Secrets are ``SecretStr`` so they
-    never print."""
+    policy, the pages, the channels and the pager/SMS notifications; this class the rest.
+    Secrets are ``SecretStr`` so they never print."""
 
     model_config = SettingsConfigDict(env_prefix="CONSULT119_", extra="ignore")
 

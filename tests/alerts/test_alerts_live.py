@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from consult119.db import utcnow
 from consult119.realtime.models import Event
+from tests.alerts.sink import Sink, body_of, signature_ok
 from tests.factories import add_shift, make_staff
 
 CHEST_PAIN = "가슴이 아파요"
@@ -81,16 +82,28 @@ def test_list_and_acknowledge(live_server, db):
     assert done["id"] == alert_id and done["state"] == "resolved"
 
 
-def test_two_processes_raise_each_cause_once(start_server, db, backend):
+@pytest.fixture
+def pager_sink():
+    sink = Sink().start()
+    yield sink
+    sink.stop()
+
+
+def test_two_processes_raise_each_cause_once(start_server, db, backend, pager_sink):
     """Two servers on one database, both schedulers ticking every 0.2 s: every traveller
     writes twice at once (one message to each process), each a red flag; the KTAS 1 cases
-    breach their immediate target in both schedulers at once; every alert, unacknowledged for
-    a second, escalates in both schedulers at once."""
+    breach their immediate target in both schedulers at once, and stay unclaimed past a
+    second (``unclaimed_critical``) in both at once; every alert, unacknowledged for a second,
+    escalates in both schedulers at once and is paged once by one of the two dispatchers."""
     if backend != "postgresql":
         pytest.skip("the two-process race is PostgreSQL's (SQLite serialises its writers)")
     env = {
         "CONSULT119_SCHEDULER_INTERVAL_SECONDS": "0.2",
         "CONSULT119_ESCALATE_AFTER_SECONDS": "1",
+        "CONSULT119_UNCLAIMED_CRITICAL_SECONDS": "1",
+        "CONSULT119_ALERT_WEBHOOK_URL": pager_sink.url,
+        "CONSULT119_ALERT_WEBHOOK_SECRET": "two-process-pager",
+        "CONSULT119_OUTBOUND_POLL_SECONDS": "0.2",
     }
     now = utcnow()
     doctor = make_staff(db, "doctor", on_duty=True, now=now)
@@ -123,7 +136,9 @@ def test_two_processes_raise_each_cause_once(start_server, db, backend):
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         items = open_alerts(servers[0])
-        if sum(a["kind"] == "sla_breached" for a in items) >= len(cases):
+        if sum(a["kind"] == "sla_breached" for a in items) >= len(cases) and sum(
+            a["kind"] == "unclaimed_critical" for a in items
+        ) >= len(cases):
             break
         time.sleep(0.2)
     time.sleep(1.0)  # several more ticks in both processes: nothing more may appear
@@ -139,6 +154,7 @@ def test_two_processes_raise_each_cause_once(start_server, db, backend):
     for a in items:
         by_kind.setdefault(a["kind"], []).append(a["ticket_id"])
     assert sorted(by_kind["sla_breached"]) == sorted(cases)
+    assert sorted(by_kind["unclaimed_critical"]) == sorted(cases)
     # Each case: one alert for each set of new flags its messages brought, never the same twice.
     for case in cases:
         flags = [
@@ -169,3 +185,11 @@ def test_two_processes_raise_each_cause_once(start_server, db, backend):
             for e in session.scalars(select(Event).where(Event.name == "alert.escalated"))
         ]
     assert sorted(escalated) == sorted(a["id"] for a in items)
+    # Each escalation queued one page, and one of the two dispatchers delivered it, signed.
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and len(pager_sink.delivered()) < len(escalated):
+        time.sleep(0.2)
+    time.sleep(1.0)
+    pages = pager_sink.delivered()
+    assert sorted(body_of(p)["alert_id"] for p in pages) == sorted(escalated)
+    assert all(signature_ok(p, "two-process-pager") for p in pages)

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from consult119.alerts import service
 from consult119.alerts.models import Alert, AlertKind
+from consult119.config import Settings
 from consult119.realtime.models import Event
 from consult119.tickets.models import Ticket
 from consult119.triage import scheduler
@@ -17,6 +19,13 @@ from tests.factories import make_staff, make_ticket
 from tests.triage.conftest import T0
 
 SEC = timedelta(seconds=1)
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """These cases wait unclaimed for minutes: their ``unclaimed_critical`` alerts (and those
+    alerts' own escalation) are tested in test_unclaimed_critical.py, not counted here."""
+    return settings.model_copy(update={"unclaimed_critical_seconds": 24 * 3600})
 
 
 def escalations(db) -> list[Event]:

@@ -8,7 +8,8 @@ A process that dies while sending leaves a ``sending`` item whose lease runs out
 again then. ``Message.delivery`` mirrors the state the staff see (queued, sent, failed), and each
 change of it appends ``message.delivery_changed``; a staff reply given up raises
 ``delivery_failed`` and a delivery resolves its delivery alerts (:mod:`.watchdog`), in the same
-transaction.
+transaction. A payload row (no message: the pager, SMS) records its outcome on the row alone:
+no message changes, no event and no alert is appended for it.
 """
 
 from __future__ import annotations
@@ -35,11 +36,12 @@ PULL_SOURCES = frozenset({"webchat", "kakao"})
 
 @dataclass(frozen=True)
 class Claimed:
-    """An outbox item this process has won, with the attempt number it is on."""
+    """An outbox item this process has won, with the attempt number it is on (``message_id``
+    None: a payload row; ``ticket_id`` None: about no case)."""
 
     item_id: int
-    message_id: int
-    ticket_id: int
+    message_id: int | None
+    ticket_id: int | None
     source: str
     attempts: int
 
@@ -103,7 +105,11 @@ def _claim(session: Session, conds: list, *, now: datetime, lease: timedelta) ->
         )
         .execution_options(synchronize_session=False)
     ).all()
-    return sorted((Claimed(*row) for row in rows), key=lambda c: c.message_id)
+    # Replies in message order (a case's replies go out as written), payload rows after them.
+    return sorted(
+        (Claimed(*row) for row in rows),
+        key=lambda c: (c.message_id is None, c.message_id or 0, c.item_id),
+    )
 
 
 def _still_mine(claim: Claimed) -> list:
@@ -178,6 +184,8 @@ def release(session: Session, claims: Sequence[Claimed], *, now: datetime) -> No
 def _set_delivery(
     session: Session, claim: Claimed, delivery: Delivery, *, now: datetime, sent: bool
 ) -> None:
+    if claim.message_id is None:
+        return  # a payload row: its own status is the whole record
     values: dict = {"delivery": delivery.value}
     if sent:
         values["sent_at"] = now

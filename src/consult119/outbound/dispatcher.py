@@ -1,6 +1,8 @@
-"""The outbox dispatcher: sends queued replies after commit, retries with backoff.
+"""The outbox dispatcher: sends queued replies and payload rows (the pager, SMS) after commit,
+retries with backoff.
 
-It wakes when a commit in this process appended an outbound ``message.created`` and otherwise
+It wakes when a commit in this process appended an outbound ``message.created`` or an
+``alert.escalated`` (whose pager row the same commit queued) and otherwise
 polls, so replies written by another process (or left by a crash) go out too. Each round claims
 due items in one short transaction, sends them concurrently without holding a session, and
 records each outcome in its own short transaction.
@@ -36,20 +38,32 @@ class Dispatcher(PollingWorker):
         super().__init__(ctx, poll_seconds=ctx.settings.outbound_poll_seconds)
 
     def wants(self, event: dict[str, Any]) -> bool:
-        """New outbound messages wake the loop."""
-        return event["name"] == "message.created" and (
-            event["data"].get("message", {}).get("direction") == "outbound"
+        """New outbound messages wake the loop, and escalations (their pager rows)."""
+        return event["name"] == "alert.escalated" or (
+            event["name"] == "message.created"
+            and event["data"].get("message", {}).get("direction") == "outbound"
         )
 
     # -- work --------------------------------------------------------------------------------
     def pushed_sources(self) -> list[str]:
-        """Sources the dispatcher pushes: all but pull channels, Kakao when its API is set."""
+        """Sources the dispatcher pushes: all but pull channels (Kakao when its API is set),
+        and the payload rows' ``pager`` and ``sms``."""
         pull = set(delivery.PULL_SOURCES)
         if self.settings.kakao_event_api_url and self.settings.kakao_event_api_key:
             pull.discard("kakao")
         return [
             s
-            for s in ("smtp", "line", "kakao", "telegram", "whatsapp", "phone", "manual")
+            for s in (
+                "smtp",
+                "line",
+                "kakao",
+                "telegram",
+                "whatsapp",
+                "phone",
+                "manual",
+                "pager",
+                "sms",
+            )
             if s not in pull
         ]
 
@@ -77,7 +91,8 @@ class Dispatcher(PollingWorker):
     async def _attempt(self, claim: Claimed, job: Job | None) -> None:
         try:
             if job is None:
-                raise SendError("message_missing", permanent=True)
+                missing = "payload_missing" if claim.message_id is None else "message_missing"
+                raise SendError(missing, permanent=True)
             ref = await self._send(job)
         except SendError as exc:
             await run_in_threadpool(self._record_failure, claim, str(exc), exc.permanent)

@@ -1,4 +1,5 @@
-"""Reading what a claimed reply needs to go out: text, recipient and the e-mail thread."""
+"""Reading what a claimed item needs to go out: a reply's text, recipient and e-mail thread,
+or a payload row's payload."""
 
 from __future__ import annotations
 
@@ -19,6 +20,10 @@ def load_jobs(session: Session, claims: Sequence[Claimed], *, mail_from: str) ->
     """Jobs for ``claims`` keyed by item id, in a handful of queries whatever their number."""
     if not claims:
         return {}
+    jobs: dict[int, Job] = _payload_jobs(session, [c for c in claims if c.message_id is None])
+    claims = [c for c in claims if c.message_id is not None]
+    if not claims:
+        return jobs
     message_ids = [c.message_id for c in claims]
     rows = outbound_repo.messages_with_case(session, message_ids)
     by_message = {m.id: (m, t, c) for m, t, c in rows}
@@ -28,11 +33,10 @@ def load_jobs(session: Session, claims: Sequence[Claimed], *, mail_from: str) ->
         identities[(contact_id, source)] = external_id  # the newest identity wins
 
     email_tickets = {c.ticket_id for c in claims if c.source == "smtp"}
-    threads = email.threads(session, email_tickets)
+    threads = email.threads(session, email_tickets)  # type: ignore[arg-type]
     files = attachments.files_of_messages(
         session, [c.message_id for c in claims if c.source in attachments.SOURCES_WITH_FILES]
     )
-    jobs: dict[int, Job] = {}
     for claim in claims:
         found = by_message.get(claim.message_id)
         if found is None:
@@ -58,6 +62,27 @@ def load_jobs(session: Session, claims: Sequence[Claimed], *, mail_from: str) ->
         if claim.source == "smtp":
             job = email.email_job(session, job, message, ticket, contact, threads, mail_from)
         jobs[claim.item_id] = job
+    return jobs
+
+
+def _payload_jobs(session: Session, claims: Sequence[Claimed]) -> dict[int, Job]:
+    """Jobs of payload rows (the pager, SMS): the row's payload is all the sender posts."""
+    payloads = outbound_repo.payloads_of(session, [c.item_id for c in claims])
+    jobs: dict[int, Job] = {}
+    for claim in claims:
+        payload = payloads.get(claim.item_id)
+        if payload is None:
+            continue  # no payload: the dispatcher fails it as missing
+        jobs[claim.item_id] = Job(
+            message_id=None,
+            ticket_id=claim.ticket_id,
+            case_number=str(payload.get("case_number") or ""),
+            source=claim.source,
+            text=str(payload.get("text") or ""),
+            recipient=None,
+            payload=payload,
+            extra={"retry_key": f"consult119:outbox:{claim.item_id}"},
+        )
     return jobs
 
 

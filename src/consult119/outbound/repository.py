@@ -40,6 +40,19 @@ def identities_of(session: Session, contact_ids: set[int]) -> list[Any]:
     )
 
 
+def payloads_of(session: Session, item_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """``{item id: payload}`` of the payload rows among ``item_ids``."""
+    if not item_ids:
+        return {}
+    rows = session.execute(
+        select(OutboxItem.id, OutboxItem.payload).where(
+            OutboxItem.id.in_(item_ids),  # type: ignore[union-attr]
+            OutboxItem.payload.is_not(None),  # type: ignore[union-attr]
+        )
+    ).all()
+    return {item_id: payload for item_id, payload in rows}
+
+
 def set_message_external_id(session: Session, message_id: int, external_id: str) -> None:
     """Fix a message's external id (one UPDATE, nothing else flushed)."""
     session.execute(

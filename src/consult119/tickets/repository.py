@@ -27,6 +27,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, class_mapper
 from sqlalchemy.orm.attributes import set_committed_value
 
+from consult119.alerts.models import Alert
 from consult119.db import Prepared
 from consult119.outbound.models import OutboxItem
 from consult119.realtime.models import Event
@@ -626,6 +627,40 @@ def unassigned_due_ids(
                     Ticket.status == Status.TRIAGED.value,
                     (Ticket.status == Status.NEW.value) & (Ticket.created_at <= untriaged_since),
                 ),
+            )
+            .order_by(*queue_order())
+            .limit(limit)
+        )
+    )
+
+
+def unclaimed_critical_ids(
+    session: Session, *, waiting_since: datetime, limit: int = 100
+) -> list[int]:
+    """Open cases nobody holds, KTAS 1–2 (triaged, or suspected while untriaged) or
+    red-flagged, waiting since ``waiting_since`` or longer, without an ``unclaimed_critical``
+    alert yet (raised once per case): the most urgent first. The scheduler re-checks each
+    under its lock (``triage.scheduler._critical``)."""
+    flags = cast(Ticket.red_flags, String)
+    flagged = and_(Ticket.red_flags.is_not(None), flags != "null", flags != "[]")
+    urgent = or_(
+        Ticket.acuity <= 2,
+        and_(Ticket.acuity.is_(None), Ticket.suspected_acuity <= 2),
+        flagged,
+    )
+    raised = select(Alert.id).where(
+        Alert.ticket_id == Ticket.id, Alert.kind == "unclaimed_critical"
+    )
+    return list(
+        session.scalars(
+            select(Ticket.id)
+            .where(
+                Ticket.status.in_([s.value for s in OPEN_STATUSES]),
+                Ticket.assignee_id.is_(None),
+                Ticket.merged_into_id.is_(None),
+                Ticket.created_at <= waiting_since,
+                urgent,
+                ~raised.exists(),
             )
             .order_by(*queue_order())
             .limit(limit)

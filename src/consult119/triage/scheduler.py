@@ -59,6 +59,7 @@ class TickReport:
     auto_assigned: list[int] = field(default_factory=list)
     warned: list[int] = field(default_factory=list)
     breached: list[int] = field(default_factory=list)
+    unclaimed: list[int] = field(default_factory=list)  # unclaimed_critical raised
     escalated: list[int] = field(default_factory=list)  # alert ids
     handed_back: list[int] = field(default_factory=list)  # cases of doctors gone offline
     cover_raised: list[int] = field(default_factory=list)  # no_doctor / roster_gap alert ids
@@ -83,6 +84,7 @@ def tick(db: Database, *, now: datetime, policy: AssignmentPolicy | None = None)
     report.cover_raised, report.cover_resolved = _cover(db, now, policy)
     report.warned, report.breached, report.reminded = _sla(db, now)
     report.delivery_overdue = _delivery_overdue(db, now, policy)
+    report.unclaimed = _unclaimed_critical(db, now)
     report.escalated = _escalate(db, now)
     return report
 
@@ -145,10 +147,58 @@ def _delivery_overdue(db: Database, now: datetime, policy: AssignmentPolicy) -> 
 
 def _escalate(db: Database, now: datetime) -> list[int]:
     """Urgent alerts nobody acknowledged in ``CONSULT119_ESCALATE_AFTER_SECONDS``: escalated
-    once each (the conditional update picks the winner among processes)."""
-    after = timedelta(seconds=db.settings.escalate_after_seconds)
+    once each (the conditional update picks the winner among processes), each paged through
+    the outbox when ``CONSULT119_ALERT_WEBHOOK_URL`` is set."""
+    s = db.settings
+    after = timedelta(seconds=s.escalate_after_seconds)
     with db.unit_of_work() as session:
-        return [a.id for a in alerts.escalate_due(session, now=now, after=after)]  # type: ignore[misc]
+        done = alerts.escalate_due(
+            session,
+            now=now,
+            after=after,
+            page=bool(s.alert_webhook_url),
+            console_url=s.console_url,
+        )
+        return [a.id for a in done]  # type: ignore[misc]
+
+
+def _critical(ticket: Ticket) -> bool:
+    """KTAS 1–2 (the triaged level, else the suspected one) or red-flagged: the rule of
+    :func:`consult119.tickets.repository.unclaimed_critical_ids`, re-checked under the lock."""
+    level = ticket.acuity if ticket.acuity is not None else ticket.suspected_acuity
+    return bool(ticket.red_flags) or (level is not None and level <= 2)
+
+
+def _unclaimed_critical(db: Database, now: datetime) -> list[int]:
+    """A KTAS 1–2 or red-flagged case nobody holds for ``CONSULT119_UNCLAIMED_CRITICAL_SECONDS``
+    raises ``unclaimed_critical`` (once per case: its cause key); a claim or an assignment to a
+    doctor resolves it (:data:`consult119.alerts.service.ANSWERED_BY_CLAIM`)."""
+    wait = timedelta(seconds=db.settings.unclaimed_critical_seconds)
+    since = now - wait
+    with db.read_session() as session:
+        ids = repo.unclaimed_critical_ids(session, waiting_since=since)
+
+    def still_due(_: Session, ticket: Ticket) -> bool:
+        return (
+            ticket.status in OPEN_STATUSES
+            and ticket.assignee_id is None
+            and ticket.merged_into_id is None
+            and ticket.created_at <= since
+            and _critical(ticket)
+        )
+
+    def act(session: Session, ticket: Ticket) -> bool:
+        alert = alerts.raise_for_ticket(
+            session,
+            AlertKind.UNCLAIMED_CRITICAL,
+            ticket,
+            now=now,
+            waiting_since=ticket.created_at.isoformat(),
+            after_seconds=int(wait.total_seconds()),
+        )
+        return alert is not None
+
+    return _each_locked(db, ids, still_due, act)
 
 
 def _each_locked(

@@ -52,6 +52,13 @@ async def read_body(request: Request, *, max_bytes: int, content_types: tuple[st
     return b"".join(chunks)
 
 
+def sign(secret: str, body: bytes) -> str:
+    """``sha256=<hex HMAC-SHA256 of body>``: the value of :data:`SIGNATURE_HEADER`. Intake
+    checks it (:func:`verify_signature`); our own signed posts (the pager webhook, SMS) send it,
+    so a receiver checks ours exactly as we check theirs."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
 def verify_signature(secret: str | None, body: bytes, header: str | None) -> None:
     """When a secret is set, require ``sha256=<hex HMAC-SHA256 of body>``; compare in constant time."""
     if secret is None:
@@ -60,7 +67,7 @@ def verify_signature(secret: str | None, body: bytes, header: str | None) -> Non
         raise Unauthorized(
             "bad_signature", _l("{header} is missing or malformed.", header=SIGNATURE_HEADER)
         )
-    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    expected = sign(secret, body)[len("sha256=") :]
     if not hmac.compare_digest(expected.encode(), header[7:].strip().lower().encode()):
         raise Unauthorized(
             "bad_signature", _l("{header} does not match the body.", header=SIGNATURE_HEADER)

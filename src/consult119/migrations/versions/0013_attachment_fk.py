@@ -9,8 +9,8 @@ key only by rebuilding the table: batch mode does it.
 ``attachments.uploaded_by`` names the doctor or EMT who uploaded a file for a reply (only they
 may send it); null for the traveller's files.
 
-Revision ID: 0016_attachment_fk
-Revises: 0011_attachments
+Revision ID: 0013_attachment_fk
+Revises: 0012_outbox_payload
 """
 
 from collections.abc import Sequence
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0016_attachment_fk"
-down_revision: str | None = "0011_attachments"
+revision: str = "0013_attachment_fk"
+down_revision: str | None = "0012_outbox_payload"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,1 @@
+"""The operator's pager: escalated alerts POSTed, signed, to ``CONSULT119_ALERT_WEBHOOK_URL``."""

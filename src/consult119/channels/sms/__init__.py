@@ -1,0 +1,1 @@
+"""SMS through the operator's provider: a signed POST to ``CONSULT119_SMS_URL``."""
