@@ -8,11 +8,15 @@ so every retry posts the same bytes under the same signature.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from consult119.alerts.models import Alert
 from consult119.alerts.schemas import alert_json
 from consult119.i18n import lazy_gettext as _l
+from consult119.outbound import service as outbound
 
 SOURCE = "pager"
 
@@ -48,3 +52,24 @@ def body(alert: Alert, *, after_seconds: int, console_url: str | None) -> dict[s
         "console_url": console_url,
         "summary": {"ko": summary.render("ko"), "en": summary.render("en")},
     }
+
+
+def page(
+    session: Session,
+    escalated: list[Alert],
+    *,
+    after: timedelta,
+    console_url: str | None,
+    now: datetime,
+) -> None:
+    """One outbox row of source ``pager`` per escalated alert, in the caller's transaction
+    (the escalation's): the pager webhook then gets it with retries."""
+    seconds = int(after.total_seconds())
+    for alert in escalated:
+        outbound.enqueue_payload(
+            session,
+            SOURCE,
+            body(alert, after_seconds=seconds, console_url=console_url),
+            ticket_id=alert.ticket_id,
+            now=now,
+        )

@@ -14,13 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from consult119.alerts import pager
 from consult119.alerts import repository as repo
 from consult119.alerts.models import MAX_CAUSE_CHARS, Alert, AlertKind, AlertState
 from consult119.alerts.schemas import alert_json
 from consult119.errors import NotFound
 from consult119.i18n import lazy_gettext as _l
-from consult119.outbound import service as outbound
 from consult119.realtime import events
 
 if TYPE_CHECKING:
@@ -183,6 +181,7 @@ def open_of_kind(session: Session, kind: AlertKind) -> list[Alert]:
 def existing_causes(session: Session, causes: list[str]) -> set[str]:
     return repo.existing_causes(session, causes)
 
+
 def resolve_causes(
     session: Session, causes: list[str], *, now: datetime, by: int | None = None, reason: str
 ) -> list[Alert]:
@@ -210,30 +209,14 @@ def get_or_not_found(session: Session, alert_id: int) -> Alert:
     return alert
 
 
-def escalate_due(
-    session: Session,
-    *,
-    now: datetime,
-    after: timedelta,
-    page: bool = False,
-    console_url: str | None = None,
-) -> list[Alert]:
+def escalate_due(session: Session, *, now: datetime, after: timedelta) -> list[Alert]:
     """Escalate every alert on a KTAS 1–2 or red-flag case nobody acknowledged within
-    ``after``: ``alert.escalated`` to every console (each alert once, across processes) and,
-    with ``page`` (the pager webhook is set), one outbox row of source ``pager`` per alert,
-    in the same transaction: the page exists exactly when the escalation does."""
+    ``after``: ``alert.escalated`` to every console, each alert once across processes. The
+    caller pages them in the same transaction (:func:`consult119.alerts.pager.page`), so the
+    page exists exactly when the escalation does."""
     done = repo.escalate_due(session, raised_before=now - after, now=now)
-    seconds = int(after.total_seconds())
     for alert in done:
-        _event(session, "alert.escalated", alert, at=now, after_seconds=seconds)
-        if page:
-            outbound.enqueue_payload(
-                session,
-                pager.SOURCE,
-                pager.body(alert, after_seconds=seconds, console_url=console_url),
-                ticket_id=alert.ticket_id,
-                now=now,
-            )
+        _event(session, "alert.escalated", alert, at=now, after_seconds=int(after.total_seconds()))
     return done
 
 

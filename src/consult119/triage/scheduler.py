@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from consult119.alerts import cover
+from consult119.alerts import cover, pager
 from consult119.alerts import service as alerts
 from consult119.alerts.models import AlertKind
 from consult119.config import AssignmentPolicy
@@ -132,6 +132,8 @@ def _cover(db: Database, now: datetime, policy: AssignmentPolicy) -> tuple[list[
         )
         gap_raised, gap_resolved = cover.check_roster_gaps(session, now=now)
     return raised + gap_raised, resolved + gap_resolved
+
+
 def _delivery_overdue(db: Database, now: datetime, policy: AssignmentPolicy) -> list[int]:
     """Staff replies not delivered within ``CONSULT119_DELIVERY_OVERDUE_SECONDS`` of their
     case's rank: ``delivery_overdue`` once each (the alert's unique cause picks the winner
@@ -152,13 +154,9 @@ def _escalate(db: Database, now: datetime) -> list[int]:
     s = db.settings
     after = timedelta(seconds=s.escalate_after_seconds)
     with db.unit_of_work() as session:
-        done = alerts.escalate_due(
-            session,
-            now=now,
-            after=after,
-            page=bool(s.alert_webhook_url),
-            console_url=s.console_url,
-        )
+        done = alerts.escalate_due(session, now=now, after=after)
+        if s.alert_webhook_url:
+            pager.page(session, done, after=after, console_url=s.console_url, now=now)
         return [a.id for a in done]  # type: ignore[misc]
 
 
