@@ -59,7 +59,9 @@ def test_only_urgent_cases_nobody_holds(db):
     triaged_calm = make_ticket(db, CALM, now=T0, sender_id="t-2")  # suspected 2, triaged 4
     triaged_critical = make_ticket(db, CALM, now=T0, sender_id="t-3")
     held = make_ticket(db, CHEST_PAIN, now=T0, sender_id="t-4")
-    doctor = make_staff(db, "doctor", on_duty=True, now=T0)
+    # Away from the console, not offline: an offline holder hands the case back after the
+    # presence grace, an available one is auto-assigned the triaged case.
+    doctor = make_staff(db, "doctor", on_duty=True, now=T0, presence="away")
     with db.unit_of_work() as s:
         # A person's level, set as triage leaves it (without triage's own hand-off).
         for ticket_id, level in ((triaged_calm, 4), (triaged_critical, 1)):

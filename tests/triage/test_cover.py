@@ -10,13 +10,20 @@ import pytest
 from sqlalchemy import select
 
 from consult119.alerts.models import Alert
-from consult119.config import AssignmentPolicy
+from consult119.config import AssignmentPolicy, Settings
 from consult119.staff import service as staff_service
 from consult119.staff.models import Staff
 from consult119.tickets import service
 from consult119.triage import scheduler
 from tests.factories import add_shift, make_staff, make_ticket
 from tests.triage.conftest import T0
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Cases here wait unheld for minutes: their ``unclaimed_critical`` alerts are tested in
+    tests/alerts/test_unclaimed_critical.py, not counted among the cover alerts here."""
+    return settings.model_copy(update={"unclaimed_critical_seconds": 24 * 3600})
 
 MIN = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
