@@ -174,3 +174,20 @@ def open_alerts(session: Session) -> list[Alert]:
     """Every open alert, for the console's snapshot."""
     rows, _ = list_alerts(session, state=AlertState.OPEN.value, limit=10_000)
     return rows
+
+
+def resolve_cause(session: Session, cause: str, *, by: int | None, now: datetime) -> Alert | None:
+    """Resolve the open alert raised for ``cause``; returns it when this call resolved it."""
+    alert_id = session.scalar(
+        update(Alert)
+        .where(Alert.cause == cause, Alert.state == AlertState.OPEN.value)
+        .values(state=AlertState.RESOLVED.value, resolved_at=now, resolved_by=by)
+        .returning(Alert.id)
+        .execution_options(synchronize_session=False)
+    )
+    if alert_id is None:
+        return None
+    alert = session.get(Alert, alert_id)
+    if alert is not None:
+        session.refresh(alert)
+    return alert

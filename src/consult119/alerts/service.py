@@ -156,6 +156,16 @@ def resolve_for_ticket(
     return done
 
 
+def resolve_cause(
+    session: Session, cause: str, *, now: datetime, by: int | None = None, reason: str
+) -> Alert | None:
+    """Resolve the open alert of one ``cause`` (a follow-up done answers its own alert)."""
+    alert = repo.resolve_cause(session, cause, by=by, now=now)
+    if alert is not None:
+        _event(session, "alert.resolved", alert, at=now, actor_id=by, reason=reason)
+    return alert
+
+
 def escalate_due(session: Session, *, now: datetime, after: timedelta) -> list[Alert]:
     """Escalate every alert on a KTAS 1–2 or red-flag case nobody acknowledged within
     ``after``: ``alert.escalated`` to every console (each alert once, across processes)."""

@@ -28,6 +28,7 @@ from consult119.alerts import service as alerts
 from consult119.alerts.models import AlertKind
 from consult119.config import AssignmentPolicy
 from consult119.db import Database, log_failure
+from consult119.followups import service as followups
 from consult119.metrics import SLA_BREACHES
 from consult119.staff import repository as staff_repo
 from consult119.staff import service as service_staff
@@ -56,6 +57,7 @@ class TickReport:
     warned: list[int] = field(default_factory=list)
     breached: list[int] = field(default_factory=list)
     escalated: list[int] = field(default_factory=list)  # alert ids
+    followups_due: list[int] = field(default_factory=list)  # follow-up ids
 
     def __bool__(self) -> bool:
         return any(vars(self).values())
@@ -71,6 +73,7 @@ def tick(db: Database, *, now: datetime, policy: AssignmentPolicy | None = None)
     report.timed_out = _acceptance_timeouts(db, now, policy)
     report.auto_assigned = _auto_assign(db, now, policy)
     report.warned, report.breached = _sla(db, now)
+    report.followups_due = _followups_due(db, now)
     report.escalated = _escalate(db, now)
     return report
 
@@ -81,6 +84,19 @@ def _escalate(db: Database, now: datetime) -> list[int]:
     after = timedelta(seconds=db.settings.escalate_after_seconds)
     with db.unit_of_work() as session:
         return [a.id for a in alerts.escalate_due(session, now=now, after=after)]  # type: ignore[misc]
+
+
+def _followups_due(db: Database, now: datetime) -> list[int]:
+    """``followup_due`` for each follow-up whose time has come, once each (the alert's unique
+    cause picks the winner among processes)."""
+    with db.read_session() as session:
+        ids = followups.due_ids(session, now)
+    raised = []
+    for followup_id in ids:
+        with db.unit_of_work() as session:
+            if followups.raise_due(session, followup_id, now=now):
+                raised.append(followup_id)
+    return raised
 
 
 def _each_locked(
