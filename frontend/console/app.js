@@ -1403,7 +1403,15 @@ function addFollowup(event) {
   // datetime-local is the browser's local time: send it with its offset.
   const due = new Date(form.due_at.value);
   if (Number.isNaN(due.getTime())) return false;
-  return act("followups", { due_at: due.toISOString(), note: form.note.value }, "followup.added", form);
+  return act("followups", { due_at: due.toISOString(), note: form.note.value }, "followup.added", form).then((ok) => ok && clearField("#followup-note"));
+}
+
+/** A saved form's text goes (a live re-render may have carried it over first). */
+function clearField(selector) {
+  const el = $(selector);
+  if (!el) return;
+  el.value = "";
+  delete el.dataset.dirty;
 }
 
 async function followupDone(id) {
@@ -1419,7 +1427,7 @@ async function followupDone(id) {
 function saveHandoff(event) {
   event.preventDefault();
   const form = event.target;
-  return act("handoff", { note: form.note.value }, "handoff.saved", form);
+  return act("handoff", { note: form.note.value }, "handoff.saved", form).then((ok) => ok && clearField("#handoff-text"));
 }
 
 function assign(event) {
