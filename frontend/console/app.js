@@ -1046,9 +1046,15 @@ function renderCase() {
 
   replace(
     pane,
+    handoffBanner(c),
     header,
     actions,
-    h("div", { class: "case-body" }, h("div", { class: "case-main" }, conversation, reply), h("div", { class: "case-side" }, where, triage, patient)),
+    h(
+      "div",
+      { class: "case-body" },
+      h("div", { class: "case-main" }, conversation, reply),
+      h("div", { class: "case-side" }, where, followupSection(c), handoffForm(c), triage, patient),
+    ),
   );
   pane.dataset.ticketId = String(c.id);
   const draft = drafts.get(c.id);
@@ -1464,6 +1470,102 @@ async function act(path, body, okMessage = "case.saved", form = null) {
 
 function claim() {
   return act("claim", {});
+}
+
+// ---- follow-ups and the handoff note ----------------------------------------------------
+
+/** The leaving holder's note, at the top of the case for the next doctor. */
+function handoffBanner(c) {
+  if (!c.handoff) return null;
+  return h(
+    "aside",
+    { class: "handoff", id: "handoff-note", role: "note" },
+    h("strong", {}, t("handoff.title")),
+    ` · ${staffName(c.handoff.by)} · ${zonedTime(c.handoff.at, "Asia/Seoul")}`,
+    // Staff text is text: textContent only.
+    h("p", {}, c.handoff.note),
+  );
+}
+
+/** The holder writes the note the next doctor reads. */
+function handoffForm(c) {
+  if (!me || c.assignee_id !== me.id) return null;
+  return h(
+    "form",
+    { class: "handoff-form", id: "handoff-form", onsubmit: saveHandoff },
+    h("h3", {}, t("handoff.write")),
+    h("textarea", { name: "note", id: "handoff-text", rows: "3", maxlength: "2000", required: true, "aria-label": t("handoff.write") }),
+    h("button", { type: "submit" }, t("handoff.save")),
+  );
+}
+
+function followupSection(c) {
+  const items = c.followups || [];
+  const soon = new Date(Date.now() + 60 * 60 * 1000);
+  const local = new Date(soon.getTime() - soon.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+  return h(
+    "section",
+    { class: "followups", id: "followups" },
+    h("h3", {}, t("followup.title")),
+    items.length
+      ? h(
+          "ul",
+          { class: "followup-list" },
+          items.map((f) =>
+            h(
+              "li",
+              { class: f.done_at ? "done" : "", dataset: { followupId: String(f.id) } },
+              h("span", { class: "muted" }, zonedTime(f.due_at, "Asia/Seoul")),
+              " ",
+              h("span", {}, f.note),
+              f.done_at
+                ? h("span", { class: "muted" }, ` · ${t("followup.done")}`)
+                : h("button", { type: "button", class: "followup-done", onclick: () => followupDone(f.id) }, t("followup.mark_done")),
+            ),
+          ),
+        )
+      : h("p", { class: "muted" }, t("followup.none")),
+    h(
+      "form",
+      { class: "followup-form", id: "followup-form", onsubmit: addFollowup },
+      h("label", {}, t("followup.due"), " ", h("input", { type: "datetime-local", name: "due_at", id: "followup-due", required: true, value: local })),
+      h("input", { type: "text", name: "note", id: "followup-note", maxlength: "2000", required: true, placeholder: t("followup.note"), "aria-label": t("followup.note") }),
+      h("button", { type: "submit" }, t("followup.add")),
+    ),
+  );
+}
+
+function addFollowup(event) {
+  event.preventDefault();
+  const form = event.target;
+  // datetime-local is the browser's local time: send it with its offset.
+  const due = new Date(form.due_at.value);
+  if (Number.isNaN(due.getTime())) return false;
+  return act("followups", { due_at: due.toISOString(), note: form.note.value }, "followup.added", form).then((ok) => ok && clearField("#followup-note"));
+}
+
+/** A saved form's text goes (a live re-render may have carried it over first). */
+function clearField(selector) {
+  const el = $(selector);
+  if (!el) return;
+  el.value = "";
+  delete el.dataset.dirty;
+}
+
+async function followupDone(id) {
+  try {
+    await api.post(`/api/v1/followups/${id}/done`);
+    toast(t("followup.done"));
+    if (openId) await loadCase(openId);
+  } catch (err) {
+    toast(t("case.action_failed", { error: refusalText(err, fieldName) }), true);
+  }
+}
+
+function saveHandoff(event) {
+  event.preventDefault();
+  const form = event.target;
+  return act("handoff", { note: form.note.value }, "handoff.saved", form).then((ok) => ok && clearField("#handoff-text"));
 }
 
 function assign(event) {

@@ -34,6 +34,7 @@ from consult119.console.socket import router as console_router
 from consult119.context import AppContext, Clock
 from consult119.db import Database, ping, utcnow
 from consult119.errors import install_error_handlers
+from consult119.followups.routes import router as followups_router
 from consult119.logs import RequestIds
 from consult119.metrics import install_metrics
 from consult119.metrics import router as metrics_router
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(console_router)
     app.include_router(staff_router)
     app.include_router(tickets_router)
+    app.include_router(followups_router)
     app.include_router(audit_router)
     app.include_router(attachments_router)
     app.include_router(attachment_upload_router)

@@ -6,6 +6,7 @@ from consult119.alerts.models import Alert
 from consult119.attachments.models import Attachment
 from consult119.audit.models import AuditEntry
 from consult119.channels.webchat.models import WebchatSession
+from consult119.followups.models import Followup, HandoffNote
 from consult119.outbound.models import OutboxItem
 from consult119.realtime.models import Event, EventCounter
 from consult119.replies.models import CannedReply
@@ -31,6 +32,8 @@ __all__ = [
     "ContactIdentity",
     "Event",
     "EventCounter",
+    "Followup",
+    "HandoffNote",
     "Message",
     "OutboxItem",
     "Shift",

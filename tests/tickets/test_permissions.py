@@ -48,6 +48,14 @@ MATRIX = [
     ("POST", f"/api/v1/tickets/{MISSING}/messages", {"text": "hi"}, {"doctor", "emt"}),
     ("POST", f"/api/v1/tickets/{MISSING}/status", {"status": "resolved"}, {"doctor", "emt"}),
     ("POST", f"/api/v1/tickets/{MISSING}/webchat/revoke", None, {"doctor", "emt", "admin"}),
+    (
+        "POST",
+        f"/api/v1/tickets/{MISSING}/followups",
+        {"due_at": "2099-01-01T00:00:00Z", "note": "x"},
+        {"doctor", "emt"},
+    ),
+    ("POST", f"/api/v1/followups/{MISSING}/done", None, {"doctor", "emt"}),
+    ("POST", f"/api/v1/tickets/{MISSING}/handoff", {"note": "x"}, {"doctor", "emt"}),
 ]
 
 

@@ -209,6 +209,15 @@ def get_or_not_found(session: Session, alert_id: int) -> Alert:
     return alert
 
 
+def resolve_cause(
+    session: Session, cause: str, *, now: datetime, by: int | None = None, reason: str
+) -> Alert | None:
+    """Resolve the open alert of one ``cause`` (a follow-up done answers its own alert)."""
+    done = resolve_causes(session, [cause], now=now, by=by, reason=reason)
+    alert = done[0] if done else None
+    return alert
+
+
 def escalate_due(session: Session, *, now: datetime, after: timedelta) -> list[Alert]:
     """Escalate every alert on a KTAS 1–2 or red-flag case nobody acknowledged within
     ``after``: ``alert.escalated`` to every console, each alert once across processes. The

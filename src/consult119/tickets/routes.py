@@ -17,6 +17,8 @@ from consult119.audit import service as audit
 from consult119.auth.deps import client_ip, require_roles
 from consult119.context import AppContext, ContextDep
 from consult119.errors import Forbidden, Invalid, reader_locale
+from consult119.followups import service as followups
+from consult119.followups.schemas import handoff_public
 from consult119.i18n import lazy_gettext as _l
 from consult119.staff.models import Role, Staff
 from consult119.tickets import repository as repo
@@ -243,6 +245,9 @@ def _detail(session: Session, ticket: Ticket, *, locale: str | None = None) -> T
         CaseSummary.model_validate(r)
         for r in repo.contact_history(session, ticket, limit=CONTACT_HISTORY_LIMIT)
     ]
+    note = followups.latest_handoff(session, ticket.id)
+    out.handoff = None if note is None else handoff_public(note)
+    out.followups = followups.of_ticket(session, ticket.id, locale=locale)
     return out
 
 

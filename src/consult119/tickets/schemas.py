@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import AliasPath, BaseModel, ConfigDict, Field, field_validator
 
 from consult119.attachments.schemas import AttachmentPublic
+from consult119.followups.schemas import FollowupPublic, HandoffPublic
 from consult119.schemas import Page
 from consult119.tickets.codes import SEX_OF_STORED, LocationType, PurposeOfStay, Sex
 from consult119.types import Id
@@ -154,6 +155,10 @@ class TicketDetail(TicketPublic, PatientDetails):
     self_reported: list[str] = []
     messages: list[MessagePublic] = []
     contact_history: list[CaseSummary] = []
+    #: The latest handoff note of the case (a leaving holder's words for the next doctor).
+    handoff: HandoffPublic | None = None
+    #: The case's follow-ups by due time, done ones included.
+    followups: list[FollowupPublic] = []
 
     @field_validator("self_reported", mode="before")
     @classmethod

@@ -30,6 +30,7 @@ from consult119.alerts.models import AlertKind
 from consult119.config import AssignmentPolicy
 from consult119.db import Database
 from consult119.dberrors import log_failure
+from consult119.followups import service as followups
 from consult119.metrics import SLA_BREACHES
 from consult119.outbound import watchdog
 from consult119.staff import repository as staff_repo
@@ -66,6 +67,7 @@ class TickReport:
     cover_resolved: list[int] = field(default_factory=list)
     delivery_overdue: list[int] = field(default_factory=list)  # message ids
     reminded: list[int] = field(default_factory=list)  # tickets sent the emergency reminder
+    followups_due: list[int] = field(default_factory=list)  # follow-up ids
 
     def __bool__(self) -> bool:
         return any(vars(self).values())
@@ -85,6 +87,7 @@ def tick(db: Database, *, now: datetime, policy: AssignmentPolicy | None = None)
     report.warned, report.breached, report.reminded = _sla(db, now)
     report.delivery_overdue = _delivery_overdue(db, now, policy)
     report.unclaimed = _unclaimed_critical(db, now)
+    report.followups_due = _followups_due(db, now)
     report.escalated = _escalate(db, now)
     return report
 
@@ -197,6 +200,19 @@ def _unclaimed_critical(db: Database, now: datetime) -> list[int]:
         return alert is not None
 
     return _each_locked(db, ids, still_due, act)
+
+
+def _followups_due(db: Database, now: datetime) -> list[int]:
+    """``followup_due`` for each follow-up whose time has come, once each (the alert's unique
+    cause picks the winner among processes)."""
+    with db.read_session() as session:
+        ids = followups.due_ids(session, now)
+    raised = []
+    for followup_id in ids:
+        with db.unit_of_work() as session:
+            if followups.raise_due(session, followup_id, now=now):
+                raised.append(followup_id)
+    return raised
 
 
 def _each_locked(

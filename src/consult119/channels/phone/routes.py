@@ -10,13 +10,15 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from consult119.auth.deps import require_roles
 from consult119.channels.edge import read_json, signed
 from consult119.channels.edge.http import ChannelNotConfigured
 from consult119.channels.phone.schemas import CallEventIn, CallEventOut, PhoneCallIn, PhoneCallOut
-from consult119.context import ContextDep
+from consult119.context import AppContext, ContextDep
 from consult119.errors import Invalid
+from consult119.followups import service as followups
 from consult119.i18n import lazy_gettext as _l
 from consult119.intake.pipeline import take
 from consult119.intake.schemas import (
@@ -117,6 +119,8 @@ async def call_event(request: Request, response: Response, ctx: ContextDep) -> C
         meta={"call_id": event.call_id, "call_event": event.event},
     )
     result = (await take(ctx, inbound)).result
+    if result.ticket_id is not None:
+        await run_in_threadpool(_callback, ctx, result.ticket_id, event.call_id, event.event)
     response.status_code = 201 if result.created else 200
     return CallEventOut(
         taken=True,
@@ -126,3 +130,11 @@ async def call_event(request: Request, response: Response, ctx: ContextDep) -> C
         created=result.created,
         duplicate=result.duplicate,
     )
+
+
+def _callback(ctx: AppContext, ticket_id: int, call_id: str, call_event: str) -> None:
+    """The call nobody took: a callback follow-up due by the case's target, once per call."""
+    with ctx.db.unit_of_work() as session:
+        followups.callback(
+            session, ticket_id, call_id=call_id, call_event=call_event, now=ctx.now()
+        )
