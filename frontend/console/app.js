@@ -386,7 +386,7 @@ async function acknowledge(alert, button) {
 //: Alert kinds whose data lists one-click fallbacks (a reply that did not reach the traveller).
 const DELIVERY_ALERTS = new Set(["delivery_overdue", "delivery_failed"]);
 //: Fallbacks the server performs now; the others are listed and wait for their wiring.
-const FALLBACKS_WIRED = new Set(["channel"]);
+const FALLBACKS_WIRED = new Set(["channel", "sms", "callback"]);
 
 /** The one-click fallback buttons of a delivery alert (doctors and EMTs take them). */
 function fallbackButtons(alert) {

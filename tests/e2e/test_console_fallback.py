@@ -54,10 +54,11 @@ def test_a_delivery_alert_offers_its_fallbacks_and_one_click_resends(start_serve
         expect(row).to_have_count(1)
         expect(row).to_contain_text("답변 전달 실패")
         buttons = row.locator("button.alert-fallback")
-        expect(buttons).to_have_count(3)
+        # No SMS provider here: e-mail and a callback task are offered, both live buttons.
+        expect(buttons).to_have_count(2)
         expect(buttons.nth(0)).to_have_text("다시 보내기: 이메일")
-        expect(buttons.nth(1)).to_be_disabled()  # SMS: listed, not wired yet
-        expect(buttons.nth(2)).to_be_disabled()  # callback: likewise
+        expect(buttons.nth(1)).to_have_text("전화 회신 작업 만들기")
+        expect(buttons.nth(1)).to_be_enabled()
         shot(wide, "console-1440")
 
         narrow = new_page(viewport={"width": 390, "height": 844}, locale="en-US")

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from consult119.context import AppContext
 from consult119.outbound import delivery
-from consult119.outbound import service as outbound
+from consult119.outbound import payloads as outbound
 from consult119.outbound.dispatcher import Dispatcher
 from consult119.outbound.models import OutboxItem
 from consult119.realtime.models import Event

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from consult119.alerts.models import Alert
 from consult119.alerts.schemas import alert_json
 from consult119.i18n import lazy_gettext as _l
-from consult119.outbound import service as outbound
+from consult119.outbound import payloads as outbound
 
 SOURCE = "pager"
 

@@ -70,9 +70,9 @@ def take_fallback(
     ctx: ContextDep, staff: Clinician, alert_id: PathId, body: FallbackRequest
 ) -> AlertPublic:
     """Take one of a delivery alert's ``data.fallbacks`` (doctor, EMT): ``channel`` queues the
-    reply again on that channel and resolves the alert. ``sms`` and ``callback`` answer 409
-    ``fallback_unavailable`` until they are wired. 404 ``alert_not_found``, 409
-    ``alert_resolved``, 422 ``channel_required``."""
+    reply again on that channel, ``sms`` sends it by the SMS provider, ``callback`` makes a
+    follow-up due now; each resolves the alert. 404 ``alert_not_found``, 409
+    ``alert_resolved``, 409 ``fallback_unavailable``, 422 ``channel_required``."""
     assert staff.id is not None
     with ctx.db.unit_of_work() as session:
         alert = fallback.take_fallback(

@@ -1,8 +1,9 @@
 """One-click fallbacks of a delivery alert (:mod:`consult119.outbound.watchdog` lists them).
 
-``channel`` is performed here; ``sms`` (the operator's SMS provider) and ``callback`` (a
-callback task) are listed on the alert and answer 409 ``fallback_unavailable`` until they are
-wired in as actions of their own.
+``channel`` queues the reply again on another channel the traveller is known on; ``sms`` sends
+it by the operator's SMS provider (``CONSULT119_SMS_URL``) to the traveller's phone; ``callback``
+makes a follow-up due now ("Call back") for the case, so someone phones the traveller. Each
+resolves the reply's delivery alerts and appends ``alert.fallback``, in one transaction.
 """
 
 from __future__ import annotations
@@ -15,17 +16,21 @@ from sqlalchemy.orm import Session
 from consult119.alerts import service as alerts
 from consult119.alerts.models import Alert, AlertState, FallbackAction
 from consult119.errors import Conflict, Invalid
+from consult119.followups import service as followups
+from consult119.followups.service import CALLBACK_NOTE
 from consult119.i18n import lazy_gettext as _l
+from consult119.outbound import payloads
 from consult119.outbound import service as outbound
-from consult119.outbound.watchdog import DELIVERY_KINDS, causes, fallbacks
+from consult119.outbound.watchdog import DELIVERY_KINDS, SMS, causes, fallbacks, phone_number
 from consult119.staff.models import Staff
 from consult119.tickets import repository as ticket_repo
 from consult119.tickets.codes import SOURCE_CHANNEL, Direction, Source
 from consult119.tickets.events import message_event
-from consult119.tickets.models import Message
+from consult119.tickets.models import Message, Ticket
 
-#: Actions listed but not yet performed: they answer 409 ``fallback_unavailable``.
-NOT_YET_WIRED = frozenset({FallbackAction.SMS, FallbackAction.CALLBACK})
+#: An SMS carries at most this much of the reply (providers split longer texts; a reply this
+#: long belongs on a channel, and the SMS says where to read the rest).
+SMS_MAX_CHARS = 600
 
 
 def take_fallback(
@@ -43,7 +48,7 @@ def take_fallback(
     ``message.created``), resolves the alert (``alert.resolved``, reason ``fallback``) and
     appends ``alert.fallback``. 404 ``alert_not_found``; 409 ``alert_resolved``; 409
     ``fallback_unavailable`` (not a delivery alert, a channel the traveller is not reachable
-    on, or ``sms``/``callback``, not wired yet); 422 ``channel_required``."""
+    on, no phone number for ``sms``/``callback``, no SMS provider); 422 ``channel_required``."""
     alert = alerts.get_or_not_found(session, alert_id)
     if alert.kind not in DELIVERY_KINDS or alert.ticket_id is None:
         raise Conflict(
@@ -57,12 +62,9 @@ def take_fallback(
     alert = alerts.reload(session, alert_id) or alert
     if alert.state != AlertState.OPEN.value:
         raise Conflict("alert_resolved", _l("This alert is resolved already."), alert_id=alert_id)
-    if action in NOT_YET_WIRED:
-        raise Conflict(
-            "fallback_unavailable",
-            _l("This fallback is not available yet."),
-            alert_id=alert_id,
-            action=action.value,
+    if action is not FallbackAction.CHANNEL:
+        return _sms_or_callback(
+            session, alert, ticket, action=action, staff=staff, now=now, pushable=pushable
         )
     if not channel:
         raise Invalid(
@@ -124,5 +126,70 @@ def take_fallback(
         channel=channel,
         message_id=message.id,
         fallback_message_id=again.id,
+    )
+    return alert
+
+
+def _sms_or_callback(
+    session: Session,
+    alert: Alert,
+    ticket: Ticket | None,
+    *,
+    action: FallbackAction,
+    staff: Staff,
+    now: datetime,
+    pushable: Collection[str],
+) -> Alert:
+    """``sms``: the reply's text to the traveller's phone through the operator's provider;
+    ``callback``: a follow-up due now, so someone calls the traveller. 409
+    ``fallback_unavailable`` when no phone number is known, or the SMS provider is not set."""
+    message = ticket_repo.get_message(session, int(alert.data.get("message_id") or 0))
+    contact = ticket_repo.get_contact(session, ticket.contact_id) if ticket is not None else None
+    phone = phone_number(session, contact)
+    if (
+        ticket is None
+        or message is None
+        or phone is None
+        or (action is FallbackAction.SMS and SMS not in pushable)
+    ):
+        raise Conflict(
+            "fallback_unavailable",
+            _l("The traveller cannot be reached this way now."),
+            alert_id=alert.id,
+            action=action.value,
+        )
+    assert message.id is not None and ticket.id is not None and staff.id is not None
+    done: dict[str, object] = {"action": action.value}
+    if action is FallbackAction.SMS:
+        text = (
+            message.text
+            if len(message.text) <= SMS_MAX_CHARS
+            else message.text[: SMS_MAX_CHARS - 1] + "…"
+        )
+        item = payloads.enqueue_sms(
+            session,
+            to=phone,
+            text=f"[{ticket.case_number}] {text}",
+            ticket_id=ticket.id,
+            case_number=ticket.case_number,
+            now=now,
+        )
+        done["outbox_id"] = item.id
+    else:
+        followup = followups.create(
+            session, ticket.id, staff=staff, due_at=now, note=CALLBACK_NOTE.singular, now=now
+        )
+        done["followup_id"] = followup.id
+    ticket_repo.set_message_meta(session, message, {**(message.meta or {}), "fallback": done})
+    alerts.resolve_causes(session, causes(message.id), now=now, by=staff.id, reason="fallback")
+    alert = alerts.reload(session, alert.id) or alert  # type: ignore[arg-type]
+    alerts.alert_event(
+        session,
+        "alert.fallback",
+        alert,
+        at=now,
+        actor_id=staff.id,
+        message_id=message.id,
+        **done,
     )
     return alert

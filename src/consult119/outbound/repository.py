@@ -40,6 +40,21 @@ def identities_of(session: Session, contact_ids: set[int]) -> list[Any]:
     )
 
 
+def payloads_of_ticket(session: Session, ticket_id: int, source: str) -> list[dict[str, Any]]:
+    """The payloads of one case's payload rows of ``source`` (a handful at most)."""
+    return [
+        payload
+        for payload in session.scalars(
+            select(OutboxItem.payload).where(
+                OutboxItem.ticket_id == ticket_id,
+                OutboxItem.source == source,
+                OutboxItem.payload.is_not(None),  # type: ignore[union-attr]
+            )
+        )
+        if payload
+    ]
+
+
 def payloads_of(session: Session, item_ids: list[int]) -> dict[int, dict[str, Any]]:
     """``{item id: payload}`` of the payload rows among ``item_ids``."""
     if not item_ids:

@@ -10,7 +10,7 @@ source without a sender) fails its replies at the first attempt, so it raises at
 One alert per reply and kind (cause ``delivery_overdue:message:<id>``), resolved when the reply
 is delivered (:func:`on_sent`) or a fallback is taken (:mod:`consult119.outbound.fallback`). The alert's
 ``data.fallbacks`` lists what is possible: another channel the traveller is known on,
-``sms`` and ``callback`` when a phone number is known (listed, not yet performed).
+``sms`` (when the SMS provider is configured) and ``callback`` when a phone number is known.
 
 On a pull channel (web chat, Kakao without its event API) ``sent`` means the traveller's side
 fetched the reply (the chat socket pushed it, or a skill response carried it): a traveller who
@@ -28,6 +28,8 @@ from sqlalchemy.orm import Session
 from consult119.alerts import service as alerts
 from consult119.alerts.models import Alert, AlertKind, FallbackAction
 from consult119.config import AssignmentPolicy, Settings
+from consult119.i18n import emergency_advice, negotiate_locale, translator
+from consult119.outbound import payloads
 from consult119.outbound import repository as outbound_repo
 from consult119.staff import repository as staff_repo
 from consult119.tickets import repository as ticket_repo
@@ -37,6 +39,7 @@ from consult119.triage import ktas
 #: Sources a reply can be pushed on when their sender is configured (the fallback channels).
 PUSHED = ("smtp", "line", "kakao")
 DELIVERY_KINDS = (AlertKind.DELIVERY_OVERDUE.value, AlertKind.DELIVERY_FAILED.value)
+SMS = "sms"
 
 
 def pushable_sources(settings: Settings) -> frozenset[str]:
@@ -48,6 +51,8 @@ def pushable_sources(settings: Settings) -> frozenset[str]:
         out.add("line")
     if settings.kakao_event_api_url and settings.kakao_event_api_key:
         out.add("kakao")
+    if settings.sms_url:
+        out.add(SMS)  # the operator's SMS provider: a fallback, never a traveller's channel
     return frozenset(out)
 
 
@@ -77,10 +82,24 @@ def fallbacks(
     for other in dict.fromkeys(known):
         if other != source and other in PUSHED and other in pushable:
             out.append({"action": FallbackAction.CHANNEL.value, "channel": other})
-    if contact.phone_e164 or "phone" in known:
-        out.append({"action": FallbackAction.SMS.value})
+    if phone_number(session, contact) is not None:
+        if SMS in pushable:
+            out.append({"action": FallbackAction.SMS.value})
         out.append({"action": FallbackAction.CALLBACK.value})
     return out
+
+
+def phone_number(session: Session, contact: Contact | None) -> str | None:
+    """The traveller's phone number: the contact's E.164 number, else the caller id of a
+    phone identity (a call the team took or missed)."""
+    if contact is None or contact.id is None:
+        return None
+    if contact.phone_e164:
+        return contact.phone_e164
+    for source, external_id in outbound_repo.contact_identities(session, contact.id):
+        if source == "phone" and external_id:
+            return external_id
+    return None
 
 
 def _raise(
@@ -101,6 +120,9 @@ def _raise(
         else None
     )
     contact = ticket_repo.get_contact(session, ticket.contact_id)
+    emergency_sms = _emergency_sms(session, ticket, contact, now=now, pushable=pushable)
+    if emergency_sms:
+        data["emergency_sms"] = True
     return alerts.raise_alert(
         session,
         kind,
@@ -200,3 +222,56 @@ def on_failed(
 def on_sent(session: Session, *, message_id: int, now: datetime) -> None:
     """The reply reached the traveller: its delivery alerts are answered."""
     alerts.resolve_causes(session, causes(message_id), now=now, reason="delivered")
+
+
+#: Ranks whose undelivered reply sends the local emergency number by SMS at once.
+EMERGENCY_SMS_LEVELS = (1, 2)
+
+
+def _emergency_sms(
+    session: Session,
+    ticket: Ticket,
+    contact: Contact | None,
+    *,
+    now: datetime,
+    pushable: Collection[str],
+) -> bool:
+    """A KTAS 1–2 case whose reply is not getting through: the local emergency number goes by
+    SMS at once (once per case), when a phone number is known and the SMS provider is set."""
+    level = ticket.acuity if ticket.acuity is not None else ticket.suspected_acuity
+    if level not in EMERGENCY_SMS_LEVELS or SMS not in pushable or ticket.id is None:
+        return False
+    phone = phone_number(session, contact)
+    if phone is None:
+        return False
+    sent = outbound_repo.payloads_of_ticket(session, ticket.id, SMS)
+    if any(p.get("kind") == EMERGENCY_SMS_KIND for p in sent):
+        return False
+    t = translator(negotiate_locale(ticket.locale, contact.locale if contact else None))
+    head = t.gettext(
+        "Case {case_number}: our reply could not reach you by message. A doctor is on it.",
+        case_number=ticket.case_number,
+    )
+    advice = emergency_advice(
+        ticket.country or (contact.country if contact else None),
+        t.locale,
+        location_type=ticket.location_type or (contact.location_type if contact else None),
+        compact=True,
+    )
+    payloads.enqueue_payload(
+        session,
+        SMS,
+        {
+            "to": phone,
+            "text": f"{head} {advice}",
+            "ticket_id": ticket.id,
+            "case_number": ticket.case_number,
+            "kind": EMERGENCY_SMS_KIND,  # kept on the row; the provider gets the four fields
+        },
+        ticket_id=ticket.id,
+        now=now,
+    )
+    return True
+
+
+EMERGENCY_SMS_KIND = "emergency"

@@ -1,7 +1,7 @@
 """The SMS sender: an outbox payload row (source ``sms``, payload ``{"to", "text", "ticket_id",
 "case_number"}``) POSTed to ``CONSULT119_SMS_URL``, signed with ``CONSULT119_SMS_SECRET``
 exactly like the pager webhook. Rows are queued by
-:func:`consult119.outbound.service.enqueue_sms`."""
+:func:`consult119.outbound.payloads.enqueue_sms`."""
 
 from __future__ import annotations
 
