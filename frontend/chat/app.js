@@ -448,10 +448,10 @@ function staffFiles(entry) {
           () => (img.alt = `${file.filename} — ${t("chat.file_unavailable")}`),
         );
       } else {
-        link.textContent = `📄 ${file.filename}`;
+        link.textContent = `PDF · ${file.filename}`;
         staffBlob(file.url).then(
           (url) => (link.href = url),
-          () => (link.textContent = `📄 ${file.filename} — ${t("chat.file_unavailable")}`),
+          () => (link.textContent = `PDF · ${file.filename} — ${t("chat.file_unavailable")}`),
         );
       }
       return link;

@@ -27,7 +27,7 @@ register({
     "attach.note.too_large": "크기 제한을 넘는 파일은 저장하지 않았습니다.",
     "attach.note.too_many_pixels": "안전하게 열기에는 너무 큰 이미지는 저장하지 않았습니다.",
     "attach.note.unreadable_image": "열 수 없는 손상된 이미지는 저장하지 않았습니다.",
-    "attach.add": "📎 파일 첨부",
+    "attach.add": "파일 첨부",
     "attach.add_hint": "사진(JPEG, PNG, WebP, HEIC, GIF) 또는 PDF",
     "attach.uploading": "올리는 중…",
     "attach.upload_failed": "올리지 못했습니다: {error}",
@@ -52,7 +52,7 @@ register({
     "attach.note.too_large": "A file larger than the size limit was not stored.",
     "attach.note.too_many_pixels": "An image too large to open safely was not stored.",
     "attach.note.unreadable_image": "A damaged image that could not be opened was not stored.",
-    "attach.add": "📎 Attach a file",
+    "attach.add": "Attach a file",
     "attach.add_hint": "A photo (JPEG, PNG, WebP, HEIC, GIF) or a PDF",
     "attach.uploading": "Uploading…",
     "attach.upload_failed": "Not uploaded: {error}",
@@ -241,7 +241,7 @@ export function replyAttach(api, ticket, describe) {
         h(
           "li",
           { class: f.error ? "reply-file failed" : "reply-file", dataset: f.id ? { attachmentId: String(f.id) } : {} },
-          `${f.content_type === "application/pdf" ? "📄" : "🖼"} ${f.name}`,
+          `${f.content_type === "application/pdf" ? "PDF" : t("attach.photo")} · ${f.name}`,
           f.uploading ? h("span", { class: "muted" }, ` ${t("attach.uploading")}`) : null,
           f.error ? h("span", { class: "error" }, ` ${t("attach.upload_failed", { error: f.error })}`) : null,
           f.uploading

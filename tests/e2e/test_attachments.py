@@ -87,7 +87,7 @@ def test_a_doctor_attaches_a_photo_and_a_pdf_and_the_traveller_sees_them(
     console = new_page(locale="ko-KR", viewport={"width": 1440, "height": 900})
     sign_in(console, live_server, doctor)
     console.locator(f'.ticket[data-case-number="{case_number}"]').click()
-    expect(console.locator(".attach-button")).to_have_text("📎 파일 첨부")
+    expect(console.locator(".attach-button")).to_have_text("파일 첨부")
     photo, letter = tmp_path / "복용법.png", tmp_path / "안내문.pdf"
     photo.write_bytes(images.photo("PNG", size=(480, 240)))
     letter.write_bytes(images.pdf())
@@ -104,7 +104,7 @@ def test_a_doctor_attaches_a_photo_and_a_pdf_and_the_traveller_sees_them(
     staff = phone.locator(".bubble.staff").last
     expect(staff.locator("img.preview")).to_have_js_property("naturalWidth", 480)
     pdf = staff.locator("a.file", has_text="안내문.pdf")
-    expect(pdf).to_have_text("📄 안내문.pdf")
+    expect(pdf).to_have_text("PDF · 안내문.pdf")
     expect(pdf).to_have_attribute("href", re.compile(r"^blob:"))
     expect(staff).to_contain_text("약 복용법과 안내문입니다.")
     phone.screenshot(path="/work/shots/files-chat-390.png")
@@ -117,4 +117,4 @@ def test_a_doctor_attaches_a_photo_and_a_pdf_and_the_traveller_sees_them(
     en = new_page(locale="en-US", viewport={"width": 1440, "height": 900})
     sign_in(en, live_server, doctor)
     en.locator(f'.ticket[data-case-number="{case_number}"]').click()
-    expect(en.locator(".attach-button")).to_have_text("📎 Attach a file")
+    expect(en.locator(".attach-button")).to_have_text("Attach a file")
