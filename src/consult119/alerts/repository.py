@@ -107,6 +107,23 @@ def resolve(
     if kinds is not None:
         conds.append(Alert.kind.in_(list(kinds)))  # type: ignore[attr-defined]
     # Cheap read first: most replies answer a case without alerts.
+    return _resolve_where(session, conds, by=by, now=now)
+
+
+def resolve_causes(
+    session: Session, causes: list[str], *, by: int | None, now: datetime
+) -> list[Alert]:
+    """Resolve the open alerts of ``causes`` (a cheap read on the unique cause index first);
+    returns those this call resolved."""
+    conds = [Alert.cause.in_(causes), Alert.state == AlertState.OPEN.value]  # type: ignore[attr-defined]
+    return _resolve_where(session, conds, by=by, now=now)
+
+
+def _resolve_where(
+    session: Session, conds: list[Any], *, by: int | None, now: datetime
+) -> list[Alert]:
+    """Resolve the open alerts matching ``conds``, after a cheap read (on an index) that most
+    calls stop at; returns those this call resolved, so each is announced once."""
     if session.scalar(select(Alert.id).where(*conds).limit(1)) is None:
         return []
     ids = list(
@@ -120,33 +137,6 @@ def resolve(
     )
     if not ids:
         return []
-    return list(
-        session.scalars(
-            select(Alert)
-            .where(Alert.id.in_(ids))  # type: ignore[union-attr]
-            .order_by(Alert.id)
-            .execution_options(populate_existing=True)
-        )
-    )
-
-
-def resolve_causes(
-    session: Session, causes: list[str], *, by: int | None, now: datetime
-) -> list[Alert]:
-    """Resolve the open alerts of ``causes`` (a cheap read on the unique cause index first);
-    returns those this call resolved."""
-    conds = [Alert.cause.in_(causes), Alert.state == AlertState.OPEN.value]  # type: ignore[attr-defined]
-    if session.scalar(select(Alert.id).where(*conds).limit(1)) is None:
-        return []
-    ids = list(
-        session.scalars(
-            update(Alert)
-            .where(*conds)
-            .values(state=AlertState.RESOLVED.value, resolved_at=now, resolved_by=by)
-            .returning(Alert.id)
-            .execution_options(synchronize_session=False)
-        )
-    )
     return list(
         session.scalars(
             select(Alert)
