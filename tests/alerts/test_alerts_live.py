@@ -14,7 +14,7 @@ from sqlalchemy import select
 from consult119.db import utcnow
 from consult119.realtime.models import Event
 from tests.alerts.sink import Sink, body_of, signature_ok
-from tests.factories import add_shift, make_staff
+from tests.factories import add_shift, make_staff, make_ticket
 
 CHEST_PAIN = "가슴이 아파요"
 NOT_BREATHING = "아이가 숨을 안 쉬어요"
@@ -193,3 +193,81 @@ def test_two_processes_raise_each_cause_once(start_server, db, backend, pager_si
     pages = pager_sink.delivered()
     assert sorted(body_of(p)["alert_id"] for p in pages) == sorted(escalated)
     assert all(signature_ok(p, "two-process-pager") for p in pages)
+
+
+def test_two_processes_raise_the_other_kinds_once(start_server, db, backend):
+    """The kinds raised by the scheduler's scans and the outbox's own state changes —
+    ``roster_gap``, ``no_doctor_available``, ``followup_due``, ``delivery_overdue`` and
+    ``delivery_failed`` — with two server processes scanning the same PostgreSQL database at
+    once: one alert per cause, announced once."""
+    if backend != "postgresql":
+        pytest.skip("the two-process race is PostgreSQL's (SQLite serialises its writers)")
+    env = {
+        "CONSULT119_SCHEDULER_INTERVAL_SECONDS": "0.2",
+        "CONSULT119_ESCALATE_AFTER_SECONDS": "3600",
+        "CONSULT119_UNCLAIMED_CRITICAL_SECONDS": "3600",
+        "CONSULT119_OUTBOUND_POLL_SECONDS": "0.2",
+        "CONSULT119_OUTBOUND_RETRY_BASE_SECONDS": "30",  # the LINE reply stays queued
+        "CONSULT119_DELIVERY_OVERDUE_SECONDS": '{"1": 1, "2": 1, "3": 1, "4": 1, "5": 1}',
+        # LINE pushes to a closed loopback port: refused, retried, overdue.
+        "CONSULT119_LINE_CHANNEL_TOKEN": "two-process-line",
+        "CONSULT119_LINE_PUSH_URL": "http://127.0.0.1:9/v2/bot/message/push",
+    }
+    now = utcnow()
+    # The only doctor is on duty for two more hours and offline: nobody can answer, and the
+    # roster has a gap within twelve hours.
+    make_staff(db, "doctor", on_duty=True, now=now)
+    emt = make_staff(db, "emt", on_duty=True, now=now, presence="available")
+    servers = [start_server(**env), start_server(**env)]
+    h = emt.headers(servers[0].url)
+    waiting = post_chat(servers[0], "other-1", "other-1-a", "배가 조금 아파요", source="kakao")
+    r = httpx.post(
+        f"{servers[0].url}/api/v1/tickets/{waiting['ticket_id']}/triage",
+        json={"acuity": 3, "category": "medical_consultation"},
+        headers=h,
+    )
+    assert r.status_code == 200, r.text
+    r = httpx.post(
+        f"{servers[1].url}/api/v1/tickets/{waiting['ticket_id']}/followups",
+        json={"due_at": utcnow().isoformat(), "note": "Call the hotel"},
+        headers=h,
+    )
+    assert r.status_code == 201, r.text
+    failing = post_chat(servers[1], "other-2", "other-2-a", "약국이 어디 있나요?")  # Telegram
+    stuck = {"ticket_id": make_ticket(db, "약국이 어디 있나요?", source="line", sender_id="U-o3")}
+    for case in (failing, stuck):
+        r = httpx.post(
+            f"{servers[1].url}/api/v1/tickets/{case['ticket_id']}/messages",
+            json={"text": "가까운 약국은 역 앞에 있습니다."},
+            headers=h,
+        )
+        assert r.status_code == 201, r.text
+
+    want = {"roster_gap", "no_doctor_available", "followup_due", "delivery_failed"}
+    want.add("delivery_overdue")
+
+    def open_alerts(server) -> list[dict]:
+        r = httpx.get(f"{server.url}/api/v1/alerts", params={"limit": 500}, headers=h)
+        assert r.status_code == 200, r.text
+        return r.json()["items"]
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if want <= {a["kind"] for a in open_alerts(servers[0])}:
+            break
+        time.sleep(0.2)
+    time.sleep(1.5)  # many more ticks of both schedulers and dispatchers
+    items = [a for a in open_alerts(servers[1]) if a["kind"] in want]
+    kinds = sorted(a["kind"] for a in items)
+    assert kinds == sorted(want), kinds  # each exactly once
+    by_kind = {a["kind"]: a for a in items}
+    assert by_kind["delivery_failed"]["ticket_id"] == failing["ticket_id"]
+    assert by_kind["delivery_overdue"]["ticket_id"] == stuck["ticket_id"]
+    assert by_kind["followup_due"]["ticket_id"] == waiting["ticket_id"]
+    with db.read_session() as session:
+        raised = [
+            e.data["alert"]["id"]
+            for e in session.scalars(select(Event).where(Event.name == "alert.raised"))
+            if e.data["alert"]["kind"] in want
+        ]
+    assert sorted(raised) == sorted(a["id"] for a in items)  # announced once each
