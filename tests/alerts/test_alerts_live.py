@@ -271,3 +271,71 @@ def test_two_processes_raise_the_other_kinds_once(start_server, db, backend):
             if e.data["alert"]["kind"] in want
         ]
     assert sorted(raised) == sorted(a["id"] for a in items)  # announced once each
+
+
+def test_two_processes_raise_reopened_and_next_response_once(start_server, db, backend):
+    """A traveller back on a resolved case writing to both processes at once (one reopen,
+    one ``reopened``), and a traveller's follow-up after the doctor's reply left unanswered
+    past its target (one ``next_response_breached``, though both schedulers see it)."""
+    if backend != "postgresql":
+        pytest.skip("the two-process race is PostgreSQL's (SQLite serialises its writers)")
+    env = {
+        "CONSULT119_SCHEDULER_INTERVAL_SECONDS": "0.2",
+        "CONSULT119_ESCALATE_AFTER_SECONDS": "3600",
+        "CONSULT119_UNCLAIMED_CRITICAL_SECONDS": "3600",
+        "CONSULT119_SLA_TARGET_SECONDS": '{"1": 0, "2": 1, "3": 1, "4": 1, "5": 1}',
+    }
+    now = utcnow()
+    doctor = make_staff(db, "doctor", on_duty=True, now=now, presence="available")
+    add_shift(db, doctor.id, now + timedelta(hours=11), now + timedelta(hours=36))
+    servers = [start_server(**env), start_server(**env)]
+    h = doctor.headers(servers[0].url)
+    back = post_chat(servers[0], "again-1", "again-1-a", "배가 조금 아파요", source="kakao")
+    waits = post_chat(servers[0], "again-2", "again-2-a", "배가 조금 아파요", source="kakao")
+    for case in (back, waits):
+        base = f"{servers[0].url}/api/v1/tickets/{case['ticket_id']}"
+        for path, body in (("claim", None), ("messages", {"text": "물을 조금씩 드세요."})):
+            r = httpx.post(f"{base}/{path}", json=body, headers=h)
+            assert r.is_success, r.text
+    r = httpx.post(
+        f"{servers[0].url}/api/v1/tickets/{back['ticket_id']}/status",
+        json={"status": "resolved"},
+        headers=h,
+    )
+    assert r.status_code == 200, r.text
+
+    def send(args: tuple[int, str, str]) -> dict:
+        n, sender, text = args
+        return post_chat(servers[n % 2], sender, f"{sender}-again-{n}", text, source="kakao")
+
+    jobs = [
+        (0, "again-1", "다시 아파요!"),
+        (1, "again-1", "많이 아파요"),
+        (0, "again-2", "괜찮을까요?"),
+    ]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        answers = list(pool.map(send, jobs))
+    assert {a["ticket_id"] for a in answers[:2]} == {back["ticket_id"]}  # one case, reopened
+
+    def open_of(kind: str) -> list[dict]:
+        r = httpx.get(
+            f"{servers[1].url}/api/v1/alerts", params={"kind": kind, "limit": 50}, headers=h
+        )
+        assert r.status_code == 200, r.text
+        return r.json()["items"]
+
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not open_of("next_response_breached"):
+        time.sleep(0.2)
+    time.sleep(1.5)  # many more ticks of both schedulers
+    [reopened] = open_of("reopened")
+    assert reopened["ticket_id"] == back["ticket_id"]
+    late = [a for a in open_of("next_response_breached") if a["ticket_id"] == waits["ticket_id"]]
+    assert len(late) == 1, late
+    with db.read_session() as session:
+        raised = [
+            e.data["alert"]["id"]
+            for e in session.scalars(select(Event).where(Event.name == "alert.raised"))
+            if e.data["alert"]["kind"] in ("reopened", "next_response_breached")
+        ]
+    assert sorted(raised) == sorted(a["id"] for a in [reopened, *open_of("next_response_breached")])
