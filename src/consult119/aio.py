@@ -42,8 +42,10 @@ class PollingWorker:
     owns one HTTP client for its rounds, made by :meth:`make_client`.
     """
 
-    #: The task's name, in logs and task dumps.
+    #: The task's name, in task dumps.
     name = "worker"
+    #: What a failed round names in the log ("outbox round failed: …").
+    what = "worker"
 
     def __init__(self, ctx: Any, *, poll_seconds: float) -> None:
         self.ctx = ctx
@@ -105,6 +107,6 @@ class PollingWorker:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - the loop must outlive a bad round
-                log_failure(log, f"{self.name} round failed", exc)
+                log_failure(log, f"{self.what} round failed", exc)
             await wait_for_wake(self._wake, self.poll_seconds)
             self._wake.clear()

@@ -53,6 +53,7 @@ PERMANENT = {
 
 class Downloads(PollingWorker):
     name = "attachment-downloads"
+    what = "attachment download"
 
     def __init__(self, ctx: Any) -> None:
         super().__init__(ctx, poll_seconds=ctx.settings.outbound_poll_seconds)

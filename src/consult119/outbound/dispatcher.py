@@ -33,6 +33,7 @@ LEASE = timedelta(minutes=2)
 
 class Dispatcher(PollingWorker):
     name = "outbound-dispatcher"
+    what = "outbox"
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__(ctx, poll_seconds=ctx.settings.outbound_poll_seconds)
