@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import httpx
 
 from tests.factories import PASSWORD, StaffLogin
@@ -22,3 +25,13 @@ def post_chat(server, *, sender_id: str, message_id: str, text: str, **extra) ->
     response = httpx.post(f"{server.url}/api/v1/intake/chat", json=body, timeout=10)
     response.raise_for_status()
     return response.json()
+
+
+def keep_screenshot(page, name: str, *, full_page: bool = False) -> None:
+    """Keep a screenshot of a state for a person to look at, in ``$CONSULT119_SHOTS`` when it
+    is set (a review of the pages); nothing otherwise."""
+    folder = os.environ.get("CONSULT119_SHOTS")
+    if not folder:
+        return
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=full_page)

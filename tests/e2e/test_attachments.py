@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from tests.attachments import images
 from tests.e2e.conftest import SQLITE_ONLY
-from tests.e2e.helpers import sign_in
+from tests.e2e.helpers import keep_screenshot, sign_in
 from tests.factories import make_staff
 
 pytestmark = [SQLITE_ONLY]
@@ -94,7 +94,7 @@ def test_a_doctor_attaches_a_photo_and_a_pdf_and_the_traveller_sees_them(
     console.set_input_files("#reply-file", [str(photo), str(letter)])
     expect(console.locator(".reply-file[data-attachment-id]")).to_have_count(2)
     console.fill("#reply-text", "약 복용법과 안내문입니다.")
-    console.screenshot(path="/work/shots/files-console-1440.png")
+    keep_screenshot(console, "files-console-1440")
     console.click("#reply-form button[type=submit]")
     expect(console.locator(".message.outbound .attachment-thumb img")).to_have_attribute(
         "src", re.compile(r"^blob:")
@@ -107,12 +107,12 @@ def test_a_doctor_attaches_a_photo_and_a_pdf_and_the_traveller_sees_them(
     expect(pdf).to_have_text("PDF · 안내문.pdf")
     expect(pdf).to_have_attribute("href", re.compile(r"^blob:"))
     expect(staff).to_contain_text("약 복용법과 안내문입니다.")
-    phone.screenshot(path="/work/shots/files-chat-390.png")
+    keep_screenshot(phone, "files-chat-390")
 
     # On a phone-sized console the attach button is there too.
     console.set_viewport_size({"width": 390, "height": 844})
     expect(console.locator(".attach-button")).to_be_visible()
-    console.screenshot(path="/work/shots/files-console-390.png")
+    keep_screenshot(console, "files-console-390")
     # An English console says it in English.
     en = new_page(locale="en-US", viewport={"width": 1440, "height": 900})
     sign_in(en, live_server, doctor)

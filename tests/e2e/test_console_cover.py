@@ -3,24 +3,13 @@ lists the roster's gaps beside the staff on duty; a doctor's console shows no ga
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import SQLITE_ONLY
-from tests.e2e.helpers import post_chat, sign_in
+from tests.e2e.helpers import keep_screenshot, post_chat, sign_in
 from tests.factories import make_staff
 
 pytestmark = [SQLITE_ONLY]
-
-SHOTS = Path(os.environ.get("CONSULT119_SHOTS", "/work/shots"))
-
-
-def shot(page, name: str) -> None:
-    """Keep a screenshot for a person to look at, where the machine has a place for them."""
-    if SHOTS.is_dir():
-        page.screenshot(path=str(SHOTS / f"nobody-{name}.png"), full_page=True)
 
 
 def test_the_emt_sees_nobody_to_answer_and_the_roster_gaps(start_server, db, new_page):
@@ -51,7 +40,7 @@ def test_the_emt_sees_nobody_to_answer_and_the_roster_gaps(start_server, db, new
         expect(page.locator("#roster-gaps-title")).to_be_visible()
         expect(gaps).to_have_count(1)
         expect(page.locator("#alerts .alert-item[data-kind=roster_gap]")).to_have_count(1)
-        shot(page, f"console-{lang[:2]}-{size}")
+        keep_screenshot(page, f"nobody-console-{lang[:2]}-{size}", full_page=True)
 
 
 def test_a_doctor_sees_no_roster_gaps(live_server, db, new_page):

@@ -3,9 +3,6 @@ buttons (in the reader's language), and one click re-sends the reply by e-mail a
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import httpx
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -13,18 +10,10 @@ from sqlalchemy import select
 from consult119.tickets.models import Contact, Message, Ticket
 from tests.channels.conftest import FAST_OUTBOX, SmtpSink, wait_for
 from tests.e2e.conftest import SQLITE_ONLY
-from tests.e2e.helpers import post_chat, sign_in
+from tests.e2e.helpers import keep_screenshot, post_chat, sign_in
 from tests.factories import make_staff
 
 pytestmark = [SQLITE_ONLY]
-
-#: Where the screenshots of this check go (docs and review), when the folder exists.
-SHOTS = Path(os.environ.get("CONSULT119_SHOTS", "/work/shots"))
-
-
-def shot(page, name: str) -> None:
-    if SHOTS.is_dir():
-        page.screenshot(path=str(SHOTS / f"delivery-{name}.png"))
 
 
 def test_a_delivery_alert_offers_its_fallbacks_and_one_click_resends(start_server, db, new_page):
@@ -59,7 +48,7 @@ def test_a_delivery_alert_offers_its_fallbacks_and_one_click_resends(start_serve
         expect(buttons.nth(0)).to_have_text("다시 보내기: 이메일")
         expect(buttons.nth(1)).to_have_text("전화 회신 작업 만들기")
         expect(buttons.nth(1)).to_be_enabled()
-        shot(wide, "console-1440")
+        keep_screenshot(wide, "delivery-console-1440")
 
         narrow = new_page(viewport={"width": 390, "height": 844}, locale="en-US")
         sign_in(narrow, server, emt)
@@ -67,7 +56,7 @@ def test_a_delivery_alert_offers_its_fallbacks_and_one_click_resends(start_serve
         narrow_row = narrow.locator("#alerts .alert-item[data-kind=delivery_failed]")
         expect(narrow_row.locator("button.alert-fallback").first).to_have_text("Resend by e-mail")
         narrow_row.scroll_into_view_if_needed()
-        shot(narrow, "console-390")
+        keep_screenshot(narrow, "delivery-console-390")
 
         narrow_row.locator("button[data-action=channel]").click()
         expect(narrow_row).to_have_count(0)  # resolved: gone from the open list

@@ -6,19 +6,16 @@ Screenshots go to ``CONSULT119_SHOTS`` when it is set."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import SQLITE_ONLY
-from tests.e2e.helpers import post_chat, sign_in
+from tests.e2e.helpers import keep_screenshot, post_chat, sign_in
 from tests.factories import make_staff
 from tests.tickets.live import mdb, server  # noqa: F401 (the module's database and server)
 
 pytestmark = [SQLITE_ONLY]
-
-SHOTS = os.environ.get("CONSULT119_SHOTS")
 
 
 @pytest.fixture(scope="module")
@@ -37,12 +34,11 @@ def open_case(page, server, who, case):
 
 
 def shoot(page, name):
-    if not SHOTS:
+    if not os.environ.get("CONSULT119_SHOTS"):
         return
-    Path(SHOTS).mkdir(parents=True, exist_ok=True)
     for label, size in (("desktop", (1440, 900)), ("phone", (390, 844))):
         page.set_viewport_size({"width": size[0], "height": size[1]})
-        page.screenshot(path=f"{SHOTS}/followups-{name}-{label}.png", full_page=label == "phone")
+        keep_screenshot(page, f"followups-{name}-{label}", full_page=label == "phone")
     page.set_viewport_size({"width": 1440, "height": 900})
 
 
