@@ -18,6 +18,7 @@ from consult119.alerts.models import Alert, AlertState, FallbackAction
 from consult119.errors import Conflict, Invalid
 from consult119.followups import service as followups
 from consult119.followups.service import CALLBACK_NOTE
+from consult119.i18n import LazyText
 from consult119.i18n import lazy_gettext as _l
 from consult119.outbound import payloads
 from consult119.outbound import service as outbound
@@ -31,6 +32,13 @@ from consult119.tickets.models import Message, Ticket
 #: An SMS carries at most this much of the reply (providers split longer texts; a reply this
 #: long belongs on a channel, and the SMS says where to read the rest).
 SMS_MAX_CHARS = 600
+
+
+def _unavailable(
+    why: LazyText, alert_id: int | None, action: FallbackAction, **extra: str
+) -> Conflict:
+    """409 ``fallback_unavailable``: this fallback of this alert cannot be taken now."""
+    return Conflict("fallback_unavailable", why, alert_id=alert_id, action=action.value, **extra)
 
 
 def take_fallback(
@@ -51,12 +59,7 @@ def take_fallback(
     on, no phone number for ``sms``/``callback``, no SMS provider); 422 ``channel_required``."""
     alert = alerts.get_or_not_found(session, alert_id)
     if alert.kind not in DELIVERY_KINDS or alert.ticket_id is None:
-        raise Conflict(
-            "fallback_unavailable",
-            _l("This alert has no fallbacks."),
-            alert_id=alert_id,
-            action=action.value,
-        )
+        raise _unavailable(_l("This alert has no fallbacks."), alert_id, action)
     # The case's row lock orders two fallbacks of one alert: the second finds it resolved.
     ticket = ticket_repo.lock_ticket(session, alert.ticket_id)
     alert = alerts.reload(session, alert_id) or alert
@@ -72,12 +75,7 @@ def take_fallback(
         )
     message = ticket_repo.get_message(session, int(alert.data.get("message_id") or 0))
     if ticket is None or message is None or message.direction != Direction.OUTBOUND.value:
-        raise Conflict(
-            "fallback_unavailable",
-            _l("The reply of this alert is gone."),
-            alert_id=alert_id,
-            action=action.value,
-        )
+        raise _unavailable(_l("The reply of this alert is gone."), alert_id, action)
     contact = ticket_repo.get_contact(session, ticket.contact_id)
     offered = {
         f.get("channel")
@@ -85,11 +83,10 @@ def take_fallback(
         if f["action"] == FallbackAction.CHANNEL.value
     }
     if channel not in offered:
-        raise Conflict(
-            "fallback_unavailable",
+        raise _unavailable(
             _l("The traveller cannot be reached on this channel."),
-            alert_id=alert_id,
-            action=action.value,
+            alert_id,
+            action,
             channel=channel[:20],
         )
     assert message.id is not None and staff.id is not None
@@ -152,12 +149,7 @@ def _sms_or_callback(
         or phone is None
         or (action is FallbackAction.SMS and SMS not in pushable)
     ):
-        raise Conflict(
-            "fallback_unavailable",
-            _l("The traveller cannot be reached this way now."),
-            alert_id=alert.id,
-            action=action.value,
-        )
+        raise _unavailable(_l("The traveller cannot be reached this way now."), alert.id, action)
     assert message.id is not None and ticket.id is not None and staff.id is not None
     done: dict[str, object] = {"action": action.value}
     if action is FallbackAction.SMS:
