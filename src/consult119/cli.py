@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from typer.core import TyperOption
 
-from consult119.config import Settings, get_settings
-from consult119.i18n import (
-    DEFAULT_LOCALE,
-    SUPPORTED_LOCALES,
-    environment_locale,
-    match_locale,
-    use_locale,
-)
+from consult119 import backup as backups
+from consult119.config import WS_IMPLEMENTATIONS, get_settings
+from consult119.db import build_engine
+from consult119.demo.cli import demo
+from consult119.i18n import SUPPORTED_LOCALES, environment_locale, match_locale, use_locale
 from consult119.i18n import gettext as _
-from consult119.reports.cli import demo, import_app, report_app
+from consult119.logs import LOG_FORMATS
+from consult119.migrate import upgrade
+from consult119.reports.cli import import_app, report_app
 from consult119.retention.cli import retention_app
 from consult119.staff import cli as staff_cli
 
@@ -28,8 +28,6 @@ from consult119.staff import cli as staff_cli
 def _flag_type_hidden() -> None:
     """Help shows no ``<bool>`` type beside a flag (``--no-serve``, ``--help``): a flag takes no
     value, and a type there reads as if it wanted one."""
-    from typer.core import TyperOption
-
     shown = TyperOption.display_type_rich
 
     def display_type_rich(self: TyperOption, ctx: typer.Context) -> str | None:
@@ -83,18 +81,10 @@ def db_upgrade(
     revision: str = typer.Argument("head", help="Target revision; 'head' is the newest."),
 ) -> None:
     """Create the schema or bring it up to date. Safe to run again."""
-    from consult119.db import build_engine
-    from consult119.migrate import upgrade
-
     engine = build_engine(get_settings())
     upgrade(engine, revision)
     engine.dispose()
     console.print(_("Schema is at {revision}.", revision=revision), style="green")
-
-
-#: ``serve --ws`` choices (uvicorn's WebSocket implementations); docs/performance.md compares
-#: them for the console's fan-out.
-WS_IMPLEMENTATIONS = ("websockets-sansio", "websockets", "wsproto")
 
 
 @app.command()
@@ -126,8 +116,6 @@ def serve(
         raise typer.BadParameter(
             f"choose one of {', '.join(WS_IMPLEMENTATIONS)}", param_hint="--ws"
         )
-    from consult119.logs import LOG_FORMATS
-
     if log_format not in LOG_FORMATS:
         raise typer.BadParameter(
             f"choose one of {', '.join(LOG_FORMATS)}", param_hint="--log-format"
@@ -135,71 +123,11 @@ def serve(
     settings = get_settings()
     if smtp_port is not None:
         settings = settings.model_copy(update={"smtp_port": smtp_port})
+    # The web app and the server load only for the commands that serve: every other command
+    # (``--help`` included) starts without them.
+    from consult119.serving import run_server
+
     run_server(settings, host=host, port=port, log_level=log_level, ws=ws, log_format=log_format)
-
-
-def run_server(
-    settings: Settings,
-    *,
-    host: str,
-    port: int,
-    log_level: str = "info",
-    ws: str = WS_IMPLEMENTATIONS[0],
-    log_format: str = "text",
-) -> None:
-    """Upgrade the schema, then serve until stopped (``serve`` and ``demo`` share this).
-
-    On SQLite the process holds the database's server lock while it runs, so ``restore``
-    cannot replace the file under it (``consult119.backup``)."""
-    import uvicorn
-
-    from consult119.backup import server_lock
-    from consult119.db import build_engine
-    from consult119.logs import logging_config
-    from consult119.main import create_app
-    from consult119.migrate import upgrade
-    from consult119.serving import forwarded_settings, guarded_http_protocol
-
-    if log_format == "json":
-        log_options: dict = {"log_config": logging_config("json", log_level), "access_log": False}
-    else:
-        logging.basicConfig(level=log_level.upper())
-        logging.getLogger("consult119.access").setLevel(logging.WARNING)  # uvicorn's line stays
-        log_options = {}
-    waiting = logging.getLogger("consult119.serve")
-    with contextlib.ExitStack() as held:
-        held.enter_context(
-            server_lock(settings, wait_message=lambda: waiting.warning("waiting for a restore"))
-        )
-        engine = build_engine(settings)
-        upgrade(engine)
-        engine.dispose()
-        # The server speaks to travellers and staff, not to this terminal: its default is Korean.
-        held.enter_context(use_locale(DEFAULT_LOCALE))
-        uvicorn.run(
-            create_app(settings),
-            host=host,
-            port=port,
-            log_level=log_level,
-            ws=ws,
-            ws_ping_interval=20,
-            ws_ping_timeout=20,
-            # Console frames are small JSON; per-connection deflate state would cost more memory
-            # than a thousand idle consoles need, and no client frame is anywhere near 1 MiB.
-            ws_per_message_deflate=False,
-            ws_max_size=1024 * 1024,
-            # Limits uvicorn leaves open (docs/security.md, "Input limits"): a deadline and a
-            # size for the request headers, idle keep-alive, connections at once, and
-            # X-Forwarded-For believed only from the proxies configured.
-            http=guarded_http_protocol(
-                header_timeout=settings.header_timeout_seconds,
-                max_header_bytes=settings.max_header_bytes,
-            ),
-            timeout_keep_alive=settings.keep_alive_seconds,
-            limit_concurrency=settings.max_connections,
-            **forwarded_settings(settings.trusted_proxies),
-            **log_options,
-        )
 
 
 @app.command()
@@ -210,8 +138,6 @@ def backup(
 
     SQLite: a consistent copy by the online backup API. PostgreSQL: prints the pg_dump line.
     """
-    from consult119 import backup as backups
-
     settings = get_settings()
     if not settings.is_sqlite:
         console.print(_("PostgreSQL is backed up with pg_dump; run:"))
@@ -243,8 +169,6 @@ def restore(
 
     The copy is checked (PRAGMA integrity_check) first; the old file is kept beside it.
     """
-    from consult119 import backup as backups
-
     settings = get_settings()
     if not settings.is_sqlite:
         console.print(_("PostgreSQL is restored with pg_restore; run:"))
@@ -273,7 +197,6 @@ def restore(
 @contextlib.contextmanager
 def _progress() -> Iterator[Callable[[str, int, int], None]]:
     """A Rich progress bar on stderr: one line per kind of unit (pages, bytes, files)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     columns = (
         TextColumn("{task.description:<8}"),

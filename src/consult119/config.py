@@ -15,6 +15,10 @@ DEFAULT_SQLITE_FILE = "consult119.db"
 #: Access logs of systems holding sensitive data are kept at least two years (docs/privacy.md).
 MIN_AUDIT_DAYS = 730
 
+#: ``serve --ws`` choices (uvicorn's WebSocket implementations), the first the default;
+#: docs/performance.md compares them for the console's fan-out.
+WS_IMPLEMENTATIONS = ("websockets-sansio", "websockets", "wsproto")
+
 
 class ConsoleSettings(BaseSettings):
     """Section: limits and timers of ``/ws/console`` and of the event relay."""

@@ -12,14 +12,29 @@ httptools protocol with both bounded:
 
 This guards the socket before any ASGI code runs; a proxy in front should still set its own
 limits (docs/operations.md).
+
+:func:`run_server` is the one way the process serves (``consult119 serve`` and ``consult119
+demo``): the schema upgraded first, the server lock held, uvicorn started with these limits.
+This module builds the web app, so the CLI imports it only for the commands that serve.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from typing import Any
 
+import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from consult119.backup import server_lock
+from consult119.config import WS_IMPLEMENTATIONS, Settings
+from consult119.db import build_engine
+from consult119.i18n import DEFAULT_LOCALE, use_locale
+from consult119.logs import logging_config
+from consult119.main import create_app
+from consult119.migrate import upgrade
 
 
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
@@ -116,3 +131,58 @@ def forwarded_settings(trusted_proxies: str) -> dict[str, Any]:
     if not proxies:
         return {"proxy_headers": False, "forwarded_allow_ips": ""}
     return {"proxy_headers": True, "forwarded_allow_ips": proxies}
+
+
+def run_server(
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    log_level: str = "info",
+    ws: str = WS_IMPLEMENTATIONS[0],
+    log_format: str = "text",
+) -> None:
+    """Upgrade the schema, then serve until stopped (``serve`` and ``demo`` share this).
+
+    On SQLite the process holds the database's server lock while it runs, so ``restore``
+    cannot replace the file under it (``consult119.backup``)."""
+    if log_format == "json":
+        log_options: dict = {"log_config": logging_config("json", log_level), "access_log": False}
+    else:
+        logging.basicConfig(level=log_level.upper())
+        logging.getLogger("consult119.access").setLevel(logging.WARNING)  # uvicorn's line stays
+        log_options = {}
+    waiting = logging.getLogger("consult119.serve")
+    with contextlib.ExitStack() as held:
+        held.enter_context(
+            server_lock(settings, wait_message=lambda: waiting.warning("waiting for a restore"))
+        )
+        engine = build_engine(settings)
+        upgrade(engine)
+        engine.dispose()
+        # The server speaks to travellers and staff, not to this terminal: its default is Korean.
+        held.enter_context(use_locale(DEFAULT_LOCALE))
+        uvicorn.run(
+            create_app(settings),
+            host=host,
+            port=port,
+            log_level=log_level,
+            ws=ws,
+            ws_ping_interval=20,
+            ws_ping_timeout=20,
+            # Console frames are small JSON; per-connection deflate state would cost more memory
+            # than a thousand idle consoles need, and no client frame is anywhere near 1 MiB.
+            ws_per_message_deflate=False,
+            ws_max_size=1024 * 1024,
+            # Limits uvicorn leaves open (docs/security.md, "Input limits"): a deadline and a
+            # size for the request headers, idle keep-alive, connections at once, and
+            # X-Forwarded-For believed only from the proxies configured.
+            http=guarded_http_protocol(
+                header_timeout=settings.header_timeout_seconds,
+                max_header_bytes=settings.max_header_bytes,
+            ),
+            timeout_keep_alive=settings.keep_alive_seconds,
+            limit_concurrency=settings.max_connections,
+            **forwarded_settings(settings.trusted_proxies),
+            **log_options,
+        )
