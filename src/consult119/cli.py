@@ -8,8 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from typer.core import TyperOption
 
 from consult119 import backup as backups
@@ -23,6 +21,7 @@ from consult119.migrate import upgrade
 from consult119.reports.cli import import_app, report_app
 from consult119.retention.cli import retention_app
 from consult119.staff import cli as staff_cli
+from consult119.terminal import err, out, progress_bar
 
 
 def _flag_type_hidden() -> None:
@@ -54,9 +53,6 @@ app.add_typer(import_app, name="import")
 app.add_typer(retention_app, name="retention")
 app.command("demo")(demo)
 
-console = Console()
-err_console = Console(stderr=True)
-
 
 @app.callback()
 def main(
@@ -84,7 +80,7 @@ def db_upgrade(
     engine = build_engine(get_settings())
     upgrade(engine, revision)
     engine.dispose()
-    console.print(_("Schema is at {revision}.", revision=revision), style="green")
+    out.print(_("Schema is at {revision}.", revision=revision), style="green")
 
 
 @app.command()
@@ -140,16 +136,16 @@ def backup(
     """
     settings = get_settings()
     if not settings.is_sqlite:
-        console.print(_("PostgreSQL is backed up with pg_dump; run:"))
+        out.print(_("PostgreSQL is backed up with pg_dump; run:"))
         print(backups.pg_dump_line(settings, path))
         raise typer.Exit(2)
     try:
         with _progress() as progress:
             result = backups.backup(settings, path, progress=progress)
     except backups.BackupError as exc:
-        err_console.print(_("Backup failed: {reason}", reason=str(exc)), style="red", markup=False)
+        err.print(_("Backup failed: {reason}", reason=str(exc)), style="red", markup=False)
         raise typer.Exit(1) from None
-    console.print(
+    out.print(
         _(
             "Backup written to {path}: {pages} pages, {files} attachment files.",
             path=str(result.path),
@@ -171,18 +167,16 @@ def restore(
     """
     settings = get_settings()
     if not settings.is_sqlite:
-        console.print(_("PostgreSQL is restored with pg_restore; run:"))
+        out.print(_("PostgreSQL is restored with pg_restore; run:"))
         print(backups.pg_restore_line(settings, path))
         raise typer.Exit(2)
     try:
         with _progress() as progress:
             result = backups.restore(settings, path, progress=progress)
     except backups.BackupError as exc:
-        err_console.print(
-            _("Restore refused: {reason}", reason=str(exc)), style="red", markup=False
-        )
+        err.print(_("Restore refused: {reason}", reason=str(exc)), style="red", markup=False)
         raise typer.Exit(1) from None
-    console.print(
+    out.print(
         _(
             "Restored {database} (schema {revision}); the old file is kept as {kept}.",
             database=str(result.database),
@@ -198,13 +192,7 @@ def restore(
 def _progress() -> Iterator[Callable[[str, int, int], None]]:
     """A Rich progress bar on stderr: one line per kind of unit (pages, bytes, files)."""
 
-    columns = (
-        TextColumn("{task.description:<8}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=err_console, transient=False) as bar:
+    with progress_bar(8) as bar:
         tasks: dict[str, Any] = {}
 
         def update(unit: str, done: int, total: int) -> None:

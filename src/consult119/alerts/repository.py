@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Update, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -37,20 +37,25 @@ def escalate_due(session: Session, *, raised_before: datetime, now: datetime) ->
     """Stamp ``escalated_at`` on every open, unacknowledged, not yet escalated alert about a
     KTAS 1–2 case or a red flag raised at or before ``raised_before``: one conditional update,
     so of several processes' schedulers exactly one escalates each alert. Returns those."""
-    ids = list(
-        session.scalars(
-            update(Alert)
-            .where(
-                Alert.state == AlertState.OPEN.value,
-                Alert.acknowledged_at.is_(None),  # type: ignore[union-attr]
-                Alert.escalated_at.is_(None),  # type: ignore[union-attr]
-                Alert.raised_at <= raised_before,
-                or_(Alert.level <= 2, Alert.kind == "red_flag"),  # type: ignore[operator]
-            )
-            .values(escalated_at=now)
-            .returning(Alert.id)
-            .execution_options(synchronize_session=False)
+    return _updated(
+        session,
+        update(Alert)
+        .where(
+            Alert.state == AlertState.OPEN.value,
+            Alert.acknowledged_at.is_(None),  # type: ignore[union-attr]
+            Alert.escalated_at.is_(None),  # type: ignore[union-attr]
+            Alert.raised_at <= raised_before,
+            or_(Alert.level <= 2, Alert.kind == "red_flag"),  # type: ignore[operator]
         )
+        .values(escalated_at=now),
+    )
+
+
+def _updated(session: Session, statement: Update) -> list[Alert]:
+    """Run a conditional ``UPDATE`` of alerts and return the rows it changed, fresh, in id
+    order: of several processes running the same update, each row goes to exactly one."""
+    ids = list(
+        session.scalars(statement.returning(Alert.id).execution_options(synchronize_session=False))
     )
     if not ids:
         return []
@@ -126,24 +131,11 @@ def _resolve_where(
     calls stop at; returns those this call resolved, so each is announced once."""
     if session.scalar(select(Alert.id).where(*conds).limit(1)) is None:
         return []
-    ids = list(
-        session.scalars(
-            update(Alert)
-            .where(*conds)
-            .values(state=AlertState.RESOLVED.value, resolved_at=now, resolved_by=by)
-            .returning(Alert.id)
-            .execution_options(synchronize_session=False)
-        )
-    )
-    if not ids:
-        return []
-    return list(
-        session.scalars(
-            select(Alert)
-            .where(Alert.id.in_(ids))  # type: ignore[union-attr]
-            .order_by(Alert.id)
-            .execution_options(populate_existing=True)
-        )
+    return _updated(
+        session,
+        update(Alert)
+        .where(*conds)
+        .values(state=AlertState.RESOLVED.value, resolved_at=now, resolved_by=by),
     )
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import time
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
 from consult119.auth.passwords import check_new_password
@@ -17,14 +15,7 @@ from consult119.errors import DomainError
 from consult119.i18n import get_locale
 from consult119.i18n import gettext as _
 from consult119.staff.cli import read_password
-
-out = Console()
-err = Console(stderr=True)
-
-
-def _fail(message: str, code: int = 2) -> None:
-    err.print(message, style="red", markup=False)
-    raise typer.Exit(code)
+from consult119.terminal import fail, out, progress_bar
 
 
 def demo(
@@ -64,19 +55,13 @@ def demo(
         try:  # before anything is built or wiped
             check_new_password(password)
         except DomainError as exc:
-            _fail(f"{exc.text(get_locale())} ({exc.code})", code=1)
+            fail(f"{exc.text(get_locale())} ({exc.code})", code=1)
     if smtp_port is not None:
         settings = settings.model_copy(update={"smtp_port": smtp_port})
     db = Database(settings)
     started = time.perf_counter()
     try:
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err,
-        ) as bar:
+        with progress_bar() as bar:
             task = bar.add_task(_("building the demo"), total=10)
 
             def step(message: object) -> None:
@@ -85,7 +70,7 @@ def demo(
             result = build_demo(db, now=utcnow(), reset=reset, password=password, step=step)
             bar.update(task, completed=10, description=_("demo ready"))
     except DemoRefused as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return
     finally:
         db.dispose()

@@ -11,7 +11,6 @@ from typing import Any, TypeVar
 import typer
 from pydantic import BaseModel
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
 from consult119.auth.security import signing_key
@@ -31,6 +30,7 @@ from consult119.migrate import upgrade
 from consult119.reports import exports
 from consult119.reports import service as svc
 from consult119.reports.importer import import_cases as run_import
+from consult119.terminal import err, fail, out, progress_bar
 
 report_app = typer.Typer(
     help="Reports for managers: the annual report, channel share, months, times, SLA.",
@@ -38,26 +38,19 @@ report_app = typer.Typer(
 )
 import_app = typer.Typer(help="Import historical data.", no_args_is_help=True)
 
-out = Console()
-err = Console(stderr=True)
 
 FORMATS = ("table", "csv", "json", "xlsx")
 T = TypeVar("T")
-
-
-def _fail(message: str, code: int = 2) -> None:
-    err.print(message, style="red", markup=False)
-    raise typer.Exit(code)
 
 
 def _period(year: int | None, start: str | None, end: str | None) -> svc.Period:
     zone = get_settings().report_zone
     if year is not None:
         if start or end:
-            _fail(_("Give --year or --start/--end, not both."))
+            fail(_("Give --year or --start/--end, not both."))
         return svc.year_period(year, zone)
     if not (start and end):
-        _fail(_("Give --year, or --start and --end (end exclusive)."))
+        fail(_("Give --year, or --start and --end (end exclusive)."))
     return svc.make_period(start, end, zone)
 
 
@@ -68,7 +61,7 @@ def _write_binary(content: bytes, output: Path | None) -> None:
         err.print(_("Wrote {path}", path=output))
         return
     if sys.stdout.isatty():
-        _fail(_("An XLSX file is not for the terminal: give -o FILE (or redirect the output)."))
+        fail(_("An XLSX file is not for the terminal: give -o FILE (or redirect the output)."))
     sys.stdout.buffer.write(content)
     sys.stdout.flush()
 
@@ -178,7 +171,7 @@ def _check_format(fmt: str) -> str:
             choices=", ".join(FORMATS),
             value=repr(fmt),
         )
-        _fail(f"unknown_format: {why}")
+        fail(f"unknown_format: {why}")
     return fmt
 
 
@@ -194,7 +187,7 @@ def _guarded(fn: Callable[[], None]) -> None:
     try:
         fn()
     except DomainError as exc:
-        _fail(f"{exc.code}: {exc.text(get_locale())}")
+        fail(f"{exc.code}: {exc.text(get_locale())}")
 
 
 def _period_report(
@@ -230,7 +223,7 @@ def _command_lang(lang: str | None) -> str | None:
         return None
     chosen = match_locale(lang)
     if chosen is None:
-        _fail(f"unknown_lang: {lang!r}: ko, en")
+        fail(f"unknown_lang: {lang!r}: ko, en")
     return chosen
 
 
@@ -511,18 +504,12 @@ def import_cases(
     try:
         text = file.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
-        _fail(_("{file} is not UTF-8 text.", file=file))
+        fail(_("{file} is not UTF-8 text.", file=file))
     rows = max(text.count("\n"), 1)
     db = Database(get_settings())
     try:
         upgrade(db.engine)
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err,
-        ) as bar:
+        with progress_bar() as bar:
             task = bar.add_task(_("checking, then importing"), total=2 * rows)
             report = run_import(
                 db,

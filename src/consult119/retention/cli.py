@@ -11,21 +11,17 @@ import getpass
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from consult119.config import Settings, get_settings
 from consult119.db import Database, utcnow
 from consult119.retention import service
+from consult119.terminal import err, out, progress_bar
 
 retention_app = typer.Typer(
     help="Retention of personal data: the policy, and purging what is due (docs/privacy.md).",
     no_args_is_help=True,
 )
-out = Console()
-err = Console(stderr=True)
-
 #: (phase, its cut-off, what it covers) in the order `show` lists them; the setting is
 #: ``retention_<cut-off>_days``.
 POLICY = (
@@ -110,13 +106,7 @@ def purge(
         if dry_run:
             _print_counts("Due now (dry run: nothing changed)", plan.counts)
             return
-        columns = (
-            TextColumn("{task.description:<12}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-        )
-        with Progress(*columns, console=err, transient=False) as bar:
+        with progress_bar(12) as bar:
             totals = {phase: max(plan.phases[phase], 1) for phase in service.PHASES}
             tasks = {phase: bar.add_task(phase, total=totals[phase]) for phase in service.PHASES}
             done = dict.fromkeys(service.PHASES, 0)

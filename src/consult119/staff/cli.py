@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 
 import typer
 from pydantic_core import PydanticCustomError
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -22,6 +21,8 @@ from consult119.migrate import upgrade
 from consult119.staff import repository as staff_repo
 from consult119.staff import service
 from consult119.staff.models import Role
+from consult119.terminal import err
+from consult119.terminal import out as console
 from consult119.types import EARLIEST, LATEST, to_bounded_utc
 
 staff_app = typer.Typer(
@@ -30,8 +31,6 @@ staff_app = typer.Typer(
 roster_app = typer.Typer(
     help="The roster: shifts in UTC. A doctor inside a shift is on duty.", no_args_is_help=True
 )
-console = Console()
-err = Console(stderr=True)
 
 
 @contextmanager
