@@ -14,6 +14,7 @@ import os
 import re
 import threading
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -197,18 +198,25 @@ def attach_staff_uploads(
         )
     wanted = list(dict.fromkeys(ids))
     rows = repo.uploads_of_staff(session, staff_id, wanted)
-    if len(rows) != len(wanted):
-        missing = sorted(set(wanted) - {r.id for r in rows})
-        raise Invalid(
-            "unknown_attachment",
-            _l(
-                "File {ids} was not uploaded by you, or was sent already.",
-                ids=", ".join(map(str, missing)),
-            ),
-            field="attachments",
-        )
+    _require_all(
+        wanted,
+        rows,
+        lambda ids: _l("File {ids} was not uploaded by you, or was sent already.", ids=ids),
+    )
     attach_uploads(session, rows, message_id)
     return rows
+
+
+def _require_all(
+    wanted: list[int], rows: list[Attachment], message: Callable[[str], LazyText]
+) -> None:
+    """422 ``unknown_attachment``, ``message`` naming the ids in ``wanted`` that ``rows`` lacks
+    (a callable, so each caller's text stays a literal the catalogue extracts)."""
+    missing = sorted(set(wanted) - {r.id for r in rows})
+    if missing:
+        raise Invalid(
+            "unknown_attachment", message(", ".join(map(str, missing))), field="attachments"
+        )
 
 
 def traveller_file(session: Session, attachment_id: int, contact_id: int | None) -> Attachment:
@@ -380,16 +388,11 @@ def uploads_to_send(session: Session, webchat_session_id: int, ids: list[int]) -
     otherwise 422 ``unknown_attachment`` (another session's file is unknown to this one)."""
     wanted = list(dict.fromkeys(ids))
     rows = repo.uploads_of_session(session, webchat_session_id, wanted)
-    if len(rows) != len(wanted):
-        missing = sorted(set(wanted) - {r.id for r in rows})
-        raise Invalid(
-            "unknown_attachment",
-            _l(
-                "File {ids} was not uploaded in this chat, or was sent already.",
-                ids=", ".join(map(str, missing)),
-            ),
-            field="attachments",
-        )
+    _require_all(
+        wanted,
+        rows,
+        lambda ids: _l("File {ids} was not uploaded in this chat, or was sent already.", ids=ids),
+    )
     return rows
 
 
