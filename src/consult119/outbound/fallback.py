@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -111,18 +112,33 @@ def take_fallback(
     )
     ticket_repo.bump_version(session, ticket, now, if_unchanged=False)
     message_event(session, again, ticket, at=now, actor_id=staff.id)
-    alerts.resolve_causes(session, causes(message.id), now=now, by=staff.id, reason="fallback")
-    alert = alerts.reload(session, alert_id) or alert
+    return _settled(
+        session,
+        alert,
+        message.id,
+        staff_id=staff.id,
+        now=now,
+        action=action.value,
+        channel=channel,
+        fallback_message_id=again.id,
+    )
+
+
+def _settled(
+    session: Session, alert: Alert, message_id: int, *, staff_id: int, now: datetime, **done: Any
+) -> Alert:
+    """A fallback is sent: the reply's delivery alerts resolve, and one ``alert.fallback``
+    event tells the consoles what was done (``done``)."""
+    alerts.resolve_causes(session, causes(message_id), now=now, by=staff_id, reason="fallback")
+    alert = alerts.reload(session, alert.id) or alert  # type: ignore[arg-type]
     alerts.alert_event(
         session,
         "alert.fallback",
         alert,
         at=now,
-        actor_id=staff.id,
-        action=action.value,
-        channel=channel,
-        message_id=message.id,
-        fallback_message_id=again.id,
+        actor_id=staff_id,
+        message_id=message_id,
+        **done,
     )
     return alert
 
@@ -173,15 +189,4 @@ def _sms_or_callback(
         )
         done["followup_id"] = followup.id
     ticket_repo.set_message_meta(session, message, {**(message.meta or {}), "fallback": done})
-    alerts.resolve_causes(session, causes(message.id), now=now, by=staff.id, reason="fallback")
-    alert = alerts.reload(session, alert.id) or alert  # type: ignore[arg-type]
-    alerts.alert_event(
-        session,
-        "alert.fallback",
-        alert,
-        at=now,
-        actor_id=staff.id,
-        message_id=message.id,
-        **done,
-    )
-    return alert
+    return _settled(session, alert, message.id, staff_id=staff.id, now=now, **done)
