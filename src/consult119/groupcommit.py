@@ -172,7 +172,9 @@ class GroupCommitWriter:
         if len(live) > 1:
             try:
                 with self.db.unit_of_work() as session:
-                    self.db.advisory_locks(session, (name for _, _, locks in live for name in locks))
+                    self.db.advisory_locks(
+                        session, (name for _, _, locks in live for name in locks)
+                    )
                     results = [work(session) for work, _, _ in live]
             except BaseException:  # noqa: BLE001 - each piece re-runs alone below
                 log.debug("group commit of %d failed; running each alone", len(live), exc_info=True)

@@ -37,7 +37,6 @@ from consult119.intake.service import InboundMessage, IntakeResult
 from consult119.metrics import count_intake, intake_outcome
 from consult119.outbound.service import enqueue
 from consult119.tickets import repository as ticket_repo
-from consult119.tickets.codes import Direction
 from consult119.tickets.events import message_event
 from consult119.tickets.models import Message
 
@@ -189,17 +188,13 @@ def _queue_acknowledgement(
         _record_withheld(session, result.message, withheld)
         return
     wait = wait_for(session, result, now=now)
-    message = Message(
-        ticket_id=result.ticket_id,
-        direction=Direction.OUTBOUND.value,
-        channel=result.ticket.channel,
-        source=result.ticket.source,
+    message = ticket_repo.add_message(
+        session,
+        result.ticket,
         text=acknowledgement(result, inbound.locale or result.contact.locale, wait=wait),
-        created_at=now,
+        now=now,
         meta={"auto_reply": True, "kind": "acknowledgement"},
     )
-    session.add(message)
-    session.flush()
     enqueue(session, result.ticket, message, now=now)
     message_event(session, message, result.ticket, at=now)
 

@@ -28,7 +28,7 @@ from consult119.staff.models import Staff
 from consult119.tickets import repository as ticket_repo
 from consult119.tickets.codes import SOURCE_CHANNEL, Direction, Source
 from consult119.tickets.events import message_event
-from consult119.tickets.models import Message, Ticket
+from consult119.tickets.models import Ticket
 
 #: An SMS carries at most this much of the reply (providers split longer texts; a reply this
 #: long belongs on a channel, and the SMS says where to read the rest).
@@ -91,18 +91,16 @@ def take_fallback(
             channel=channel[:20],
         )
     assert message.id is not None and staff.id is not None
-    again = Message(
-        ticket_id=ticket.id,  # type: ignore[arg-type]
-        direction=Direction.OUTBOUND.value,
-        channel=SOURCE_CHANNEL[Source(channel)].value,
+    again = ticket_repo.add_message(
+        session,
+        ticket,
         source=channel,
+        channel=SOURCE_CHANNEL[Source(channel)].value,
         text=message.text,
         author_staff_id=message.author_staff_id,
-        created_at=now,
+        now=now,
         meta={"kind": "fallback", "fallback_of": message.id, "fallback_by": staff.id},
     )
-    session.add(again)
-    session.flush()
     assert again.id is not None
     outbound.enqueue(session, ticket, again, now=now, source=channel)
     ticket_repo.set_message_meta(

@@ -754,6 +754,35 @@ def messages_by_ids(session: Session, ids: list[int]) -> list[Message]:
     return list(session.scalars(select(Message).where(Message.id.in_(ids))))
 
 
+def add_message(
+    session: Session,
+    ticket: Ticket,
+    *,
+    text: str,
+    now: datetime,
+    direction: Direction = Direction.OUTBOUND,
+    source: str | None = None,
+    channel: str | None = None,
+    author_staff_id: int | None = None,
+    meta: dict[str, Any] | None = None,
+) -> Message:
+    """A new staff-side message on ``ticket`` (a reply, a note, an automatic message), flushed
+    so it has its id: on the case's own channel unless ``source``/``channel`` say otherwise."""
+    message = Message(
+        ticket_id=ticket.id,  # type: ignore[arg-type]
+        direction=direction.value,
+        channel=channel or ticket.channel,
+        source=source or ticket.source,
+        text=text,
+        author_staff_id=author_staff_id,
+        created_at=now,
+        meta=meta,
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
 def set_message_meta(session: Session, message: Message, meta: dict[str, Any]) -> None:
     """Store ``meta`` on ``message`` (one UPDATE, no flush of anything else) and on the object."""
     session.execute(

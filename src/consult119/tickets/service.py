@@ -493,17 +493,14 @@ def add_message(
         _require_open(ticket)
     if not internal and staff.role == Role.DOCTOR:
         _claim_and_start_on_reply(session, ticket, staff, now)
-    message = Message(
-        ticket_id=ticket.id,  # type: ignore[arg-type]
-        direction=(Direction.INTERNAL if internal else Direction.OUTBOUND).value,
-        channel=ticket.channel,
-        source=ticket.source,
+    message = repo.add_message(
+        session,
+        ticket,
+        direction=Direction.INTERNAL if internal else Direction.OUTBOUND,
         text=text,
         author_staff_id=staff.id,
-        created_at=now,
+        now=now,
     )
-    session.add(message)
-    session.flush()
     assert staff.id is not None and message.id is not None
     files = attachments.attach_staff_uploads(
         session,

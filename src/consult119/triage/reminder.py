@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from consult119.i18n import emergency_advice, negotiate_locale, translator
 from consult119.outbound import service as outbound
 from consult119.tickets import repository as repo
-from consult119.tickets.codes import Channel, Direction
+from consult119.tickets.codes import Channel
 from consult119.tickets.events import message_event
 from consult119.tickets.models import Message, Ticket
 
@@ -64,17 +64,13 @@ def remind(session: Session, ticket: Ticket, *, now: datetime) -> Message | None
     # Where the patient is, as the acknowledgement reads it: the case's record, else the contact.
     country = ticket.country or (contact.country if contact else None)
     where = ticket.location_type or (contact.location_type if contact else None)
-    message = Message(
-        ticket_id=ticket.id,
-        direction=Direction.OUTBOUND.value,
-        channel=ticket.channel,
-        source=ticket.source,
+    message = repo.add_message(
+        session,
+        ticket,
         text=text_for(ticket, locale, country, where),
-        created_at=now,
+        now=now,
         meta={"auto_reply": True, "kind": KIND},
     )
-    session.add(message)
-    session.flush()
     outbound.enqueue(session, ticket, message, now=now)
     message_event(session, message, ticket, at=now)
     return message
