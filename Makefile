@@ -27,13 +27,19 @@ $(DEVSTAMP): pyproject.toml | $(BIN)/python
 demo: $(STAMP)  ## build a demo database and serve http://127.0.0.1:8119
 	$(BIN)/consult119 demo --port 8119
 
+# The suite spreads over worker processes, one test file to a worker (so a file's shared live
+# server stays one); every worker has its own databases and ports. WORKERS=0 runs it in one.
+WORKERS ?= 3
+XDIST   := $(if $(filter 0,$(WORKERS)),-p no:xdist,-n $(WORKERS) --dist loadfile)
+
 test: $(DEVSTAMP)  ## run the whole suite (SQLite and PostgreSQL, browser tests)
 	$(BIN)/ruff check src tests bench
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
-test-fast: $(DEVSTAMP)  ## the suite without the browser tests and the API fuzzing
+test-fast: $(DEVSTAMP)  ## the inner loop: SQLite only, no browser, no API fuzzing
 	$(BIN)/ruff check src tests bench
-	$(BIN)/python -m pytest -m "not browser and not fuzz" $(PYTEST_ARGS)
+	CONSULT119_TEST_BACKENDS=sqlite $(BIN)/python -m pytest $(XDIST) \
+		-m "not browser and not fuzz" $(PYTEST_ARGS)
 
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check src tests bench

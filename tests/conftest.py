@@ -21,12 +21,23 @@ from pathlib import Path
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
+from argon2.profiles import CHEAPEST
 from sqlalchemy import create_engine, text
 
+from consult119.auth import security
 from consult119.config import Settings
 from consult119.db import Database, build_engine
 from consult119.migrate import upgrade
 from consult119.models import metadata
+
+# The test process hashes the passwords of the accounts its factories make with argon2's
+# cheapest parameters (the practice of Django's test settings): a full-cost hash is some 80 ms
+# of CPU, paid again by the server on each sign-in, for a suite that makes thousands. The
+# parameters travel in the hash, so servers verify these through the real code, and every
+# account a server or a command creates is hashed at full cost as in service.
+security._hasher = PasswordHasher.from_parameters(CHEAPEST)
+FULL_COST_HASHER = PasswordHasher()
 
 PG_ADMIN_URL = os.environ.get(
     "CONSULT119_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -51,14 +62,31 @@ def _pg_available() -> str | None:
         return f"PostgreSQL at {PG_ADMIN_URL} is not reachable ({type(exc).__name__})"
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+#: The databases the suite runs on: both by default; ``CONSULT119_TEST_BACKENDS=sqlite`` for the
+#: quick inner loop (``make test-fast``). CI always runs both, whatever the variable says.
+BACKENDS = [
+    b
+    for b in ("sqlite", "postgresql")
+    if IN_CI or b in os.environ.get("CONSULT119_TEST_BACKENDS", "sqlite,postgresql").split(",")
+] or ["sqlite", "postgresql"]
+
+
+def require_postgres() -> None:
+    """Go on only if this run takes PostgreSQL: skip (with the reason) when the server does not
+    answer or ``CONSULT119_TEST_BACKENDS`` leaves it out; under CI, fail instead of skipping."""
+    if "postgresql" not in BACKENDS:
+        pytest.skip("CONSULT119_TEST_BACKENDS leaves PostgreSQL out of this run")
+    reason = _pg_available()
+    if reason:
+        if IN_CI:
+            pytest.fail(f"CI must run the PostgreSQL suite: {reason}")
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     if request.param == "postgresql":
-        reason = _pg_available()
-        if reason:
-            if IN_CI:
-                pytest.fail(f"CI must run the PostgreSQL suite: {reason}")
-            pytest.skip(reason)
+        require_postgres()
     return request.param
 
 

@@ -14,17 +14,13 @@ from consult119.config import Settings
 from consult119.db import build_engine
 from consult119.dberrors import database_unavailable
 from consult119.migrate import upgrade
-from tests.conftest import IN_CI, PG_ADMIN_URL, LiveServer, _pg_admin_engine, _pg_available
+from tests.conftest import PG_ADMIN_URL, LiveServer, _pg_admin_engine, require_postgres
 
 
 @pytest.fixture
 def scratch_database():
     """A PostgreSQL database of this test's own, so it can be dropped under a live server."""
-    reason = _pg_available()
-    if reason:
-        if IN_CI:
-            pytest.fail(f"CI must run the PostgreSQL suite: {reason}")
-        pytest.skip(reason)
+    require_postgres()
     name = f"c119_gone_{uuid.uuid4().hex[:10]}"
     admin = _pg_admin_engine()
     with admin.connect() as conn:

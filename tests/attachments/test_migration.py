@@ -14,7 +14,7 @@ from consult119.config import Settings
 from consult119.db import Database, build_engine
 from consult119.migrate import upgrade
 from tests.attachments import images
-from tests.conftest import IN_CI, PG_ADMIN_URL, _pg_admin_engine, _pg_available
+from tests.conftest import PG_ADMIN_URL, _pg_admin_engine, require_postgres
 from tests.retention.helpers import receive
 
 AT = datetime(2024, 3, 5, 2, 14, tzinfo=UTC)
@@ -35,11 +35,7 @@ def fresh_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'old.db'}"
         return
-    reason = _pg_available()
-    if reason:
-        if IN_CI:
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require_postgres()
     name = f"c119_mig_{uuid.uuid4().hex[:10]}"
     admin = _pg_admin_engine()
     with admin.connect() as conn:

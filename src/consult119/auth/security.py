@@ -11,6 +11,7 @@ made once, stored beside the database with owner-only permissions, and a warning
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -72,13 +73,16 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-# A hash to verify against when the account does not exist, so a wrong e-mail address takes as
-# long as a wrong password and does not reveal which accounts exist.
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to verify against when the account does not exist, so a wrong e-mail address
+    takes as long as a wrong password and does not reveal which accounts exist. Made on the
+    first sign-in, not at import: a command that signs nobody in does not pay for it."""
+    return _hasher.hash(secrets.token_hex(16))
 
 
 def burn_password_check(password: str) -> None:
-    verify_password(_DUMMY_HASH, password)
+    verify_password(_dummy_hash(), password)
 
 
 def signing_key(settings: Settings) -> str:
