@@ -1,6 +1,6 @@
 """Queue order that matches urgency: rank, then red-flagged first, then the earliest SLA
 deadline, then untriaged first, then waiting time — the issue's example, on a live server, and
-the queue order the console's reference client keeps (tests/console/client_state.py)."""
+the queue order the console's own state.js keeps (run under Node)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import httpx
 from consult119.staff.models import Staff
 from consult119.tickets import repository as repo
 from consult119.tickets import service
-from tests.console.client_state import queue_key
+from tests.console import state_js
 from tests.factories import make_staff, make_ticket
 from tests.triage.conftest import T0
 
@@ -35,7 +35,7 @@ def test_chest_pain_arriving_tenth_of_ten_is_first(live_server, db):
     items = r.json()["items"]
     assert [t["id"] for t in items] == [chest, *older]
     assert items[0]["priority"] == items[1]["priority"] == 2  # the same rank: the flag decides
-    assert [t["id"] for t in sorted(items, key=queue_key)] == [t["id"] for t in items]
+    assert state_js.queue_order(items) == [t["id"] for t in items]
     # A suspected KTAS 1, later still, is first of all.
     worst = post_chat(live_server, "q-worst", "아버지가 의식이 없어요")
     items = httpx.get(

@@ -11,7 +11,7 @@ from consult119.staff.models import Staff
 from consult119.tickets import repository as ticket_repo
 from consult119.tickets.events import ticket_event
 from consult119.tickets.models import Ticket
-from tests.console.client_state import ConsoleState
+from tests.console import state_js
 from tests.console.helpers import chat, open_console
 from tests.factories import make_staff
 
@@ -43,7 +43,6 @@ def test_snapshot_before_plus_events_equals_snapshot_after(live_server, db):
         kept = await chat(live_server, "p1", "m1")
         gone = await chat(live_server, "p2", "m2")
         before = await open_console(live_server, token)
-        state = ConsoleState(before.snapshot)
 
         await chat(live_server, "p3", "m3", "열이 나요")  # a new case
         await chat(live_server, "p1", "m4", "아직도 아파요")  # joins a case
@@ -64,16 +63,15 @@ def test_snapshot_before_plus_events_equals_snapshot_after(live_server, db):
         await before.until(
             lambda f: f.get("ticket_id") == head["ticket_id"] and f.get("name") == "message.created"
         )
-        for event in before.events:
-            state.apply(event)
-
         after = await open_console(live_server, token)
-        assert after.snapshot["last_event_id"] == state.last_event_id
-        assert state.view() == ConsoleState(after.snapshot).view()
-        assert [t["id"] for t in state.view()["my_cases"]] == [kept["ticket_id"]]
-        assert gone["ticket_id"] not in {t["id"] for t in state.view()["queue"]}
-        assert state.view()["me"]["presence"] == "available"
-        assert {s["id"] for s in state.view()["staff"]} == {doctor.id, emt.id}
+        # The console's own state.js applies what the console received.
+        state, fresh = state_js.replay(before.snapshot, before.events, after.snapshot)
+        assert after.snapshot["last_event_id"] == state["last_event_id"]
+        assert state == fresh
+        assert [t["id"] for t in state["my_cases"]] == [kept["ticket_id"]]
+        assert gone["ticket_id"] not in {t["id"] for t in state["queue"]}
+        assert state["me"]["presence"] == "available"
+        assert {s["id"] for s in state["staff"]} == {doctor.id, emt.id}
         await before.close()
         await after.close()
 

@@ -3,39 +3,13 @@ the action emitted applied by the client's own logic, equals a snapshot taken af
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
-from tests.console.client_state import ConsoleState
+from tests.console import state_js
 from tests.console.helpers import TIMEOUT, Console, chat, open_console
-
-REPLAY = Path(__file__).with_name("replay.mjs")
-NODE = shutil.which("node")
-
-
-def replay_in_state_js(before: dict, events: list[dict], after: dict) -> None:
-    """The same rule through the console's shipped ``state.js`` (under Node): the page's own
-    logic, not only this reference copy of it, must turn before + events into after."""
-    if NODE is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI must replay the state tests through state.js: node is not installed")
-        return  # the Python reference client above has checked the same story
-    story = json.dumps({"before": before, "events": events, "after": after})
-    run = subprocess.run(
-        [NODE, str(REPLAY)], input=story, capture_output=True, text=True, timeout=30, check=False
-    )
-    assert run.returncode == 0, run.stderr
-    views = json.loads(run.stdout)
-    assert views["replayed"] == views["fresh"], "state.js: snapshot + events != snapshot"
-
 
 #: Whose consoles watch each action: the acting doctor, a colleague, an EMT and a manager
 #: (whose payloads are shaped: no personal data, no message text).
@@ -78,10 +52,8 @@ async def assert_follows(
         head = after.snapshot["last_event_id"]
         events = await drain_to(before[who], head)
         assert [e["id"] for e in events] == list(range(start[who] + 1, head + 1)), who
-        state = ConsoleState(before[who].snapshot)
-        for event in events:
-            state.apply(event)
-        expected = ConsoleState(after.snapshot).view()
+        # The page's own logic (state.js, under Node) replays the watcher's story.
+        replayed, expected = state_js.replay(before[who].snapshot, events, after.snapshot)
         # The client keeps lists in the server's queue order: the same key must give it.
         for key, part in (("queue", "queue"), ("my_cases", "my_cases")):
             served = [t["id"] for t in after.snapshot[part]["items"]]
@@ -89,9 +61,8 @@ async def assert_follows(
         if "alerts" in after.snapshot:
             served = [a["id"] for a in after.snapshot["alerts"]["items"]]
             assert served == [a["id"] for a in expected["alerts"]], f"{who}: alerts order"
-        assert state.view() == expected, f"{who}: snapshot + events != snapshot"
-        assert state.last_event_id == head
-        replay_in_state_js(before[who].snapshot, events, after.snapshot)
+        assert replayed == expected, f"{who}: snapshot + events != snapshot"
+        assert replayed["last_event_id"] == head
         if names is None:
             names = [e["name"] for e in events]
         await after.close()

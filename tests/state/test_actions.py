@@ -1,6 +1,6 @@
 """For every action that changes state, one test in Zulip's style (STYLE.md): a console's
-snapshot before, plus the events the action emitted applied by the reference client
-(tests/console/client_state.py), equals a snapshot taken after — for the acting doctor, a
+snapshot before, plus the events the action emitted applied by the console's own state.js
+(under Node: tests/console/state_js.py), equals a snapshot taken after — for the acting doctor, a
 colleague, an EMT and a manager. Actions go through the HTTP API of a live server, one for
 the whole module (each test has its own staff and cases; tests/state/conftest.py)."""
 
