@@ -123,8 +123,13 @@ def _truncate(db: Database) -> None:
             for name in tables:
                 conn.exec_driver_sql(f'DELETE FROM "{name}"')
         else:
+            # DELETE, children first, then every sequence back to 1: a test leaves a few rows,
+            # and this is some 8 ms where a TRUNCATE of every table is 50–90 ms.
+            conn.exec_driver_sql("; ".join(f'DELETE FROM "{name}"' for name in tables))
             conn.exec_driver_sql(
-                "TRUNCATE " + ", ".join(f'"{n}"' for n in tables) + " RESTART IDENTITY CASCADE"
+                "SELECT setval(c.oid, 1, false) FROM pg_class c"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE c.relkind = 'S' AND n.nspname = current_schema()"
             )
         conn.exec_driver_sql("UPDATE event_counter SET last_id = 0")
 
