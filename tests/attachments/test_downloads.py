@@ -20,13 +20,22 @@ from tests.attachments import images
 from tests.attachments.standin import StandIn
 from tests.channels.conftest import fixture_bytes, fixture_json, wait_for
 from tests.channels.test_kakao_line import KAKAO_SECRET, LINE_SECRET, line_post, skill
+from tests.conftest import LiveServer
 from tests.tickets.conftest import open_case
 
 
-@pytest.fixture
-def standin():
+@pytest.fixture(scope="module")
+def module_standin():
     with StandIn() as server:
         yield server
+
+
+@pytest.fixture
+def standin(module_standin):
+    """The module's stand-in, with no routes and no requests left from an earlier test."""
+    module_standin.routes.clear()
+    module_standin.requests.clear()
+    return module_standin
 
 
 def fetch(url, tmp_path, *, hosts=("localhost",), allow_plain_http=True, limit=1 << 20):
@@ -123,17 +132,25 @@ def row_of(db, attachment_id):
         return session.get(Attachment, attachment_id)
 
 
-@pytest.fixture
-def downloading_server(start_server, standin):
-    return start_server(
-        CONSULT119_LINE_API_BASE=f"http://localhost:{standin.port}",
-        CONSULT119_LINE_CHANNEL_TOKEN="line-token-123",
-        CONSULT119_KAKAO_MEDIA_HOSTS="localhost",
-        CONSULT119_MEDIA_ALLOW_PLAIN_HTTP="true",
-        CONSULT119_OUTBOUND_POLL_SECONDS="0.2",
-        CONSULT119_OUTBOUND_RETRY_BASE_SECONDS="0.2",
-        CONSULT119_MEDIA_FETCH_ATTEMPTS="2",
+@pytest.fixture(scope="module")
+def downloading_server(database_url, tmp_path_factory, module_standin):
+    """One server for the module's download tests (each waits until its file is stored or
+    failed, so no download is left running when the next test empties the tables)."""
+    server = LiveServer(
+        database_url,
+        env_extra={
+            "CONSULT119_LINE_API_BASE": f"http://localhost:{module_standin.port}",
+            "CONSULT119_LINE_CHANNEL_TOKEN": "line-token-123",
+            "CONSULT119_KAKAO_MEDIA_HOSTS": "localhost",
+            "CONSULT119_MEDIA_ALLOW_PLAIN_HTTP": "true",
+            "CONSULT119_OUTBOUND_POLL_SECONDS": "0.2",
+            "CONSULT119_OUTBOUND_RETRY_BASE_SECONDS": "0.2",
+            "CONSULT119_MEDIA_FETCH_ATTEMPTS": "2",
+        },
     )
+    server.start(tmp_path_factory.mktemp("downloads") / "server.log")
+    yield server
+    server.stop()
 
 
 def test_a_line_photo_arrives_after_the_commit(db, standin, downloading_server):

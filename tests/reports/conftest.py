@@ -20,6 +20,14 @@ AddCases = Callable[..., list[int]]
 
 
 @pytest.fixture
+def live_server(module_server):
+    """The module's one server: the report tests only read over plain HTTP, and a report is
+    computed from the tables at each request (nothing kept in memory that the emptied tables
+    could contradict)."""
+    return module_server
+
+
+@pytest.fixture
 def add_cases(db: Database) -> AddCases:
     """``add_cases(created_at, source="kakao", n=1, **columns)`` → the new ticket ids."""
     state = {"seq": 0}
