@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from consult119.db import utcnow
 from consult119.staff.models import Staff
 from consult119.tickets import repository as ticket_repo
 from consult119.tickets.events import ticket_event
 from consult119.tickets.models import Ticket
 from tests.console import state_js
 from tests.console.helpers import chat, open_console
-from tests.factories import make_staff
+from tests.factories import add_shift, make_staff
 
 
 def run(coro):
@@ -162,6 +164,10 @@ def test_two_processes_on_one_postgresql_database(backend, start_server, db):
     one = start_server(CONSULT119_PRESENCE_GRACE_SECONDS="3", CONSULT119_RELAY_POLL_INTERVAL="30")
     two = start_server(CONSULT119_PRESENCE_GRACE_SECONDS="3", CONSULT119_RELAY_POLL_INTERVAL="30")
     doctor = make_staff(db, "doctor", on_duty=True, presence="available")
+    # Rostered for the next day and a half: no roster_gap alert (the shift alone ends in 11 h,
+    # inside the 12 h look-ahead) joins the four events whenever a scheduler tick falls.
+    now = utcnow()
+    add_shift(db, doctor.id, now + timedelta(hours=11), now + timedelta(hours=36))
     token = doctor.token(one.url)
 
     async def scenario():
