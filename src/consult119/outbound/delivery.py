@@ -18,17 +18,15 @@ import random
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from consult119.outbound import repository as repo
 from consult119.outbound import watchdog
-from consult119.outbound.models import OutboxItem
 from consult119.realtime import events
-from consult119.tickets.codes import Delivery, Direction
-from consult119.tickets.models import Message, Ticket
+from consult119.tickets.codes import Delivery
 
-SENDING = "sending"
 #: Sources whose replies are fetched by the traveller's side (web-chat socket, next Kakao skill
 #: call) rather than pushed by the dispatcher.
 PULL_SOURCES = frozenset({"webchat", "kakao"})
@@ -61,63 +59,24 @@ def claim_due(
     limit: int = 20,
 ) -> list[Claimed]:
     """Claim up to ``limit`` due items (of ``sources``, or any) for one attempt each."""
-    conds = [
-        OutboxItem.status.in_([Delivery.QUEUED.value, SENDING]),
-        OutboxItem.next_attempt_at <= now,
-    ]
-    if sources is not None:
-        conds.append(OutboxItem.source.in_(list(sources)))
-    pick = select(OutboxItem.id).where(*conds).order_by(OutboxItem.next_attempt_at).limit(limit)
-    if session.get_bind().dialect.name == "postgresql":
-        pick = pick.with_for_update(skip_locked=True)
-    ids = list(session.scalars(pick))
-    if not ids:
-        return []
-    return _claim(session, [OutboxItem.id.in_(ids), *conds], now=now, lease=lease)
+    return _claimed(repo.claim_due(session, now=now, lease=lease, sources=sources, limit=limit))
 
 
 def claim_for_contact(
     session: Session, *, contact_id: int, source: str, now: datetime, lease: timedelta
 ) -> list[Claimed]:
     """Claim every undelivered reply to ``contact_id`` on ``source`` (a pull channel), now."""
-    tickets = select(Ticket.id).where(Ticket.contact_id == contact_id)
-    conds = [
-        OutboxItem.ticket_id.in_(tickets),
-        OutboxItem.source == source,
-        OutboxItem.status.in_([Delivery.QUEUED.value, SENDING]),
-        # A `sending` item still under its lease is another sender's: leave it to them.
-        ~and_(OutboxItem.status == SENDING, OutboxItem.next_attempt_at > now),
-    ]
-    return _claim(session, conds, now=now, lease=lease)
+    return _claimed(
+        repo.claim_for_contact(session, contact_id=contact_id, source=source, now=now, lease=lease)
+    )
 
 
-def _claim(session: Session, conds: list, *, now: datetime, lease: timedelta) -> list[Claimed]:
-    rows = session.execute(
-        update(OutboxItem)
-        .where(*conds)
-        .values(status=SENDING, attempts=OutboxItem.attempts + 1, next_attempt_at=now + lease)
-        .returning(
-            OutboxItem.id,
-            OutboxItem.message_id,
-            OutboxItem.ticket_id,
-            OutboxItem.source,
-            OutboxItem.attempts,
-        )
-        .execution_options(synchronize_session=False)
-    ).all()
+def _claimed(rows: Sequence[Any]) -> list[Claimed]:
     # Replies in message order (a case's replies go out as written), payload rows after them.
     return sorted(
         (Claimed(*row) for row in rows),
         key=lambda c: (c.message_id is None, c.message_id or 0, c.item_id),
     )
-
-
-def _still_mine(claim: Claimed) -> list:
-    return [
-        OutboxItem.id == claim.item_id,
-        OutboxItem.status == SENDING,
-        OutboxItem.attempts == claim.attempts,
-    ]
 
 
 def mark_sent(
@@ -127,8 +86,7 @@ def mark_sent(
     values: dict = {"status": Delivery.SENT.value, "sent_at": now, "last_error": None}
     if external_ref is not None:
         values["external_ref"] = external_ref[:300]
-    done = session.execute(update(OutboxItem).where(*_still_mine(claim)).values(**values)).rowcount
-    if done != 1:
+    if not repo.settle_claim(session, claim.item_id, claim.attempts, **values):
         return False
     _set_delivery(session, claim, Delivery.SENT, now=now, sent=True)
     watchdog.on_sent(session, message_id=claim.message_id, now=now)
@@ -152,32 +110,29 @@ def mark_attempt_failed(
     final = permanent or claim.attempts >= max_attempts
     status = Delivery.FAILED.value if final else Delivery.QUEUED.value
     next_at = now if final else now + backoff(claim.attempts, base=base, cap=cap)
-    done = session.execute(
-        update(OutboxItem)
-        .where(*_still_mine(claim))
-        .values(status=status, last_error=error[:500], next_attempt_at=next_at)
-    ).rowcount
-    if done == 1 and final:
-        _set_delivery(session, claim, Delivery.FAILED, now=now, sent=False)
-        watchdog.on_failed(
-            session,
-            message_id=claim.message_id,
-            ticket_id=claim.ticket_id,
-            source=claim.source,
-            error=error,
-            now=now,
-            pushable=pushable,
-        )
+    done = repo.settle_claim(
+        session,
+        claim.item_id,
+        claim.attempts,
+        status=status,
+        last_error=error[:500],
+        next_attempt_at=next_at,
+    )
+    if done and final:
+        _failed(session, claim, error, now=now, pushable=pushable)
     return status
 
 
 def release(session: Session, claims: Sequence[Claimed], *, now: datetime) -> None:
     """Hand claimed items back untouched (e.g. the socket closed before the push)."""
     for claim in claims:
-        session.execute(
-            update(OutboxItem)
-            .where(*_still_mine(claim))
-            .values(status=Delivery.QUEUED.value, attempts=claim.attempts - 1, next_attempt_at=now)
+        repo.settle_claim(
+            session,
+            claim.item_id,
+            claim.attempts,
+            status=Delivery.QUEUED.value,
+            attempts=claim.attempts - 1,
+            next_attempt_at=now,
         )
 
 
@@ -186,14 +141,8 @@ def _set_delivery(
 ) -> None:
     if claim.message_id is None:
         return  # a payload row: its own status is the whole record
-    values: dict = {"delivery": delivery.value}
-    if sent:
-        values["sent_at"] = now
-    session.execute(
-        update(Message)
-        .where(Message.id == claim.message_id)
-        .values(**values)
-        .execution_options(synchronize_session=False)
+    repo.set_message_delivery(
+        session, claim.message_id, delivery.value, sent_at=now if sent else None
     )
     events.append(
         session,
@@ -209,24 +158,24 @@ def _set_delivery(
     )
 
 
-def outbound_messages_after(
-    session: Session, *, contact_id: int, source: str, after_id: int, limit: int = 100
-) -> list[Message]:
-    """Staff replies to ``contact_id`` on ``source`` with id > ``after_id``, oldest first."""
-    return list(
-        session.scalars(
-            select(Message)
-            .join(Ticket, Ticket.id == Message.ticket_id)
-            .join(OutboxItem, OutboxItem.message_id == Message.id)
-            .where(
-                Ticket.contact_id == contact_id,
-                Message.direction == Direction.OUTBOUND.value,
-                OutboxItem.source == source,
-                Message.id > after_id,
-            )
-            .order_by(Message.id)
-            .limit(limit)
-        )
+def _failed(
+    session: Session,
+    claim: Claimed,
+    error: str,
+    *,
+    now: datetime,
+    pushable: Collection[str] | None,
+) -> None:
+    """A reply given up: the message says so, and ``delivery_failed`` is raised."""
+    _set_delivery(session, claim, Delivery.FAILED, now=now, sent=False)
+    watchdog.on_failed(
+        session,
+        message_id=claim.message_id,
+        ticket_id=claim.ticket_id,
+        source=claim.source,
+        error=error,
+        now=now,
+        pushable=pushable,
     )
 
 
@@ -244,63 +193,14 @@ def mark_bounced(
     """
     if not message_ids:
         return []
-    rows = session.execute(
-        select(
-            Message.id, Message.ticket_id, Message.external_id, OutboxItem.id, OutboxItem.attempts
-        )
-        .join(OutboxItem, OutboxItem.message_id == Message.id)
-        .where(Message.id.in_(list(message_ids)), Message.delivery != Delivery.FAILED.value)
-    ).all()
     failed = []
-    for message_id, ticket_id, external_id, item_id, attempts in rows:
+    for message_id, ticket_id, external_id, item_id, attempts in repo.bounce_candidates(
+        session, list(message_ids)
+    ):
         if external_id != message_ids[message_id]:
             continue
-        session.execute(
-            update(OutboxItem)
-            .where(OutboxItem.id == item_id)
-            .values(status=Delivery.FAILED.value, last_error="bounced")
-        )
+        repo.fail_item(session, item_id, "bounced")
         claim = Claimed(item_id, message_id, ticket_id, "smtp", attempts)
-        _set_delivery(session, claim, Delivery.FAILED, now=now, sent=False)
-        watchdog.on_failed(
-            session,
-            message_id=message_id,
-            ticket_id=ticket_id,
-            source="smtp",
-            error="bounced",
-            now=now,
-            pushable=pushable,
-        )
+        _failed(session, claim, "bounced", now=now, pushable=pushable)
         failed.append(message_id)
     return failed
-
-
-def anything_due(session: Session, *, now: datetime, sources: Sequence[str] | None) -> bool:
-    """A cheap read before a claim, so an idle poll never takes the write lock."""
-    conds = [
-        OutboxItem.status.in_([Delivery.QUEUED.value, SENDING]),
-        OutboxItem.next_attempt_at <= now,
-    ]
-    if sources is not None:
-        conds.append(OutboxItem.source.in_(list(sources)))
-    return session.scalar(select(OutboxItem.id).where(*conds).limit(1)) is not None
-
-
-def anything_for_contact(session: Session, *, contact_id: int, source: str, after_id: int) -> bool:
-    """Whether a pull channel has work: a reply after ``after_id`` or one not yet delivered."""
-    return (
-        session.scalar(
-            select(OutboxItem.id)
-            .join(Ticket, Ticket.id == OutboxItem.ticket_id)
-            .where(
-                Ticket.contact_id == contact_id,
-                OutboxItem.source == source,
-                or_(
-                    OutboxItem.message_id > after_id,
-                    OutboxItem.status.in_([Delivery.QUEUED.value, SENDING]),
-                ),
-            )
-            .limit(1)
-        )
-        is not None
-    )

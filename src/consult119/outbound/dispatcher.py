@@ -21,6 +21,7 @@ from consult119.aio import PollingWorker
 from consult119.channels.senders import SENDERS
 from consult119.context import AppContext
 from consult119.outbound import delivery, watchdog
+from consult119.outbound import repository as outbound_repo
 from consult119.outbound.delivery import Claimed
 from consult119.outbound.jobs import load_jobs
 from consult119.outbound.senders import Job, SendError
@@ -78,7 +79,7 @@ class Dispatcher(PollingWorker):
 
     def _claim(self) -> tuple[list[Claimed], dict[int, Job]]:
         with self.ctx.db.read_session() as session:
-            if not delivery.anything_due(
+            if not outbound_repo.anything_due(
                 session, now=self.ctx.now(), sources=self.pushed_sources()
             ):
                 return [], {}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from consult119.alerts.models import Alert
 from consult119.outbound.models import OutboxItem
+from consult119.tickets.codes import Delivery, Direction
 from consult119.tickets.models import Contact, ContactIdentity, Message, Ticket
 
 #: Outbox states of a reply not yet delivered (``sending``: claimed, being tried).
@@ -157,3 +158,170 @@ def contact_identities(session: Session, contact_id: int) -> list[tuple[str, str
             .order_by(ContactIdentity.id.desc())  # type: ignore[union-attr]
         ).all()
     ]
+
+
+# ---- the outbox's claims (outbound.delivery holds the rules) --------------------------------
+
+#: An item claimed by a sender, under its lease.
+SENDING = "sending"
+_CLAIMED_COLUMNS = (
+    OutboxItem.id,
+    OutboxItem.message_id,
+    OutboxItem.ticket_id,
+    OutboxItem.source,
+    OutboxItem.attempts,
+)
+
+
+def _due(now: datetime, sources: Sequence[str] | None) -> list[Any]:
+    conds = [
+        OutboxItem.status.in_([Delivery.QUEUED.value, SENDING]),
+        OutboxItem.next_attempt_at <= now,
+    ]
+    if sources is not None:
+        conds.append(OutboxItem.source.in_(list(sources)))
+    return conds
+
+
+def anything_due(session: Session, *, now: datetime, sources: Sequence[str] | None) -> bool:
+    """A cheap read before a claim, so an idle poll never takes the write lock."""
+    return session.scalar(select(OutboxItem.id).where(*_due(now, sources)).limit(1)) is not None
+
+
+def claim_due(
+    session: Session, *, now: datetime, lease: timedelta, sources: Sequence[str] | None, limit: int
+) -> list[Any]:
+    """Claim up to ``limit`` due items, the earliest due first (rows picked with ``FOR UPDATE
+    SKIP LOCKED`` on PostgreSQL); (id, message id, ticket id, source, attempts) of each won."""
+    conds = _due(now, sources)
+    pick = select(OutboxItem.id).where(*conds).order_by(OutboxItem.next_attempt_at).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        pick = pick.with_for_update(skip_locked=True)
+    ids = list(session.scalars(pick))
+    if not ids:
+        return []
+    return _claim(session, [OutboxItem.id.in_(ids), *conds], now=now, lease=lease)
+
+
+def claim_for_contact(
+    session: Session, *, contact_id: int, source: str, now: datetime, lease: timedelta
+) -> list[Any]:
+    """Claim every undelivered reply to ``contact_id`` on ``source``, as :func:`claim_due`."""
+    conds = [
+        OutboxItem.ticket_id.in_(select(Ticket.id).where(Ticket.contact_id == contact_id)),
+        OutboxItem.source == source,
+        OutboxItem.status.in_([Delivery.QUEUED.value, SENDING]),
+        # A `sending` item still under its lease is another sender's: leave it to them.
+        ~and_(OutboxItem.status == SENDING, OutboxItem.next_attempt_at > now),
+    ]
+    return _claim(session, conds, now=now, lease=lease)
+
+
+def _claim(session: Session, conds: list[Any], *, now: datetime, lease: timedelta) -> list[Any]:
+    return list(
+        session.execute(
+            update(OutboxItem)
+            .where(*conds)
+            .values(status=SENDING, attempts=OutboxItem.attempts + 1, next_attempt_at=now + lease)
+            .returning(*_CLAIMED_COLUMNS)
+            .execution_options(synchronize_session=False)
+        ).all()
+    )
+
+
+def settle_claim(session: Session, item_id: int, claimed_on: int, /, **values: Any) -> bool:
+    """Set ``values`` on item ``item_id`` if it is still this claim's (``sending``, on attempt
+    ``claimed_on``); False when the claim was lost meanwhile (its lease ran out)."""
+    done = session.execute(
+        update(OutboxItem)
+        .where(
+            OutboxItem.id == item_id,
+            OutboxItem.status == SENDING,
+            OutboxItem.attempts == claimed_on,
+        )
+        .values(**values)
+    ).rowcount
+    return done == 1
+
+
+def set_message_delivery(
+    session: Session, message_id: int, delivery: str, *, sent_at: datetime | None
+) -> None:
+    """The delivery state staff see on the message (and when it was sent)."""
+    values: dict[str, Any] = {"delivery": delivery}
+    if sent_at is not None:
+        values["sent_at"] = sent_at
+    session.execute(
+        update(Message)
+        .where(Message.id == message_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def outbound_messages_after(
+    session: Session, *, contact_id: int, source: str, after_id: int, limit: int = 100
+) -> list[Message]:
+    """Staff replies to ``contact_id`` on ``source`` with id > ``after_id``, oldest first."""
+    return list(
+        session.scalars(
+            select(Message)
+            .join(Ticket, Ticket.id == Message.ticket_id)
+            .join(OutboxItem, OutboxItem.message_id == Message.id)
+            .where(
+                Ticket.contact_id == contact_id,
+                Message.direction == Direction.OUTBOUND.value,
+                OutboxItem.source == source,
+                Message.id > after_id,
+            )
+            .order_by(Message.id)
+            .limit(limit)
+        )
+    )
+
+
+def anything_for_contact(session: Session, *, contact_id: int, source: str, after_id: int) -> bool:
+    """Whether a pull channel has work: a reply after ``after_id`` or one not yet delivered."""
+    return (
+        session.scalar(
+            select(OutboxItem.id)
+            .join(Ticket, Ticket.id == OutboxItem.ticket_id)
+            .where(
+                Ticket.contact_id == contact_id,
+                OutboxItem.source == source,
+                or_(
+                    OutboxItem.message_id > after_id,
+                    OutboxItem.status.in_([Delivery.QUEUED.value, SENDING]),
+                ),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def bounce_candidates(session: Session, message_ids: list[int]) -> list[Any]:
+    """(message id, ticket id, stored Message-ID, outbox id, attempts) of the named messages
+    that went out by the outbox and are not failed already."""
+    return list(
+        session.execute(
+            select(
+                Message.id,
+                Message.ticket_id,
+                Message.external_id,
+                OutboxItem.id,
+                OutboxItem.attempts,
+            )
+            .join(OutboxItem, OutboxItem.message_id == Message.id)
+            .where(Message.id.in_(message_ids), Message.delivery != Delivery.FAILED.value)
+        ).all()
+    )
+
+
+def fail_item(session: Session, item_id: int, error: str) -> None:
+    """Give outbox item ``item_id`` up (a bounce: the mail came back)."""
+    session.execute(
+        update(OutboxItem)
+        .where(OutboxItem.id == item_id)
+        .values(status=Delivery.FAILED.value, last_error=error)
+    )

@@ -47,6 +47,7 @@ from consult119.intake.pipeline import Ack, take
 from consult119.intake.schemas import Text, clean_country, no_nul
 from consult119.intake.service import InboundMessage
 from consult119.outbound import delivery
+from consult119.outbound import repository as outbound_repo
 from consult119.tickets import repository as repo
 from consult119.tickets import service as tickets_service
 from consult119.tickets.models import Message, Ticket
@@ -321,7 +322,7 @@ class ChatSocket:
         """Replies to push, their claims and files; ``None`` when the session has ended."""
         assert self.contact_id is not None
         with self.ctx.db.read_session() as session:
-            if not delivery.anything_for_contact(
+            if not outbound_repo.anything_for_contact(
                 session, contact_id=self.contact_id, source=SOURCE, after_id=self.cursor
             ):
                 return [], [], {}  # the idle poll: one indexed read, no write lock
@@ -333,7 +334,7 @@ class ChatSocket:
             )
             # A claimed reply at or below the cursor is one the client says it shows already:
             # it is settled as delivered without being sent again.
-            messages = delivery.outbound_messages_after(
+            messages = outbound_repo.outbound_messages_after(
                 session, contact_id=self.contact_id, source=SOURCE, after_id=self.cursor
             )
             files = attachments.files_of_messages(
