@@ -37,7 +37,6 @@ from consult119.models import metadata
 # parameters travel in the hash, so servers verify these through the real code, and every
 # account a server or a command creates is hashed at full cost as in service.
 security._hasher = PasswordHasher.from_parameters(CHEAPEST)
-FULL_COST_HASHER = PasswordHasher()
 
 PG_ADMIN_URL = os.environ.get(
     "CONSULT119_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"

@@ -21,7 +21,7 @@ from consult119.migrate import upgrade
 from consult119.reports.cli import import_app, report_app
 from consult119.retention.cli import retention_app
 from consult119.staff import cli as staff_cli
-from consult119.terminal import err, out, progress_bar
+from consult119.terminal import fail, out, progress_bar
 
 
 def _flag_type_hidden() -> None:
@@ -143,8 +143,7 @@ def backup(
         with _progress() as progress:
             result = backups.backup(settings, path, progress=progress)
     except backups.BackupError as exc:
-        err.print(_("Backup failed: {reason}", reason=str(exc)), style="red", markup=False)
-        raise typer.Exit(1) from None
+        fail(_("Backup failed: {reason}", reason=str(exc)), 1)
     out.print(
         _(
             "Backup written to {path}: {pages} pages, {files} attachment files.",
@@ -174,8 +173,7 @@ def restore(
         with _progress() as progress:
             result = backups.restore(settings, path, progress=progress)
     except backups.BackupError as exc:
-        err.print(_("Restore refused: {reason}", reason=str(exc)), style="red", markup=False)
-        raise typer.Exit(1) from None
+        fail(_("Restore refused: {reason}", reason=str(exc)), 1)
     out.print(
         _(
             "Restored {database} (schema {revision}); the old file is kept as {kept}.",

@@ -21,7 +21,7 @@ from consult119.migrate import upgrade
 from consult119.staff import repository as staff_repo
 from consult119.staff import service
 from consult119.staff.models import Role
-from consult119.terminal import err
+from consult119.terminal import err, fail
 from consult119.terminal import out as console
 from consult119.types import EARLIEST, LATEST, to_bounded_utc
 
@@ -170,8 +170,7 @@ def staff_disable(email: str = typer.Argument(..., help="E-mail address of the a
     with _database() as db, db.unit_of_work() as session:
         staff = staff_repo.find_by_email(session, email)
         if staff is None:
-            err.print(_("No account {email}.", email=email), style="red")
-            raise typer.Exit(code=1)
+            fail(_("No account {email}.", email=email), 1)
         changed = service.disable_staff(session, staff, now=utcnow())
     if changed:
         console.print(_("Disabled {email}.", email=staff.email), style="green")
@@ -189,8 +188,7 @@ def staff_role(
     with _database() as db, db.unit_of_work() as session:
         staff = staff_repo.find_by_email(session, email)
         if staff is None:
-            err.print(_("No account {email}.", email=email), style="red")
-            raise typer.Exit(code=1)
+            fail(_("No account {email}.", email=email), 1)
         old = staff.role
         changed = service.change_role(session, staff, role.value, now=utcnow())
     if changed:
@@ -217,8 +215,7 @@ def roster_add(
             with db.unit_of_work() as session:
                 staff = staff_repo.find_by_email(session, email)
                 if staff is None:
-                    err.print(_("No account {email}.", email=email), style="red")
-                    raise typer.Exit(code=1)
+                    fail(_("No account {email}.", email=email), 1)
                 shift = service.add_shift(
                     session, staff, starts_at=starts_at, ends_at=ends_at, now=utcnow()
                 )
