@@ -30,6 +30,7 @@ from consult119.config import Settings
 from consult119.db import Database, build_engine
 from consult119.migrate import upgrade
 from consult119.models import metadata
+from tests import forkserver
 
 # The test process hashes the passwords of the accounts its factories make with argon2's
 # cheapest parameters (the practice of Django's test settings): a full-cost hash is some 80 ms
@@ -171,7 +172,7 @@ class LiveServer:
     env_extra: dict[str, str] = field(default_factory=dict)
     port: int = 0
     smtp_port: int = 0
-    proc: subprocess.Popen[bytes] | None = None
+    proc: forkserver.Process | subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
     log_level: str = "warning"
     #: More ``serve`` options (``--log-format json``).
@@ -202,7 +203,7 @@ class LiveServer:
             **self.env_extra,
         }
         with open(log_path, "ab") as log:
-            self.proc = subprocess.Popen(
+            self.proc = forkserver.popen(
                 [
                     sys.executable,
                     "-m",

@@ -29,6 +29,7 @@ OPTIONAL_HEAVY = {
     "consult119.serving",
 }
 
+
 def _files(root: Path = SRC) -> list[Path]:
     return [f for f in sorted(root.rglob("*.py")) if "migrations" not in f.relative_to(root).parts]
 

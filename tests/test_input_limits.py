@@ -11,7 +11,6 @@ import hmac
 import json
 import os
 import socket
-import subprocess
 import sys
 import time
 
@@ -21,6 +20,7 @@ import websockets
 from websockets.exceptions import ConnectionClosed
 
 from consult119.jsonsafe import MAX_JSON_DEPTH
+from tests import forkserver
 from tests.conftest import TEST_SECRET, LiveServer
 from tests.console.helpers import close_code, open_console, open_socket, recv
 from tests.factories import make_staff, make_ticket
@@ -207,7 +207,7 @@ def test_overflowing_dates_are_422(server, db, moment):
 def test_cli_roster_add_refuses_overflowing_times(server, db, moment, tmp_path):
     doctor = make_staff(db, "doctor")
     env = {"CONSULT119_DATABASE_URL": server.database_url, "CONSULT119_SECRET_KEY": TEST_SECRET}
-    proc = subprocess.run(
+    proc = forkserver.run(
         [sys.executable, "-m", "consult119.cli", "roster", "add", doctor.email]
         + ["--start", moment, "--end", "2030-01-01T08:00:00Z"],
         env={**os.environ, **env},

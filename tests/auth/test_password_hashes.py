@@ -6,7 +6,6 @@ checks that the service, in processes of its own, does not.)"""
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 
 import httpx
@@ -15,6 +14,7 @@ from argon2.profiles import RFC_9106_LOW_MEMORY
 from sqlalchemy import select
 
 from consult119.staff.models import Staff
+from tests import forkserver
 from tests.factories import make_staff
 
 
@@ -36,7 +36,7 @@ def test_accounts_made_by_the_api_and_the_cli_are_hashed_at_full_cost(module_ser
     assert r.status_code == 201, r.text
     assert _parameters(db, "api@example.org") == RFC_9106_LOW_MEMORY
 
-    done = subprocess.run(
+    done = forkserver.run(
         [sys.executable, "-m", "consult119.cli", "staff", "add", "cli@example.org"]
         + ["--name", "C", "--role", "doctor"],
         input="a-long-pass-2\n",

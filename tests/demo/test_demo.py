@@ -21,6 +21,7 @@ from consult119.reports import service as svc
 from consult119.staff.models import Shift, Staff
 from consult119.tickets.codes import OPEN_STATUSES
 from consult119.tickets.models import Ticket
+from tests import forkserver
 from tests.conftest import TEST_SECRET, free_port
 from tests.factories import make_staff
 from tests.reports.conftest import run_cli, ticket_count
@@ -219,7 +220,7 @@ def test_the_demo_server_takes_unsigned_intake(tmp_path):
     }
     log = tmp_path / "demo.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen(
+        proc = forkserver.popen(
             [sys.executable, "-m", "consult119.cli", "demo", "--port", str(port)]
             + ["--smtp-port", "0"],
             env=env,

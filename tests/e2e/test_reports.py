@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -12,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
 
+from tests import forkserver
 from tests.conftest import TEST_SECRET
 from tests.e2e.conftest import SQLITE_ONLY
 from tests.e2e.helpers import sign_in
@@ -34,7 +34,7 @@ def test_reports_show_the_2024_figures_from_the_demo_data(live_server, db, datab
         "CONSULT119_DATABASE_URL": database_url,
         "CONSULT119_SECRET_KEY": TEST_SECRET,
     }
-    subprocess.run(
+    forkserver.run(
         [sys.executable, "-m", "consult119.cli", "demo", "--no-serve"],
         env=env,
         check=True,
@@ -84,7 +84,7 @@ def _build_demo(database_url: str) -> None:
         "CONSULT119_DATABASE_URL": database_url,
         "CONSULT119_SECRET_KEY": TEST_SECRET,
     }
-    subprocess.run(
+    forkserver.run(
         [sys.executable, "-m", "consult119.cli", "demo", "--no-serve"],
         env=env,
         check=True,

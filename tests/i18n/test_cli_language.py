@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 
 import pytest
 
 from consult119.i18n import environment_locale, lazy_gettext, lazy_ngettext
+from tests import forkserver
 
 LOCALE_VARS = ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE", "CONSULT119_LANG")
 
 
 def cli(database_url, *args, stdin="", **env):
     base = {k: v for k, v in os.environ.items() if k not in LOCALE_VARS}
-    return subprocess.run(
+    return forkserver.run(
         [sys.executable, "-m", "consult119.cli", *args],
         env={**base, "CONSULT119_DATABASE_URL": database_url, "COLUMNS": "200", **env},
         input=stdin,

@@ -18,12 +18,13 @@ import pytest
 from consult119.config import Settings
 from consult119.db import build_engine
 from consult119.migrate import upgrade
+from tests import forkserver
 from tests.conftest import LiveServer
 
 
 def cli(database_url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     environment = {**os.environ, "CONSULT119_DATABASE_URL": database_url, "COLUMNS": "200", **env}
-    return subprocess.run(
+    return forkserver.run(
         [sys.executable, "-m", "consult119.cli", "--lang", "en", *args],
         capture_output=True,
         text=True,

@@ -15,6 +15,7 @@ from sqlalchemy import func, insert, select
 from consult119.db import Database
 from consult119.tickets.codes import SOURCE_CHANNEL, Source
 from consult119.tickets.models import Contact, Ticket
+from tests import forkserver
 
 AddCases = Callable[..., list[int]]
 
@@ -76,7 +77,7 @@ def run_cli(
     """``consult119 …`` as a real process against the test database."""
     from tests.conftest import TEST_SECRET
 
-    return subprocess.run(
+    return forkserver.run(
         [sys.executable, "-m", "consult119.cli", *args],
         env={
             **os.environ,

@@ -11,6 +11,7 @@ import sys
 
 from openpyxl import load_workbook
 
+from tests import forkserver
 from tests.conftest import TEST_SECRET
 from tests.reports.conftest import run_cli
 from tests.reports.test_exports import kst
@@ -77,7 +78,7 @@ def test_xlsx_goes_to_a_file_or_a_pipe_never_to_a_terminal_or_the_folder(
     sheet = load_workbook(target).worksheets[0]
     assert sheet["A1"].value == "Consultations by channel, 2024"
 
-    piped = subprocess.run(
+    piped = forkserver.run(
         [sys.executable, "-m", "consult119.cli", "report", "annual", "--year", "2024"]
         + ["--format", "xlsx"],
         env={
@@ -95,7 +96,7 @@ def test_xlsx_goes_to_a_file_or_a_pipe_never_to_a_terminal_or_the_folder(
     # On a terminal: refused, and nothing written into the folder either.
     leader, follower = pty.openpty()
     try:
-        proc = subprocess.run(
+        proc = forkserver.run(
             [sys.executable, "-m", "consult119.cli", "--lang", "en", "report", "channel-share"]
             + ["--year", "2024", "--format", "xlsx"],
             env={

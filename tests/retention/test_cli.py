@@ -15,13 +15,14 @@ from consult119.db import utcnow
 from consult119.staff.models import Staff
 from consult119.tickets import service as cases
 from consult119.tickets.models import Message, Ticket
+from tests import forkserver
 from tests.factories import make_staff
 from tests.retention.helpers import receive
 
 
 def cli(database_url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     environment = {**os.environ, "CONSULT119_DATABASE_URL": database_url, "COLUMNS": "200", **env}
-    return subprocess.run(
+    return forkserver.run(
         [sys.executable, "-m", "consult119.cli", "retention", *args],
         capture_output=True,
         text=True,

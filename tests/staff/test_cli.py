@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from consult119.staff.models import Shift, Staff
+from tests import forkserver
 
 
 def cli(database_url, *args, stdin=""):
     env = {**os.environ, "CONSULT119_DATABASE_URL": database_url, "COLUMNS": "200"}
-    return subprocess.run(
+    return forkserver.run(
         [sys.executable, "-m", "consult119.cli", *args],
         input=stdin,
         capture_output=True,

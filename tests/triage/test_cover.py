@@ -25,6 +25,7 @@ def settings(settings: Settings) -> Settings:
     tests/alerts/test_unclaimed_critical.py, not counted among the cover alerts here."""
     return settings.model_copy(update={"unclaimed_critical_seconds": 24 * 3600})
 
+
 MIN = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
 
