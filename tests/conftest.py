@@ -39,6 +39,23 @@ from tests import forkserver
 # account a server or a command creates is hashed at full cost as in service.
 security._hasher = PasswordHasher.from_parameters(CHEAPEST)
 
+# httpx makes a new SSL context for every top-level call (``httpx.get``) and every client,
+# loading certifi's whole CA bundle each time (some 15 ms of CPU), even for an http:// URL. The
+# suite makes tens of thousands of calls to its loopback servers, and that loading was 40 % of
+# the test processes' CPU. Here the default context is made once and shared (an SSLContext is
+# meant to be); a call that asks for other verification still gets its own.
+_DEFAULT_TLS = httpx.create_ssl_context()
+_create_ssl_context = httpx._transports.default.create_ssl_context
+
+
+def _shared_default_tls(verify=True, cert=None, trust_env=True):  # type: ignore[no-untyped-def]
+    if verify is True and cert is None:
+        return _DEFAULT_TLS
+    return _create_ssl_context(verify=verify, cert=cert, trust_env=trust_env)
+
+
+httpx._transports.default.create_ssl_context = _shared_default_tls
+
 PG_ADMIN_URL = os.environ.get(
     "CONSULT119_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
