@@ -21,7 +21,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 from starlette.concurrency import run_in_threadpool
 
-from consult119.aio import PollingWorker
+from consult119.aio import PollingWorker, tls_context
 from consult119.attachments import repository as repo
 from consult119.attachments import service
 from consult119.attachments.fetch import FetchRefused, allowed_hosts, fetch_into
@@ -60,7 +60,8 @@ class Downloads(PollingWorker):
         self.store = service.store_of(ctx.settings)
 
     def make_client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(follow_redirects=False)  # fetch_into checks each hop itself
+        # fetch_into checks each hop itself
+        return httpx.AsyncClient(follow_redirects=False, verify=tls_context())
 
     def wants(self, event: dict[str, Any]) -> bool:
         """A message that announced a file wakes the job."""
