@@ -6,11 +6,15 @@ import asyncio
 import json
 import socket
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
+
+from consult119.db import utcnow
+from tests.factories import add_shift, make_staff
 
 TIMEOUT = 20.0
 
@@ -127,3 +131,13 @@ async def chat(server, sender_id: str, message_id: str, text: str = "가슴이 �
 
 def token_of(server, login) -> str:
     return login.token(server.url)
+
+
+def doctor_on_duty_past_the_look_ahead(db, **staff):
+    """An on-duty doctor also rostered for the next day and a half. The factory's shift alone
+    ends in 11 h, inside the 12 h roster look-ahead, so any scheduler tick would add a
+    ``roster_gap`` alert to an event log a test counts exactly."""
+    now = utcnow()
+    doctor = make_staff(db, "doctor", on_duty=True, **staff)
+    add_shift(db, doctor.id, now + timedelta(hours=11), now + timedelta(hours=36))
+    return doctor

@@ -10,7 +10,13 @@ from sqlalchemy import update
 
 from consult119.staff.models import Staff
 from tests.console.helpers import chat as red_flag_chat
-from tests.console.helpers import close_code, open_console, open_socket, recv
+from tests.console.helpers import (
+    close_code,
+    doctor_on_duty_past_the_look_ahead,
+    open_console,
+    open_socket,
+    recv,
+)
 from tests.factories import make_staff
 
 #: Without a red flag: these tests count a case's events (ticket.created, message.created),
@@ -65,7 +71,7 @@ def test_bad_token_unknown_first_frame_and_silence_are_refused(start_server, db)
 
 
 def test_snapshot_then_ready_then_live_events(live_server, db):
-    doctor = make_staff(db, "doctor", on_duty=True, presence="available")
+    doctor = doctor_on_duty_past_the_look_ahead(db, presence="available")
     make_staff(db, "doctor", on_duty=False)  # off duty: not in the snapshot's staff
     token = doctor.token(live_server.url)
 

@@ -10,8 +10,7 @@ from websockets.exceptions import ConnectionClosed
 from consult119.realtime import events
 from consult119.realtime.models import Event
 from tests.console.helpers import chat as red_flag_chat
-from tests.console.helpers import open_console
-from tests.factories import make_staff
+from tests.console.helpers import doctor_on_duty_past_the_look_ahead, open_console
 
 #: Without a red flag: these tests count a case's events (ticket.created, message.created),
 #: and a red flag would add its alert.raised.
@@ -31,7 +30,7 @@ def ids(frames):
 
 
 def test_resume_after_a_drop_replays_every_missed_event_in_order(live_server, db):
-    doctor = make_staff(db, "doctor", on_duty=True)
+    doctor = doctor_on_duty_past_the_look_ahead(db)
     token = doctor.token(live_server.url)
 
     async def scenario():
@@ -66,7 +65,7 @@ def test_resume_after_a_drop_replays_every_missed_event_in_order(live_server, db
 
 
 def test_resume_when_nothing_was_missed_is_just_ready(live_server, db):
-    doctor = make_staff(db, "doctor", on_duty=True)
+    doctor = doctor_on_duty_past_the_look_ahead(db)
     token = doctor.token(live_server.url)
 
     async def scenario():
@@ -84,7 +83,7 @@ def test_resume_when_nothing_was_missed_is_just_ready(live_server, db):
 
 def test_too_far_behind_pruned_or_future_gets_resync_and_a_fresh_snapshot(start_server, db):
     server = start_server(CONSULT119_CONSOLE_MAX_REPLAY="5")
-    doctor = make_staff(db, "doctor", on_duty=True)
+    doctor = doctor_on_duty_past_the_look_ahead(db)
     token = doctor.token(server.url)
 
     async def scenario():
@@ -136,7 +135,7 @@ def append_padded(db, n: int, size: int) -> None:
 def test_a_client_that_stops_reading_is_told_to_resume_and_stalls_no_one(start_server, db):
     # Poll often: the test writes the log from its own process (no in-process wake on SQLite).
     server = start_server(CONSULT119_CONSOLE_QUEUE_SIZE="32", CONSULT119_RELAY_POLL_INTERVAL="0.05")
-    doctor = make_staff(db, "doctor", on_duty=True)
+    doctor = doctor_on_duty_past_the_look_ahead(db)
     token = doctor.token(server.url)
     chunk, chunks = 16, 20  # 320 events of 32 kB: more than the socket buffers can hide
 
@@ -183,7 +182,7 @@ async def close_code_after_reading(console) -> tuple[int, str]:
 
 
 def test_resume_from_zero_replays_the_whole_log(live_server, db):
-    doctor = make_staff(db, "doctor", on_duty=True)
+    doctor = doctor_on_duty_past_the_look_ahead(db)
     token = doctor.token(live_server.url)
 
     async def scenario():
