@@ -29,7 +29,7 @@ demo: $(STAMP)  ## build a demo database and serve http://127.0.0.1:8119
 
 # The suite spreads over worker processes, one test file to a worker (so a file's shared live
 # server stays one); every worker has its own databases and ports. WORKERS=0 runs it in one.
-WORKERS ?= 4
+WORKERS ?= 3
 XDIST   := $(if $(filter 0,$(WORKERS)),-p no:xdist,-n $(WORKERS) --dist loadfile)
 
 test: $(DEVSTAMP)  ## run the whole suite (SQLite and PostgreSQL, browser tests)
