@@ -947,31 +947,31 @@ def external_ids_present(session: Session, source: str, external_ids: list[str])
 
 
 def insert_returning_ids(session: Session, model: type, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert ``rows`` into ``model``'s table in one statement; their ids, in row order."""
+    """Insert ``rows`` into ``model``'s table in one executemany; their ids, in row order.
+
+    The ids are chosen first and the rows carry them: neither database does a many-row
+    INSERT … RETURNING well. SQLite answers it one statement per row; through psycopg it goes as
+    multi-row VALUES statements of some 20,000 parameters, re-parsed in Python each time."""
     if not rows:  # an empty executemany would insert one row of defaults
         return []
     table = model.__table__  # type: ignore[attr-defined]
-    if session.get_bind().dialect.name == "sqlite":
-        # SQLite answers a many-row INSERT … RETURNING one statement per row. A unit of work
-        # holds SQLite's write lock from its first statement, so the ids SQLite would give
-        # (the next after the highest) are given here, and the rows go in one executemany.
-        first = (session.scalar(select(func.max(table.c.id))) or 0) + 1
-        rows = [{**row, "id": first + offset} for offset, row in enumerate(rows)]
-        session.execute(insert(table), rows)
-        return [row["id"] for row in rows]
-    # PostgreSQL: a many-row INSERT … RETURNING goes as multi-row VALUES statements of some
-    # 20,000 parameters each, which psycopg re-parses in Python every time (most of a bulk
-    # write's time). The ids are drawn from the table's sequence first, in one statement, and
-    # the rows go in one executemany (one short statement, parsed once).
-    ids = sorted(
-        session.scalars(
-            select(func.nextval(func.pg_get_serial_sequence(table.name, "id"))).select_from(
-                func.generate_series(1, len(rows))
-            )
-        )
-    )
+    ids = _new_ids(session, table, len(rows))
     session.execute(insert(table), [{**row, "id": id_} for row, id_ in zip(rows, ids, strict=True)])
     return ids
+
+
+def _new_ids(session: Session, table: Any, n: int) -> list[int]:
+    """``n`` fresh ids for ``table``, ascending."""
+    if session.get_bind().dialect.name == "sqlite":
+        # A unit of work holds SQLite's write lock from its first statement: the ids SQLite
+        # would give (the next after the highest) are free until it commits.
+        first = (session.scalar(select(func.max(table.c.id))) or 0) + 1
+        return list(range(first, first + n))
+    # From the table's sequence, in one statement (unique however many write at once).
+    sequence = func.pg_get_serial_sequence(table.name, "id")
+    return sorted(
+        session.scalars(select(func.nextval(sequence)).select_from(func.generate_series(1, n)))
+    )
 
 
 def insert_rows(session: Session, model: type, rows: list[dict[str, Any]]) -> None:
