@@ -49,7 +49,7 @@ _create_ssl_context = httpx._transports.default.create_ssl_context
 
 
 def _shared_default_tls(verify=True, cert=None, trust_env=True):  # type: ignore[no-untyped-def]
-    if verify is True and cert is None:
+    if verify is True and cert is None and trust_env:  # what _DEFAULT_TLS was made for
         return _DEFAULT_TLS
     return _create_ssl_context(verify=verify, cert=cert, trust_env=trust_env)
 

@@ -83,6 +83,8 @@ def test_a_forked_server_serves_and_reports_its_end(tmp_path):
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
+        else:
+            pytest.fail(f"the {how} server never answered /healthz: {log_path.read_text()}")
         with pytest.raises(subprocess.TimeoutExpired):
             proc.wait(0.2)
         proc.send_signal(sig)
